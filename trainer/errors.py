@@ -1,0 +1,27 @@
+"""Error types the command line turns into one line on stderr and an exit code."""
+
+
+class TrainerError(Exception):
+    """Base of every error the user can cause; exit code 1 unless a subclass says otherwise."""
+
+    exit_code = 1
+
+
+class ConfigError(TrainerError):
+    """A bad config file, `--set` override or command-line usage."""
+
+    exit_code = 2
+
+
+class DataError(TrainerError):
+    """Data that cannot be loaded or does not fit the model."""
+
+
+class ModelFileError(TrainerError):
+    """A model or checkpoint file that is missing, damaged or not ours."""
+
+
+class DivergenceError(TrainerError):
+    """Training produced a non-finite loss or parameter."""
+
+    exit_code = 3
