@@ -25,3 +25,11 @@ class DivergenceError(TrainerError):
     """Training produced a non-finite loss or parameter."""
 
     exit_code = 3
+
+
+def did_you_mean(name, candidates):
+    """' — did you mean 'x'?' for the closest candidate to a misspelt name, else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
