@@ -92,7 +92,8 @@ def check_inputs(params, X, y=None):
 
 def _as_input(params, X):
     """X as an array of the params' dtype (no copy when it already is one)."""
-    return np.asarray(X, dtype=params["W1"].dtype)
+    # .get: a missing W1 must reach check_params' ValueError, not raise KeyError here
+    return np.asarray(X, dtype=getattr(params.get("W1"), "dtype", None))
 
 
 def scores(params, X):
@@ -126,7 +127,8 @@ def loss_and_grads(params, X, y, reg=0.0):
     X = _as_input(params, X)
     y = np.asarray(y)
     check_inputs(params, X, y)
-    return _loss_and_grads(params, X, y, reg)
+    # float(): a NumPy float64 reg would upcast float32 gradients (NumPy 2 promotion rules)
+    return _loss_and_grads(params, X, y, float(reg))
 
 
 def _loss_and_grads(params, X, y, reg):
