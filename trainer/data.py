@@ -1,0 +1,412 @@
+"""Datasets: the built-in table, CSV reading, stratified splits and standardisation.
+
+Randomness: `load_dataset` draws one integer from the run's Generator and `split` draws two,
+always, whatever the dataset or sizes; so `prepare` advances the Generator by exactly three
+draws and the draws after it (initialisation, shuffling) do not depend on the data chosen.
+"""
+import csv
+import inspect
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from sklearn import datasets as skd
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from trainer.errors import ConfigError, DataError, did_you_mean
+
+SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "moons"  # a name in DATASETS ("csv" reads data.path)
+    params: dict = field(default_factory=dict)  # keyword arguments for the dataset's generator (n_samples, noise, ...)
+    path: str | None = None  # CSV file (dataset csv); the config loader resolves it relative to the config file
+    target: str | int = -1  # CSV label column: header name, or index (negative counts from the end)
+    delimiter: str | None = None  # CSV delimiter; None = sniff from the first lines
+    header: bool | None = None  # CSV has a header row; None = detect (a first row with no number is a header)
+    test_size: float = 0.2  # fraction of the whole held out for the test split; 0 = no test split
+    val_size: float = 0.1  # fraction of the whole held out for validation (early stopping); 0 = no val split
+    standardize: bool = True  # fit a StandardScaler on the train split only, so val/test stay unseen
+
+
+@dataclass
+class Dataset:
+    X: np.ndarray  # (n, d) float64
+    y: np.ndarray  # (n,) int64 in 0..C-1
+    classes: list  # original label of each class index: int or str, JSON-able
+    feature_names: list[str]
+
+
+@dataclass
+class Splits:
+    train: tuple  # (X, y)
+    val: tuple | None  # (X, y), or None when val_size is 0
+    test: tuple | None  # (X, y), or None when test_size is 0
+
+
+@dataclass
+class Prepared:
+    """Splits ready for the network: standardised with the train split's scaler, cast to the model dtype."""
+
+    train: tuple
+    val: tuple | None
+    test: tuple | None
+    classes: list
+    feature_names: list[str]
+    scaler_mean: np.ndarray | None  # (d,) float64, None when not standardised
+    scaler_scale: np.ndarray | None  # (d,) float64, never 0
+
+    @property
+    def n_features(self):
+        return self.train[0].shape[1]
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+
+@dataclass
+class DatasetSpec:
+    loader: Callable  # (cfg, seed, **params) -> Dataset
+    description: str
+    defaults: dict  # params used when the config gives none
+    allowed: frozenset  # params a config may set
+
+
+# ---------------------------------------------------------------- built-in datasets
+
+def _from_labels(X, labels, feature_names=None):
+    """A Dataset from features and raw labels; features named x0, x1, ... unless given."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y, classes = encode_labels(labels)
+    return Dataset(X, y, classes, list(feature_names or [f"x{j}" for j in range(X.shape[1])]))
+
+
+def _generator(make, description, **defaults):
+    """Spec for a scikit-learn make_* generator; it gets the drawn seed as random_state."""
+    def load(cfg, seed, **params):
+        X, y = make(**params, random_state=seed)
+        return _from_labels(X, y)
+    allowed = set(inspect.signature(make).parameters) - {"random_state"}
+    return DatasetSpec(load, description, defaults, frozenset(allowed))
+
+
+def _bundled(load_fn, description):
+    """Spec for a dataset shipped inside scikit-learn (read from disk, never downloaded)."""
+    def load(cfg, seed):
+        b = load_fn()  # keep scikit-learn's class order (breast_cancer: 0 = malignant), not sorted names
+        X = np.ascontiguousarray(b.data, dtype=np.float64)
+        return Dataset(X, b.target.astype(np.int64), [c.item() for c in b.target_names],
+                       [str(f) for f in b.feature_names])
+    return DatasetSpec(load, description, {}, frozenset())
+
+
+def make_spiral(rng, n_per_class=100, n_classes=3, noise=0.2):
+    """cs231n case study: K arms, radius 0->1, angle j*4 -> (j+1)*4 plus noise * N(0, 1)."""
+    N, K = n_per_class, n_classes
+    r = np.tile(np.linspace(0.0, 1.0, N), K)  # (N*K,)
+    t = np.concatenate([np.linspace(j * 4, (j + 1) * 4, N) for j in range(K)])
+    t = t + noise * rng.standard_normal(N * K)  # one draw for all arms, class by class
+    X = np.column_stack([r * np.sin(t), r * np.cos(t)])  # (N*K, 2)
+    return X, np.repeat(np.arange(K), N)
+
+
+def _load_spiral(cfg, seed, **params):
+    return _from_labels(*make_spiral(np.random.default_rng(seed), **params))
+
+
+def _load_csv(cfg, seed):
+    X, labels, names = read_csv(cfg.path, cfg.target, cfg.delimiter, cfg.header)
+    return _from_labels(X, labels, names)
+
+
+DATASETS = {
+    "moons": _generator(skd.make_moons, "two interleaving half circles (2 features, 2 classes)",
+                        n_samples=1000, noise=0.2),
+    "circles": _generator(skd.make_circles, "a small circle inside a large one (2 features, 2 classes)",
+                          n_samples=1000, noise=0.1, factor=0.5),
+    "blobs": _generator(skd.make_blobs, "isotropic Gaussian blobs (2 features, 3 classes)",
+                        n_samples=1000, n_features=2, centers=3, cluster_std=1.5),
+    "classification": _generator(
+        skd.make_classification, "Madelon-like clusters on a hypercube (10 features, 3 classes)",
+        n_samples=1000, n_features=10, n_informative=5, n_redundant=2, n_classes=3,
+        n_clusters_per_class=1, class_sep=1.0, flip_y=0.01),
+    "gaussian_quantiles": _generator(
+        skd.make_gaussian_quantiles, "nested shells of one Gaussian split by quantile (2 features, 3 classes)",
+        n_samples=1000, n_features=2, n_classes=3),
+    "spiral": DatasetSpec(_load_spiral, "cs231n case study: K interleaved spiral arms (2 features)",
+                          dict(n_per_class=100, n_classes=3, noise=0.2),
+                          frozenset({"n_per_class", "n_classes", "noise"})),
+    "iris": _bundled(skd.load_iris, "Fisher's iris flowers (150 rows, 4 features, 3 classes)"),
+    "wine": _bundled(skd.load_wine, "wine cultivars (178 rows, 13 features, 3 classes)"),
+    "breast_cancer": _bundled(skd.load_breast_cancer, "Wisconsin breast cancer (569 rows, 30 features, 2 classes)"),
+    "digits": _bundled(skd.load_digits, "8x8 handwritten digits (1797 rows, 64 features, 10 classes)"),
+    "csv": DatasetSpec(_load_csv, "a CSV file: data.path, label column data.target", {}, frozenset()),
+}
+
+
+def check_params(dataset, params):
+    """Raise ConfigError for an unknown dataset or a params key its generator does not take."""
+    if dataset not in DATASETS:
+        raise ConfigError(f"data.dataset: unknown dataset '{dataset}'{did_you_mean(dataset, DATASETS)}")
+    allowed = DATASETS[dataset].allowed
+    for key in params:
+        if key not in allowed:
+            # match bare names (a shared 'data.params.' prefix makes anything look close), show dotted ones
+            hint = did_you_mean(key, sorted(allowed)).replace("mean '", "mean 'data.params.") or (
+                f" (known: {', '.join(sorted(allowed))})" if allowed else f" (dataset '{dataset}' takes no params)")
+            raise ConfigError(f"unknown key 'data.params.{key}' for dataset '{dataset}'{hint}")
+
+
+def load_dataset(cfg, rng):
+    """The whole dataset `cfg` names; draws exactly one integer from `rng` (the generator's seed)."""
+    check_params(cfg.dataset, cfg.params)
+    seed = int(rng.integers(SEED_BOUND))
+    spec = DATASETS[cfg.dataset]
+    try:
+        ds = spec.loader(cfg, seed, **{**spec.defaults, **cfg.params})
+    except (TypeError, ValueError) as e:  # scikit-learn's parameter validation, numpy on bad sizes
+        raise ConfigError(f"data.params: dataset '{cfg.dataset}' rejected {cfg.params}: {_first_line(e)}") from None
+    _check_classes(ds, cfg, cfg.path if cfg.dataset == "csv" else f"dataset '{cfg.dataset}'")
+    return ds
+
+
+def _first_line(e):
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def _check_classes(ds, cfg, source):
+    """Two classes at least, and each big enough to reach every split."""
+    if len(ds.classes) < 2:
+        found = f"only one class ('{ds.classes[0]}')" if ds.classes else "no rows"
+        raise DataError(f"{source}: {found}; a classifier needs at least 2 classes")
+    splits = ["train"] + ["val"] * (cfg.val_size > 0) + ["test"] * (cfg.test_size > 0)
+    counts = np.bincount(ds.y, minlength=len(ds.classes))
+    c = int(counts.argmin())
+    if counts[c] < len(splits):
+        raise DataError(f"{source}: too few rows: class '{ds.classes[c]}' has {counts[c]} row(s); need at least "
+                        f"{len(splits)} per class for the {'/'.join(splits)} split(s)")
+
+
+# ---------------------------------------------------------------- splits and scaling
+
+def _count(fraction, n):
+    """Rows a fraction of n gives: rounded half up, at least 1 when the fraction is not 0."""
+    return 0 if fraction == 0 else max(1, math.floor(fraction * n + 0.5))
+
+
+def split(ds, cfg, rng):
+    """Stratified train/val/test splits, sizes as fractions of the whole; draws two integers from `rng`."""
+    test_seed, val_seed = (int(s) for s in rng.integers(SEED_BOUND, size=2))
+    n, C = len(ds.y), len(ds.classes)
+    sizes = {"test": _count(cfg.test_size, n), "val": _count(cfg.val_size, n)}
+    sizes["train"] = n - sizes["test"] - sizes["val"]
+    _check_sizes(sizes, n, C)
+    idx = np.arange(n)
+    train, test = _cut(idx, ds.y, sizes["test"], test_seed)
+    train, val = _cut(train, ds.y, sizes["val"], val_seed)
+    part = lambda i: None if i is None else (ds.X[i], ds.y[i])
+    return Splits(part(train), part(val), part(test))
+
+
+def _check_sizes(sizes, n, C):
+    """Every split that exists must be able to hold one row of each class."""
+    if sizes["train"] < C:
+        raise DataError(f"data: the train split keeps {sizes['train']} of {n} rows, fewer than the {C} classes; "
+                        "lower data.test_size / data.val_size or add rows")
+    for name in ("val", "test"):
+        if 0 < sizes[name] < C:
+            raise DataError(f"data.{name}_size: a {name} split of {sizes[name]} of {n} rows cannot hold "
+                            f"all {C} classes; raise data.{name}_size or add rows")
+
+
+def _cut(idx, y, size, seed):
+    """(rest, held-out) indices: `size` rows of idx held out, stratified by y; held-out None when size is 0."""
+    if size == 0:
+        return idx, None
+    try:
+        return train_test_split(idx, test_size=size, stratify=y[idx], random_state=seed)
+    except ValueError as e:
+        raise DataError(f"data: cannot split {len(idx)} rows stratified: {_first_line(e)}") from None
+
+
+def fit_scaler(X_train):
+    """(mean, scale) of the train features, float64; constant features get scale 1, never 0."""
+    s = StandardScaler().fit(np.asarray(X_train, dtype=np.float64))
+    scale = np.where(s.scale_ > 0, s.scale_, 1.0)
+    return s.mean_.astype(np.float64), scale.astype(np.float64)
+
+
+def standardize(X, mean, scale, dtype="float64"):
+    """(X - mean) / scale in `dtype`, computed exactly as a saved model transforms raw rows."""
+    X = np.asarray(X, dtype=dtype)
+    return X if mean is None else ((X - mean) / scale).astype(dtype, copy=False)
+
+
+def prepare(cfg, rng, dtype="float64"):
+    """load_dataset, split, then standardise every split with the train split's scaler (three draws from rng)."""
+    ds = load_dataset(cfg, rng)
+    s = split(ds, cfg, rng)
+    mean, scale = fit_scaler(s.train[0]) if cfg.standardize else (None, None)
+    ready = lambda part: None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
+    return Prepared(ready(s.train), ready(s.val), ready(s.test), ds.classes, ds.feature_names, mean, scale)
+
+
+# ---------------------------------------------------------------- CSV
+
+INT = re.compile(r"[+-]?[0-9]+")  # int() alone would also take '1_000' and non-ASCII digits
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"}
+SNIFF_DELIMITERS = ",;\t|"  # never sniff '.' or a letter out of numeric rows
+SNIFF_LINES = 50
+
+
+def read_csv(path, target=None, delimiter=None, header=None):
+    """Read a CSV of numeric features and (when `target` is given) one label column.
+
+    target: header name, or index (negative counts from the end); None reads features only.
+    delimiter: one character or tab/comma/semicolon/space/pipe; None sniffs it.
+    header: whether the first row names the columns; None detects it (no field is a number).
+    Returns (X float64 (n, d), labels list[str] or None, feature_names). Every problem is a
+    DataError of one line naming the file and, where there is one, the line and column.
+    """
+    rows = _read_rows(path, _delimiter(delimiter, path))
+    has_header = _no_numbers(rows[0][1]) if header is None else header
+    width = len(rows[0][1])
+    names = _column_names(rows[0] if has_header else None, width, path)
+    body = rows[1:] if has_header else rows
+    if not body:
+        raise DataError(f"{path}: no data rows, only a header")
+    for line, fields in body:
+        if len(fields) != width:
+            raise DataError(f"{path}:{line}: expected {width} fields (as on line {rows[0][0]}), got {len(fields)}")
+    t = _target_index(target, names, has_header, path)
+    cols = [j for j in range(width) if j != t]
+    if not cols:
+        raise DataError(f"{path}: no feature columns besides the target column '{names[t]}'")
+    where = (lambda j: f"column '{names[j]}'") if has_header else (lambda j: f"column {j} (counting from 0)")
+    X = _features(body, cols, where, path)
+    labels = None if t is None else _labels(body, t, where, path)
+    return X, labels, [names[j] for j in cols]
+
+
+def _delimiter(delimiter, path):
+    """The delimiter character for a config value (None stays None: sniff)."""
+    d = DELIMITER_NAMES.get(delimiter, delimiter)
+    if d is not None and len(d) != 1:
+        raise ConfigError(f"data.delimiter: expected one character or one of {', '.join(DELIMITER_NAMES)}, got {delimiter!r}")
+    return d
+
+
+def _read_rows(path, delimiter):
+    """[(line number, stripped fields)] of the non-blank rows; the delimiter is sniffed when None."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e.strerror}") from None
+    if not text.strip():
+        raise DataError(f"{path}: file is empty")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter or _sniff(text))
+    try:
+        rows = [(reader.line_num, [f.strip() for f in row]) for row in reader if any(f.strip() for f in row)]
+    except csv.Error as e:
+        raise DataError(f"{path}:{reader.line_num}: unreadable CSV: {e}") from None
+    return rows
+
+
+def _sniff(text):
+    """The delimiter of the first lines by csv.Sniffer; ',' when it cannot tell (one column)."""
+    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=SNIFF_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _no_numbers(fields):
+    """A header row: names, never numbers (data rows always hold numeric features).
+
+    Not csv.Sniffer.has_header: it re-sniffs the delimiter without our limits and votes by
+    string lengths, so its answer changes with the labels' spelling.
+    """
+    return not any(_is_number(f) for f in fields)
+
+
+def _column_names(header_row, width, path):
+    """Header names (blank ones become x<j>), or x0, x1, ... without a header; duplicates refused."""
+    if header_row is None:
+        return [f"x{j}" for j in range(width)]
+    line, fields = header_row
+    names = [f or f"x{j}" for j, f in enumerate(fields)]
+    for j, name in enumerate(names):
+        if name in names[:j]:
+            raise DataError(f"{path}:{line}: duplicate column name '{name}'")
+    return names
+
+
+def _target_index(target, names, has_header, path):
+    """Column index of the label column (None: no labels)."""
+    width = len(names)
+    if target is None:
+        return None
+    if isinstance(target, int) and not isinstance(target, bool):
+        if not -width <= target < width:
+            raise DataError(f"{path}: target column {target} is out of range: the file has {width} columns "
+                            f"(0..{width - 1}, or -{width}..-1 from the end)")
+        return target % width
+    if not has_header:
+        raise DataError(f"{path}: no header row, so the target '{target}' must be a column index "
+                        f"(0..{width - 1}, or -1 for the last)")
+    if target not in names:
+        raise DataError(f"{path}: no target column '{target}'; columns: {', '.join(names)}"
+                        f"{did_you_mean(target, names)}")
+    return names.index(target)
+
+
+def _features(body, cols, where, path):
+    """(n, d) float64 of the feature columns; the first bad value (row-major) is the error."""
+    X = np.empty((len(body), len(cols)))
+    for i, (line, fields) in enumerate(body):
+        for k, j in enumerate(cols):
+            try:
+                X[i, k] = float(fields[j])
+            except ValueError:
+                raise DataError(f"{path}:{line}: {where(j)}: not a number: {fields[j]!r}") from None
+            if not math.isfinite(X[i, k]):
+                raise DataError(f"{path}:{line}: {where(j)}: {fields[j]!r} is not finite (NaN or infinity)")
+    return X
+
+
+def _labels(body, t, where, path):
+    """The label column as strings; an empty label is an error, not a class."""
+    for line, fields in body:
+        if not fields[t]:
+            raise DataError(f"{path}:{line}: {where(t)}: empty label")
+    return [fields[t] for _, fields in body]
+
+
+def encode_labels(labels):
+    """(y int64, classes): classes are the sorted unique labels, as ints when every label parses as one."""
+    text = [str(v) for v in labels]
+    values = [int(t) for t in text] if all(INT.fullmatch(t) for t in text) else text
+    classes = sorted(set(values))
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index[v] for v in values], dtype=np.int64), classes
