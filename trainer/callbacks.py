@@ -1,0 +1,51 @@
+"""Things that hang off the training loop: the progress bar and the metrics file.
+
+A callback has any of on_train_begin(state), on_epoch_end(state, record), on_train_end(state).
+"""
+import sys
+import time
+
+from trainer.files import write_jsonl
+
+
+class MetricsWriter:
+    """Keeps `metrics.jsonl` current: rewritten atomically at most every `every` seconds, and at the end."""
+
+    def __init__(self, path, every=1.0):
+        self.path, self.every, self.last = path, every, 0.0
+
+    def on_epoch_end(self, state, record):
+        if time.monotonic() - self.last >= self.every:
+            self.write(state)
+
+    def on_train_end(self, state):
+        self.write(state)
+
+    def write(self, state):
+        write_jsonl(self.path, state.history)
+        self.last = time.monotonic()
+
+
+class ProgressBar:
+    """A tqdm bar over epochs on stderr showing the latest loss and accuracy, refreshed a few times a second."""
+
+    def __init__(self, total, desc=None, every=0.25):
+        self.total, self.desc, self.every = total, desc, every
+        self.bar, self.last = None, 0.0
+
+    def on_train_begin(self, state):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=self.total, initial=state.epoch, desc=self.desc, unit="epoch",
+                        file=sys.stderr, mininterval=self.every, dynamic_ncols=True, leave=False)
+
+    def on_epoch_end(self, state, record):
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            shown = {k: record[k] for k in ("train_loss", "val_loss", "val_accuracy") if k in record}
+            self.bar.set_postfix({k: f"{v:.4f}" for k, v in shown.items()}, refresh=False)
+            self.last = now
+        self.bar.update(1)
+
+    def on_train_end(self, state):
+        self.bar.close()

@@ -1,0 +1,278 @@
+"""YAML config -> typed, validated Config; `--set key=value` overrides; resolved config -> YAML.
+
+Each component owns its section and its defaults (DataConfig in data.py, ModelConfig in
+model.py, TrainConfig in train.py); this module only reads, checks and writes them.
+"""
+import dataclasses
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from trainer.data import DATASETS, DataConfig, check_params
+from trainer.errors import ConfigError, did_you_mean
+from trainer.model import INITS, ModelConfig
+from trainer.optim import OPTIMIZERS, SCHEDULES
+from trainer.train import MONITORS, TrainConfig
+
+
+@dataclass
+class Config:
+    name: str = "run"  # names the run directory runs/<name>/<timestamp>/; defaults to the file's stem
+    seed: int = 0  # seeds the one np.random.Generator behind data, splits, init and shuffling
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def _positive(v):
+    return v > 0
+
+
+def _non_negative(v):
+    return v >= 0
+
+
+def _fraction(v):
+    return 0 <= v < 1
+
+
+# dotted key -> (test, what the value must be); type checks come from the dataclass annotations
+RULES = {
+    "name": (lambda v: re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", v) is not None, "a plain name (letters, digits, . _ -)"),
+    "seed": (_non_negative, "an integer >= 0"),
+    "data.dataset": (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
+    "data.test_size": (_fraction, "a fraction in [0, 1)"),
+    "data.val_size": (_fraction, "a fraction in [0, 1)"),
+    "model.hidden_size": (_positive, "an integer >= 1"),
+    "model.init": (lambda v: v in INITS, f"one of {', '.join(INITS)}"),
+    "model.init_std": (_positive, "a number > 0"),
+    "model.dtype": (lambda v: v in ("float64", "float32"), "float64 or float32"),
+    "train.epochs": (_positive, "an integer >= 1"),
+    "train.batch_size": (lambda v: v is None or v > 0, "an integer >= 1, or null for the full batch"),
+    "train.optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+    "train.lr": (_positive, "a number > 0"),
+    "train.momentum": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "train.beta1": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "train.beta2": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "train.eps": (_positive, "a number > 0"),
+    "train.reg": (_non_negative, "a number >= 0"),
+    "train.lr_schedule": (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
+    "train.lr_decay": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
+    "train.lr_step": (_positive, "an integer >= 1"),
+    "train.lr_min": (_non_negative, "a number >= 0"),
+    "train.monitor": (lambda v: v in MONITORS, f"one of {', '.join(MONITORS)}"),
+    "train.patience": (_positive, "an integer >= 1"),
+    "train.min_delta": (_non_negative, "a number >= 0"),
+}
+
+
+class _Where:
+    """Says where a key came from: 'file.yaml:12' or '--set key=value'."""
+
+    def __init__(self, source, lines=None, overrides=None):
+        self.source, self.lines, self.overrides = source, lines or {}, overrides or {}
+
+    def __call__(self, key):
+        if key in self.overrides:
+            return f"--set {self.overrides[key]}"
+        line = self.lines.get(key)
+        return f"{self.source}:{line}" if line else str(self.source)
+
+    def error(self, key, message):
+        return ConfigError(f"{self(key)}: {message}")
+
+
+def load_config(path, overrides=()):
+    """Read a YAML config file, apply `--set` overrides, and return the validated Config."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config: {e}") from None
+    raw, lines = _parse_yaml(text, path)
+    raw.setdefault("name", path.stem)
+    raw, set_keys = apply_overrides(raw, overrides)
+    base = path.resolve().parent
+    cfg = config_from_dict(raw, _Where(path, lines, set_keys))
+    if cfg.data.path is not None and "data.path" not in set_keys:
+        cfg.data.path = str((base / os.path.expanduser(cfg.data.path)).resolve())
+    elif cfg.data.path is not None:
+        cfg.data.path = str(Path(os.path.expanduser(cfg.data.path)).resolve())
+    return cfg
+
+
+def _parse_yaml(text, path):
+    """YAML text -> (mapping, {dotted key: line}); errors carry the file and line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: malformed YAML: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: malformed YAML: {e}") from None
+    if raw is None:
+        raise ConfigError(f"{path}: config file is empty; expected a mapping with data, model and train sections")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}:1: expected a mapping of keys at the top level, got a {type(raw).__name__}")
+    lines = {}
+    _key_lines(root, "", lines, path)
+    return raw, lines
+
+
+def _key_lines(node, prefix, lines, path):
+    """Record the line of every key below a mapping node; refuse duplicate keys."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for key_node, value_node in node.value:
+        key = f"{prefix}{key_node.value}"
+        if key in lines:
+            raise ConfigError(f"{path}:{key_node.start_mark.line + 1}: duplicate key '{key}'")
+        lines[key] = key_node.start_mark.line + 1
+        _key_lines(value_node, f"{key}.", lines, path)
+
+
+def apply_overrides(raw, overrides):
+    """Apply `key=value` strings (values parsed as YAML scalars) to a raw mapping."""
+    raw, set_keys = dict(raw), {}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item}: expected key=value, e.g. --set train.lr=0.01")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text  # not YAML: keep the text and let validation say what was expected
+        parts = key.split(".")
+        node = raw
+        for part in parts[:-1]:
+            child = node.get(part)
+            node[part] = child = dict(child) if isinstance(child, dict) else {} if child is None else child
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {item}: '{part}' is not a section")
+            node = child
+        node[parts[-1]] = value
+        set_keys[key] = item
+    return raw, set_keys
+
+
+def config_from_dict(raw, where=None):
+    """Validate a raw mapping against Config; every problem names its dotted key."""
+    where = where or _Where("<config>")
+    cfg = _build(Config, raw, "", where)
+    for key, (test, expected) in RULES.items():
+        value = _get(cfg, key)
+        if not test(value):
+            raise where.error(key, f"{key}: expected {expected}, got {value!r}")
+    _check_together(cfg, where)
+    return cfg
+
+
+def _build(cls, raw, prefix, where):
+    """Instantiate dataclass `cls` from a mapping, converting and type-checking each field."""
+    if not isinstance(raw, dict):
+        key = prefix.rstrip(".")
+        raise where.error(key, f"{key}: expected a mapping, got {_show(raw)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for name in raw:
+        if name not in fields:
+            key = f"{prefix}{name}"
+            hint = did_you_mean(key, known_keys()) or f" (known keys: {', '.join(fields)})"
+            raise where.error(key, f"unknown key '{key}'{hint}")
+    values = {}
+    for name, value in raw.items():
+        key, hint = f"{prefix}{name}", hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, {} if value is None else value, f"{key}.", where)
+        else:
+            values[name] = _convert(value, hint, key, where)
+    return cls(**values)
+
+
+def _convert(value, hint, key, where):
+    """Check one scalar against its annotation (int, float, bool, str, dict, unions with None)."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    allowed = typing.get_args(hint) if union else (hint,)
+    for t in allowed:
+        ok, converted = _as_type(value, t)
+        if ok:
+            return converted
+    names = " or ".join("null" if t is type(None) else _TYPE_NAMES[t] for t in allowed)
+    raise where.error(key, f"{key}: expected {names}, got {_show(value)}")
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string", dict: "a mapping"}
+
+
+def _as_type(value, t):
+    """(True, value as t) when value is acceptable for type t, else (False, None)."""
+    if t is type(None):
+        return value is None, None
+    if t is bool or isinstance(value, bool):
+        return (t is bool and isinstance(value, bool)), value
+    if t is float and isinstance(value, str):
+        try:  # PyYAML reads `1e-3` (no dot) as a string: accept numbers written that way
+            f = float(value)
+            return (f == f and abs(f) != float("inf")), f
+        except ValueError:
+            return False, None
+    if t is float and isinstance(value, (int, float)):
+        return value == value and abs(value) != float("inf"), float(value)
+    return isinstance(value, t), value
+
+
+def _show(value):
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"
+
+
+def _get(cfg, key):
+    for part in key.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+def _check_together(cfg, where):
+    """Rules that involve more than one key."""
+    d, t = cfg.data, cfg.train
+    if d.test_size + d.val_size >= 1:
+        raise where.error("data.val_size", f"data.test_size + data.val_size must be < 1, got {d.test_size} + {d.val_size}")
+    if d.dataset == "csv" and not d.path:
+        raise where.error("data.path", "data.path: dataset 'csv' needs data.path, the CSV file to read")
+    if d.dataset != "csv" and d.path:
+        raise where.error("data.path", f"data.path: only used with dataset 'csv', but data.dataset is '{d.dataset}'")
+    if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
+        raise where.error("train.monitor", f"train.monitor: '{t.monitor}' needs a validation split, but data.val_size is 0 (monitor train_loss, or set data.val_size)")
+    try:
+        check_params(d.dataset, d.params)
+    except ConfigError as e:
+        raise where.error("data.params", str(e)) from None
+    d.params = {**DATASETS[d.dataset].defaults, **d.params}  # resolved: the generator's defaults written out
+
+
+def known_keys():
+    """Every dotted key a config may hold."""
+    def walk(cls, prefix):
+        for f in dataclasses.fields(cls):
+            t = typing.get_type_hints(cls)[f.name]
+            yield from walk(t, f"{prefix}{f.name}.") if dataclasses.is_dataclass(t) else [f"{prefix}{f.name}"]
+    return list(walk(Config, ""))
+
+
+def config_to_dict(cfg):
+    """The resolved config as plain data (every default filled in)."""
+    return dataclasses.asdict(cfg)
+
+
+def dump_config(cfg):
+    """The resolved config as YAML text that `load_config` reads back to an equal Config."""
+    return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False)

@@ -1,0 +1,81 @@
+"""Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
+
+from trainer.config import config_from_dict
+from trainer.data import prepare, read_csv
+from trainer.errors import DataError
+from trainer.model import predict_proba
+
+
+def classification_report(proba, y, classes):
+    """accuracy, log_loss, n_samples, confusion_matrix and per-class precision/recall/F1 of (N, C) probabilities."""
+    labels = np.arange(len(classes))
+    pred = proba.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, pred, labels=labels, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "log_loss": float(log_loss(y, proba.astype(np.float64), labels=labels)),
+        "n_samples": int(len(y)),
+        "classes": list(classes),
+        "confusion_matrix": confusion_matrix(y, pred, labels=labels).tolist(),
+        "per_class": {
+            str(c): {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support)
+        },
+    }
+
+
+def own_test_split(model):
+    """The model's test split, recreated from the config it was trained with (standardised as in training)."""
+    cfg = config_from_dict(model.config)
+    data = prepare(cfg.data, np.random.default_rng(cfg.seed), cfg.model.dtype)
+    if data.test is None:
+        raise DataError("this model was trained with data.test_size 0, so it has no test split; pass --csv FILE --target COLUMN")
+    return data.test
+
+
+def evaluate(model, X=None, y=None):
+    """Metrics of `model` on raw (X, y), or on its own test split (equal to its summary.json's test metrics)."""
+    if X is None:
+        X, y = own_test_split(model)
+        return classification_report(predict_proba(model.params, X), y, model.classes)
+    return classification_report(model.predict_proba(X), np.asarray(y), model.classes)
+
+
+def evaluate_csv(model, path, target):
+    """Metrics of `model` on a labelled CSV in the raw feature units it was trained on."""
+    X, labels, names = read_csv(path, target=target)
+    X = select_features(model, X, names, path)
+    y = encode_with(model.classes, labels, path)
+    return classification_report(model.predict_proba(X), y, model.classes)
+
+
+def predict_csv(model, path, target=None):
+    """(class indices, probabilities) for the rows of a CSV of features (a `target` column is dropped)."""
+    X, _, names = read_csv(path, target=target)
+    proba = model.predict_proba(select_features(model, X, names, path))
+    return proba.argmax(axis=1), proba
+
+
+def select_features(model, X, names, path):
+    """The model's feature columns of X: by name when the header has them all, else by position."""
+    if set(model.feature_names) <= set(names):
+        return X[:, [names.index(f) for f in model.feature_names]]
+    if X.shape[1] != model.n_features:
+        raise DataError(
+            f"{path}: has {X.shape[1]} feature columns; the model expects {model.n_features} "
+            f"({', '.join(model.feature_names)})")
+    return X
+
+
+def encode_with(classes, labels, path):
+    """Labels read from a CSV (strings) -> the model's class indices; unknown labels are an error."""
+    index = {str(c): i for i, c in enumerate(classes)}
+    unknown = sorted({str(label) for label in labels} - index.keys())
+    if unknown:
+        raise DataError(
+            f"{path}: label(s) {', '.join(unknown[:5])} are not among the model's classes "
+            f"({', '.join(map(str, classes))})")
+    return np.array([index[str(label)] for label in labels], dtype=np.int64)

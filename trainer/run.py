@@ -1,0 +1,106 @@
+"""A training run: config -> data -> fit -> a run directory with the model and its records.
+
+Run directory: config.yaml (resolved), metrics.jsonl (one record per epoch), model.npz,
+summary.json. Every file is written atomically.
+"""
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from trainer.callbacks import MetricsWriter
+from trainer.config import config_to_dict, dump_config
+from trainer.data import prepare
+from trainer.errors import TrainerError
+from trainer.evaluate import classification_report
+from trainer.files import atomic_write, make_dir, write_json
+from trainer.model import init_params, predict_proba
+from trainer.modelfile import SavedModel, save_model
+from trainer.optim import make_optimizer
+from trainer.train import TrainState, fit, val_metrics
+
+RUN_FILES = ("config.yaml", "metrics.jsonl", "model.npz", "summary.json")
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    state: TrainState
+    model: SavedModel
+    summary: dict
+
+
+def default_run_dir(cfg, root="runs"):
+    """runs/<name>/<timestamp>/, with a suffix if that second is taken."""
+    base = Path(root) / cfg.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, i = base, 1
+    while path.exists():
+        path, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return path
+
+
+def new_run_dir(path, overwrite=False):
+    """Create the run directory; refuse to write over an earlier run unless told to."""
+    path = Path(path)
+    taken = [f for f in RUN_FILES if (path / f).exists()]
+    if taken and not overwrite:
+        raise TrainerError(f"{path} already holds a run ({', '.join(taken)}); choose another --out or pass --overwrite")
+    make_dir(path)
+    return path
+
+
+def start(cfg):
+    """Data, initial params and optimizer for cfg, all from the one Generator seeded by cfg.seed."""
+    rng = np.random.default_rng(cfg.seed)
+    data = prepare(cfg.data, rng, cfg.model.dtype)
+    m, t = cfg.model, cfg.train
+    params = init_params(data.n_features, m.hidden_size, data.n_classes, rng,
+                         init=m.init, std=m.init_std, dtype=m.dtype)
+    opt = make_optimizer(t.optimizer, params, momentum=t.momentum, beta1=t.beta1, beta2=t.beta2, eps=t.eps)
+    return data, TrainState(params=params, optimizer=opt, rng=rng)
+
+
+def train(cfg, out=None, callbacks=(), overwrite=False):
+    """Train a Config into a new run directory (default runs/<name>/<timestamp>/); return the RunResult."""
+    return train_run(cfg, new_run_dir(out or default_run_dir(cfg), overwrite), callbacks)
+
+
+def train_run(cfg, run_dir, callbacks=()):
+    """Train cfg and fill run_dir (already created) with its files; return the RunResult."""
+    run_dir = Path(run_dir)
+    atomic_write(run_dir / "config.yaml", dump_config(cfg))
+    data, state = start(cfg)
+    t0 = time.perf_counter()
+    fit(state, *data.train, cfg.train, data.val, [MetricsWriter(run_dir / "metrics.jsonl"), *callbacks])
+    summary = summarize(cfg, data, state, time.perf_counter() - t0)
+    model = SavedModel(params=state.params, classes=data.classes, feature_names=data.feature_names,
+                       scaler_mean=data.scaler_mean, scaler_scale=data.scaler_scale,
+                       config=config_to_dict(cfg), metrics=summary)
+    save_model(run_dir / "model.npz", model)
+    write_json(run_dir / "summary.json", summary)
+    return RunResult(run_dir, state, model, summary)
+
+
+def summarize(cfg, data, state, seconds):
+    """summary.json: final metrics per split and how the run went."""
+    train_loss, train_acc = val_metrics(state.params, *data.train)
+    summary = {"name": cfg.name, "train": {"accuracy": train_acc, "loss": train_loss}}
+    if data.val is not None:
+        val_loss, val_acc = val_metrics(state.params, *data.val)
+        summary["val"] = {"accuracy": val_acc, "loss": val_loss}
+    if data.test is not None:
+        report = classification_report(predict_proba(state.params, data.test[0]), data.test[1], data.classes)
+        summary["test"] = {"accuracy": report["accuracy"], "log_loss": report["log_loss"]}
+    summary.update(
+        epochs_run=state.epoch,
+        best_epoch=state.best_epoch or state.epoch,
+        stopped_early=state.stopped_early,
+        final_lr=state.history[-1]["lr"],
+        seconds=seconds,
+        n_train=len(data.train[1]),
+        n_val=0 if data.val is None else len(data.val[1]),
+        n_test=0 if data.test is None else len(data.test[1]),
+    )
+    return summary
