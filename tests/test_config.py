@@ -67,7 +67,7 @@ def test_overrides_are_yaml_scalars_and_validated(tmp_path):
     cfg = load_config(path, ["train.lr=0.05", "model.hidden_size=7", "train.batch_size=null", "seed=3"])
     assert (cfg.train.lr, cfg.model.hidden_size, cfg.train.batch_size, cfg.seed) == (0.05, 7, None, 3)
     cfg = load_config(path, ["data.params.n_samples=123"])
-    assert cfg.data.params == {"n_samples": 123}
+    assert cfg.data.params["n_samples"] == 123 and cfg.data.params["noise"] == 0.2  # defaults filled in
 
 
 @pytest.mark.parametrize("override, expected", [
