@@ -1,0 +1,252 @@
+"""Optimizers (sgd, momentum, nesterov, adam) and per-epoch learning-rate schedules.
+
+An optimizer updates the caller's param arrays in place and only reads the grads. It owns its
+state and scratch as flat buffers of the params' dtype, each with one view shaped like each param:
+the element-wise math then runs as one numpy call over every param rather than one call per param,
+which matters because on small batches the ~0.6 us per numpy call is most of a step (issue 6).
+Scalars are likewise held as 0-d arrays of that dtype, which ufuncs take faster than Python floats.
+"""
+import math
+
+import numpy as np
+
+
+def _flat_buffer(shapes, dtype):
+    """A zeroed flat array and a dict of views into it, one shaped like each param."""
+    flat = np.zeros(sum(math.prod(shape) for shape in shapes.values()), dtype=dtype)
+    views, start = {}, 0
+    for k, shape in shapes.items():
+        n = math.prod(shape)
+        views[k] = flat[start:start + n].reshape(shape)
+        start += n
+    return flat, views
+
+
+def _float_dtype(params):
+    """The one float dtype shared by every param; ValueError otherwise."""
+    dtypes = {np.asarray(p).dtype for p in params.values()}
+    if not params or len(dtypes) != 1 or not np.issubdtype(next(iter(dtypes)), np.floating):
+        raise ValueError(f"params must be a non-empty dict of arrays of one float dtype, got {sorted(map(str, dtypes))}")
+    return dtypes.pop()
+
+
+def _check_unit(name, value):
+    """ValueError unless 0 <= value < 1 (a decay rate)."""
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must lie in [0, 1), got {value}")
+
+
+class Optimizer:
+    """Base: state and scratch in flat buffers with per-param views; `t` counts the steps taken."""
+
+    STATE = ()  # per-param state, saved as "<state>.<param>", e.g. "v.W1"
+    SCRATCH = ("g",)  # per-param scratch, overwritten every step, never saved
+    HYPER = ()  # the keyword hyperparameters make_optimizer passes on
+
+    def __init__(self, params):
+        self.dtype = _float_dtype(params)
+        self.shapes = {k: np.shape(p) for k, p in params.items()}
+        self.t = 0
+        self.lr = self._scalar()
+        self.flat, self.views = {}, {}
+        for name in self.STATE + self.SCRATCH:
+            self.flat[name], self.views[name] = _flat_buffer(self.shapes, self.dtype)
+
+    def _scalar(self, value=0.0):
+        """A 0-d array of the params' dtype: a ufunc takes it ~0.2 us faster than a Python float."""
+        return np.array(value, dtype=self.dtype)
+
+    def step(self, params, grads, lr):
+        """Update params in place from grads (read only) with learning rate lr."""
+        raise NotImplementedError
+
+    def _gather(self, grads):
+        """The flat scratch g = dw over every param: a copy, so the caller's grads are only read."""
+        for k, g in self.views["g"].items():
+            g[...] = grads[k]
+        return self.flat["g"]
+
+    def _apply(self, params, ufunc, name):
+        """w = ufunc(w, u) in place for each param w and its view u of buffer `name`."""
+        for k, u in self.views[name].items():
+            w = params[k]
+            ufunc(w, u, w)
+
+    def state_dict(self):
+        """Copies of all state, flat names like "v.W1", and the step count "t" as a 0-d int64 array."""
+        state = {f"{s}.{k}": u.copy() for s in self.STATE for k, u in self.views[s].items()}
+        state["t"] = np.array(self.t, dtype=np.int64)
+        return state
+
+    def load_state_dict(self, state):
+        """Restore state_dict() exactly; ValueError naming any missing, unexpected or misshaped key."""
+        expected = self.state_dict()
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in expected]
+        if missing or unexpected:
+            raise ValueError(f"optimizer state: missing keys {missing}, unexpected keys {unexpected}")
+        for k, ref in expected.items():
+            a = np.asarray(state[k])
+            if a.shape != ref.shape or a.dtype != ref.dtype:
+                raise ValueError(f"optimizer state {k!r} has shape {a.shape} and dtype {a.dtype}; "
+                                 f"expected shape {ref.shape} and dtype {ref.dtype}")
+        if state["t"] < 0:
+            raise ValueError(f"optimizer state 't' must be >= 0, got {state['t']}")
+        for s in self.STATE:  # everything was checked first, so a bad state changes nothing
+            for k, u in self.views[s].items():
+                u[...] = state[f"{s}.{k}"]
+        self.t = int(state["t"])
+
+
+class SGD(Optimizer):
+    """Plain stochastic gradient descent."""
+
+    def step(self, params, grads, lr):
+        """w -= lr * dw."""
+        self.t += 1
+        self.lr[()] = lr
+        g = self._gather(grads)
+        g *= self.lr  # g = lr * dw
+        # w -= lr * dw
+        self._apply(params, np.subtract, "g")
+
+
+class Momentum(Optimizer):
+    """Momentum: a velocity that accumulates past steps."""
+
+    STATE = ("v",)
+    HYPER = ("momentum",)
+
+    def __init__(self, params, momentum=0.9):
+        _check_unit("momentum", momentum)
+        super().__init__(params)
+        self.mu = self._scalar(momentum)
+
+    def step(self, params, grads, lr):
+        """v = mu * v - lr * dw; w += v."""
+        self.t += 1
+        self.lr[()] = lr
+        g, v = self._gather(grads), self.flat["v"]
+        g *= self.lr  # g = lr * dw
+        # v = mu * v - lr * dw
+        v *= self.mu
+        v -= g
+        # w += v
+        self._apply(params, np.add, "v")
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum in the cs231n form: params hold the look-ahead point."""
+
+    SCRATCH = ("g", "s")
+
+    def step(self, params, grads, lr):
+        """v_prev = v; v = mu * v - lr * dw; w += -mu * v_prev + (1 + mu) * v."""
+        self.t += 1
+        self.lr[()] = lr
+        g, v, s = self._gather(grads), self.flat["v"], self.flat["s"]
+        g *= self.lr  # g = lr * dw
+        # v = mu * v - lr * dw
+        v *= self.mu
+        v -= g
+        # w += -mu * v_prev + (1 + mu) * v, which is w += mu * v - lr * dw
+        # (substitute mu * v_prev = v + lr * dw): no copy of v_prev, two fewer calls
+        np.multiply(v, self.mu, s)
+        s -= g
+        self._apply(params, np.add, "s")
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias-corrected moment estimates."""
+
+    STATE = ("m", "v")
+    SCRATCH = ("g", "s")
+    HYPER = ("beta1", "beta2", "eps")
+
+    def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
+        _check_unit("beta1", beta1)
+        _check_unit("beta2", beta2)
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        super().__init__(params)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.b1, self.b2 = self._scalar(beta1), self._scalar(beta2)
+        self.one_minus_b1, self.one_minus_b2 = self._scalar(1 - beta1), self._scalar(1 - beta2)
+        self.lr_t, self.eps_hat = self._scalar(), self._scalar()  # set every step, from t
+
+    def step(self, params, grads, lr):
+        """t += 1; m, v = moving means of dw, dw^2; w -= lr * mhat / (sqrt(vhat) + eps)."""
+        self.t += 1  # once per step, not per param: the bias corrections depend on it
+        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t  # mhat = m / c1, vhat = v / c2
+        g, m, v, s = self._gather(grads), self.flat["m"], self.flat["v"], self.flat["s"]
+        # m = b1 * m + (1 - b1) * dw
+        m *= self.b1
+        np.multiply(g, self.one_minus_b1, s)
+        m += s
+        # v = b2 * v + (1 - b2) * dw^2
+        v *= self.b2
+        np.multiply(g, g, s)
+        s *= self.one_minus_b2
+        v += s
+        # w -= lr * mhat / (sqrt(vhat) + eps)
+        #    = lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2)): the corrections folded into two scalars
+        self.lr_t[()] = lr * math.sqrt(c2) / c1
+        self.eps_hat[()] = self.eps * math.sqrt(c2)
+        np.sqrt(v, s)
+        s += self.eps_hat
+        np.divide(m, s, s)
+        s *= self.lr_t
+        self._apply(params, np.subtract, "s")
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adam": Adam}
+
+
+def make_optimizer(name, params, *, momentum=0.9, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Build the optimizer called `name` for params (a dict of arrays of one float dtype).
+
+    Each optimizer takes only the hyperparameters it uses: momentum for momentum and nesterov;
+    beta1, beta2 and eps for adam. Raises ValueError for an unknown name or an out-of-range value.
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+    cls = OPTIMIZERS[name]
+    hyper = {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps}
+    return cls(params, **{k: hyper[k] for k in cls.HYPER})
+
+
+def _constant(lr, epoch, epochs, decay, step, lr_min):
+    """lr."""
+    return lr
+
+
+def _step(lr, epoch, epochs, decay, step, lr_min):
+    """lr * decay ** (epoch // step): multiplied by decay every `step` epochs."""
+    return lr * decay ** (epoch // step)
+
+
+def _exponential(lr, epoch, epochs, decay, step, lr_min):
+    """lr * decay ** epoch: multiplied by decay every epoch (cs231n)."""
+    return lr * decay ** epoch
+
+
+def _cosine(lr, epoch, epochs, decay, step, lr_min):
+    """lr_min + (lr - lr_min) * (1 + cos(pi * epoch / epochs)) / 2: from lr down towards lr_min."""
+    return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * epoch / epochs)) / 2
+
+
+SCHEDULES = {"constant": _constant, "step": _step, "exponential": _exponential, "cosine": _cosine}
+
+
+def lr_at(schedule, lr, epoch, epochs, *, decay=0.1, step=30, lr_min=0.0):
+    """The learning rate used throughout 0-based `epoch` of `epochs` under `schedule`.
+
+    constant: lr; step: lr * decay ** (epoch // step); exponential: lr * decay ** epoch;
+    cosine: lr_min + (lr - lr_min) * (1 + cos(pi * epoch / epochs)) / 2.
+    Raises ValueError for an unknown schedule, epochs < 1 or step < 1.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
+    if epochs < 1 or step < 1:
+        raise ValueError(f"epochs and step must be >= 1, got epochs={epochs}, step={step}")
+    return float(SCHEDULES[schedule](lr, epoch, epochs, decay, step, lr_min))
