@@ -19,7 +19,8 @@ COMMANDS = {}  # name -> (help, add_arguments, run)
 def command(name, help):
     """Register `run(args) -> exit code` as subcommand `name`; its `add_arguments` is attached below it."""
     def register(run):
-        COMMANDS[name] = (help, getattr(run, "add_arguments", lambda p: None), run)
+        # looked up when the parser is built: `run.add_arguments = ...` comes after this decorator ran
+        COMMANDS[name] = (help, lambda p: getattr(run, "add_arguments", lambda p: None)(p), run)
         return run
     return register
 
