@@ -1,5 +1,6 @@
 """The `trainer` command line: one small function per subcommand; the only place that prints and exits."""
 import argparse
+import os
 import sys
 
 from trainer import __version__
@@ -13,14 +14,13 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{self.prog}: {message} (see `{self.prog} --help`)")
 
 
-COMMANDS = {}  # name -> (help, add_arguments, run)
+COMMANDS = {}  # name -> (help, arguments, run)
 
 
-def command(name, help):
-    """Register `run(args) -> exit code` as subcommand `name`; its `add_arguments` is attached below it."""
+def command(name, help, arguments=lambda p: None):
+    """Register `run(args) -> exit code` as subcommand `name`; `arguments(parser)` adds its options."""
     def register(run):
-        # looked up when the parser is built: `run.add_arguments = ...` comes after this decorator ran
-        COMMANDS[name] = (help, lambda p: getattr(run, "add_arguments", lambda p: None)(p), run)
+        COMMANDS[name] = (help, arguments, run)
         return run
     return register
 
@@ -32,46 +32,138 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     for name, (help, add_arguments, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         add_arguments(p)
         p.set_defaults(run=run)
     return parser
 
 
-def main(argv=None):
-    """Entry point of `trainer` and `python -m trainer`; returns the exit code."""
-    argv = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in argv
+def _load_config(args):
+    from trainer.config import load_config
+
+    return load_config(args.config, args.set)
+
+
+def _show_progress(args):
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _train_arguments(p):
+    p.add_argument("config", help="YAML config file, e.g. configs/moons.yaml")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set train.lr=0.05 (repeatable)")
+    p.add_argument("--out", help="run directory (default runs/<name>/<timestamp>/)")
+    p.add_argument("--overwrite", action="store_true", help="allow --out to name a directory holding an earlier run")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+
+
+@command("train", help="train a network from a YAML config and save the run", arguments=_train_arguments)
+def train_command(args):
+    from trainer.callbacks import ProgressBar
+    from trainer.run import default_run_dir, new_run_dir, train_run
+
+    cfg = _load_config(args)
+    run_dir = new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+    callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if _show_progress(args) else []
+    result = train_run(cfg, run_dir, callbacks)
+    if not args.quiet:
+        print(_summary_text(result))
+    return 0
+
+
+def _summary_text(result):
+    s = result.summary
+    lines = [f"run {result.run_dir}", f"  epochs   {s['epochs_run']} (best {s['best_epoch']})"
+             + ("  stopped early" if s["stopped_early"] else "")]
+    for split in ("train", "val", "test"):
+        if split in s:
+            loss = s[split].get("loss", s[split].get("log_loss"))
+            lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  loss {loss:.4f}")
+    lines.append(f"  time     {s['seconds']:.2f} s")
+    return "\n".join(lines)
+
+
+def _evaluate_arguments(p):
+    p.add_argument("model", help="a model.npz written by `trainer train`")
+    p.add_argument("--csv", help="labelled CSV to evaluate on (default: the model's own test split)")
+    p.add_argument("--target", type=_column, help="label column of --csv: name or index (default: the model's data.target)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+@command("evaluate", help="metrics of a saved model on its own test split or on a CSV", arguments=_evaluate_arguments)
+def evaluate_command(args):
+    import json
+
+    from trainer.evaluate import evaluate, evaluate_csv
+    from trainer.modelfile import load_model
+
+    model = load_model(args.model)
+    if args.csv:
+        target = args.target if args.target is not None else model.config.get("data", {}).get("target", -1)
+        report = evaluate_csv(model, args.csv, target)
+    else:
+        report = evaluate(model)
+    print(json.dumps(report, indent=2) if args.json else _report_text(report))
+    return 0
+
+
+def _column(text):
+    """A CSV column: an integer index when it parses as one, else a header name."""
     try:
-        args = build_parser().parse_args(argv)
-        return args.run(args) or 0
-    except TrainerError as e:
-        if debug:
-            raise
-        print(f"trainer: error: {e}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print("trainer: interrupted", file=sys.stderr)
-        return 130
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _report_text(r):
+    width = max(len(str(c)) for c in r["classes"])
+    lines = [f"accuracy {r['accuracy']:.4f}  log_loss {r['log_loss']:.4f}  n_samples {r['n_samples']}",
+             f"{'class':<{width}}  precision  recall  f1      support"]
+    for c, m in r["per_class"].items():
+        lines.append(f"{c:<{width}}  {m['precision']:.4f}     {m['recall']:.4f}  {m['f1']:.4f}  {m['support']}")
+    lines.append("confusion matrix (rows: true, columns: predicted)")
+    lines += ["  " + " ".join(f"{v:5d}" for v in row) for row in r["confusion_matrix"]]
+    return "\n".join(lines)
+
+
+def _predict_arguments(p):
+    p.add_argument("model", help="a model.npz written by `trainer train`")
+    p.add_argument("csv", help="CSV of feature rows (a header naming the model's features is optional)")
+    p.add_argument("--target", type=_column, help="a label column in the CSV to ignore")
+    p.add_argument("--proba", action="store_true", help="also write each class's probability")
+    p.add_argument("-o", "--output", help="write the predictions to this CSV file (default: stdout)")
+
+
+@command("predict", help="predict the classes of the rows of a CSV with a saved model", arguments=_predict_arguments)
+def predict_command(args):
+    from trainer.evaluate import predict_csv
+    from trainer.files import atomic_write
+    from trainer.modelfile import load_model
+
+    model = load_model(args.model)
+    pred, proba = predict_csv(model, args.csv, target=args.target)
+    header = ["prediction"] + ([f"proba_{c}" for c in model.classes] if args.proba else [])
+    rows = [[str(model.classes[i])] + ([repr(float(p)) for p in ps] if args.proba else [])
+            for i, ps in zip(pred, proba)]
+    text = "".join(",".join(r) + "\n" for r in [header, *rows])
+    if args.output:
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+@command("datasets", help="list the built-in datasets and their parameters")
+def datasets_command(args):
+    from trainer.data import DATASETS
+
+    for name, spec in DATASETS.items():
+        params = ", ".join(f"{k}={v!r}" for k, v in spec.defaults.items())
+        print(f"{name:<20} {spec.description}" + (f"\n{'':<20} params: {params}" if params else ""))
+    return 0
 
 
 # --- trainer gradcheck (issue 2) ---
-
-
-@command("gradcheck", help="check the compact gradients against centred differences and the full Jacobians")
-def gradcheck_command(args):
-    import json
-
-    from trainer import gradcheck
-    from trainer.jacobian import JacobianTooLarge
-
-    given = {"N": args.n, "D": args.d, "H": args.h, "C": args.c, "reg": args.reg, "seed": args.seed}
-    cfg = gradcheck.GradcheckConfig(**{k: v for k, v in given.items() if v is not None})
-    try:
-        report = gradcheck.report(cfg)
-    except JacobianTooLarge as e:
-        raise ConfigError(f"{e}; choose a smaller --n, --d, --h or --c") from e
-    print(json.dumps(report, indent=2) if args.json else _gradcheck_text(report))
-    return 0 if report["ok"] else 1
 
 
 def _gradcheck_arguments(p):
@@ -86,7 +178,21 @@ def _gradcheck_arguments(p):
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
-gradcheck_command.add_arguments = _gradcheck_arguments
+@command("gradcheck", help="check the compact gradients against centred differences and the full Jacobians", arguments=_gradcheck_arguments)
+def gradcheck_command(args):
+    import json
+
+    from trainer import gradcheck
+    from trainer.jacobian import JacobianTooLarge
+
+    given = {"N": args.n, "D": args.d, "H": args.h, "C": args.c, "reg": args.reg, "seed": args.seed}
+    cfg = gradcheck.GradcheckConfig(**{k: v for k, v in given.items() if v is not None})
+    try:
+        report = gradcheck.report(cfg)
+    except JacobianTooLarge as e:
+        raise ConfigError(f"{e}; choose a smaller --n, --d, --h or --c") from e
+    print(json.dumps(report, indent=2) if args.json else _gradcheck_text(report))
+    return 0 if report["ok"] else 1
 
 
 def _at_least(low):
@@ -129,3 +235,23 @@ def _columns(rows):
     """Rows of strings as left-aligned columns, two spaces apart."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def main(argv=None):
+    """Entry point of `trainer` and `python -m trainer`; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args) or 0
+    except TrainerError as e:
+        if debug:
+            raise
+        print(f"trainer: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("trainer: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `trainer evaluate ... | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
