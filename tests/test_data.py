@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.data import (DATASETS, DataConfig, Dataset, check_params, encode_labels, fit_scaler, load_dataset,
-                          make_spiral, prepare, read_csv, split)
+from trainer.csvfile import encode_labels, read_csv
+from trainer.data import DATASETS, DataConfig, Dataset, check_params, fit_scaler, load_dataset, make_spiral, prepare, split
 from trainer.errors import ConfigError, DataError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example.csv"

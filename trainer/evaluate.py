@@ -3,7 +3,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
 
 from trainer.config import config_from_dict
-from trainer.data import prepare, read_csv
+from trainer.csvfile import read_csv
+from trainer.data import prepare
 from trainer.errors import DataError
 from trainer.model import predict_proba
 
