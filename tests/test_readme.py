@@ -1,0 +1,49 @@
+"""The README's promises: the two quick-start commands, CI running the test one, the config reference."""
+import importlib.util
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def quick_start_commands():
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_is_two_commands_train_and_test():
+    train, test = quick_start_commands()
+    assert "pip install" in train and "trainer train configs/moons.yaml" in train
+    assert "pip install" in test and "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci/run").read_text()
+    assert quick_start_commands()[1] in ci.splitlines()
+
+
+def test_config_reference_matches_the_code():
+    spec = importlib.util.spec_from_file_location("config_reference", ROOT / "scripts/config_reference.py")
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    assert ref.readme_with_table(README) == README, "run: python scripts/config_reference.py --write"
+
+
+def test_every_config_key_is_commented_in_some_config():
+    from trainer.config import known_keys
+
+    commented = set()
+    for path in (ROOT / "configs").glob("*.yaml"):
+        stack = []
+        for line in path.read_text().splitlines():
+            m = re.match(r"^(\s*)(\w+):.*#", line)
+            if m:
+                depth = len(m[1]) // 2
+                stack[depth:] = [m[2]]
+                commented.add(".".join(stack))
+            elif re.match(r"^(\s*)(\w+):", line):
+                m = re.match(r"^(\s*)(\w+):", line)
+                stack[len(m[1]) // 2:] = [m[2]]
+    assert set(known_keys()) - commented == set()
