@@ -2,9 +2,9 @@
 
     import trainer
     cfg = trainer.load_config("configs/moons.yaml", ["train.lr=0.01"])
-    result = trainer.train(cfg, "runs/try1")        # a RunResult: run_dir, state, model, summary
+    result = trainer.fit(cfg, "runs/try1")           # a RunResult: run_dir, state, model, summary
     model = trainer.load_model("runs/try1/model.npz")
-    report = trainer.evaluate(model)                 # its own test split; or trainer.evaluate_csv(model, path, target)
+    report = trainer.evaluate_model(model)           # its own test split, or evaluate_model(model, X, y)
 """
 
 __version__ = "0.1.0"
@@ -12,13 +12,39 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first use so `trainer --version` stays quick
 _API = {
     "load_config": "trainer.config",
-    "train": "trainer.run",
     "load_model": "trainer.modelfile",
     "save_model": "trainer.modelfile",
-    "evaluate": "trainer.evaluate",
     "evaluate_csv": "trainer.evaluate",
     "TwoLayerNetClassifier": "trainer.estimator",
 }
+
+
+def fit(config, out=None, callbacks=(), overwrite=False):
+    """Train a config into a run directory, as `trainer train` does.
+
+    config: a Config, or the path of a YAML config file.
+    out: the run directory (default runs/<name>/<timestamp>/); it must not hold an earlier run
+        unless overwrite is true.
+    callbacks: objects with any of on_train_begin(state), on_epoch_end(state, record), on_train_end(state).
+    Returns a RunResult with run_dir, state (params, history, ...), model (SavedModel) and summary.
+    """
+    from trainer.config import load_config
+    from trainer.run import train
+
+    if not hasattr(config, "train"):
+        config = load_config(config)
+    return train(config, out, callbacks, overwrite)
+
+
+def evaluate_model(model, X=None, y=None):
+    """Metrics of a SavedModel, as `trainer evaluate --json` prints them.
+
+    With X and y (raw feature rows, class indices), on those; without, on the model's own test
+    split recreated from its stored config (equal to the test metrics in its summary.json).
+    """
+    from trainer.evaluate import evaluate
+
+    return evaluate(model, X, y)
 
 
 def __getattr__(name):

@@ -13,6 +13,8 @@ def classification_report(proba, y, classes):
     """accuracy, log_loss, n_samples, confusion_matrix and per-class precision/recall/F1 of (N, C) probabilities."""
     labels = np.arange(len(classes))
     pred = proba.argmax(axis=1)
+    proba = proba.astype(np.float64)
+    proba /= proba.sum(axis=1, keepdims=True)  # float32 rows summing to 1 +- 1e-7 would make log_loss warn
     precision, recall, f1, support = precision_recall_fscore_support(
         y, pred, labels=labels, zero_division=0)
     return {

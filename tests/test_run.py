@@ -1,0 +1,66 @@
+"""A training run through the Python API: saved models round-trip, evaluation reproduces the summary."""
+import numpy as np
+import pytest
+
+import trainer
+from trainer.config import config_from_dict
+from trainer.data import prepare
+
+
+def small(dataset="moons", **train):
+    return config_from_dict({"name": "t", "data": {"dataset": dataset},
+                             "train": {"epochs": 5, **train}})
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_saved_model_predicts_exactly_what_the_trained_params_predict(tmp_path, dtype):
+    cfg = small("iris")
+    cfg.model.dtype = dtype
+    result = trainer.fit(cfg, tmp_path / "run")
+    model = trainer.load_model(tmp_path / "run/model.npz")
+    for k, v in result.state.params.items():
+        assert v.dtype == model.params[k].dtype == np.dtype(dtype)
+        assert np.array_equal(v, model.params[k])
+    data = prepare(cfg.data, np.random.default_rng(cfg.seed), dtype)
+    X_raw = np.asarray(data.test[0]) * data.scaler_scale + data.scaler_mean  # back to raw feature units
+    np.testing.assert_allclose(model.transform(X_raw), data.test[0], rtol=1e-5 if dtype == "float32" else 1e-12)
+    assert np.array_equal(trainer.model.predict_proba(result.state.params, data.test[0]),
+                          trainer.model.predict_proba(model.params, data.test[0]))
+    assert model.classes == ["setosa", "versicolor", "virginica"]
+    assert model.feature_names[0] == "sepal length (cm)"
+    assert model.config["model"]["dtype"] == dtype
+
+
+def test_evaluate_api_equals_the_summary(tmp_path):
+    result = trainer.fit(small("wine"), tmp_path / "run")
+    report = trainer.evaluate_model(trainer.load_model(tmp_path / "run/model.npz"))
+    assert report["accuracy"] == result.summary["test"]["accuracy"]
+    assert report["log_loss"] == result.summary["test"]["log_loss"]
+
+
+def test_same_config_same_run(tmp_path):
+    a = trainer.fit(small(), tmp_path / "a")
+    b = trainer.fit(small(), tmp_path / "b")
+    strip = lambda h: [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in h]
+    assert strip(a.state.history) == strip(b.state.history)
+    for k in a.state.params:
+        assert np.array_equal(a.state.params[k], b.state.params[k])
+
+
+def test_another_seed_another_run(tmp_path):
+    cfg = small()
+    a = trainer.fit(cfg, tmp_path / "a")
+    cfg.seed = 1
+    b = trainer.fit(cfg, tmp_path / "b")
+    assert a.state.history[0]["train_loss"] != b.state.history[0]["train_loss"]
+
+
+def test_full_batch_and_no_splits(tmp_path):
+    cfg = config_from_dict({"data": {"dataset": "spiral", "test_size": 0, "val_size": 0, "standardize": False},
+                            "train": {"epochs": 3, "batch_size": None, "early_stopping": False}})
+    result = trainer.fit(cfg, tmp_path / "run")
+    assert "test" not in result.summary and "val" not in result.summary and result.summary["n_train"] == 300
+    model = trainer.load_model(tmp_path / "run/model.npz")
+    assert model.scaler_mean is None
+    with pytest.raises(trainer.errors.DataError, match="no test split"):
+        trainer.evaluate_model(model)
