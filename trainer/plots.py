@@ -1,0 +1,287 @@
+"""Pictures of a run: loss curves, the test confusion matrix and 2-D decision regions, as PNG files.
+
+matplotlib is the optional `plot` extra, so it is imported inside the functions that draw. They
+draw on a bare `matplotlib.figure.Figure` printed by the Agg canvas: no display, no pyplot and no
+global backend choice. Everything is read back from the run directory's files, so `trainer plot`
+draws the same pictures as `trainer train` without retraining.
+"""
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from trainer.config import config_from_dict
+from trainer.files import atomic_write
+from trainer.runfiles import raw_splits, read_run
+
+PICTURES = ("curves.png", "confusion.png", "boundary.png")
+INSTALL_HINT = "pip install 'trainer[plot]'"
+# Okabe & Ito's palette: told apart with every common colour-vision deficiency, and in print
+COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+WALL_CLOCK = ("epoch_seconds",)  # per-epoch fields that measure the machine, not the training
+DPI = 120
+
+
+def available():
+    """True when matplotlib can be imported (the `plot` extra is installed)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def plot_run(run_dir):
+    """Draw the pictures of a finished run into its directory; return the paths written.
+
+    curves.png always; confusion.png when the run has a test split; boundary.png when the data
+    has two features. The splits are recreated from the model's config (the same seed gives the
+    same rows), the points are shown in raw feature units, and the model's own scaler maps them.
+    """
+    run_dir = Path(run_dir)
+    model, history, summary = read_run(run_dir)
+    cfg = config_from_dict(model.config)
+    train, test = raw_splits(cfg, model)
+    score = f"test accuracy {summary['test']['accuracy']:.3f}" if "test" in summary else "no test split"
+    title = lambda what: f"{cfg.name}: {what} ({score})"
+    best = summary["best_epoch"] if cfg.train.early_stopping else None
+    figures = {"curves.png": curves_figure(history, title("training curves"), best)}
+    if test is not None:
+        counts = confusion_counts(model.predict(test[0]), test[1], model.n_classes)
+        figures["confusion.png"] = confusion_figure(counts, model.classes, title("confusion matrix"))
+    if model.n_features == 2:
+        figures["boundary.png"] = boundary_figure(model, train, test, title("decision regions"))
+    for name, fig in figures.items():
+        save(fig, run_dir / name)
+    return [run_dir / name for name in figures]
+
+
+def confusion_counts(pred, y, n_classes):
+    """(C, C) counts: row = true class, column = predicted class."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (y, pred), 1)
+    return counts
+
+
+def save(fig, path):
+    """Print a Figure as PNG through the Agg canvas and write it atomically."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(buf)
+    atomic_write(path, buf.getvalue())
+
+
+def _column(records, key):
+    """records[i][key] as floats; missing or null (a non-finite value in JSON) -> NaN."""
+    return np.array([math.nan if r.get(key) is None else r[key] for r in records], dtype=np.float64)
+
+
+def _figure(width, height):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def curves_figure(history, title, best_epoch=None):
+    """Loss per epoch (train and validation) beside validation accuracy; a dotted line at the restored best epoch."""
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = _column(history, "epoch")
+    has_val = "val_loss" in history[0]
+    fig = _figure(11, 4.4) if has_val else _figure(6.4, 4.4)
+    axes = fig.subplots(1, 2 if has_val else 1, squeeze=False)[0]
+    marker = "o" if len(epochs) <= 25 else None  # few epochs: show each one
+    loss = axes[0]
+    loss.plot(epochs, _column(history, "train_loss"), color=COLORS[0], marker=marker, ms=4,
+              label="train (mean over the epoch's batches)")
+    if has_val:
+        loss.plot(epochs, _column(history, "val_loss"), color=COLORS[1], ls="--", marker=marker, ms=4,
+                  label="validation (after the epoch)")
+        acc = axes[1]
+        acc.plot(epochs, _column(history, "val_accuracy"), color=COLORS[2], marker=marker, ms=4,
+                 label="validation accuracy")
+        acc.set(title="validation accuracy", xlabel="epoch", ylabel="accuracy")
+    loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy loss")
+    _log_scale_if_wide(loss)  # after set(ylabel=...): it adds "(log scale)"
+    for ax in axes:
+        if best_epoch:
+            ax.axvline(best_epoch, color="0.35", ls=":", lw=1.5, label=f"best epoch {best_epoch} (weights restored)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+        ax.grid(alpha=0.3)
+        if len(ax.get_legend_handles_labels()[0]) > 1:  # a lone curve is named by its panel's title
+            ax.legend(loc="best", fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def _log_scale_if_wide(ax):
+    """A log y axis when the plotted values span more than a factor of 10, so the late epochs stay readable."""
+    ys = np.concatenate([line.get_ydata() for line in ax.get_lines()])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if len(ys) and ys.max() > 10 * ys.min():
+        from matplotlib.ticker import FuncFormatter
+
+        few_decades = ys.max() < 100 * ys.min()  # room to label 0.2 and 0.5 between 0.1 and 1
+        ax.set_yscale("log")
+        ax.set_ylabel(f"{ax.get_ylabel()} (log scale)")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.1, not 10^-1
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if few_decades and _mantissa(v) in (2, 5) else ""))
+
+
+def _mantissa(v):
+    """The leading digit of a positive number: 2 for 0.2, 20 and 2e-5."""
+    return round(v / 10 ** math.floor(math.log10(v)))
+
+
+def confusion_figure(counts, classes, title):
+    """Counts of the test split, true class down, predicted class across, each cell labelled."""
+    from matplotlib.colors import PowerNorm
+
+    C = len(classes)
+    side = min(4.0 + 0.35 * C, 14.0)
+    fig = _figure(side + 1.2, side)
+    ax = fig.subplots()
+    # square-root colour scale: a few mistakes still show against a diagonal of hundreds
+    image = ax.imshow(counts, cmap="Blues", norm=PowerNorm(0.5, vmin=0, vmax=max(counts.max(), 1)))
+    fig.colorbar(image, ax=ax, label="test rows (square-root colour scale)", shrink=0.85)
+    names = [str(c) for c in classes]
+    turn = max(map(len, names)) * C > 40  # long names side by side would overlap
+    ax.set_xticks(range(C), labels=names, rotation=45 if turn else 0, ha="right" if turn else "center")
+    ax.set_yticks(range(C), labels=names)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    if C <= 30:  # more cells than that are too small to hold a number
+        dark = counts.max() / 4  # a quarter of the max is past the middle of the square-root scale
+        for (i, j), n in np.ndenumerate(counts):
+            ax.text(j, i, str(n), ha="center", va="center", fontsize="small" if C > 10 else "medium",
+                    color="white" if n > dark else "black" if n else "0.7")
+    n, right = counts.sum(), np.trace(counts)
+    ax.set_title(f"{title}\n{right} of {n} test rows classified right")
+    return fig
+
+
+def class_colors(n):
+    """n colours: Okabe & Ito's first, then tab20's for more classes."""
+    if n <= len(COLORS):
+        return list(COLORS[:n])
+    from matplotlib import colormaps
+
+    return [colormaps["tab20"](i % 20) for i in range(n)]
+
+
+def boundary_figure(model, train, test=None, title="", resolution=300):
+    """Decision regions of a 2-feature model over raw feature units, shaded by confidence, with the points.
+
+    `train` and `test` are (X, y) in raw units; the model's scaler maps the grid as it maps any raw row.
+    """
+    X = train[0] if test is None else np.vstack([train[0], test[0]])
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = np.where(hi > lo, 0.06 * (hi - lo), 1.0)
+    xs, ys = (np.linspace(lo[j] - pad[j], hi[j] + pad[j], resolution) for j in range(2))
+    grid = np.column_stack([a.ravel() for a in np.meshgrid(xs, ys)])  # (R*R, 2), x varies fastest
+    proba = model.predict_proba(grid).astype(np.float64).reshape(resolution, resolution, -1)  # (R, R, C)
+    colors = class_colors(model.n_classes)
+    fig = _figure(7.6, 5.6)
+    ax = fig.subplots()
+    extent = (xs[0], xs[-1], ys[0], ys[-1])
+    ax.imshow(_region_image(proba, colors), origin="lower", extent=extent, aspect="auto", interpolation="bilinear")
+    for k in range(model.n_classes):  # class k's border: where p_k equals the largest other probability
+        ax.contour(xs, ys, proba[..., k] - np.delete(proba, k, axis=2).max(axis=2), levels=[0.0],
+                   colors="0.2", linewidths=1.0)
+    for k, color in enumerate(colors):
+        ax.scatter(*train[0][train[1] == k].T, s=14, color=color, edgecolors="white", linewidths=0.3, alpha=0.85)
+        if test is not None:
+            ax.scatter(*test[0][test[1] == k].T, s=34, marker="^", color=color, edgecolors="black", linewidths=0.7)
+    ax.legend(handles=_boundary_handles(model.classes, colors, test is not None), title="class",
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # outside: never covers a point
+    ax.set(xlim=extent[:2], ylim=extent[2:], xlabel=model.feature_names[0], ylabel=model.feature_names[1],
+           title=f"{title}\nin raw feature units; paler = less sure")
+    return fig
+
+
+def _region_image(proba, colors):
+    """(R, R, 3) RGB: the predicted class's colour, paler where the model is less sure."""
+    from matplotlib.colors import to_rgb
+
+    C = proba.shape[2]
+    rgb = np.array([to_rgb(c) for c in colors])  # (C, 3)
+    sure = (proba.max(axis=2) - 1 / C) / (1 - 1 / C)  # (R, R): 0 at a tie of all classes, 1 when certain
+    strength = (0.12 + 0.33 * sure)[..., None]  # a tint, so the points on top stay visible
+    return 1 - strength * (1 - rgb[proba.argmax(axis=2)])
+
+
+def _boundary_handles(classes, colors, has_test):
+    """Legend entries: a swatch per class, then the point markers and the boundary line."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="", marker="s", ms=9, color=c, label=str(name)) for name, c in zip(classes, colors)]
+    handles.append(Line2D([], [], ls="", marker="o", ms=5, color="0.5", mec="white", label="train point"))
+    if has_test:
+        handles.append(Line2D([], [], ls="", marker="^", ms=7, color="0.5", mec="black", label="test point"))
+    return handles + [Line2D([], [], color="0.2", lw=1.0, label="decision boundary")]
+
+
+def curve_overlay(expected, got, path, title="", metrics=None):
+    """Draw a golden curve against a new one, a column per metric, into the PNG file `path`; return `path`.
+
+    `expected` and `got` are per-epoch records (a list of dicts with "epoch" and metric values, as
+    in metrics.jsonl) or columns (a dict: metric -> list of values, epoch i + 1 at index i).
+    `metrics` chooses the columns (default: every metric both curves have, minus "epoch" and
+    wall-clock fields). The top row overlays the two curves; the bottom row shows |got - expected|
+    on a log scale, with a dotted line at the first epoch where they differ.
+    """
+    save(overlay_figure(expected, got, title, metrics), path)
+    return path
+
+
+def overlay_figure(expected, got, title="", metrics=None):
+    """The Figure that curve_overlay writes."""
+    expected, got = _columns_of(expected), _columns_of(got)
+    names = metrics or [k for k in expected if k in got and k != "epoch" and k not in WALL_CLOCK]
+    if not names:
+        raise ValueError("curve_overlay: the two curves have no metric in common")
+    fig = _figure(4.2 * len(names) + 0.6, 6.0)
+    axes = fig.subplots(2, len(names), squeeze=False, sharex="col", height_ratios=[2, 1])
+    for j, name in enumerate(names):
+        _overlay_column(axes[0, j], axes[1, j], name, _array(expected, name), _array(got, name))
+    axes[0, 0].legend(fontsize="small")
+    fig.suptitle(title or "golden vs new curve")
+    return fig
+
+
+def _columns_of(curve):
+    """Records or columns -> columns (a dict of lists)."""
+    if isinstance(curve, dict):
+        return curve
+    keys = dict.fromkeys(k for r in curve for k in r)  # first-seen order
+    return {k: [r.get(k) for r in curve] for k in keys}
+
+
+def _array(columns, name):
+    return np.array([math.nan if v is None else v for v in columns.get(name, [])], dtype=np.float64)
+
+
+def _overlay_column(top, bottom, name, a, b):
+    """One metric: both curves on top, their absolute difference below, the first difference marked."""
+    from matplotlib.ticker import MaxNLocator
+
+    top.plot(np.arange(1, len(a) + 1), a, color=COLORS[0], lw=3, alpha=0.55, label="golden (expected)")
+    top.plot(np.arange(1, len(b) + 1), b, color=COLORS[5], lw=1.2, ls="--", label="new (got)")
+    n = min(len(a), len(b))
+    epochs, diff = np.arange(1, n + 1), np.abs(b[:n] - a[:n])
+    differs = (a[:n] != b[:n]) & ~(np.isnan(a[:n]) & np.isnan(b[:n]))  # NaN in both counts as equal
+    bottom.plot(epochs[diff > 0], diff[diff > 0], color=COLORS[5], marker="." if n <= 50 else None)
+    if (diff > 0).any():
+        bottom.set_yscale("log")
+    first = int(epochs[differs][0]) if differs.any() else n + 1 if len(a) != len(b) else None
+    note = (f"first differs at epoch {first}" if differs.any()
+            else f"equal while both run; {len(a)} vs {len(b)} epochs" if first else "identical")
+    for ax in (top, bottom):
+        if first is not None:
+            ax.axvline(first, color="0.35", ls=":", lw=1.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    top.set(title=name)
+    bottom.set(xlabel="epoch", ylabel="|got - expected|")
+    bottom.set_title(note, fontsize="small")
