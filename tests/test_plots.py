@@ -1,0 +1,304 @@
+"""Pictures of a run: real PNGs from `trainer train` and `trainer plot`, what each figure draws,
+raw feature units, the 64-feature case, and training without matplotlib."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.image import imread
+
+from trainer import plots
+from trainer.cli import main
+from trainer.config import config_from_dict
+from trainer.data import prepare, standardize
+from trainer.evaluate import evaluate
+from trainer.modelfile import load_model
+from trainer.runfiles import raw_splits
+from trainer.sparkline import BARS
+
+MOONS = """\
+name: tiny_moons
+seed: 3
+data: {dataset: moons, params: {n_samples: 200, noise: 0.25}}
+model: {hidden_size: 16}
+train: {epochs: 40, batch_size: 32, lr: 0.05, patience: 4}
+"""
+DIGITS = """\
+name: tiny_digits
+data: {dataset: digits}
+model: {hidden_size: 8}
+train: {epochs: 2, batch_size: 256, lr: 0.01}
+"""
+
+
+def train_cli(tmp, text, out, *flags):
+    cfg = tmp / f"{out}.yaml"
+    cfg.write_text(text)
+    return main(["train", str(cfg), "--out", str(tmp / out), *flags])
+
+
+@pytest.fixture(scope="module")
+def moons_run(tmp_path_factory):
+    """A small moons run trained by the CLI with pictures on; (run dir, its stdout)."""
+    tmp = tmp_path_factory.mktemp("moons")
+    capture = _Capture()
+    with capture:
+        assert train_cli(tmp, MOONS, "run") == 0
+    return tmp / "run", capture.text
+
+
+class _Capture:
+    """stdout of a block, for a module-scoped fixture (capsys is per test)."""
+
+    def __enter__(self):
+        import io
+
+        self.old, sys.stdout = sys.stdout, io.StringIO()
+
+    def __exit__(self, *exc):
+        self.text, sys.stdout = sys.stdout.getvalue(), self.old
+
+
+def assert_real_png(path, min_side=400):
+    image = imread(path)  # (H, W, 4) floats in [0, 1]
+    assert image.shape[0] >= min_side and image.shape[1] >= min_side
+    rgb = (image[..., :3] * 255).round().astype(np.int64)
+    colours = np.unique(rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2])
+    assert len(colours) > 50 and image[..., :3].std() > 0.05, f"{path.name} looks blank"
+
+
+def curve(run_dir):
+    """metrics.jsonl without the wall-clock field."""
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k not in plots.WALL_CLOCK} for r in records]
+
+
+# ---------------------------------------------------------------- trainer train / trainer plot
+
+def test_train_writes_three_real_pictures_and_a_loss_sparkline(moons_run):
+    run_dir, out = moons_run
+    for name in plots.PICTURES:
+        assert_real_png(run_dir / name)
+    assert "  pictures curves.png, confusion.png, boundary.png" in out
+    spark = next(line for line in out.splitlines() if line.startswith("  loss"))
+    bars = spark.split()[1]
+    assert set(bars) <= set(BARS) and 2 <= len(bars) <= 40
+    assert bars[0] == BARS[-1]  # the first epoch has the highest training loss
+
+
+def test_plot_redraws_the_same_pictures_from_the_run_files(moons_run, capsys):
+    run_dir, _ = moons_run
+    before = {name: imread(run_dir / name) for name in plots.PICTURES}
+    for name in plots.PICTURES:
+        (run_dir / name).unlink()
+    assert main(["plot", str(run_dir)]) == 0
+    assert capsys.readouterr().out.split() == [str(run_dir / name) for name in plots.PICTURES]
+    for name in plots.PICTURES:
+        assert np.array_equal(imread(run_dir / name), before[name]), name
+
+
+def test_a_64_feature_run_has_curves_and_confusion_but_no_boundary(tmp_path, capsys):
+    assert train_cli(tmp_path, DIGITS, "run") == 0
+    assert "  pictures curves.png, confusion.png\n" in capsys.readouterr().out
+    assert_real_png(tmp_path / "run" / "curves.png")
+    assert_real_png(tmp_path / "run" / "confusion.png")
+    assert not (tmp_path / "run" / "boundary.png").exists()
+
+
+def test_no_plots_skips_the_pictures_and_trains_the_same_curve(moons_run, tmp_path, capsys):
+    assert train_cli(tmp_path, MOONS, "run", "--no-plots") == 0
+    assert "pictures" not in capsys.readouterr().out
+    assert not any((tmp_path / "run" / name).exists() for name in plots.PICTURES)
+    assert curve(tmp_path / "run") == curve(moons_run[0])
+
+
+BLOCKED = """\
+import sys
+
+class NoMatplotlib:
+    def find_spec(self, name, path=None, target=None):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError(f"{name} is blocked by the test")
+
+sys.meta_path.insert(0, NoMatplotlib())
+from trainer.cli import main
+code = main(sys.argv[1:])
+assert not any(m.startswith("matplotlib") for m in sys.modules)
+sys.exit(code)
+"""
+
+
+def test_training_without_matplotlib_succeeds_prints_one_hint_and_the_same_curve(moons_run, tmp_path):
+    (tmp_path / "c.yaml").write_text(MOONS)
+    proc = subprocess.run([sys.executable, "-c", BLOCKED, "train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    hint = [line for line in proc.stderr.splitlines() if "pip install 'trainer[plot]'" in line]
+    assert len(hint) == 1 and proc.stderr.strip() == hint[0]
+    assert "  test     accuracy" in proc.stdout and "pictures" not in proc.stdout
+    assert not any((tmp_path / "run" / name).exists() for name in plots.PICTURES)
+    assert curve(tmp_path / "run") == curve(moons_run[0])
+    a, b = load_model(tmp_path / "run" / "model.npz"), load_model(moons_run[0] / "model.npz")
+    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+
+
+def test_a_failed_picture_does_not_fail_the_saved_run(tmp_path, monkeypatch, capsys):
+    def broken(run_dir):
+        raise RuntimeError("no room on the canvas")
+
+    monkeypatch.setattr(plots, "plot_run", broken)
+    assert train_cli(tmp_path, MOONS, "run") == 0
+    err = capsys.readouterr().err
+    assert err.startswith("trainer: warning: no pictures: no room on the canvas;") and err.count("\n") == 1
+    assert (tmp_path / "run" / "summary.json").exists()
+    with pytest.raises(RuntimeError):
+        main(["--debug", "train", str(tmp_path / "run.yaml"), "--out", str(tmp_path / "again")])
+
+
+def test_plot_without_matplotlib_is_a_one_line_error(moons_run, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now raises ImportError
+    assert main(["plot", str(moons_run[0])]) == 1
+    assert capsys.readouterr().err == "trainer: error: trainer plot needs matplotlib: pip install 'trainer[plot]'\n"
+
+
+def test_plot_errors_name_the_problem(tmp_path, moons_run, capsys):
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "metrics.jsonl").write_text('{"epoch": 1}\n')
+    (tmp_path / "bad").mkdir()
+    for name in ("model.npz", "summary.json"):
+        (tmp_path / "bad" / name).write_bytes((moons_run[0] / name).read_bytes())
+    (tmp_path / "bad" / "metrics.jsonl").write_text('{"epoch": 1}\n[1, 2]\n')
+    cases = {tmp_path / "nope": "no such run directory",
+             tmp_path / "half": "incomplete run: no model.npz, summary.json (did training finish?)",
+             tmp_path / "bad": "metrics.jsonl, line 2: not a JSON object"}
+    for run_dir, message in cases.items():
+        assert main(["plot", str(run_dir)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"trainer: error: {run_dir}") and message in err and err.count("\n") == 1
+
+
+def test_plot_refuses_a_csv_changed_since_training(tmp_path, capsys):
+    rows = [f"{x % 7},{x % 5 * 0.5},{'ab'[x % 2]}" for x in range(40)]
+    (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
+    config = "data: {dataset: csv, path: d.csv}\ntrain: {epochs: 2}\n"
+    assert train_cli(tmp_path, config, "run", "-q") == 0
+    assert (tmp_path / "run" / "boundary.png").exists()
+    (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join("1" + row for row in rows) + "\n")  # f1 += 10
+    assert main(["plot", str(tmp_path / "run")]) == 1
+    assert "d.csv: the data changed since this model was trained" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- what the figures draw
+
+def test_raw_splits_are_the_training_splits_before_scaling(moons_run):
+    model = load_model(moons_run[0] / "model.npz")
+    cfg = config_from_dict(model.config)
+    train, test = raw_splits(cfg)
+    data = prepare(cfg.data, np.random.default_rng(cfg.seed), cfg.model.dtype)
+    for raw, ready in ((train, data.train), (test, data.test)):
+        assert np.array_equal(standardize(raw[0], model.scaler_mean, model.scaler_scale), ready[0])
+        assert np.array_equal(raw[1], ready[1])
+    assert np.abs(train[0]).max() > 1.5 and abs(train[0].mean(axis=0)[0]) > 0.2  # raw moons, not standardised
+
+
+def test_confusion_counts_match_evaluate_and_the_cells_show_them(moons_run):
+    model = load_model(moons_run[0] / "model.npz")
+    _, test = raw_splits(config_from_dict(model.config))
+    counts = plots.confusion_counts(model.predict(test[0]), test[1], model.n_classes)
+    assert counts.tolist() == evaluate(model)["confusion_matrix"]
+    fig = plots.confusion_figure(counts, ["cat", "dog"], "t")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == [str(n) for n in counts.ravel()]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["cat", "dog"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
+
+
+HISTORY = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1 / e + 0.01 * e, "val_accuracy": 0.5 + 0.01 * e,
+            "lr": 0.1, "epoch_seconds": 0.01} for e in range(1, 31)]
+
+
+def test_curves_draw_each_metric_per_epoch_and_mark_the_best_epoch():
+    fig = plots.curves_figure(HISTORY, "moons: training curves (test accuracy 0.950)", best_epoch=9)
+    loss, acc = fig.axes
+    lines = {line.get_label(): line for ax in (loss, acc) for line in ax.get_lines()}
+    epochs = [r["epoch"] for r in HISTORY]
+    for key, label in (("train_loss", "train"), ("val_loss", "validation"), ("val_accuracy", "validation accuracy")):
+        line = next(v for k, v in lines.items() if k.split(" (")[0] == label)
+        assert list(line.get_xdata()) == epochs and list(line.get_ydata()) == [r[key] for r in HISTORY]
+    best = [ln for ax in (loss, acc) for ln in ax.get_lines() if ln.get_label().startswith("best epoch 9")]
+    assert len(best) == 2 and all(list(ln.get_xdata()) == [9, 9] for ln in best)
+    assert fig._suptitle.get_text() == "moons: training curves (test accuracy 0.950)"
+    assert loss.get_yscale() == "log"  # the loss spans more than a factor of 10
+
+
+def test_curves_without_a_val_split_or_early_stopping():
+    history = [{k: v for k, v in r.items() if not k.startswith("val")} for r in HISTORY[:3]]
+    fig = plots.curves_figure(history, "t")
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 1
+    assert fig.axes[0].get_yscale() == "linear"
+
+
+def test_boundary_is_drawn_over_raw_units_with_train_and_test_points(moons_run):
+    model = load_model(moons_run[0] / "model.npz")
+    train, test = raw_splits(config_from_dict(model.config))
+    ax = plots.boundary_figure(model, train, test, "t").axes[0]
+    shown = np.vstack([c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)])  # the scatters
+    assert np.array_equal(np.sort(shown, axis=0), np.sort(np.vstack([train[0], test[0]]), axis=0))
+    everything = np.vstack([train[0], test[0]])
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert x0 < everything[:, 0].min() < everything[:, 0].max() < x1 and y0 < everything[:, 1].min()
+    assert everything[:, 1].max() < y1 < everything[:, 1].max() + 0.2 * np.ptp(everything[:, 1])
+    assert [ax.get_xlabel(), ax.get_ylabel()] == model.feature_names
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["0", "1", "train point", "test point", "decision boundary"]
+
+
+def test_boundary_regions_follow_the_models_predictions(moons_run):
+    model = load_model(moons_run[0] / "model.npz")
+    train, _ = raw_splits(config_from_dict(model.config))
+    image = plots.boundary_figure(model, train, None, "t", resolution=50).axes[0].images[0]
+    (x0, x1, y0, y1), rgb = image.get_extent(), image.get_array()[..., :3]  # (50, 50, 3), row 0 at y0
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 50), np.linspace(y0, y1, 50))
+    pred = model.predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(50, 50)
+    blue_minus_red = rgb[..., 2] - rgb[..., 0]  # class 0 is blue (#0072B2), class 1 orange (#E69F00)
+    assert (pred == 0).any() and (pred == 1).any()
+    assert np.all((blue_minus_red > 0) == (pred == 0))
+
+
+# ---------------------------------------------------------------- golden vs new overlay (issue 4 calls it)
+
+def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
+    got = [dict(r) for r in HISTORY]
+    got[11]["val_loss"] += 1e-9
+    fig = plots.overlay_figure(HISTORY, got, "check failed")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == ["train_loss", "val_loss", "val_accuracy"] and "epoch_seconds" not in titles
+    notes = dict(zip(titles[:4], titles[4:]))
+    assert notes == {"train_loss": "identical", "val_loss": "first differs at epoch 12",
+                     "val_accuracy": "identical", "lr": "identical"}
+    path = tmp_path / "o.png"
+    assert plots.curve_overlay(HISTORY, got, path, "check failed", metrics=["val_loss"]) == path
+    assert_real_png(path)
+
+
+def test_overlay_takes_columns_and_shows_a_shorter_curve():
+    columns = {"train_loss": [r["train_loss"] for r in HISTORY]}
+    fig = plots.overlay_figure(columns, {"train_loss": columns["train_loss"][:20]})
+    assert fig.axes[1].get_title() == "equal while both run; 30 vs 20 epochs"
+    with pytest.raises(ValueError, match="no metric in common"):
+        plots.overlay_figure({"a": [1.0]}, {"b": [1.0]})
+
+
+def test_drawing_touches_no_global_pyplot_state():
+    plots.curves_figure(HISTORY, "t")
+    assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()
+
+
+def test_help_lists_plot_and_no_plots(capsys):
+    for argv, option in ((["--help"], "plot"), (["train", "--help"], "--no-plots")):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert option in capsys.readouterr().out
