@@ -107,6 +107,14 @@ def test_a_64_feature_run_has_curves_and_confusion_but_no_boundary(tmp_path, cap
     assert not (tmp_path / "run" / "boundary.png").exists()
 
 
+def test_overwriting_a_run_leaves_none_of_its_pictures(tmp_path, capsys):
+    assert train_cli(tmp_path, MOONS, "run", "-q") == 0
+    assert train_cli(tmp_path, DIGITS, "run", "-q", "--overwrite") == 0  # 64 features: no boundary
+    assert sorted(p.name for p in (tmp_path / "run").glob("*.png")) == ["confusion.png", "curves.png"]
+    assert train_cli(tmp_path, DIGITS, "run", "-q", "--overwrite", "--no-plots") == 0
+    assert not list((tmp_path / "run").glob("*.png"))
+
+
 def test_no_plots_skips_the_pictures_and_trains_the_same_curve(moons_run, tmp_path, capsys):
     assert train_cli(tmp_path, MOONS, "run", "--no-plots") == 0
     assert "pictures" not in capsys.readouterr().out

@@ -67,7 +67,7 @@ def train_command(args):
     run_dir = new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
     callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if _show_progress(args) else []
     result = train_run(cfg, run_dir, callbacks)
-    pictures = [] if args.no_plots else _draw_pictures(run_dir, args)
+    pictures = _draw_pictures(run_dir, args)
     if not args.quiet:
         print(_summary_text(result, pictures))
     return 0
@@ -77,17 +77,17 @@ def _draw_pictures(run_dir, args):
     """The run's pictures when matplotlib is importable; else one line saying how to get them."""
     from trainer import plots
 
-    if plots.available():
+    if not args.no_plots and plots.available():
         try:
             return plots.plot_run(run_dir)
         except Exception as e:  # the run is saved and sound; a failed picture must not fail it
             if args.debug:
                 raise
             print(f"trainer: warning: no pictures: {e}; `trainer --debug plot {run_dir}` shows why", file=sys.stderr)
-            return []
-    if not args.quiet:
+    elif not args.no_plots and not args.quiet:
         print(f"trainer: no pictures: matplotlib is not installed; `{plots.INSTALL_HINT}` draws "
               "curves.png, confusion.png and boundary.png into every run", file=sys.stderr)
+    plots.remove_pictures(run_dir)  # after --overwrite, an earlier run's pictures would show the wrong run
     return []
 
 

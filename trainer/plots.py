@@ -54,7 +54,15 @@ def plot_run(run_dir):
         figures["boundary.png"] = boundary_figure(model, train, test, title("decision regions"))
     for name, fig in figures.items():
         save(fig, run_dir / name)
+    remove_pictures(run_dir, keep=figures)
     return [run_dir / name for name in figures]
+
+
+def remove_pictures(run_dir, keep=()):
+    """Delete the pictures in run_dir not named in `keep`: an earlier run's, left by `train --overwrite`."""
+    for name in PICTURES:
+        if name not in keep:
+            (Path(run_dir) / name).unlink(missing_ok=True)
 
 
 def confusion_counts(pred, y, n_classes):
@@ -170,7 +178,7 @@ def class_colors(n):
     return [colormaps["tab20"](i % 20) for i in range(n)]
 
 
-def boundary_figure(model, train, test=None, title="", resolution=300):
+def boundary_figure(model, train, test=None, title="", resolution=200):
     """Decision regions of a 2-feature model over raw feature units, shaded by confidence, with the points.
 
     `train` and `test` are (X, y) in raw units; the model's scaler maps the grid as it maps any raw row.
