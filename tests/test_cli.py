@@ -30,7 +30,7 @@ def moons_run(tmp_path_factory):
     """One short moons run shared by the tests that only read it."""
     tmp = tmp_path_factory.mktemp("moons")
     ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=8", "--set", "data.params.n_samples=300",
-               "--out", "run", "--quiet", cwd=tmp))
+               "--out", "run", "--quiet", "--no-plots", cwd=tmp))
     return tmp / "run"
 
 
@@ -72,7 +72,7 @@ def test_evaluate_prints_a_readable_report(moons_run):
 
 
 def test_csv_train_evaluate_predict(tmp_path):
-    ok(trainer("train", ROOT / "configs/csv_example.yaml", "--out", "run", "-q", cwd=tmp_path))
+    ok(trainer("train", ROOT / "configs/csv_example.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     example = ROOT / "data/example.csv"
     report = json.loads(ok(trainer("evaluate", "run/model.npz", "--csv", example, "--target", "label", "--json",
@@ -107,7 +107,7 @@ def test_predict_to_stdout_without_a_header_row(moons_run, tmp_path):
 def test_scripts_train_is_the_same_command(tmp_path):
     env = {**os.environ, "PYTHONPATH": ""}
     r = subprocess.run([sys.executable, ROOT / "scripts/train.py", ROOT / "configs/moons.yaml", "--set", "train.epochs=2",
-                        "--out", "run", "-q"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+                        "--out", "run", "-q", "--no-plots"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     r = subprocess.run([sys.executable, ROOT / "scripts/evaluate.py", "run/model.npz"], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=300)
@@ -115,13 +115,13 @@ def test_scripts_train_is_the_same_command(tmp_path):
 
 
 def test_default_run_directory_and_no_overwrite(tmp_path):
-    ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=1", "-q", cwd=tmp_path))
+    ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=1", "-q", "--no-plots", cwd=tmp_path))
     (run,) = (tmp_path / "runs/moons").iterdir()
     before = (run / "model.npz").read_bytes()
     r = trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "-q", cwd=tmp_path)
     assert r.returncode == 1 and "already holds a run" in r.stderr and len(r.stderr.splitlines()) == 1
     assert (run / "model.npz").read_bytes() == before
-    ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "--overwrite", "-q",
+    ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "--overwrite", "-q", "--no-plots",
                cwd=tmp_path))
     assert (run / "model.npz").read_bytes() != before
 
