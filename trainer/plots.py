@@ -103,7 +103,7 @@ def curves_figure(history, title, best_epoch=None):
     marker = "o" if len(epochs) <= 25 else None  # few epochs: show each one
     loss = axes[0]
     loss.plot(epochs, _column(history, "train_loss"), color=COLORS[0], marker=marker, ms=4,
-              label="train (mean over the epoch's batches)")
+              label="train (mean over the epoch's batches, with L2)")
     if has_val:
         loss.plot(epochs, _column(history, "val_loss"), color=COLORS[1], ls="--", marker=marker, ms=4,
                   label="validation (after the epoch)")
