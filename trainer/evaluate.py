@@ -32,6 +32,9 @@ def classification_report(proba, y, classes):
 
 def own_test_split(model):
     """The model's test split, recreated from the config it was trained with (standardised as in training)."""
+    if "dataset" not in model.config.get("data", {}):  # e.g. saved by TwoLayerNetClassifier, fitted on arrays
+        raise DataError("this model was fitted on arrays, not on a dataset of a config, so it has no test split "
+                        "to recreate; pass --csv FILE --target COLUMN")
     cfg = config_from_dict(model.config)
     data = prepare(cfg.data, np.random.default_rng(cfg.seed), cfg.model.dtype)
     if data.test is None:

@@ -1,0 +1,204 @@
+"""TwoLayerNetClassifier: scikit-learn's own checks, the CLI's core and loop, random_state, model files."""
+import inspect
+import json
+import re
+from dataclasses import asdict
+from pathlib import Path
+from unittest import SkipTest
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs, make_moons
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from trainer import TwoLayerNetClassifier
+from trainer.cli import main
+from trainer.config import load_config
+from trainer.data import SEED_BOUND, DataConfig, fit_scaler, standardize
+from trainer.model import ModelConfig, init_params
+from trainer.optim import make_optimizer
+from trainer.run import train
+from trainer.train import TrainConfig, TrainState, fit, val_metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The defaults, and two instances that reach the other paths: float32, full batch, no validation
+# split, momentum; and nesterov, cosine schedule, no standardisation, early stopping on accuracy.
+CHECKED = [
+    TwoLayerNetClassifier(),
+    TwoLayerNetClassifier(dtype="float32", optimizer="momentum", lr=0.05, batch_size=None,
+                          early_stopping=False, val_size=0.0, epochs=100),
+    TwoLayerNetClassifier(optimizer="nesterov", lr=0.05, lr_schedule="cosine", init="xavier", batch_size=32,
+                          standardize=False, monitor="val_accuracy", patience=5, val_size=0.2),
+]
+
+
+@parametrize_with_checks(CHECKED)
+def test_scikit_learn_estimator_checks(estimator, check):
+    try:
+        check(estimator)
+    except SkipTest as e:  # a check that cannot run here (a missing package, an unset variable) is a failure
+        pytest.fail(f"scikit-learn check skipped itself: {e}")
+
+
+def test_constructor_defaults_are_the_config_defaults():
+    defaults = {name: p.default for name, p in inspect.signature(TwoLayerNetClassifier).parameters.items()}
+    data = DataConfig()
+    expected = {**asdict(ModelConfig()), **asdict(TrainConfig()),
+                "val_size": data.val_size, "standardize": data.standardize, "random_state": None}
+    assert defaults == expected
+
+
+def test_from_config_carries_every_model_and_train_key_and_the_seed():
+    cfg = load_config(ROOT / "configs/moons.yaml", ["seed=5", "train.lr=0.02", "model.hidden_size=7"])
+    params = TwoLayerNetClassifier.from_config(cfg).get_params()
+    assert params["random_state"] == 5 and params["lr"] == 0.02 and params["hidden_size"] == 7
+    assert params["patience"] == cfg.train.patience == 20 and params["batch_size"] == 32
+    assert {k: params[k] for k in asdict(cfg.model)} == asdict(cfg.model)
+    assert {k: params[k] for k in asdict(cfg.train)} == asdict(cfg.train)
+
+
+def test_fit_is_the_cli_core_and_loop_on_one_generator():
+    X, y = make_blobs(n_samples=120, centers=3, random_state=0)
+    est = TwoLayerNetClassifier(hidden_size=8, epochs=15, batch_size=16, lr=0.01, early_stopping=False,
+                                val_size=0.0, random_state=7).fit(X, y)
+    # the same calls by hand, drawing from default_rng(random_state) in the documented order
+    rng = np.random.default_rng(7)
+    rng.integers(SEED_BOUND)  # the validation split's seed: drawn even when val_size is 0
+    mean, scale = fit_scaler(X)
+    params = init_params(2, 8, 3, rng)
+    cfg = TrainConfig(epochs=15, batch_size=16, lr=0.01, early_stopping=False)
+    state = fit(TrainState(params, make_optimizer("adam", params), rng), standardize(X, mean, scale), y, cfg)
+    for k in params:
+        assert np.array_equal(est.params_[k], state.params[k])
+    assert est.loss_curve_ == [r["train_loss"] for r in state.history]
+    assert est.n_iter_ == 15 and est.validation_loss_curve_ is None
+
+
+def test_early_stopping_keeps_the_best_epoch_of_the_validation_curve():
+    X, y = make_moons(n_samples=300, noise=0.3, random_state=1)
+    est = TwoLayerNetClassifier(hidden_size=16, lr=0.05, batch_size=16, patience=3, min_delta=0.0,
+                                val_size=0.2, random_state=0).fit(X, y)
+    curve = est.validation_loss_curve_
+    assert est.n_iter_ == len(curve) == len(est.loss_curve_) == len(est.validation_scores_) < 200
+    assert est.best_epoch_ == int(np.argmin(curve)) + 1 < est.n_iter_
+    # the kept weights are the best epoch's: recreate the 60 held-out rows (20%, stratified, seeded by
+    # the Generator's first draw) and their loss is the curve's minimum, bitwise
+    rng = np.random.default_rng(0)
+    _, val = train_test_split(np.arange(300), test_size=60, random_state=int(rng.integers(SEED_BOUND)), stratify=y)
+    Xv = standardize(X[val], est.scaler_mean_, est.scaler_scale_)
+    assert val_metrics(est.params_, Xv, y[val])[0] == min(curve)
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"lr": -1}, "TwoLayerNetClassifier: train.lr: expected a number > 0, got -1.0"),
+    ({"optimizer": "adamw"}, "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'"),
+    ({"hidden_size": 2.5}, "model.hidden_size: expected an integer, got float 2.5"),
+    ({"dtype": "float16"}, "model.dtype: expected float64 or float32"),
+    ({"val_size": 0.0}, "train.monitor: 'val_loss' needs a validation split"),
+    ({"random_state": "seed"}, "cannot be used to seed"),
+])
+def test_bad_parameters_raise_value_error_naming_the_key_at_fit(params, expected):
+    est = TwoLayerNetClassifier(epochs=2, **params)  # constructing never checks (scikit-learn's rule)
+    with pytest.raises(ValueError) as e:
+        est.fit(*make_moons(n_samples=40, random_state=0))
+    assert expected in str(e.value) and "\n" not in str(e.value)
+
+
+def test_numpy_scalars_from_a_grid_are_accepted():
+    est = TwoLayerNetClassifier(hidden_size=np.int64(4), lr=np.float32(0.01), epochs=np.int64(2), random_state=0)
+    assert est.fit(*make_moons(n_samples=40, random_state=0)).params_["W1"].shape == (2, 4)
+
+
+def test_random_state_int_repeats_none_and_random_state_instances_advance():
+    X, y = make_moons(n_samples=80, noise=0.2, random_state=0)
+
+    def weights(est):
+        return est.fit(X, y).params_["W1"].copy()
+
+    small = dict(hidden_size=4, epochs=3)
+    assert np.array_equal(weights(TwoLayerNetClassifier(**small, random_state=3)),
+                          weights(TwoLayerNetClassifier(**small, random_state=3)))
+    shared = TwoLayerNetClassifier(**small, random_state=np.random.RandomState(3))
+    first, second = weights(shared), weights(shared)
+    assert not np.array_equal(first, second)  # one seed drawn from the RandomState per fit
+    assert np.array_equal(first, weights(TwoLayerNetClassifier(**small, random_state=np.random.RandomState(3))))
+    unseeded = TwoLayerNetClassifier(**small)
+    assert not np.array_equal(weights(unseeded), weights(unseeded))
+
+
+def test_grid_search_scores_do_not_depend_on_n_jobs():
+    X, y = make_moons(n_samples=200, noise=0.3, random_state=0)
+    grid = {"lr": [0.003, 0.1], "hidden_size": [4, 32]}
+    est = TwoLayerNetClassifier(epochs=20, random_state=0)
+    one, two = (GridSearchCV(est, grid, cv=3, n_jobs=n).fit(X, y).cv_results_ for n in (1, 2))
+    scored = [k for k in one if re.match(r"(split\d+|mean|std|rank)_test_score", k)]
+    assert len(scored) == 6
+    for k in scored:
+        assert np.array_equal(one[k], two[k]), k
+    assert len(set(one["mean_test_score"])) > 1  # the grid points differ, so equality says something
+
+
+def _fitted(labels, dtype):
+    pd = pytest.importorskip("pandas")  # the dev extra installs pandas; the estimator checks need it too
+    X, y = make_blobs(n_samples=150, centers=3, random_state=2)
+    frame = pd.DataFrame(X, columns=["width", "height"])
+    est = TwoLayerNetClassifier(hidden_size=8, epochs=30, lr=0.01, dtype=dtype, random_state=0)
+    return est.fit(frame, np.asarray(labels)[y]), frame, np.asarray(labels)[y]
+
+
+@pytest.mark.parametrize("labels, dtype", [(["setosa", "versicolor", "virginica"], "float64"),
+                                           ([3, 5, 8], "float32")])
+def test_save_load_round_trips_predictions_exactly(tmp_path, labels, dtype):
+    est, X, y = _fitted(labels, dtype)
+    est.save(tmp_path / "m.npz")
+    back = TwoLayerNetClassifier.load(tmp_path / "m.npz")
+    assert np.array_equal(back.predict_proba(X), est.predict_proba(X))
+    assert back.predict_proba(X).dtype == np.dtype(dtype)
+    assert np.array_equal(back.predict(X), est.predict(X)) and back.predict(X).dtype == est.predict(X).dtype
+    assert np.array_equal(back.predict_log_proba(X), est.predict_log_proba(X))
+    assert back.get_params() == est.get_params()
+    assert list(back.feature_names_in_) == ["width", "height"] == list(est.feature_names_in_)
+    assert (back.n_iter_, back.best_epoch_, back.loss_curve_, back.validation_loss_curve_) == \
+           (est.n_iter_, est.best_epoch_, est.loss_curve_, est.validation_loss_curve_)
+
+
+def test_a_saved_estimator_is_evaluated_by_the_cli_on_a_csv(tmp_path, capsys):
+    est, X, y = _fitted(["a", "b", "c"], "float64")
+    est.save(tmp_path / "m.npz")
+    rows = ["label,height,width"] + [f"{c},{h!r},{w!r}" for c, w, h in zip(y, X["width"], X["height"])]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")  # columns reordered: matched by name
+    assert main(["evaluate", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "d.csv"), "--target", "label", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] == est.score(X, y) and report["n_samples"] == 150
+
+
+def test_cli_evaluate_without_csv_says_there_is_no_dataset_in_one_line(tmp_path, capsys):
+    est, _, _ = _fitted(["a", "b", "c"], "float64")
+    est.save(tmp_path / "m.npz")
+    assert main(["evaluate", str(tmp_path / "m.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fitted on arrays" in err and "--csv FILE" in err
+
+
+def test_a_model_trained_by_the_cli_loads_as_a_fitted_estimator(tmp_path):
+    cfg = load_config(ROOT / "configs/moons.yaml", ["train.epochs=5", "data.params.n_samples=200"])
+    result = train(cfg, tmp_path / "run")
+    est = TwoLayerNetClassifier.load(tmp_path / "run" / "model.npz")
+    X, _ = make_moons(n_samples=50, noise=0.3, random_state=9)
+    assert np.array_equal(est.predict_proba(X), result.model.predict_proba(X))
+    assert np.array_equal(est.predict(X), np.asarray(result.model.classes)[result.model.predict(X)])
+    assert est.random_state == cfg.seed and est.lr == cfg.train.lr and est.n_iter_ == result.state.epoch
+
+
+def test_readme_scikit_learn_snippets_run(tmp_path, monkeypatch):
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## scikit-learn\n", 1)[1].split("\n## ", 1)[0]
+    snippets = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(snippets) >= 2
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for code in snippets:
+        exec(compile(code, "README.md", "exec"), namespace)
+    assert (tmp_path / "best.npz").exists()
