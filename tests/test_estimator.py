@@ -117,7 +117,7 @@ def test_random_state_int_repeats_none_and_random_state_instances_advance():
     def weights(est):
         return est.fit(X, y).params_["W1"].copy()
 
-    small = dict(hidden_size=4, epochs=3)
+    small = {"hidden_size": 4, "epochs": 3}
     assert np.array_equal(weights(TwoLayerNetClassifier(**small, random_state=3)),
                           weights(TwoLayerNetClassifier(**small, random_state=3)))
     shared = TwoLayerNetClassifier(**small, random_state=np.random.RandomState(3))
@@ -151,7 +151,7 @@ def _fitted(labels, dtype):
 @pytest.mark.parametrize("labels, dtype", [(["setosa", "versicolor", "virginica"], "float64"),
                                            ([3, 5, 8], "float32")])
 def test_save_load_round_trips_predictions_exactly(tmp_path, labels, dtype):
-    est, X, y = _fitted(labels, dtype)
+    est, X, _ = _fitted(labels, dtype)
     est.save(tmp_path / "m.npz")
     back = TwoLayerNetClassifier.load(tmp_path / "m.npz")
     assert np.array_equal(back.predict_proba(X), est.predict_proba(X))
@@ -195,10 +195,10 @@ def test_a_model_trained_by_the_cli_loads_as_a_fitted_estimator(tmp_path):
 def test_readme_scikit_learn_snippets_run(tmp_path, monkeypatch):
     text = (ROOT / "README.md").read_text()
     section = text.split("\n## scikit-learn\n", 1)[1].split("\n## ", 1)[0]
-    snippets = re.findall(r"```python\n(.*?)```", section, re.S)
+    snippets = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(snippets) >= 2
     monkeypatch.chdir(tmp_path)
     namespace = {}
     for code in snippets:
-        exec(compile(code, "README.md", "exec"), namespace)
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (our own README)
     assert (tmp_path / "best.npz").exists()

@@ -1,0 +1,188 @@
+"""trainer sweep: the same results on every backend, the CLI's own runs, ranking, one-line errors."""
+import csv
+import json
+import sys
+
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from trainer import sweep
+from trainer.cli import main
+from trainer.config import load_config
+from trainer.errors import ConfigError
+from trainer.jobs import ONE_BLAS_THREAD
+from trainer.jobs import run as run_jobs
+from trainer.run import train
+
+TINY = """\
+name: tiny
+data:
+  dataset: moons
+  params: {n_samples: 200, noise: 0.3}
+train:
+  epochs: 15
+  batch_size: 32
+  patience: 5
+"""
+GRID = ["--grid", "train.lr=0.01,0.1", "--grid", "model.hidden_size=4,16"]
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+def comparable(out):
+    """Everything a sweep wrote, less fit times and best.yaml's comment lines."""
+    results = json.loads((out / "results.json").read_text())
+    for t in results["trials"]:
+        t.pop("fit_time")
+    rows = list(csv.reader((out / "results.csv").read_text().splitlines()))
+    drop = rows[0].index("fit_time")
+    table = [row[:drop] + row[drop + 1:] for row in rows]
+    best = [line for line in (out / "best.yaml").read_text().splitlines() if not line.startswith("#")]
+    return results, table, best
+
+
+def trials_of(config, cv=None, grid=GRID[1::2]):
+    return sweep.expand(config, sweep.parse_grid(grid), cv=cv)
+
+
+def outcome(ranked):
+    return [(t.params, t.scores, t.losses, t.error, t.rank) for t in ranked]
+
+
+def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_cluster(tmp_path, tiny):
+    files = {}
+    for backend in ("loky", "threading", "dask"):
+        if backend == "dask":
+            pytest.importorskip("distributed")  # the dask extra (in dev) provides it
+        # two jobs at once; for dask that is a local cluster of two worker processes on 127.0.0.1
+        ranked = sweep.run(trials_of(tiny, cv=2), cv=2, n_jobs=2, backend=backend)
+        sweep.write_results(tmp_path / backend, ranked, tiny, 2)
+        files[backend] = comparable(tmp_path / backend)
+    assert files["loky"] == files["threading"] == files["dask"]
+    trials = files["loky"][0]["trials"]
+    assert len(trials) == 4 and all(len(t["val_scores"]) == 2 for t in trials)
+    assert len({t["mean_val_score"] for t in trials}) > 1  # the grid points differ, so equality says something
+
+
+def test_validation_split_sweep_does_not_depend_on_n_jobs_and_its_best_trains_to_the_same_score(tmp_path, tiny):
+    alone = sweep.run(trials_of(tiny), n_jobs=1)
+    threads = sweep.run(trials_of(tiny), n_jobs=2, backend="threading")
+    assert outcome(alone) == outcome(threads)
+    best = sweep.write_results(tmp_path / "out", alone, tiny, None)
+    again = train(load_config(tmp_path / "out" / "best.yaml"), tmp_path / "again")
+    assert again.summary["val"]["accuracy"] == best.mean  # a trial is `trainer train`'s own run
+
+
+def test_sweep_on_an_existing_dask_scheduler(tiny):
+    distributed = pytest.importorskip("distributed")
+    # one in-process worker with two threads: trials share a process, as on a multi-threaded worker
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        on_cluster = sweep.run(trials_of(tiny), backend="dask", scheduler=cluster.scheduler_address)
+    assert outcome(on_cluster) == outcome(sweep.run(trials_of(tiny)))
+
+
+def test_results_files_are_ranked_and_a_diverged_trial_is_recorded_last(tmp_path, tiny, capsys):
+    out = tmp_path / "out"
+    argv = ["sweep", str(tiny), "--grid", "train.lr=0.1,1e9", "--set", "train.optimizer=sgd", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "failed" in printed and str(out / "best.yaml") in printed
+    results = json.loads((out / "results.json").read_text())
+    first, last = results["trials"]
+    assert (first["rank"], first["params"], first["error"]) == (1, {"train.lr": 0.1}, None)
+    assert last["rank"] == 2 and last["mean_val_score"] is None and "diverged" in last["error"]
+    rows = list(csv.DictReader((out / "results.csv").read_text().splitlines()))
+    assert [r["train.lr"] for r in rows] == ["0.1", "1000000000.0"] and rows[1]["mean_val_score"] == ""
+    assert load_config(out / "best.yaml").train.lr == 0.1
+
+
+def test_every_trial_diverging_exits_3_and_writes_nothing(tmp_path, tiny, capsys):
+    argv = ["sweep", str(tiny), "--grid", "train.lr=1e9,1e10", "--set", "train.optimizer=sgd", "--out", str(tmp_path / "o")]
+    assert main(argv) == 3
+    assert "every trial failed" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_an_earlier_sweep_is_not_overwritten(tmp_path, tiny, capsys):
+    argv = ["sweep", str(tiny), "--grid", "train.epochs=1", "--out", str(tmp_path / "o"), "-q"]
+    assert main(argv) == 0
+    before = (tmp_path / "o" / "results.json").read_text()
+    assert main(argv) == 1
+    assert "already holds a sweep" in capsys.readouterr().err
+    assert (tmp_path / "o" / "results.json").read_text() == before
+    assert main([*argv, "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize("args, code, expected", [
+    (["--grid", "train.lr"], 2, "--grid train.lr: expected KEY=V1,V2,... with no empty value"),
+    (["--grid", "train.lr=0.1,,1"], 2, "--grid train.lr=0.1,,1: expected KEY=V1,V2,..."),
+    (["--grid", "=1,2"], 2, "--grid =1,2: expected KEY=V1,V2,..."),
+    (["--grid", "train.lrr=0.1,1"], 2, "--grid train.lrr=0.1,1: unknown key 'train.lrr' — did you mean 'train.lr'?"),
+    (["--grid", "train.lr=-1,0.1"], 2, "--grid train.lr=-1,0.1: train.lr: expected a number > 0, got -1.0"),
+    (["--grid", "model.hidden_size=8,abc"], 2, "--grid model.hidden_size=8,abc: model.hidden_size: expected an integer, got str 'abc'"),
+    (["--grid", "data.params.nois=0.1"], 2, "--grid data.params.nois=0.1: unknown key 'data.params.nois' for dataset 'moons' — did you mean 'data.params.noise'?"),
+    (["--grid", "data.test_size=0.5", "--grid", "data.val_size=0.6"], 2, "--grid data.test_size=0.5, --grid data.val_size=0.6: data.test_size + data.val_size must be < 1"),
+    (["--grid", "train.lr=0.1", "--grid", "train.lr=0.2"], 2, "'train.lr' is already given by --grid"),
+    (["--grid", "train.lr=0.1", "--set", "data.val_size=0", "--set", "train.monitor=train_loss"], 2,
+     "without --cv each trial is scored on its validation split, but data.val_size is 0"),
+    (["--grid", "train.lr=0.1", "--scheduler", "tcp://127.0.0.1:8786"], 2, "only used with --backend dask"),
+    (["--grid", "train.lr=0.1", "--backend", "spark"], 2, "invalid choice: 'spark'"),
+    (["--grid", "train.lr=0.1", "--n-jobs", "0"], 2, "--n-jobs: must be a positive number of jobs"),
+    (["--grid", "train.lr=0.1", "--cv", "1"], 2, "--cv: must be an integer >= 2"),
+    (["--grid", "train.lr=0.1", "--cv", "90"], 1, "--cv 90 on 160 train and validation rows: n_splits=90 cannot be greater than the number of members in each class"),
+])
+def test_bad_sweeps_fail_in_one_line_and_write_nothing(tmp_path, tiny, capsys, args, code, expected):
+    assert main(["sweep", str(tiny), "--out", str(tmp_path / "o"), *args]) == code
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now raises ImportError
+    assert main(["sweep", str(tiny), "--grid", "train.lr=0.1", "--backend", "dask", "--out", str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err == "trainer: error: --backend dask needs dask.distributed: pip install 'trainer[dask]'\n"
+
+
+def test_rank_breaks_accuracy_ties_by_loss_then_grid_order_and_puts_failures_last(tiny):
+    trials = trials_of(tiny, grid=["train.lr=0.1,0.2,0.3,0.4,0.5"])
+    for t, (scores, losses, error) in zip(trials, [([0.9], [0.3], None), ([], [], "diverged"), ([0.9], [0.2], None),
+                                                    ([0.8], [0.1], None), ([0.9], [0.3], None)]):
+        t.scores, t.losses, t.error = scores, losses, error
+    ranked = sweep.rank(trials)
+    assert [(t.params["train.lr"], t.rank) for t in ranked] == [(0.3, 1), (0.1, 2), (0.5, 2), (0.4, 4), (0.2, 5)]
+
+
+def test_grid_values_are_resolved_yaml_scalars_in_parameter_grid_order(tiny):
+    trials = trials_of(tiny, grid=["train.batch_size=null,16", "train.lr=1e-3,1"])
+    assert [t.params for t in trials] == [{"train.batch_size": None, "train.lr": 0.001}, {"train.batch_size": None, "train.lr": 1.0},
+                                          {"train.batch_size": 16, "train.lr": 0.001}, {"train.batch_size": 16, "train.lr": 1.0}]
+    assert [(t.config.train.batch_size, t.config.train.lr) for t in trials] == [(None, 0.001), (None, 1.0), (16, 0.001), (16, 1.0)]
+
+
+def _blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_jobs_run_blas_on_one_thread_until_the_last_one_in_the_process_ends():
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        assert before and set(before) == {2}
+        with ONE_BLAS_THREAD:
+            with ONE_BLAS_THREAD:  # a second job in the same process
+                pass
+            assert set(_blas_threads()) == {1}  # the second job's end did not lift the first one's limit
+        assert _blas_threads() == before
+        # threads run the jobs; joblib sets no limit for them (for loky workers it sets its own)
+        seen = dict(run_jobs(_blas_threads, [()] * 4, n_jobs=2, backend="threading"))
+        assert seen == {i: [1] * len(before) for i in range(4)}
+        assert _blas_threads() == before
+
+
+def test_jobs_run_refuses_an_unknown_backend():
+    with pytest.raises(ConfigError, match="unknown backend 'spark'"):
+        list(run_jobs(_blas_threads, [()], backend="spark"))

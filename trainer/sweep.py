@@ -1,0 +1,225 @@
+"""Hyperparameter sweeps: a grid over config keys, each trial scored on held-out data, run through joblib.
+
+A trial is a function of its config alone (its seed included), never of the worker that runs it,
+and runs with BLAS on one thread (jobs.py): so its scores are the same on every backend and any
+number of workers; only fit_time differs.
+
+Scores are accuracies. Without cv a trial is `trainer train`'s own run (run.start, train.fit) scored
+on the config's validation split. With cv=K: the dataset is loaded and split exactly as `trainer
+train` splits it (the same three draws from default_rng(seed)), its test split is set aside
+untouched, and the train and validation rows together are cut into K stratified shuffled folds;
+each fold is scored by a TwoLayerNetClassifier fitted on the other K-1, which holds out the same
+share of its rows for early stopping as the validation split is of the non-test rows.
+"""
+import csv
+import io
+import re
+import time
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_validate
+
+from trainer.config import Config, config_to_dict, dump_config, load_config
+from trainer.data import SEED_BOUND, load_dataset, split
+from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError
+from trainer.estimator import TwoLayerNetClassifier
+from trainer.files import atomic_write, make_dir, write_json
+from trainer.jobs import run as run_jobs
+from trainer.run import start
+from trainer.train import fit, val_metrics
+
+SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
+
+
+@dataclass
+class Trial:
+    params: dict  # dotted key -> the resolved value it takes in this trial
+    config: Config
+    scores: list = field(default_factory=list)  # accuracy on each fold (one: the validation split)
+    losses: list = field(default_factory=list)  # cross-entropy on each fold: breaks ties of accuracy
+    fit_time: float = 0.0  # seconds spent fitting, all folds together
+    error: str | None = None  # why the trial failed (it diverged); its scores are then empty
+    rank: int = 0  # 1 = best; trials equal in both means share a rank, failed trials come last
+
+    @property
+    def mean(self):
+        return float(np.mean(self.scores)) if self.scores else None
+
+    @property
+    def std(self):
+        return float(np.std(self.scores)) if self.scores else None
+
+    @property
+    def loss(self):
+        return float(np.mean(self.losses)) if self.losses else None
+
+
+# ------------------------------------------------------------ the grid
+
+def parse_grid(items, overrides=()):
+    """`KEY=V1,V2,...` strings -> {key: (item, [value texts])}; a one-line ConfigError for bad syntax."""
+    grid, set_keys = {}, {o.partition("=")[0].strip() for o in overrides}
+    for item in items:
+        key, sep, text = (part.strip() for part in item.partition("="))
+        values = [v.strip() for v in text.split(",")]
+        if not sep or not key or "" in values:
+            raise ConfigError(f"--grid {item}: expected KEY=V1,V2,... with no empty value, e.g. --grid train.lr=0.01,0.1,1")
+        if key in grid or key in set_keys:
+            raise ConfigError(f"--grid {item}: '{key}' is already given by {'--grid' if key in grid else '--set'}")
+        grid[key] = (item, values)
+    return grid
+
+
+def expand(path, grid, overrides=(), cv=None):
+    """One Trial per point of the grid, each config validated by the config loader.
+
+    Order: ParameterGrid's (keys sorted, the last varying fastest), which also breaks ties in rank.
+    """
+    load_config(path, overrides)  # the base first: an error there is the file's or --set's, not the grid's
+    trials = []
+    for point in ParameterGrid({key: values for key, (_, values) in grid.items()}):
+        items = [f"{key}={point[key]}" for key in grid]
+        try:
+            cfg = load_config(path, [*overrides, *items])
+        except ConfigError as e:
+            raise _from_grid(e, path, grid, items) from None
+        if cv is None and cfg.data.val_size == 0:
+            raise ConfigError(f"{path}: without --cv each trial is scored on its validation split, "
+                              "but data.val_size is 0; set data.val_size or pass --cv K")
+        resolved = config_to_dict(cfg)
+        trials.append(Trial(params={key: _lookup(resolved, key) for key in grid}, config=cfg))
+    return trials
+
+
+def _from_grid(error, path, grid, items):
+    """The loader's error about one point of the grid, told as the --grid item(s) it names."""
+    text = str(error)
+    for item in items:
+        text = text.removeprefix(f"--set {item}: ")
+    text = re.sub(rf"^{re.escape(str(Path(path)))}(:\d+)?: ", "", text)  # a file line the grid value overrode
+    named = [k for k in grid if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w.])", text)]
+    return ConfigError(f"{', '.join('--grid ' + grid[k][0] for k in named or grid)}: {text}")
+
+
+def _lookup(tree, key):
+    for part in key.split("."):
+        tree = tree[part]
+    return tree
+
+
+# ------------------------------------------------------------ one trial
+
+def run_trial(cfg, cv):
+    """One trial's outcome, a function of cfg and cv alone: a dict of Trial fields, or the
+    TrainerError that stops the sweep, returned rather than raised so the other trials end cleanly."""
+    try:
+        scores, losses, seconds = _cross_validate(cfg, cv) if cv else _validate(cfg)
+    except DivergenceError as e:  # this trial's own failure: recorded, ranked last
+        return {"error": str(e)}
+    except TrainerError as e:  # bad data for the whole sweep
+        return e
+    return {"scores": scores, "losses": losses, "fit_time": seconds}
+
+
+def _validate(cfg):
+    """`trainer train`'s run of cfg, scored on its validation split."""
+    data, state = start(cfg)
+    t0 = time.perf_counter()
+    fit(state, *data.train, cfg.train, data.val)
+    seconds = time.perf_counter() - t0
+    loss, accuracy = val_metrics(state.params, *data.val)
+    return [accuracy], [loss], seconds
+
+
+def _cross_validate(cfg, k):
+    """Stratified k-fold accuracies on cfg's non-test rows (see the module docstring)."""
+    rng = np.random.default_rng(cfg.seed)
+    parts = split(load_dataset(cfg.data, rng), cfg.data, rng)  # prepare's three draws: the same test split
+    kept = [p for p in (parts.train, parts.val) if p is not None]
+    X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
+    folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
+    est = TwoLayerNetClassifier.from_config(cfg).set_params(
+        random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size))
+    try:
+        result = cross_validate(est, X, y, cv=folds, scoring=("accuracy", "neg_log_loss"), error_score="raise")
+    except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
+        raise DataError(f"--cv {k} on {len(y)} train and validation rows: {str(e).strip().splitlines()[0]}") from None
+    losses = [-float(s) for s in result["test_neg_log_loss"]]
+    return [float(s) for s in result["test_accuracy"]], losses, float(result["fit_time"].sum())
+
+
+# ------------------------------------------------------------ running them all
+
+def run(trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_done=lambda trial: None):
+    """Fill in every trial's scores through jobs.run (see it for n_jobs, backend and scheduler);
+    call on_done(trial) as each finishes. Returns the trials ranked."""
+    stop = {}  # trial index -> the TrainerError it returned
+    with closing(run_jobs(run_trial, [(t.config, cv) for t in trials], n_jobs, backend, scheduler)) as outcomes:
+        for i, outcome in outcomes:
+            if isinstance(outcome, TrainerError):
+                stop[i] = outcome
+            else:
+                for name, value in outcome.items():
+                    setattr(trials[i], name, value)
+            on_done(trials[i])
+    if stop:
+        raise stop[min(stop)]  # the first in grid order, whichever finished first
+    return rank(trials)
+
+
+def rank(trials):
+    """Trials best first: higher mean accuracy, then lower mean loss, then grid order; failed ones last."""
+    done = [t for t in trials if t.error is None]
+    key = lambda t: (-t.mean, t.loss)
+    for t in done:
+        t.rank = 1 + sum(key(o) < key(t) for o in done)
+    for t in trials:
+        t.rank = t.rank if t.error is None else len(done) + 1
+    return sorted(trials, key=lambda t: t.rank)  # sorted() is stable: ties keep grid order
+
+
+# ------------------------------------------------------------ results
+
+def check_out_dir(path, overwrite=False):
+    """The sweep's output directory as a Path; refuse one holding an earlier sweep unless told to."""
+    path = Path(path)
+    taken = [f for f in SWEEP_FILES if (path / f).exists()]
+    if taken and not overwrite:
+        raise TrainerError(f"{path} already holds a sweep ({', '.join(taken)}); choose another --out or pass --overwrite")
+    return path
+
+
+def trial_record(t):
+    return {"rank": t.rank, "params": t.params, "mean_val_score": t.mean, "std_val_score": t.std,
+            "mean_val_loss": t.loss, "val_scores": t.scores, "val_losses": t.losses,
+            "fit_time": t.fit_time, "error": t.error}
+
+
+def write_results(out, ranked, config_path, cv):
+    """results.json, results.csv and best.yaml (the best trial's resolved config) in `out`, atomically."""
+    best = ranked[0]
+    if best.error is not None:
+        raise DivergenceError(f"every trial failed; the first: {best.error}")
+    how = f"{cv}-fold cross-validation" if cv else "the validation split"
+    make_dir(out)
+    write_json(out / "results.json", {"config": str(config_path), "grid": list(best.params), "cv": cv,
+                                      "score": "accuracy", "loss": "cross-entropy",
+                                      "trials": [trial_record(t) for t in ranked]})
+    header = ["rank", *best.params, "mean_val_score", "std_val_score", "mean_val_loss", "fit_time", "error"]
+    rows = [[t.rank, *map(_cell, t.params.values()), t.mean, t.std, t.loss, t.fit_time, t.error] for t in ranked]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header, *rows])  # None (a failed trial's score) -> ""
+    atomic_write(out / "results.csv", text.getvalue())
+    chosen = " ".join(f"{k}={_cell(v)}" for k, v in best.params.items())
+    atomic_write(out / "best.yaml", f"# the best trial of a sweep of {config_path}: {chosen}\n"
+                                    f"# mean accuracy {best.mean:.4f} on {how}; train it with: trainer train best.yaml\n"
+                                    + dump_config(best.config))
+    return best
+
+
+def _cell(v):
+    """A grid value as YAML spells it (null, true, false), so it can be pasted back into --grid."""
+    return {None: "null", True: "true", False: "false"}[v] if v is None or isinstance(v, bool) else v
