@@ -12,6 +12,7 @@ import numpy as np
 
 from trainer.callbacks import MetricsWriter
 from trainer.config import config_to_dict, dump_config
+from trainer.curves import make_curve, write_curve
 from trainer.data import prepare
 from trainer.errors import TrainerError
 from trainer.evaluate import classification_report
@@ -21,7 +22,7 @@ from trainer.modelfile import SavedModel, save_model
 from trainer.optim import make_optimizer
 from trainer.train import TrainState, fit, val_metrics
 
-RUN_FILES = ("config.yaml", "metrics.jsonl", "model.npz", "summary.json")
+RUN_FILES = ("config.yaml", "metrics.jsonl", "model.npz", "summary.json", "curve.json")
 
 
 @dataclass
@@ -80,6 +81,7 @@ def train_run(cfg, run_dir, callbacks=()):
                        config=config_to_dict(cfg), metrics=summary)
     save_model(run_dir / "model.npz", model)
     write_json(run_dir / "summary.json", summary)
+    write_curve(run_dir / "curve.json", make_curve(cfg, state))
     return RunResult(run_dir, state, model, summary)
 
 

@@ -1,0 +1,160 @@
+"""Curve files: a run's per-epoch metrics with its config and platform, exact to the last bit.
+
+curve.json (format "trainer-curve", version 1) holds:
+  name, epochs          the config's name; the epochs it was trained for (a golden may cap them)
+  config, config_hash   the canonical resolved config (see canonical_config) and its SHA-256
+  platform              numpy, scikit-learn, BLAS, dtype, python, machine, trainer versions
+  epochs_run, best_epoch, stopped_early
+  metrics               {metric: [one value per epoch]}: train_loss, val_loss, val_accuracy, lr, ...
+
+Every per-epoch value of the history except wall-clock ones (names ending in CLOCK_SUFFIXES) is a
+metric. Floats are written by `json` as Python's `repr` writes them, the shortest text that reads
+back to the same float64, so a curve read back is bitwise the curve written. No timestamps: the
+same run writes the same bytes.
+"""
+import dataclasses
+import hashlib
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from trainer import __version__
+from trainer.config import config_to_dict
+from trainer.errors import DataError, TrainerError
+from trainer.files import write_json
+
+FORMAT, VERSION = "trainer-curve", 1
+CLOCK_SUFFIXES = ("_seconds", "_time")  # wall-clock fields change run to run: never compared
+METRIC_ORDER = ("train_loss", "val_loss", "val_accuracy", "lr")  # reports list these first
+FILE_NAME = "curve.json"  # inside a run directory
+
+
+def canonical_config(cfg):
+    """The resolved config as JSON data, keeping only what can change the numbers.
+
+    `name` is dropped (it only names the run directory). A CSV's `data.path`, absolute after
+    loading and so different on every machine, becomes {"file": its name, "sha256": its bytes'
+    hash}: moving the data leaves the hash alone, editing it changes the hash.
+    """
+    config = json.loads(json.dumps(config_to_dict(cfg)))  # tuples -> lists, as read back from a file
+    config.pop("name", None)
+    path = config["data"]["path"]
+    if path is not None:
+        config["data"]["path"] = {"file": Path(path).name, "sha256": file_sha256(path)}
+    return config
+
+
+def file_sha256(path):
+    """Hex SHA-256 of a file's bytes; a one-line DataError when it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read the data file to hash it: {e.strerror or e}") from None
+
+
+def config_hash(config):
+    """SHA-256 of canonical config data, keys sorted: equal configs, equal hashes, on any machine."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def platform_info(dtype):
+    """What the numbers may depend on beyond the config: library versions, BLAS, dtype, machine."""
+    import sklearn
+
+    return {"numpy": np.__version__, "scikit_learn": sklearn.__version__, "blas": blas_info(),
+            "dtype": str(dtype), "python": platform.python_version(), "machine": platform.machine(),
+            "system": platform.system(), "trainer": __version__}
+
+
+def blas_info():
+    """The BLAS numpy runs on: from threadpoolctl (name, version, kernel, threads), else numpy's build."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+        if blas:  # scipy may load a BLAS of its own: prefer the one shipped with numpy
+            lib = next((b for b in blas if "numpy" in str(b.get("filepath"))), blas[0])
+            return {"name": lib.get("internal_api"), "version": lib.get("version"),
+                    "architecture": lib.get("architecture"), "threads": lib.get("num_threads")}
+    except ImportError:  # threadpoolctl comes with scikit-learn, but numpy alone also knows its build
+        pass
+    try:
+        built = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return {"name": built.get("name"), "version": built.get("version")}
+    except (TypeError, KeyError):  # numpy < 1.26 has no mode="dicts"
+        return {"name": "unknown"}
+
+
+def curve_metrics(history):
+    """{metric: [value per epoch]} from the loop's history records, wall-clock fields left out."""
+    names = [k for k in history[0] if k != "epoch" and not k.endswith(CLOCK_SUFFIXES)] if history else []
+    names.sort(key=lambda k: (METRIC_ORDER.index(k) if k in METRIC_ORDER else len(METRIC_ORDER), k))
+    return {k: [None if r.get(k) is None else float(r[k]) for r in history] for k in names}
+
+
+def make_curve(cfg, state, epochs=None):
+    """The curve of a finished TrainState trained from cfg (for `epochs`, default train.epochs)."""
+    config = canonical_config(cfg)
+    return {
+        "format": FORMAT, "version": VERSION, "name": cfg.name,
+        "epochs": cfg.train.epochs if epochs is None else epochs,
+        "config_hash": config_hash(config), "config": config,
+        "platform": platform_info(cfg.model.dtype),
+        "epochs_run": state.epoch, "best_epoch": state.best_epoch, "stopped_early": state.stopped_early,
+        "metrics": curve_metrics(state.history),
+    }
+
+
+def train_curve(cfg, epochs=None):
+    """Train cfg in memory (no files, no progress bar) for `epochs` (default train.epochs); its curve.
+
+    The config recorded is cfg itself; only the training is cut to `epochs`, exactly as
+    `--set train.epochs=N` would (a schedule then spans N epochs; early stopping is unchanged).
+    """
+    from trainer.run import start  # run imports this module to write curve.json
+    from trainer.train import fit
+
+    trained = cfg if epochs is None else dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
+    data, state = start(trained)
+    fit(state, *data.train, trained.train, data.val)
+    return make_curve(cfg, state, trained.train.epochs)
+
+
+def write_curve(path, curve):
+    """Write a curve atomically as indented JSON (one value a line, so a diff shows the epoch)."""
+    write_json(path, curve)
+
+
+def read_curve(path):
+    """Read a curve file, or the curve.json of a run directory; one-line TrainerError if it is not one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / FILE_NAME
+    try:
+        curve = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TrainerError(f"{path}: no such curve file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise TrainerError(f"{path}: cannot read curve file: {e}") from None
+    except json.JSONDecodeError as e:
+        raise TrainerError(f"{path}:{e.lineno}: not a curve file: malformed JSON ({e.msg})") from None
+    _check_curve(curve, path)
+    return curve
+
+
+def _check_curve(curve, path):
+    """Raise a one-line TrainerError unless `curve` is a readable trainer-curve of this version."""
+    if not isinstance(curve, dict) or curve.get("format") != FORMAT:
+        raise TrainerError(f"{path}: not a trainer curve file (no \"format\": \"{FORMAT}\")")
+    if curve.get("version") != VERSION:
+        raise TrainerError(f"{path}: curve format version {curve.get('version')!r}; this trainer reads version {VERSION}")
+    kinds = {"epochs": int, "config": dict, "metrics": dict, "platform": dict}
+    for key, kind in kinds.items():
+        if not isinstance(curve.get(key), kind):
+            raise TrainerError(f"{path}: curve file has no valid '{key}' (expected {kind.__name__})")
+    lengths = {len(v) if isinstance(v, list) else -1 for v in curve["metrics"].values()}
+    if len(lengths) > 1 or -1 in lengths:
+        raise TrainerError(f"{path}: curve file's metrics are not lists of one value per epoch")
