@@ -339,6 +339,97 @@ def _sweep_text(out, ranked, best, cv):
                       f"best     {out / 'best.yaml'}  (trainer train {out / 'best.yaml'})"])
 
 
+# --- trainer curve check | update | compare (issue 4) ---
+
+
+def _curve_arguments(p):
+    """The actions check, update and compare, each a sub-subcommand with its own options."""
+    sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser, metavar="ACTION")
+    for name, (help, add_arguments, run) in CURVE_ACTIONS.items():
+        a = sub.add_parser(name, help=help, description=help)
+        a.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        add_arguments(a)
+        a.set_defaults(curve_run=run)
+
+
+def _tolerance_arguments(p):
+    p.add_argument("--rtol", type=float, help="relative tolerance (default 1e-10 for float64, 1e-3 for float32)")
+    p.add_argument("--atol", type=float, help="absolute tolerance (default 1e-12 for float64, 1e-5 for float32)")
+    p.add_argument("--exact", action="store_true", help="bitwise equality (same machine, numpy and BLAS)")
+
+
+def _check_arguments(p):
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML config file(s), e.g. configs/moons.yaml")
+    p.add_argument("--golden", metavar="PATH", help="golden curve (default tests/golden/<config stem>.json); one CONFIG only")
+    _tolerance_arguments(p)
+    p.add_argument("--plot", metavar="PATH", help="on a mismatch, draw golden vs new here (default beside the golden)")
+
+
+def _update_arguments(p):
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML config file(s), e.g. configs/*.yaml")
+    p.add_argument("--golden", metavar="PATH", help="golden curve (default tests/golden/<config stem>.json); one CONFIG only")
+    p.add_argument("--epochs", type=_at_least(1), help="epochs to record, at most train.epochs "
+                   "(default: the old golden's count, or 50 for a new one)")
+
+
+def _compare_arguments(p):
+    p.add_argument("expected", help="a curve.json, or a run directory holding one")
+    p.add_argument("got", help="the curve to compare with it (file or run directory)")
+    _tolerance_arguments(p)
+    p.add_argument("--plot", metavar="PATH", help="on a mismatch, draw the two curves here")
+
+
+def _one_golden(args):
+    if args.golden and len(args.configs) > 1:
+        raise ConfigError("--golden names one golden file; give a single CONFIG with it")
+
+
+def _curve_check(args):
+    from trainer.curvecheck import MissingGolden, check
+
+    _one_golden(args)
+    failed = 0
+    for config in args.configs:
+        try:
+            result = check(config, args.golden, args.rtol, args.atol, args.exact, args.plot)
+            ok, report = result.ok, result.report
+        except MissingGolden as e:
+            ok, report = False, f"FAILED: {e}"
+        print(report)
+        failed += not ok
+    return 1 if failed else 0
+
+
+def _curve_update(args):
+    from trainer.curvecheck import update
+
+    _one_golden(args)
+    for config in args.configs:
+        print(update(config, args.golden, args.epochs))
+    return 0
+
+
+def _curve_compare(args):
+    from trainer.curvecheck import compare_files
+
+    result = compare_files(args.expected, args.got, args.rtol, args.atol, args.exact, args.plot)
+    print(result.report)
+    return 0 if result.ok else 1
+
+
+CURVE_ACTIONS = {  # action -> (help, arguments, run)
+    "check": ("train each CONFIG and compare its loss curve with its golden; exit 1 on a mismatch",
+              _check_arguments, _curve_check),
+    "update": ("write or refresh the golden curve of each CONFIG and say how it moved", _update_arguments, _curve_update),
+    "compare": ("compare two curve files or run directories epoch by epoch", _compare_arguments, _curve_compare),
+}
+
+
+@command("curve", help="regression-test loss curves against golden files: check, update, compare", arguments=_curve_arguments)
+def curve_command(args):
+    return args.curve_run(args)
+
+
 def main(argv=None):
     """Entry point of `trainer` and `python -m trainer`; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
