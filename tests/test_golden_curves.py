@@ -16,7 +16,10 @@ GOLDEN = ROOT / "tests" / "golden"
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_config_matches_its_golden_curve(config, tmp_path):
-    assert_curve_matches(config, GOLDEN / f"{config.stem}.json", plot=tmp_path / f"{config.stem}.overlay.png")
+    golden = GOLDEN / f"{config.stem}.json"
+    if not golden.exists():
+        pytest.fail(f"configs/{config.name} has no golden curve; create it with `trainer curve update configs/{config.name}`")
+    assert_curve_matches(config, golden, plot=tmp_path / f"{config.stem}.overlay.png")
 
 
 def test_every_config_has_a_golden_and_every_golden_a_config():

@@ -24,6 +24,7 @@ def assert_curve_matches(config, golden=None, rtol=None, atol=None, exact=False,
     keys that differ from the golden's), also when the golden does not exist yet. Returns the new
     curve (a dict, as in curve.json) when it matches.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this helper
     try:
         result = check(config, golden, rtol=rtol, atol=atol, exact=exact, plot=plot)
     except MissingGolden as e:
