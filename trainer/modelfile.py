@@ -5,26 +5,23 @@ the training split; absent when the config did not standardise), and metadata, a
 holding UTF-8 JSON: format, format_version, trainer_version, classes, feature_names, the
 resolved config, final metrics and the SHA-256 of every other member.
 """
-import hashlib
-import io
-import json
+import re
 import warnings
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from trainer import __version__
+from trainer.archive import check_fields, digest, pack, unpack
 from trainer.data import standardize
 from trainer.errors import ModelFileError
-from trainer.files import atomic_write, dumps
+from trainer.files import atomic_write
 from trainer.model import PARAM_NAMES, predict_proba
 
 FORMAT = "trainer.model"
 FORMAT_VERSION = 1
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
-MEMBERS = frozenset(PARAM_NAMES + SCALER_NAMES + ("metadata",))
+MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + ("metadata",)))  # the allow-list of member names
 MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
 
 
@@ -69,16 +66,6 @@ def _arrays(model):
     return arrays
 
 
-def _digest(arrays):
-    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def model_bytes(model):
     """The .npz file's bytes for `model`."""
     arrays = _arrays(model)
@@ -90,12 +77,9 @@ def model_bytes(model):
         "feature_names": list(model.feature_names),
         "config": model.config,
         "metrics": model.metrics,
-        "sha256": _digest(arrays),
+        "sha256": digest(arrays),
     }
-    meta_bytes = np.frombuffer(dumps(meta).encode("utf-8"), dtype=np.uint8)
-    buf = io.BytesIO()
-    np.savez(buf, metadata=meta_bytes, **arrays)
-    return buf.getvalue()
+    return pack(arrays, meta)
 
 
 def save_model(path, model):
@@ -116,9 +100,12 @@ def load_model(path):
 
 
 def model_from_bytes(data, path="<bytes>"):
-    """Parse model-file bytes with every check of load_model."""
-    arrays = _read_members(data, path)
-    meta = _read_metadata(arrays.pop("metadata"), path)
+    """Parse model-file bytes with every check of load_model; never unpickles, never executes code."""
+    arrays, meta = unpack(data, path, MEMBERS, "model file", MAX_METADATA_BYTES)
+    missing = [k for k in PARAM_NAMES if k not in arrays]
+    if missing:
+        raise ModelFileError(f"{path}: missing member(s) {', '.join(missing)}")
+    _check_metadata(meta, path)
     _check_arrays(arrays, meta, path)
     if meta["trainer_version"] != __version__:
         warnings.warn(f"{path}: saved by trainer {meta['trainer_version']}, loading with {__version__}", stacklevel=2)
@@ -135,57 +122,22 @@ def model_from_bytes(data, path="<bytes>"):
     )
 
 
-def _read_members(data, path):
-    """The archive's arrays, read without pickle; the members must be our allow-list."""
-    if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"}q", b"]q"):
-        raise ModelFileError(f"{path}: is a Python pickle, not a trainer model; refusing to load it (unpickling can run code)")
-    if not data.startswith(b"PK"):
-        raise ModelFileError(f"{path}: not a trainer model file (not an .npz archive)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = zf.namelist()
-            members = {n[:-4] if n.endswith(".npy") else n for n in names}
-            unknown = sorted(members - MEMBERS)
-            if unknown:
-                raise ModelFileError(f"{path}: unexpected member(s) {', '.join(unknown)}; a trainer model holds only {', '.join(sorted(MEMBERS))}")
-            info = zf.getinfo("metadata.npy") if "metadata.npy" in names else None
-            if info is not None and info.file_size > MAX_METADATA_BYTES + 1024:
-                raise ModelFileError(f"{path}: metadata is {info.file_size} bytes, more than the {MAX_METADATA_BYTES} allowed")
-            arrays = {}
-            for name in names:
-                with zf.open(name) as f:
-                    arrays[name[:-4]] = np.lib.format.read_array(f, allow_pickle=False)
-    except ModelFileError:
-        raise
-    except ValueError as e:
-        if "allow_pickle" in str(e) or "Object arrays" in str(e):
-            raise ModelFileError(f"{path}: holds a Python object array; refusing to load it (only numeric arrays are allowed)") from None
-        raise ModelFileError(f"{path}: damaged model file ({e})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, zlib.error) as e:
-        raise ModelFileError(f"{path}: truncated or damaged model file ({e})") from None
-    missing = sorted(set(PARAM_NAMES + ("metadata",)) - set(arrays))
-    if missing:
-        raise ModelFileError(f"{path}: missing member(s) {', '.join(missing)}")
-    return arrays
-
-
-def _read_metadata(raw, path):
-    """The JSON metadata record, checked for format, version and required fields."""
-    if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_METADATA_BYTES:
-        raise ModelFileError(f"{path}: metadata must be at most {MAX_METADATA_BYTES} bytes of uint8 JSON")
-    try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ModelFileError(f"{path}: metadata is not valid JSON") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a trainer model (format is {meta.get('format') if isinstance(meta, dict) else None!r})")
+def _check_metadata(meta, path):
+    """Format, version and the type of every field; classes and feature names distinct."""
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a trainer model (format is {meta.get('format')!r})")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model format version {meta.get('format_version')!r} is not supported (this trainer reads version {FORMAT_VERSION})")
-    kinds = {"trainer_version": str, "classes": list, "feature_names": list, "config": dict, "metrics": dict, "sha256": str}
-    for key, kind in kinds.items():
-        if not isinstance(meta.get(key), kind):
-            raise ModelFileError(f"{path}: metadata field '{key}' is missing or not a {kind.__name__}")
-    return meta
+        raise ModelFileError(f"{path}: model format version {meta.get('format_version')!r} is not supported "
+                             f"(this trainer reads version {FORMAT_VERSION})")
+    check_fields(meta, {"trainer_version": str, "classes": list, "feature_names": list, "config": dict,
+                        "metrics": dict, "sha256": str}, path)
+    if not all(isinstance(c, (int, str)) and not isinstance(c, bool) for c in meta["classes"]):
+        raise ModelFileError(f"{path}: metadata field 'classes' must list integers or strings")
+    if not all(isinstance(f, str) for f in meta["feature_names"]):
+        raise ModelFileError(f"{path}: metadata field 'feature_names' must list strings")
+    for key in ("classes", "feature_names"):
+        if len({str(v) for v in meta[key]}) != len(meta[key]):
+            raise ModelFileError(f"{path}: metadata field '{key}' lists a name twice")
 
 
 def _check_arrays(arrays, meta, path):
@@ -195,19 +147,22 @@ def _check_arrays(arrays, meta, path):
             raise ModelFileError(f"{path}: member {name} has dtype {a.dtype}; expected float32 or float64")
     if ("scaler_mean" in arrays) != ("scaler_scale" in arrays):
         raise ModelFileError(f"{path}: scaler_mean and scaler_scale must come together")
-    W1, b1, W2, b2 = (arrays[k] for k in PARAM_NAMES)
-    D, H = W1.shape if W1.ndim == 2 else (-1, -1)
-    C = W2.shape[1] if W2.ndim == 2 else -1
+    W1, W2 = arrays["W1"], arrays["W2"]
+    if W1.ndim != 2 or W2.ndim != 2 or 0 in W1.shape + W2.shape:
+        raise ModelFileError(f"{path}: W1 and W2 must be non-empty matrices, got shapes {W1.shape} and {W2.shape}")
+    (D, H), C = W1.shape, W2.shape[1]
     expected = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), "scaler_mean": (D,), "scaler_scale": (D,)}
     for name, a in arrays.items():
-        if D < 1 or C < 1 or a.shape != expected[name]:
+        if a.shape != expected[name]:
             raise ModelFileError(f"{path}: member {name} has shape {a.shape}; expected {expected[name]}")
     if len({arrays[k].dtype for k in PARAM_NAMES}) != 1:
         raise ModelFileError(f"{path}: params mix dtypes")
     if len(meta["classes"]) != C or len(meta["feature_names"]) != D:
         raise ModelFileError(f"{path}: metadata lists {len(meta['classes'])} classes and {len(meta['feature_names'])} features; the weights have {C} and {D}")
-    if _digest(arrays) != meta["sha256"]:
+    if digest(arrays) != meta["sha256"]:
         raise ModelFileError(f"{path}: checksum mismatch: the arrays were changed after saving (SHA-256 differs)")
     for name, a in arrays.items():
         if not np.isfinite(a).all():
             raise ModelFileError(f"{path}: member {name} contains NaN or inf")
+    if "scaler_scale" in arrays and not (arrays["scaler_scale"] > 0).all():
+        raise ModelFileError(f"{path}: member scaler_scale must be > 0 (it divides the features)")

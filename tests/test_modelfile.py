@@ -1,0 +1,219 @@
+"""Model files never execute code: each kind of bad file gets its own message; fuzzed bytes load
+identically or raise ModelFileError, never anything else and never slowly."""
+import io
+import os
+import pickle
+import zipfile
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trainer import __version__
+from trainer.errors import ModelFileError
+from trainer.model import init_params
+from trainer.modelfile import SavedModel, load_model, model_bytes, model_from_bytes, save_model
+
+FUZZ = settings(max_examples=300, deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
+
+
+def small_model():
+    params = init_params(2, 3, 2, np.random.default_rng(0))
+    return SavedModel(params=params, classes=["no", "yes"], feature_names=["x0", "x1"],
+                      scaler_mean=np.array([0.5, -1.0]), scaler_scale=np.array([2.0, 0.25]),
+                      config={"seed": 0, "model": {"hidden_size": 3}}, metrics={"test": {"accuracy": 0.9}})
+
+
+VALID = model_bytes(small_model())
+
+
+def same_model(a, b):
+    arrays = lambda m: {**m.params, "mean": m.scaler_mean, "scale": m.scaler_scale}
+    same_arrays = all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(arrays(a).values(), arrays(b).values()))
+    fields = ("classes", "feature_names", "config", "metrics", "trainer_version")
+    return same_arrays and all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+def npz(**arrays):
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def members(data=VALID):
+    """The arrays of a valid model file, read with numpy itself (pickle off)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+def with_metadata(arrays, **changes):
+    """Arrays with the metadata JSON changed (the checksum left as it was)."""
+    import json
+
+    meta = json.loads(arrays["metadata"].tobytes())
+    meta.update(changes)
+    return {**arrays, "metadata": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+
+
+def message(data):
+    with pytest.raises(ModelFileError) as e:
+        model_from_bytes(data, "m.npz")
+    text = str(e.value)
+    assert text.startswith("m.npz: ") and "\n" not in text
+    return text
+
+
+def test_round_trip_is_identical(tmp_path):
+    save_model(tmp_path / "m.npz", small_model())
+    assert same_model(load_model(tmp_path / "m.npz"), small_model())
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temp file left
+
+
+class RunsCode:
+    """Unpickling this would create the file named by `path`."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_pickle_is_refused_without_running_it(tmp_path):
+    target = tmp_path / "pwned"
+    (tmp_path / "m.npz").write_bytes(pickle.dumps(RunsCode(str(target))))
+    with pytest.raises(ModelFileError, match="is a Python pickle, not a trainer model file; refusing"):
+        load_model(tmp_path / "m.npz")
+    assert not target.exists()
+
+
+def test_an_object_array_is_refused_without_unpickling(tmp_path):
+    target = tmp_path / "pwned"
+    arrays = {**members(), "W1": np.array([RunsCode(str(target))], dtype=object)}
+    assert "member W1 holds a Python object array; refusing" in message(npz(**arrays))
+    assert not target.exists()
+
+
+def test_a_truncated_file():
+    assert "truncated or damaged model file" in message(VALID[: len(VALID) // 2])
+
+
+def test_random_bytes():
+    assert "not a trainer model file (not an .npz archive)" in message(os.urandom(2000))
+
+
+def test_one_weight_changed():
+    arrays = members()
+    arrays["W2"] = arrays["W2"].copy()
+    arrays["W2"][1, 0] += 1e-12
+    assert "checksum mismatch" in message(npz(**arrays))
+
+
+def test_a_flipped_byte_in_the_weights_is_caught():
+    start = VALID.index(members()["W1"].tobytes())
+    data = bytearray(VALID)
+    data[start + 3] ^= 0x01
+    assert "damaged" in message(bytes(data))  # the zip member's CRC-32, before the SHA-256
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda a: {**a, "evil": np.zeros(1)}, "unexpected member(s) 'evil.npy'; not part of a trainer model file"),
+    (lambda a: {k: v for k, v in a.items() if k != "b2"}, "missing member(s) b2"),
+    (lambda a: {k: v for k, v in a.items() if k != "metadata"}, "missing member metadata"),
+    (lambda a: with_metadata(a, format_version=2), "model format version 2 is not supported (this trainer reads version 1)"),
+    (lambda a: with_metadata(a, format="other"), "not a trainer model (format is 'other')"),
+    (lambda a: with_metadata(a, classes="ab"), "metadata field 'classes' is missing or not a list"),
+    (lambda a: with_metadata(a, classes=["a", "a"]), "metadata field 'classes' lists a name twice"),
+    (lambda a: with_metadata(a, classes=["a", "b", "c"]), "metadata lists 3 classes and 2 features; the weights have 2 and 2"),
+    (lambda a: {**a, "metadata": np.frombuffer(b"{not json", dtype=np.uint8)}, "metadata is not valid JSON"),
+    (lambda a: {**a, "metadata": np.frombuffer(b'{"x": NaN}', dtype=np.uint8)}, "metadata is not valid JSON"),
+    (lambda a: {**a, "metadata": np.zeros(3, dtype=np.float64)}, "metadata must be at most"),
+    (lambda a: {**a, "W1": a["W1"].astype(np.int64)}, "member W1 has dtype int64; expected float32 or float64"),
+    (lambda a: {**a, "W1": a["W1"].astype(np.complex128)}, "member W1 has dtype complex128; expected one of"),
+    (lambda a: {**a, "W2": np.zeros((4, 2))}, "member W2 has shape (4, 2); expected (3, 2)"),
+    (lambda a: {**a, "W1": a["W1"].ravel()}, "W1 and W2 must be non-empty matrices, got shapes (6,) and (3, 2)"),
+    (lambda a: {**a, "W1": a["W1"].astype(np.float32)}, "params mix dtypes"),
+    (lambda a: {**a, "b1": np.full(3, np.nan)}, "checksum mismatch"),
+])
+def test_each_check_says_what_failed(change, expected):
+    assert expected in message(npz(**change(members())))
+
+
+def test_non_finite_weights_with_a_matching_checksum():
+    model = small_model()
+    model.params["b2"][0] = np.inf
+    assert "member b2 contains NaN or inf" in message(model_bytes(model))
+
+
+def test_metadata_over_the_bound_is_refused_before_it_is_read():
+    arrays = {**members(), "metadata": np.zeros(2 << 20, dtype=np.uint8)}
+    assert "metadata is 2097280 bytes, more than the 1048576 allowed" in message(npz(**arrays))
+
+
+def test_a_compressed_member_is_refused_before_it_is_expanded():
+    # a 40 MB W1 of zeros deflates to ~40 kB: the loader must refuse it without inflating it
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for k, v in {**members(), "W1": np.zeros((5000, 1000))}.items():
+            zf.writestr(f"{k}.npy", _npy(v), zipfile.ZIP_DEFLATED if k == "W1" else zipfile.ZIP_STORED)
+    assert len(buf.getvalue()) < 100_000
+    assert "member W1 is compressed; a trainer model file stores its arrays uncompressed" in message(buf.getvalue())
+
+
+def test_a_huge_declared_shape_is_refused_before_allocating():
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**9)})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for k, v in members().items():
+            with zf.open(f"{k}.npy", "w") as f:
+                f.write(header.getvalue() + b"\0" * 64 if k == "W1" else _npy(v))
+    assert "member W1 declares shape (1000000000, 1000000000) (8000000000000000000 bytes) but holds 64 bytes" in message(buf.getvalue())
+
+
+def _npy(a):
+    f = io.BytesIO()
+    np.lib.format.write_array(f, a)
+    return f.getvalue()
+
+
+def test_a_single_npy_file_and_a_missing_file(tmp_path):
+    assert "is a single .npy array" in message(_npy(np.zeros(3)))
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "nope.npz")
+    with pytest.raises(ModelFileError, match="cannot read model file"):
+        load_model(tmp_path)
+
+
+def test_another_trainer_version_loads_with_a_warning():
+    model = small_model()
+    model.trainer_version = "0.0.1"
+    with pytest.warns(UserWarning, match=f"saved by trainer 0.0.1, loading with {__version__}"):
+        assert same_model(model_from_bytes(model_bytes(model)), model)
+
+
+def load_or_refuse(data):
+    """The fuzz oracle: the identical model, or ModelFileError; anything else fails the test."""
+    try:
+        loaded = model_from_bytes(data)
+    except ModelFileError as e:
+        assert "\n" not in str(e)
+        return
+    assert same_model(loaded, small_model())
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(1, 255)), min_size=1, max_size=8))
+def test_fuzz_flipped_bytes(flips):
+    data = bytearray(VALID)
+    for i, x in flips:
+        data[i] ^= x
+    load_or_refuse(bytes(data))
+
+
+@FUZZ
+@given(st.integers(0, len(VALID)), st.binary(max_size=64))
+def test_fuzz_truncated_and_extended(length, tail):
+    load_or_refuse(VALID[:length] + tail)
