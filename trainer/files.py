@@ -8,8 +8,13 @@ from pathlib import Path
 from trainer.errors import TrainerError
 
 
-def atomic_write(path, data):
-    """Write bytes or text to `path` via a temp file in the same directory and os.replace."""
+def atomic_write(path, data, backup=None):
+    """Write bytes or text to `path` via a temp file in the same directory and os.replace.
+
+    backup: a path to move the file's previous version to just before the new one replaces it,
+    so that one of the two is always complete. On any failure the temp file is removed and
+    `path` keeps its old content.
+    """
     path = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -18,10 +23,13 @@ def atomic_write(path, data):
     except OSError as e:
         raise TrainerError(f"cannot write {path}: {e.strerror or e}") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if backup is not None and path.exists():
+            os.replace(path, backup)
         os.replace(tmp, path)
     except OSError as e:
         _remove_quietly(tmp)
@@ -29,6 +37,13 @@ def atomic_write(path, data):
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+def _write_all(fd, data):
+    """os.write until every byte is out (a write may take only part, e.g. on a nearly full disk)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _remove_quietly(path):
