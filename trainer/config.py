@@ -4,6 +4,7 @@ Each component owns its section and its defaults (DataConfig in data.py, ModelCo
 model.py, TrainConfig in train.py); this module only reads, checks and writes them.
 """
 import dataclasses
+import math
 import os
 import re
 import types
@@ -68,6 +69,8 @@ RULES = {
     "train.monitor": (lambda v: v in MONITORS, f"one of {', '.join(MONITORS)}"),
     "train.patience": (_positive, "an integer >= 1"),
     "train.min_delta": (_non_negative, "a number >= 0"),
+    "train.checkpoint_every": (_non_negative, "an integer >= 0 (0 = no checkpoints)"),
+    "train.checkpoint_seconds": (_non_negative, "a number >= 0"),
 }
 
 
@@ -78,8 +81,9 @@ class _Where:
         self.source, self.lines, self.overrides = source, lines or {}, overrides or {}
 
     def __call__(self, key):
-        if key in self.overrides:
-            return f"--set {self.overrides[key]}"
+        for set_key, item in self.overrides.items():  # `--set train.lr.x=1` is where train.lr went wrong
+            if set_key == key or set_key.startswith(f"{key}."):
+                return f"--set {item}"
         line = self.lines.get(key)
         return f"{self.source}:{line}" if line else str(self.source)
 
@@ -94,17 +98,21 @@ def load_config(path, overrides=()):
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as e:
+    except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ConfigError(f"{path}: cannot read config: {e}") from None
     raw, lines = _parse_yaml(text, path)
     raw.setdefault("name", path.stem)
     raw, set_keys = apply_overrides(raw, overrides)
     base = path.resolve().parent
-    cfg = config_from_dict(raw, _Where(path, lines, set_keys))
-    if cfg.data.path is not None and "data.path" not in set_keys:
-        cfg.data.path = str((base / os.path.expanduser(cfg.data.path)).resolve())
-    elif cfg.data.path is not None:
-        cfg.data.path = str(Path(os.path.expanduser(cfg.data.path)).resolve())
+    where = _Where(path, lines, set_keys)
+    cfg = config_from_dict(raw, where)
+    try:
+        if cfg.data.path is not None and "data.path" not in set_keys:
+            cfg.data.path = str((base / os.path.expanduser(cfg.data.path)).resolve())
+        elif cfg.data.path is not None:
+            cfg.data.path = str(Path(os.path.expanduser(cfg.data.path)).resolve())
+    except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
+        raise where.error("data.path", f"data.path: not a usable path: {e}") from None
     return cfg
 
 
@@ -119,25 +127,31 @@ def _parse_yaml(text, path):
         raise ConfigError(f"{path}{line}: malformed YAML: {e.problem or e.context}") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: malformed YAML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: malformed YAML: nested too deeply") from None
     if raw is None:
         raise ConfigError(f"{path}: config file is empty; expected a mapping with data, model and train sections")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}:1: expected a mapping of keys at the top level, got a {type(raw).__name__}")
     lines = {}
-    _key_lines(root, "", lines, path)
+    _key_lines(root, "", lines, path, set())
     return raw, lines
 
 
-def _key_lines(node, prefix, lines, path):
-    """Record the line of every key below a mapping node; refuse duplicate keys."""
-    if not isinstance(node, yaml.MappingNode):
+def _key_lines(node, prefix, lines, path, seen):
+    """Record the line of every key below a mapping node; refuse duplicate keys.
+
+    seen: ids of the mapping nodes walked; an anchor's alias points back at its node, so
+    each node is walked once (and a self-containing mapping does not recurse forever)."""
+    if not isinstance(node, yaml.MappingNode) or id(node) in seen:
         return
+    seen.add(id(node))
     for key_node, value_node in node.value:
         key = f"{prefix}{key_node.value}"
         if key in lines:
             raise ConfigError(f"{path}:{key_node.start_mark.line + 1}: duplicate key '{key}'")
         lines[key] = key_node.start_mark.line + 1
-        _key_lines(value_node, f"{key}.", lines, path)
+        _key_lines(value_node, f"{key}.", lines, path, seen)
 
 
 def apply_overrides(raw, overrides):
@@ -150,7 +164,7 @@ def apply_overrides(raw, overrides):
             raise ConfigError(f"--set {item}: expected key=value, e.g. --set train.lr=0.01")
         try:
             value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             value = text  # not YAML: keep the text and let validation say what was expected
         parts = key.split(".")
         node = raw
@@ -211,7 +225,8 @@ def _convert(value, hint, key, where):
     raise where.error(key, f"{key}: expected {names}, got {_show(value)}")
 
 
-_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string", dict: "a mapping"}
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string",
+               dict: "a mapping of plain values (numbers, strings, lists)"}
 
 
 def _as_type(value, t):
@@ -227,8 +242,25 @@ def _as_type(value, t):
         except ValueError:
             return False, None
     if t is float and isinstance(value, (int, float)):
-        return value == value and abs(value) != float("inf"), float(value)
+        f = float(value) if abs(value) < 1e308 else float("inf")  # float(10**400) would raise
+        return f == f and abs(f) != float("inf"), f
+    if t is dict:
+        return isinstance(value, dict) and _plain(value), value
     return isinstance(value, t), value
+
+
+def _plain(value, depth=0):
+    """JSON-like data (None, bool, int, float, str, lists, str-keyed dicts) nested at most 10 deep.
+
+    YAML can also build sets, dates, bytes and, with anchors, self-containing lists; a
+    data.params value must be written out to config.yaml and the model's JSON metadata."""
+    if depth > 10:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    return value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _show(value):
