@@ -234,9 +234,17 @@ def _cut(idx, y, size, seed):
         raise DataError(f"data: cannot split {len(idx)} rows stratified: {_first_line(e)}") from None
 
 
-def fit_scaler(X_train):
-    """(mean, scale) of the train features, float64; constant features get scale 1, never 0."""
-    s = StandardScaler().fit(np.asarray(X_train, dtype=np.float64))
+def fit_scaler(X_train, feature_names=None, source="data"):
+    """(mean, scale) of the train features, float64; constant features get scale 1, never 0.
+
+    DataError when a feature's variance overflows float64 (values beyond ~1e154)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below, in one line, not as warnings
+        s = StandardScaler().fit(np.asarray(X_train, dtype=np.float64))
+    bad = ~(np.isfinite(s.mean_) & np.isfinite(s.scale_))
+    if bad.any():
+        j = int(np.argmax(bad))
+        name = feature_names[j] if feature_names else f"column {j}"
+        raise DataError(f"{source}: feature '{name}' is too large to standardise (its variance overflows); rescale it")
     scale = np.where(s.scale_ > 0, s.scale_, 1.0)
     return s.mean_.astype(np.float64), scale.astype(np.float64)
 
@@ -251,6 +259,7 @@ def prepare(cfg, rng, dtype="float64"):
     """load_dataset, split, then standardise every split with the train split's scaler (three draws from rng)."""
     ds = load_dataset(cfg, rng)
     s = split(ds, cfg, rng)
-    mean, scale = fit_scaler(s.train[0]) if cfg.standardize else (None, None)
+    source = cfg.path if cfg.dataset == "csv" else f"dataset '{cfg.dataset}'"
+    mean, scale = fit_scaler(s.train[0], ds.feature_names, source) if cfg.standardize else (None, None)
     ready = lambda part: None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
     return Prepared(ready(s.train), ready(s.val), ready(s.test), ds.classes, ds.feature_names, mean, scale)
