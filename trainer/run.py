@@ -1,22 +1,24 @@
 """A training run: config -> data -> fit -> a run directory with the model and its records.
 
 Run directory: config.yaml (resolved), metrics.jsonl (one record per epoch), model.npz,
-summary.json. Every file is written atomically.
+summary.json; while training also checkpoint.npz and checkpoint.prev.npz. Every file is
+written atomically.
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from trainer.callbacks import MetricsWriter
+from trainer.checkpoint import Checkpointer
 from trainer.config import config_to_dict, dump_config
 from trainer.curves import make_curve, write_curve
 from trainer.data import prepare
-from trainer.errors import TrainerError
+from trainer.errors import DivergenceError, TrainerError
 from trainer.evaluate import classification_report
-from trainer.files import atomic_write, make_dir, write_json
+from trainer.files import atomic_write, make_dir, write_json, write_jsonl
 from trainer.model import init_params, predict_proba
 from trainer.modelfile import SavedModel, save_model
 from trainer.optim import make_optimizer
@@ -68,21 +70,55 @@ def train(cfg, out=None, callbacks=(), overwrite=False):
     return train_run(cfg, new_run_dir(out or default_run_dir(cfg), overwrite), callbacks)
 
 
-def train_run(cfg, run_dir, callbacks=()):
-    """Train cfg and fill run_dir (already created) with its files; return the RunResult."""
+def train_run(cfg, run_dir, callbacks=(), resume=False):
+    """Train cfg and fill run_dir (already created) with its files; return the RunResult.
+
+    Checkpoints are written as it goes (checkpoint.py) and removed at the end. resume: go on
+    from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
+    On divergence the best finite weights are saved before DivergenceError is raised.
+    """
     run_dir = Path(run_dir)
-    atomic_write(run_dir / "config.yaml", dump_config(cfg))
-    data, state = start(cfg)
+    data, state = start(cfg)  # before any file is written: bad data leaves no half-made run
+    saver = Checkpointer(run_dir, cfg, data)
+    if resume:
+        saver.restore(state)
+    else:
+        atomic_write(run_dir / "config.yaml", dump_config(cfg))
     t0 = time.perf_counter()
-    fit(state, *data.train, cfg.train, data.val, [MetricsWriter(run_dir / "metrics.jsonl"), *callbacks])
-    summary = summarize(cfg, data, state, time.perf_counter() - t0)
+    try:
+        fit(state, *data.train, cfg.train, data.val, [MetricsWriter(run_dir / "metrics.jsonl"), saver, *callbacks])
+    except DivergenceError as e:
+        raise _keep_best_finite(e, cfg, run_dir, data, state, saver, time.perf_counter() - t0) from None
+    finally:
+        saver.close()
+    model, summary = _finish(cfg, run_dir, data, state, time.perf_counter() - t0)
+    write_curve(run_dir / "curve.json", make_curve(cfg, state))
+    saver.remove()
+    return RunResult(run_dir, state, model, summary)
+
+
+def _finish(cfg, run_dir, data, state, seconds, **extra):
+    """Write model.npz and summary.json for state.params; return (model, summary)."""
+    summary = {**summarize(cfg, data, state, seconds), **extra}
     model = SavedModel(params=state.params, classes=data.classes, feature_names=data.feature_names,
                        scaler_mean=data.scaler_mean, scaler_scale=data.scaler_scale,
                        config=config_to_dict(cfg), metrics=summary)
     save_model(run_dir / "model.npz", model)
     write_json(run_dir / "summary.json", summary)
-    write_curve(run_dir / "curve.json", make_curve(cfg, state))
-    return RunResult(run_dir, state, model, summary)
+    return model, summary
+
+
+def _keep_best_finite(error, cfg, run_dir, data, state, saver, seconds):
+    """After divergence: metrics.jsonl of the finite epochs; model.npz and summary.json of early
+    stopping's best weights when it kept any (the checkpoints stay too). Returns the error to raise."""
+    write_jsonl(run_dir / "metrics.jsonl", state.history)
+    if state.best_params is not None:
+        with np.errstate(all="ignore"):  # weights near divergence may overflow a metric: quietly, not as warnings
+            _finish(cfg, run_dir, data, replace(state, params=state.best_params), seconds, diverged=str(error))
+        return DivergenceError(f"{error}; the best weights (epoch {state.best_epoch}) are saved in {run_dir / 'model.npz'}")
+    if saver.saved_epoch:
+        return DivergenceError(f"{error}; {run_dir / 'checkpoint.npz'} keeps the weights of epoch {saver.saved_epoch}")
+    return DivergenceError(f"{error}; no weights were saved")
 
 
 def summarize(cfg, data, state, seconds):

@@ -37,6 +37,8 @@ class TrainConfig:
     patience: int = 10  # epochs without improvement before stopping (scikit-learn's n_iter_no_change)
     min_delta: float = 1e-4  # the least change of `monitor` that counts as an improvement (scikit-learn's tol)
     shuffle: bool = True  # reshuffle the training split every epoch
+    checkpoint_every: int = 1  # write a resumable checkpoint every this many epochs (checkpoint.py); 0 = never
+    checkpoint_seconds: float = 1.0  # ...and at most one a second: a write costs ~1 ms, which 10,000 one-step epochs must not pay each
 
 
 @dataclass
@@ -75,9 +77,9 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
                    decay=cfg.lr_decay, step=cfg.lr_step, lr_min=cfg.lr_min)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step raises DivergenceError below
             train_loss = run_epoch(state, X, y, cfg, lr)
-        record = {"epoch": state.epoch + 1, "train_loss": train_loss}
-        if val is not None:
-            record["val_loss"], record["val_accuracy"] = val_metrics(state.params, *val)
+            record = {"epoch": state.epoch + 1, "train_loss": train_loss}
+            if val is not None:  # huge finite weights overflow here first; the next step then diverges
+                record["val_loss"], record["val_accuracy"] = val_metrics(state.params, *val)
         record["lr"] = lr
         record["epoch_seconds"] = time.perf_counter() - t0
         state.epoch += 1
