@@ -2,6 +2,7 @@
 import argparse
 import os
 import sys
+import warnings
 
 from trainer import __version__
 from trainer.errors import ConfigError, TrainerError
@@ -49,7 +50,8 @@ def _show_progress(args):
 
 
 def _train_arguments(p):
-    p.add_argument("config", help="YAML config file, e.g. configs/moons.yaml")
+    p.add_argument("config", nargs="?", help="YAML config file, e.g. configs/moons.yaml (with --resume: optional)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its newest checkpoint")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set train.lr=0.05 (repeatable)")
     p.add_argument("--out", help="run directory (default runs/<name>/<timestamp>/)")
@@ -61,16 +63,35 @@ def _train_arguments(p):
 @command("train", help="train a network from a YAML config and save the run", arguments=_train_arguments)
 def train_command(args):
     from trainer.callbacks import ProgressBar
-    from trainer.run import default_run_dir, new_run_dir, train_run
+    from trainer.run import train_run
 
-    cfg = _load_config(args)
-    run_dir = new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+    cfg, run_dir = _resume_run(args) if args.resume else _new_run(args)
     callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if _show_progress(args) else []
-    result = train_run(cfg, run_dir, callbacks)
+    try:
+        result = train_run(cfg, run_dir, callbacks, resume=bool(args.resume))
+    except KeyboardInterrupt as e:
+        raise KeyboardInterrupt(f"{str(e) or 'stopped'}; resume with: trainer train --resume {run_dir}") from None
     pictures = _draw_pictures(run_dir, args)
     if not args.quiet:
         print(_summary_text(result, pictures))
     return 0
+
+
+def _new_run(args):
+    from trainer.run import default_run_dir, new_run_dir
+
+    if args.config is None:
+        raise ConfigError("trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)")
+    cfg = _load_config(args)
+    return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+
+
+def _resume_run(args):
+    from trainer.checkpoint import resume_config
+
+    if args.out or args.overwrite:
+        raise ConfigError("trainer train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
+    return resume_config(args.resume, args.config, args.set), args.resume
 
 
 def _draw_pictures(run_dir, args):
@@ -432,7 +453,12 @@ def curve_command(args):
 
 def main(argv=None):
     """Entry point of `trainer` and `python -m trainer`; returns the exit code."""
-    argv = sys.argv[1:] if argv is None else argv
+    with warnings.catch_warnings():
+        warnings.showwarning = _warn_one_line
+        return _main(sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv):
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
@@ -440,11 +466,27 @@ def main(argv=None):
     except TrainerError as e:
         if debug:
             raise
-        print(f"trainer: error: {e}", file=sys.stderr)
+        _say("error", e)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("trainer: interrupted", file=sys.stderr)
+    except MemoryError as e:  # e.g. a hidden_size or n_samples far too big for this machine
+        if debug:
+            raise
+        _say("error", f"out of memory: {e}")
+        return 1
+    except KeyboardInterrupt as e:
+        _say("interrupted", str(e) or "stopped")
         return 130
     except BrokenPipeError:  # e.g. `trainer evaluate ... | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _say(kind, message):
+    """One line on stderr, whatever the message holds."""
+    text = str(message).replace("\r", "\\r").replace("\n", "\\n")
+    print(f"trainer: {kind}: {text}", file=sys.stderr)
+
+
+def _warn_one_line(message, category, filename, lineno, file=None, line=None):
+    """warnings.showwarning as one line on stderr, without the source line Python adds."""
+    _say("warning", message)
