@@ -1,0 +1,199 @@
+"""Every bad input through the real command line: one line on stderr naming what and where, the
+documented exit code, no traceback (unless --debug), and every file that was there is untouched.
+
+The rows run as subprocesses, several at a time (each in its own directory), in one fixture.
+"""
+import io
+import os
+import pickle
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer.model import init_params
+from trainer.modelfile import SavedModel, model_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = "data: {dataset: moons, params: {n_samples: 200}}\ntrain: {epochs: 2}\n"
+CSV_CONFIG = "data: {dataset: csv, path: d.csv, target: label}\ntrain: {epochs: 2}\n"
+
+
+def points(n=40, labels=("a", "b"), header="x0,x1,label"):
+    rows = [f"{i / n:.3f},{(i * 7 % n) / n:.3f},{labels[i % len(labels)]}" for i in range(n)]
+    return "\n".join([header, *rows]) + "\n"
+
+
+HUGE = "x0,x1,label\n" + "".join(f"{i / 40},{(-1) ** i * (i + 1)}e300,{'ab'[i % 2]}\n" for i in range(40))
+
+
+def model_file(**changes):
+    params = init_params(2, 4, 2, np.random.default_rng(0))
+    model = SavedModel(params=params, classes=[0, 1], feature_names=["x0", "x1"], config={}, metrics={})
+    data = model_bytes(model)
+    arrays = dict(np.load(io.BytesIO(data), allow_pickle=False))
+    arrays.update(changes)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return data if not changes else buf.getvalue()
+
+
+# files every row's directory starts with
+BASE = {"good.yaml": GOOD, "model.npz": model_file(), "points.csv": points(labels=("0", "1")),
+        "notes.txt": "just some notes\n", "oldrun/config.yaml": "name: old\n", "oldrun/model.npz": b"PK old"}
+
+
+@dataclass
+class Case:
+    id: str
+    args: tuple
+    code: int
+    says: tuple  # substrings of the one stderr line: what is wrong, and where
+    files: dict = field(default_factory=dict)
+    debug: bool = False
+
+    def __post_init__(self):
+        self.args = tuple(self.args) + (("--debug",) if self.debug else ())
+
+
+def config(id, text, *says, code=2, args=()):
+    return Case(id, ("train", "c.yaml", "--out", "run", "-q", *args), code, says, {"c.yaml": text})
+
+
+def override(id, item, *says):
+    return Case(id, ("train", "good.yaml", "--out", "run", "-q", "--set", item), 2, says)
+
+
+def csv(id, text, *says, target="label"):
+    cfg = CSV_CONFIG.replace("target: label", f"target: {target}")
+    files = {"c.yaml": cfg} if text is None else {"c.yaml": cfg, "d.csv": text}
+    return Case(id, ("train", "c.yaml", "--out", "run", "-q"), 1, says, files)
+
+
+def command(id, args, code, *says, files=None):
+    return Case(id, args, code, says, files or {})
+
+
+CASES = [
+    # config files
+    config("yaml-unclosed", "train:\n  lr: [0.1\n", "c.yaml:3", "malformed YAML"),
+    config("empty-file", "", "c.yaml", "config file is empty"),
+    config("top-level-list", "- 1\n- 2\n", "c.yaml:1", "expected a mapping of keys at the top level, got a list"),
+    config("unknown-nested-key", "train:\n  epohcs: 3\n", "c.yaml:2", "did you mean 'train.epochs'?"),
+    config("wrong-type", "train:\n  epochs: ten\n", "c.yaml:2", "train.epochs: expected an integer, got str 'ten'"),
+    config("section-not-mapping", "train: 5\n", "c.yaml:1", "train: expected a mapping, got int 5"),
+    config("negative-lr", "train:\n  lr: -1\n", "c.yaml:2", "train.lr: expected a number > 0"),
+    config("test-size", "data:\n  test_size: 1.5\n", "c.yaml:2", "data.test_size: expected a fraction in [0, 1)"),
+    config("unknown-dataset", "data:\n  dataset: moon\n", "c.yaml:2", "data.dataset: expected one of"),
+    config("unknown-optimizer", "train:\n  optimizer: adamw\n", "c.yaml:2", "train.optimizer: expected one of sgd"),
+    config("unknown-param", "data:\n  params: {n_sample: 10}\n", "c.yaml:2", "unknown key 'data.params.n_sample'", "did you mean"),
+    config("python-tag", "!!python/object/apply:os.system ['touch pwned']\n", "c.yaml:1", "could not determine a constructor"),
+    config("deep-nesting", "a: " + "[" * 1000 + "]" * 1000 + "\n", "c.yaml", "nested too deeply"),
+    config("csv-without-path", "data:\n  dataset: csv\n", "c.yaml", "data.path: dataset 'csv' needs data.path"),
+    config("not-utf8", "", "c.yaml", "cannot read config"),
+    Case("missing-config", ("train", "nope.yaml"), 2, ("nope.yaml: no such config file",)),
+    # --set overrides
+    override("set-no-equals", "train.lr", "--set train.lr: expected key=value"),
+    override("set-unknown-key", "train.lrr=0.1", "--set train.lrr=0.1", "did you mean 'train.lr'?"),
+    override("set-bad-value", "train.lr=abc", "--set train.lr=abc", "train.lr: expected a number, got str 'abc'"),
+    override("set-out-of-range", "model.hidden_size=0", "--set model.hidden_size=0", "expected an integer >= 1"),
+    override("set-not-a-section", "train.lr.x=1", "--set train.lr.x=1", "train.lr: expected a number, got dict"),
+    # CSV data
+    csv("csv-missing", None, "d.csv: no such file"),
+    csv("csv-no-target", points(), "d.csv", "no target column 'lable'", "did you mean 'label'?", target="lable"),
+    csv("csv-nan", points().replace("0.025,", "nan,", 1), "d.csv:3", "column 'x0'", "is not finite"),
+    csv("csv-inf", points().replace("0.025,", "-inf,", 1), "d.csv:3", "is not finite"),
+    csv("csv-non-numeric", points().replace("0.025,", "abc,", 1), "d.csv:3", "column 'x0': not a number: 'abc'"),
+    csv("csv-one-class", points(labels=("a",)), "d.csv", "only one class ('a')"),
+    csv("csv-empty", "", "d.csv: file is empty"),
+    csv("csv-header-only", "x0,x1,label\n", "d.csv: no data rows"),
+    csv("csv-ragged", points().replace("0.050,0.350,a", "0.050,a", 1), "d.csv:4", "expected 3 fields", "got 2"),
+    csv("csv-not-utf8", None, "d.csv: not a UTF-8 text file"),
+    csv("csv-too-few-rows", points(n=6), "data.val_size", "cannot hold all 2 classes"),
+    csv("csv-huge-values", HUGE, "d.csv", "feature 'x1' is too large to standardise"),
+    # model files and their data
+    command("model-missing", ("evaluate", "nope.npz"), 1, "nope.npz: no such model file"),
+    command("model-is-text", ("evaluate", "notes.txt"), 1, "notes.txt: not a trainer model file"),
+    command("model-is-pickle", ("predict", "evil.npz", "points.csv"), 1, "evil.npz: is a Python pickle",
+            files={"evil.npz": pickle.dumps({"W1": [1.0]})}),
+    command("model-truncated", ("evaluate", "cut.npz"), 1, "cut.npz: truncated or damaged model file",
+            files={"cut.npz": model_file()[:300]}),
+    command("model-weight-changed", ("evaluate", "bad.npz"), 1, "bad.npz: checksum mismatch",
+            files={"bad.npz": model_file(b2=np.array([0.5, 0.0]))}),
+    command("model-object-array", ("evaluate", "obj.npz"), 1, "obj.npz: member W1 holds a Python object array",
+            files={"obj.npz": model_file(W1=np.array([None, 1], dtype=object))}),
+    command("wrong-feature-count", ("predict", "model.npz", "three.csv"), 1,
+            "three.csv: has 3 feature columns; the model expects 2", files={"three.csv": "a,b,c\n1,2,3\n4,5,6\n"}),
+    command("wrong-classes", ("evaluate", "model.npz", "--csv", "animals.csv", "--target", "label"), 1,
+            "animals.csv", "label(s) cat, dog are not among the model's classes", files={"animals.csv": points(labels=("cat", "dog"))}),
+    # command-line use
+    command("no-command", (), 2, "the following arguments are required: COMMAND"),
+    command("bad-command", ("fly",), 2, "invalid choice: 'fly'"),
+    command("bad-option", ("train", "good.yaml", "--bogus"), 2, "unrecognized arguments: --bogus"),
+    command("train-nothing", ("train",), 2, "give a CONFIG file, or --resume RUN_DIR"),
+    command("resume-missing", ("train", "--resume", "nope"), 2, "nope: no such run directory"),
+    # where the output goes
+    command("out-under-a-file", ("train", "good.yaml", "--out", "notes.txt/run", "-q"), 1, "notes.txt/run", "Not a directory"),
+    command("out-holds-a-run", ("train", "good.yaml", "--out", "oldrun", "-q"), 1, "oldrun already holds a run"),
+    command("predict-into-missing-dir", ("predict", "model.npz", "points.csv", "-o", "nodir/p.csv"), 1,
+            "cannot write nodir/p.csv: No such file or directory"),
+    # --debug shows the traceback instead
+    Case("debug-config", ("train", "c.yaml"), 1, ("Traceback", "ConfigError: c.yaml:2"), {"c.yaml": "train:\n  lr: -1\n"}, debug=True),
+    Case("debug-model", ("evaluate", "notes.txt"), 1, ("Traceback", "ModelFileError: notes.txt"), debug=True),
+]
+BYTES = {"not-utf8": {"c.yaml": b"train:\n  lr: \xff\xfe\n"}, "csv-not-utf8": {"d.csv": b"x0,x1,label\n1,2,\xff\n"}}
+
+
+def snapshot(root):
+    """relative path -> bytes of every file below root."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def run_case(case, root):
+    cwd = root / case.id
+    for name, content in {**BASE, **case.files, **BYTES.get(case.id, {})}.items():
+        (cwd / name).parent.mkdir(parents=True, exist_ok=True)
+        (cwd / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    before = snapshot(cwd)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONWARNINGS", None)
+    result = subprocess.run([sys.executable, "-m", "trainer", *map(str, case.args)], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=120)
+    return result, before, snapshot(cwd)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad_input")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {case.id: pool.submit(run_case, case, root) for case in CASES}
+    return {key: f.result() for key, f in futures.items()}
+
+
+def test_the_table_is_big_enough():
+    assert len({c.id for c in CASES}) == len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.debug], ids=lambda c: c.id)
+def test_bad_input(case, results):
+    result, before, after = results[case.id]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("trainer: error: "), lines[0]
+    for text in case.says:
+        assert text in lines[0]
+    assert result.returncode == case.code, lines[0]
+    assert result.stdout == ""
+    assert after == before, f"files changed or were added: {sorted(set(after) ^ set(before))}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.debug], ids=lambda c: c.id)
+def test_debug_shows_the_traceback(case, results):
+    result, before, after = results[case.id]
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert all(text in result.stderr for text in case.says)
+    assert result.returncode == case.code and after == before

@@ -1,0 +1,275 @@
+"""Real crashes, through the command line: a run killed with SIGKILL at any moment (also mid-epoch
+and mid-write) and resumed, or stopped with Ctrl-C and resumed, ends bit-identical to an unbroken
+run; a diverging run exits 3 and keeps its best finite weights, with no NaN in any JSON file."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer.checkpoint import CHECKPOINT, load_checkpoint
+from trainer.errors import ModelFileError
+from trainer.modelfile import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+# 1,120 training rows in batches of 2: 560 Adam steps an epoch, so a kill lands mid-epoch
+CONFIG = """name: crash
+seed: 3
+data: {dataset: moons, params: {n_samples: 1600, noise: 0.25}}
+model: {hidden_size: 16}
+train: {epochs: 16, batch_size: 2, lr: 0.002, lr_schedule: step, lr_step: 4, lr_decay: 0.5,
+        patience: 100, checkpoint_seconds: 0}
+"""
+STEPS = 560
+# Runs `python -m trainer ARGS` after arranging to SIGKILL itself at the n-th event of a kind:
+# step: the n-th optimizer step; write: halfway through writing the n-th checkpoint; write-model:
+# halfway through writing model.npz; rename: between moving the n-th checkpoint's predecessor aside
+# and putting it in place.
+KILLER = r"""
+import os, signal, sys
+import trainer.checkpoint, trainer.run, trainer.files
+kind, n = sys.argv[1], int(sys.argv[2])
+seen = [0]
+def due():
+    seen[0] += 1
+    return seen[0] == n
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+if kind == "step":
+    make = trainer.run.make_optimizer
+    def counting(*args, **kwargs):
+        opt = make(*args, **kwargs)
+        step = opt.step
+        def counted(params, grads, lr):
+            step(params, grads, lr)
+            if due():
+                die()
+        opt.step = counted
+        return opt
+    trainer.run.make_optimizer = counting
+elif kind.startswith("write"):
+    real_write, writing = os.write, [False]
+    def write(fd, data):
+        if writing[-1] and len(data) > 1:
+            real_write(fd, bytes(data[: len(data) // 2]))
+            die()
+        return real_write(fd, data)
+    os.write = write
+    import trainer.modelfile
+    module = trainer.modelfile if kind == "write-model" else trainer.checkpoint
+    atomic_write = module.atomic_write
+    def watched(path, *args, **kwargs):
+        writing.append(kind == "write-model" or due())
+        return atomic_write(path, *args, **kwargs)
+    module.atomic_write = watched
+elif kind == "rename":
+    real_replace = os.replace
+    def replace(src, dst):
+        if str(dst).endswith("checkpoint.npz") and due():
+            die()
+        return real_replace(src, dst)
+    os.replace = replace
+sys.argv = ["trainer", *sys.argv[3:]]
+from trainer.cli import main
+sys.exit(main())
+"""
+
+
+def env():
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def trainer(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], cwd=cwd, env=env(),
+                          capture_output=True, text=True, timeout=300)
+
+
+def start(*args, cwd, killer=None):
+    prefix = ["-c", KILLER, *map(str, killer)] if killer else ["-m", "trainer"]
+    return subprocess.Popen([sys.executable, *prefix, *map(str, args)], cwd=cwd, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def outcome(run_dir):
+    """All an unbroken and a resumed run must share: every file but the wall-clock fields."""
+    model = load_model(run_dir / "model.npz")
+    clockless = lambda d: {k: v for k, v in d.items() if k not in ("seconds", "epoch_seconds")}
+    return {
+        "files": sorted(p.name for p in run_dir.iterdir()),
+        "arrays": {k: (a.dtype.str, a.shape, a.tobytes()) for k, a in model.params.items()},
+        "model": (model.classes, model.feature_names, model.config, clockless(model.metrics)),
+        "metrics": [clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()],
+        "summary": clockless(json.loads((run_dir / "summary.json").read_text())),
+        "config": (run_dir / "config.yaml").read_bytes(),
+    }
+
+
+def checkpoint_epoch(run_dir):
+    try:
+        return load_checkpoint(run_dir / CHECKPOINT).epoch
+    except ModelFileError:  # none yet, or between the two renames of a write
+        return 0
+
+
+def wait_until(condition, proc, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"the run ended before the kill point: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the kill point never came"
+        time.sleep(0.002)
+
+
+def killed(proc):
+    """Kill proc now, unless it kills itself (started with a killer)."""
+    if proc.args[1] == "-m":
+        proc.kill()
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == -signal.SIGKILL, stderr
+
+
+@pytest.fixture(scope="module")
+def unbroken(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("unbroken")
+    (tmp / "c.yaml").write_text(CONFIG)
+    r = trainer("train", "c.yaml", "--out", "run", "-q", cwd=tmp)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    return outcome(tmp / "run")
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    (tmp_path / "c.yaml").write_text(CONFIG)
+    return tmp_path
+
+
+def resume(tmp):
+    r = trainer("train", "--resume", "run", "-q", cwd=tmp)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    return outcome(tmp / "run")
+
+
+def test_killed_in_the_first_epoch(tmp, unbroken):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("step", 100))
+    killed(proc)
+    assert (tmp / "run/config.yaml").exists() and not (tmp / "run" / CHECKPOINT).exists()
+    assert resume(tmp) == unbroken  # from epoch 0
+
+
+def test_killed_mid_run(tmp, unbroken):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp)
+    wait_until(lambda: checkpoint_epoch(tmp / "run") >= 6, proc)
+    killed(proc)
+    assert 6 <= checkpoint_epoch(tmp / "run") < 16
+    assert resume(tmp) == unbroken
+
+
+def test_killed_mid_epoch_twice(tmp, unbroken):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("step", 3 * STEPS + STEPS // 2))
+    killed(proc)
+    assert checkpoint_epoch(tmp / "run") == 3
+    proc = start("train", "--resume", "run", "-q", cwd=tmp, killer=("step", 9 * STEPS + 7))
+    killed(proc)
+    assert checkpoint_epoch(tmp / "run") == 12
+    assert resume(tmp) == unbroken
+
+
+def test_killed_halfway_through_writing_a_checkpoint(tmp, unbroken):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("write", 5))
+    killed(proc)
+    assert checkpoint_epoch(tmp / "run") == 4
+    assert [p.name.startswith(".checkpoint.npz.") for p in (tmp / "run").glob(".*.tmp")] == [True]
+    assert resume(tmp) == unbroken
+
+
+def test_killed_between_the_two_renames_of_a_checkpoint(tmp, unbroken):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("rename", 7))
+    killed(proc)
+    assert not (tmp / "run" / CHECKPOINT).exists()
+    assert load_checkpoint(tmp / "run/checkpoint.prev.npz").epoch == 6
+    assert resume(tmp) == unbroken
+
+
+def test_killed_while_writing_the_model_file(tmp, unbroken):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("write-model", 0))
+    killed(proc)
+    assert checkpoint_epoch(tmp / "run") == 16 and not (tmp / "run/model.npz").exists()
+    assert resume(tmp) == unbroken
+
+
+def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp)
+    wait_until(lambda: checkpoint_epoch(tmp / "run") >= 3, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    epoch = checkpoint_epoch(tmp / "run")
+    assert stderr.splitlines() == [f"trainer: interrupted: checkpoint of epoch {epoch} saved; "
+                                   "resume with: trainer train --resume run"]
+    assert 3 <= epoch < 16 and len(load_checkpoint(tmp / "run" / CHECKPOINT).history) == epoch
+    assert resume(tmp) == unbroken
+
+
+def test_resume_refuses_a_changed_config(tmp):
+    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("step", STEPS + 1))
+    killed(proc)
+    before = {p.name: p.read_bytes() for p in (tmp / "run").iterdir()}
+    r = trainer("train", "--resume", "run", "--set", "train.lr=0.01", "-q", cwd=tmp)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["trainer: error: cannot resume run: the config differs from its config.yaml "
+                                     "in train.lr (0.002 -> 0.01); resume without changes, or start a new run"]
+    assert {p.name: p.read_bytes() for p in (tmp / "run").iterdir()} == before
+
+
+DIVERGING = """data: {params: {n_samples: 300}}
+train: {optimizer: sgd, lr: 1000, reg: 0, epochs: 60, patience: 100, checkpoint_seconds: 0}
+"""
+
+
+def json_texts(run_dir):
+    """Every JSON text the run wrote: .json and .jsonl files, and the metadata inside .npz files."""
+    for path in run_dir.iterdir():
+        if path.suffix == ".json":
+            yield path.name, path.read_text()
+        elif path.suffix == ".jsonl":
+            yield from ((path.name, line) for line in path.read_text().splitlines())
+        elif path.suffix == ".npz":
+            with zipfile.ZipFile(path) as zf:
+                meta = np.lib.format.read_array(zf.open("metadata.npy"))
+                yield path.name, meta.tobytes().decode()
+
+
+def strict(text):
+    def refuse(token):
+        raise AssertionError(f"{token} in JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_divergence_exits_3_keeping_the_best_finite_weights(tmp_path):
+    (tmp_path / "c.yaml").write_text(DIVERGING)
+    r = trainer("train", "c.yaml", "--out", "run", "-q", cwd=tmp_path)
+    assert r.returncode == 3
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("trainer: error: training diverged at epoch ")
+    assert ", step " in line and "try a smaller train.lr (now 1000)" in line
+    assert "the best weights (epoch 1) are saved in run/model.npz" in line
+    run = tmp_path / "run"
+    assert {p.name for p in run.iterdir()} == {"config.yaml", "metrics.jsonl", "model.npz", "summary.json",
+                                               "checkpoint.npz", "checkpoint.prev.npz"}
+    texts = list(json_texts(run))
+    assert {name for name, _ in texts} == {p.name for p in run.iterdir()} - {"config.yaml"}
+    for name, text in texts:
+        strict(text)
+        assert "NaN" not in text and "Infinity" not in text, name
+    summary = strict((run / "summary.json").read_text())
+    assert summary["diverged"].startswith("training diverged") and summary["best_epoch"] == 1
+    model = load_model(run / "model.npz")
+    assert all(np.isfinite(a).all() for a in model.params.values())
+    metrics = [strict(t) for n, t in texts if n == "metrics.jsonl"]
+    assert len(metrics) == summary["epochs_run"] == load_checkpoint(run / CHECKPOINT).epoch
+    assert all(np.isfinite(m["train_loss"]) for m in metrics)
