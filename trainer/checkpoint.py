@@ -115,7 +115,7 @@ def _history(raw, path):
 
 def restore(state, ckpt, path):
     """Load ckpt into the fresh TrainState of the same config; every check comes before any change."""
-    groups = {"params": ckpt.params, "best": ckpt.best_params or state.params}
+    groups = {"params": ckpt.params, "best": ckpt.best_params or state.params}  # no best yet: nothing to check
     for name, group in groups.items():
         for k, p in state.params.items():
             a = group.get(k)

@@ -75,7 +75,7 @@ def train_run(cfg, run_dir, callbacks=(), resume=False):
 
     Checkpoints are written as it goes (checkpoint.py) and removed at the end. resume: go on
     from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
-    On divergence the best finite weights are saved before DivergenceError is raised.
+    On divergence the finite weights are kept (_keep_best_finite) before DivergenceError is raised.
     """
     run_dir = Path(run_dir)
     data, state = start(cfg)  # before any file is written: bad data leaves no half-made run

@@ -38,7 +38,7 @@ class TrainConfig:
     min_delta: float = 1e-4  # the least change of `monitor` that counts as an improvement (scikit-learn's tol)
     shuffle: bool = True  # reshuffle the training split every epoch
     checkpoint_every: int = 1  # write a resumable checkpoint every this many epochs (checkpoint.py); 0 = never
-    checkpoint_seconds: float = 1.0  # ...and at most one a second: a write costs ~1 ms, which 10,000 one-step epochs must not pay each
+    checkpoint_seconds: float = 1.0  # ...and at most one a second: a write (fsync) takes 1-10 ms, more than a small epoch
 
 
 @dataclass
