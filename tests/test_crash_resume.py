@@ -137,7 +137,7 @@ def killed(proc):
 def unbroken(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("unbroken")
     (tmp / "c.yaml").write_text(CONFIG)
-    r = trainer("train", "c.yaml", "--out", "run", "-q", cwd=tmp)
+    r = trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     return outcome(tmp / "run")
 
@@ -149,20 +149,20 @@ def tmp(tmp_path):
 
 
 def resume(tmp):
-    r = trainer("train", "--resume", "run", "-q", cwd=tmp)
+    r = trainer("train", "--resume", "run", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     return outcome(tmp / "run")
 
 
 def test_killed_in_the_first_epoch(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("step", 100))
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", 100))
     killed(proc)
     assert (tmp / "run/config.yaml").exists() and not (tmp / "run" / CHECKPOINT).exists()
     assert resume(tmp) == unbroken  # from epoch 0
 
 
 def test_killed_mid_run(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp)
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp)
     wait_until(lambda: checkpoint_epoch(tmp / "run") >= 6, proc)
     killed(proc)
     assert 6 <= checkpoint_epoch(tmp / "run") < 16
@@ -170,17 +170,17 @@ def test_killed_mid_run(tmp, unbroken):
 
 
 def test_killed_mid_epoch_twice(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("step", 3 * STEPS + STEPS // 2))
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", 3 * STEPS + STEPS // 2))
     killed(proc)
     assert checkpoint_epoch(tmp / "run") == 3
-    proc = start("train", "--resume", "run", "-q", cwd=tmp, killer=("step", 9 * STEPS + 7))
+    proc = start("train", "--resume", "run", "-q", "--no-plots", cwd=tmp, killer=("step", 9 * STEPS + 7))
     killed(proc)
     assert checkpoint_epoch(tmp / "run") == 12
     assert resume(tmp) == unbroken
 
 
 def test_killed_halfway_through_writing_a_checkpoint(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("write", 5))
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("write", 5))
     killed(proc)
     assert checkpoint_epoch(tmp / "run") == 4
     assert [p.name.startswith(".checkpoint.npz.") for p in (tmp / "run").glob(".*.tmp")] == [True]
@@ -188,7 +188,7 @@ def test_killed_halfway_through_writing_a_checkpoint(tmp, unbroken):
 
 
 def test_killed_between_the_two_renames_of_a_checkpoint(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("rename", 7))
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("rename", 7))
     killed(proc)
     assert not (tmp / "run" / CHECKPOINT).exists()
     assert load_checkpoint(tmp / "run/checkpoint.prev.npz").epoch == 6
@@ -196,14 +196,14 @@ def test_killed_between_the_two_renames_of_a_checkpoint(tmp, unbroken):
 
 
 def test_killed_while_writing_the_model_file(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("write-model", 0))
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("write-model", 0))
     killed(proc)
     assert checkpoint_epoch(tmp / "run") == 16 and not (tmp / "run/model.npz").exists()
     assert resume(tmp) == unbroken
 
 
 def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp)
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp)
     wait_until(lambda: checkpoint_epoch(tmp / "run") >= 3, proc)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
@@ -216,10 +216,10 @@ def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
 
 
 def test_resume_refuses_a_changed_config(tmp):
-    proc = start("train", "c.yaml", "--out", "run", "-q", cwd=tmp, killer=("step", STEPS + 1))
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", STEPS + 1))
     killed(proc)
     before = {p.name: p.read_bytes() for p in (tmp / "run").iterdir()}
-    r = trainer("train", "--resume", "run", "--set", "train.lr=0.01", "-q", cwd=tmp)
+    r = trainer("train", "--resume", "run", "--set", "train.lr=0.01", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 2
     assert r.stderr.splitlines() == ["trainer: error: cannot resume run: the config differs from its config.yaml "
                                      "in train.lr (0.002 -> 0.01); resume without changes, or start a new run"]
@@ -252,7 +252,7 @@ def strict(text):
 
 def test_divergence_exits_3_keeping_the_best_finite_weights(tmp_path):
     (tmp_path / "c.yaml").write_text(DIVERGING)
-    r = trainer("train", "c.yaml", "--out", "run", "-q", cwd=tmp_path)
+    r = trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path)
     assert r.returncode == 3
     (line,) = r.stderr.splitlines()
     assert line.startswith("trainer: error: training diverged at epoch ")

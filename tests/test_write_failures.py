@@ -65,11 +65,11 @@ def no_temp_files(root):
 
 @pytest.mark.parametrize("name", ["config.yaml", "metrics.jsonl", "checkpoint.npz", "model.npz", "summary.json"])
 def test_a_full_disk_while_writing_a_run_file(tmp, capsys, monkeypatch, name):
-    assert main(["train", "c.yaml", "--out", "run", "-q"]) == 0
+    assert main(["train", "c.yaml", "--out", "run", "-q", "--no-plots"]) == 0
     before = files(tmp)
     with monkeypatch.context() as m:
         FullDisk(m, name)
-        one_error(capsys, main(["train", "c.yaml", "--out", "run", "--overwrite", "-q"]),
+        one_error(capsys, main(["train", "c.yaml", "--out", "run", "--overwrite", "-q", "--no-plots"]),
                   f"cannot write run/{name}: No space left on device")
     after = files(tmp)
     if name != "checkpoint.npz":  # the finished run held none; the failed one left its last
@@ -82,20 +82,20 @@ def test_a_full_disk_while_writing_a_run_file(tmp, capsys, monkeypatch, name):
 
 
 def test_a_full_disk_mid_training_keeps_the_checkpoints_and_the_run_resumes(tmp, capsys, monkeypatch):
-    assert main(["train", "c.yaml", "--out", "whole", "-q"]) == 0
+    assert main(["train", "c.yaml", "--out", "whole", "-q", "--no-plots"]) == 0
     with monkeypatch.context() as m:
         FullDisk(m, "checkpoint.npz", after=3)
-        one_error(capsys, main(["train", "c.yaml", "--out", "run", "-q"]),
+        one_error(capsys, main(["train", "c.yaml", "--out", "run", "-q", "--no-plots"]),
                   "cannot write run/checkpoint.npz: No space left on device")
     no_temp_files(tmp)
     assert (load_checkpoint(tmp / "run" / CHECKPOINT).epoch, load_checkpoint(tmp / "run" / PREVIOUS).epoch) == (3, 2)
-    assert main(["train", "--resume", "run", "-q"]) == 0
+    assert main(["train", "--resume", "run", "-q", "--no-plots"]) == 0
     whole, resumed = load_model(tmp / "whole/model.npz"), load_model(tmp / "run/model.npz")
     assert all(whole.params[k].tobytes() == resumed.params[k].tobytes() for k in whole.params)
 
 
 def test_a_full_disk_while_writing_predictions(tmp, capsys, monkeypatch):
-    assert main(["train", "c.yaml", "--out", "run", "-q"]) == 0
+    assert main(["train", "c.yaml", "--out", "run", "-q", "--no-plots"]) == 0
     (tmp / "in.csv").write_text("x0,x1\n0.1,0.2\n1.5,-0.3\n")
     (tmp / "preds.csv").write_text("old predictions\n")
     FullDisk(monkeypatch, "preds.csv")
@@ -113,13 +113,13 @@ def test_a_read_only_output_directory(tmp, capsys, monkeypatch, err):
 
     (tmp / "run").mkdir()
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    one_error(capsys, main(["train", "c.yaml", "--out", "run", "-q"]), f"cannot write run/config.yaml: {os.strerror(err)}")
+    one_error(capsys, main(["train", "c.yaml", "--out", "run", "-q", "--no-plots"]), f"cannot write run/config.yaml: {os.strerror(err)}")
     assert list((tmp / "run").iterdir()) == []
 
 
 def test_a_missing_output_directory_is_created_but_one_under_a_file_is_an_error(tmp, capsys):
-    assert main(["train", "c.yaml", "--out", "a/b/run", "-q"]) == 0
+    assert main(["train", "c.yaml", "--out", "a/b/run", "-q", "--no-plots"]) == 0
     assert (tmp / "a/b/run/model.npz").exists()
     (tmp / "file").write_text("x")
-    one_error(capsys, main(["train", "c.yaml", "--out", "file/run", "-q"]), "cannot create directory file/run: Not a directory")
+    one_error(capsys, main(["train", "c.yaml", "--out", "file/run", "-q", "--no-plots"]), "cannot create directory file/run: Not a directory")
     assert Path(tmp / "file").read_text() == "x"

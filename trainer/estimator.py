@@ -28,7 +28,7 @@ from trainer.train import fit as train_fit
 # config section -> the constructor parameters that carry its keys' names
 SECTIONS = {
     "model": tuple(f.name for f in fields(ModelConfig)),
-    "train": tuple(f.name for f in fields(TrainConfig)),
+    "train": tuple(f.name for f in fields(TrainConfig) if not f.name.startswith("checkpoint_")),  # no run dir to checkpoint into
     "data": ("val_size", "standardize"),  # the data keys that make sense on arrays
 }
 INPUT_DTYPES = (np.float64, np.float32)  # X is kept in either (no copy); anything else becomes float64

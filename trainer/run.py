@@ -83,6 +83,7 @@ def train_run(cfg, run_dir, callbacks=(), resume=False):
     if resume:
         saver.restore(state)
     else:
+        saver.remove()  # checkpoints of an earlier run in an --overwrite'n directory are not this run's
         atomic_write(run_dir / "config.yaml", dump_config(cfg))
     t0 = time.perf_counter()
     try:

@@ -37,8 +37,8 @@ class TrainConfig:
     patience: int = 10  # epochs without improvement before stopping (scikit-learn's n_iter_no_change)
     min_delta: float = 1e-4  # the least change of `monitor` that counts as an improvement (scikit-learn's tol)
     shuffle: bool = True  # reshuffle the training split every epoch
-    checkpoint_every: int = 1  # write a resumable checkpoint every this many epochs (checkpoint.py); 0 = never
-    checkpoint_seconds: float = 1.0  # ...and at most one a second: a write (fsync) takes 1-10 ms, more than a small epoch
+    checkpoint_every: int = 1  # epochs between checkpoints in the run directory, for `trainer train --resume`; 0 = none
+    checkpoint_seconds: float = 1.0  # and at least this many seconds between two: a write (fsync) takes 1-10 ms, more than a small epoch
 
 
 @dataclass
