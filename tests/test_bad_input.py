@@ -83,6 +83,7 @@ CASES = [
     config("yaml-unclosed", "train:\n  lr: [0.1\n", "c.yaml:3", "malformed YAML"),
     config("empty-file", "", "c.yaml", "config file is empty"),
     config("top-level-list", "- 1\n- 2\n", "c.yaml:1", "expected a mapping of keys at the top level, got a list"),
+    config("key-with-a-line-break", '"a\\nb": 1\n', "c.yaml:1", "unknown key 'a\\nb'"),
     config("unknown-nested-key", "train:\n  epohcs: 3\n", "c.yaml:2", "did you mean 'train.epochs'?"),
     config("wrong-type", "train:\n  epochs: ten\n", "c.yaml:2", "train.epochs: expected an integer, got str 'ten'"),
     config("section-not-mapping", "train: 5\n", "c.yaml:1", "train: expected a mapping, got int 5"),
