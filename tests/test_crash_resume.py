@@ -107,6 +107,7 @@ def outcome(run_dir):
         "metrics": [clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()],
         "summary": clockless(json.loads((run_dir / "summary.json").read_text())),
         "config": (run_dir / "config.yaml").read_bytes(),
+        "curve": (run_dir / "curve.json").read_bytes(),  # no clock in it: byte for byte
     }
 
 
