@@ -12,7 +12,7 @@ from trainer.config import Config, config_from_dict, config_to_dict, dump_config
 from trainer.errors import ConfigError
 from trainer.files import dumps
 
-FUZZ = settings(max_examples=300, deadline=timedelta(seconds=2),
+FUZZ = settings(max_examples=200, deadline=timedelta(seconds=2),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 KEYS = known_keys()
 PARTS = sorted({p for k in KEYS for p in k.split(".")} | {"params", "n_samples", "noise", "centers"})
