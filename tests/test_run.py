@@ -64,3 +64,13 @@ def test_full_batch_and_no_splits(tmp_path):
     assert model.scaler_mean is None
     with pytest.raises(trainer.errors.DataError, match="no test split"):
         trainer.evaluate_model(model)
+
+
+def test_run_files_get_the_mode_open_would_give(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    trainer.fit(small(), tmp_path / "run")
+    for name in ("config.yaml", "model.npz", "summary.json", "metrics.jsonl"):
+        assert (tmp_path / "run" / name).stat().st_mode & 0o777 == 0o666 & ~umask

@@ -48,4 +48,9 @@ class ProgressBar:
         self.bar.update(1)
 
     def on_train_end(self, state):
-        self.bar.close()
+        self.close()
+
+    def close(self):
+        """Close the bar; safe to call again, or before training began (an error, Ctrl-C)."""
+        if self.bar is not None:
+            self.bar.close()

@@ -71,6 +71,9 @@ def train_command(args):
         result = train_run(cfg, run_dir, callbacks, resume=bool(args.resume))
     except KeyboardInterrupt as e:
         raise KeyboardInterrupt(f"{str(e) or 'stopped'}; resume with: trainer train --resume {run_dir}") from None
+    finally:
+        for bar in callbacks:
+            bar.close()  # the error line must not land inside a half-drawn bar
     pictures = _draw_pictures(run_dir, args)
     if not args.quiet:
         print(_summary_text(result, pictures))

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from trainer.errors import TrainerError
 
+_UMASK = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
+os.umask(_UMASK)
+
 
 def atomic_write(path, data, backup=None):
     """Write bytes or text to `path` via a temp file in the same directory and os.replace.
@@ -24,6 +27,7 @@ def atomic_write(path, data, backup=None):
         raise TrainerError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         try:
+            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the mode open() would
             _write_all(fd, data)
             os.fsync(fd)
         finally:
