@@ -15,7 +15,7 @@ def test_defaults_fill_every_key_and_name_comes_from_the_file(tmp_path):
     cfg = load_config(write(tmp_path, "data: {dataset: iris}\n", "my_iris.yaml"))
     assert cfg.name == "my_iris"
     assert cfg.data.dataset == "iris" and cfg.model.hidden_size == 100 and cfg.train.optimizer == "adam"
-    assert cfg.train.batch_size == 200 and cfg.seed == 0
+    assert cfg.train.batch_size == 32 and cfg.seed == 0
 
 
 def test_resolved_config_round_trips_through_yaml(tmp_path):
@@ -42,7 +42,7 @@ def test_numbers_written_like_1e_minus_3_are_numbers(tmp_path):
     ("data:\n  test_size: 1.5\n", "data.test_size: expected a fraction in [0, 1)"),
     ("data:\n  test_size: 0.5\n  val_size: 0.5\n", "data.test_size + data.val_size must be < 1"),
     ("train: [1, 2]\n", "c.yaml:1: train: expected a mapping, got list"),
-    ("data:\n  val_size: 0\n", "train.monitor: 'val_loss' needs a validation split"),
+    ("data:\n  val_size: 0\ntrain:\n  early_stopping: true\n", "train.monitor: 'val_loss' needs a validation split"),
     ("data:\n  dataset: csv\n", "data.path: dataset 'csv' needs data.path"),
     ("train:\n  lr: 0.1\n  lr: 0.2\n", "c.yaml:3: duplicate key 'train.lr'"),
     ("train:\n  lr: [0.1\n", "c.yaml:3: malformed YAML"),

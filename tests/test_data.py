@@ -57,7 +57,7 @@ def test_bundled_classes_keep_their_own_names_and_order():
 
 @pytest.mark.parametrize("name", BUILTINS)
 def test_same_seed_same_data_and_splits_another_seed_differs(name):
-    a, b, c = (prepare(DataConfig(dataset=name), np.random.default_rng(s)) for s in (0, 0, 1))
+    a, b, c = (prepare(DataConfig(dataset=name, val_size=0.1), np.random.default_rng(s)) for s in (0, 0, 1))
     for part in ("train", "val", "test"):
         np.testing.assert_array_equal(getattr(a, part)[0], getattr(b, part)[0])
         np.testing.assert_array_equal(getattr(a, part)[1], getattr(b, part)[1])
@@ -136,7 +136,7 @@ def test_split_sizes_are_fractions_of_the_whole_and_disjoint(test_size, val_size
 @pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits", "blobs"])
 def test_splits_are_stratified(name):
     ds = load(name)
-    cfg = DataConfig(dataset=name)
+    cfg = DataConfig(dataset=name, val_size=0.1)
     s = split(ds, cfg, np.random.default_rng(3))
     whole = np.bincount(ds.y) / len(ds.y)
     for part in (s.train, s.val, s.test):
@@ -305,7 +305,7 @@ def test_bad_csv_errors_are_deterministic(tmp_path):
 def test_training_data_needs_two_classes_and_enough_rows(tmp_path, text, expected):
     p = write(tmp_path, text)
     with pytest.raises(DataError) as e:
-        load_dataset(DataConfig(dataset="csv", path=str(p)), np.random.default_rng(0))
+        load_dataset(DataConfig(dataset="csv", path=str(p), val_size=0.1), np.random.default_rng(0))
     assert str(e.value) == f"{p}: {expected}"
 
 

@@ -51,7 +51,8 @@ def test_early_stopping_restores_the_best_epoch():
     rng = np.random.default_rng(4)
     X, y = blobs(rng, n=60)
     Xv, yv = blobs(np.random.default_rng(5), n=60)  # other centers: val loss soon rises
-    cfg = TrainConfig(epochs=300, batch_size=8, optimizer="sgd", lr=0.5, patience=3, min_delta=0.0)
+    cfg = TrainConfig(epochs=300, batch_size=8, optimizer="sgd", lr=0.5, patience=3, min_delta=0.0,
+                      early_stopping=True)
     state = fit(make_state(), X, y, cfg, val=(Xv, yv))
     losses = [r["val_loss"] for r in state.history]
     assert state.stopped_early and len(losses) < 300
@@ -61,7 +62,8 @@ def test_early_stopping_restores_the_best_epoch():
 
 def test_early_stopping_on_accuracy_maximises():
     X, y = blobs(np.random.default_rng(6))
-    cfg = TrainConfig(epochs=40, batch_size=16, optimizer="sgd", lr=0.05, monitor="val_accuracy", patience=5)
+    cfg = TrainConfig(epochs=40, batch_size=16, optimizer="sgd", lr=0.05, monitor="val_accuracy", patience=5,
+                      early_stopping=True)
     state = fit(make_state(), X, y, cfg, val=(X, y))
     accs = [r["val_accuracy"] for r in state.history]
     assert accs[state.best_epoch - 1] == max(accs)

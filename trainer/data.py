@@ -29,7 +29,7 @@ class DataConfig:
     delimiter: str | None = None  # CSV delimiter; None = sniff from the first lines
     header: bool | None = None  # CSV has a header row; None = detect (a first row with no number is a header)
     test_size: float = 0.2  # fraction of the whole held out for the test split; 0 = no test split
-    val_size: float = 0.1  # fraction of the whole held out for validation (early stopping); 0 = no val split
+    val_size: float = 0.0  # fraction held out for validation (early stopping); 0: train on every non-test row, as MLPClassifier
     standardize: bool = True  # fit a StandardScaler on the train split only, so val/test stay unseen
 
 
