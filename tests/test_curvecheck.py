@@ -21,9 +21,9 @@ from trainer.testing import assert_curve_matches
 TINY = """\
 name: tiny
 seed: 2
-data: {dataset: moons, params: {n_samples: 300}}
+data: {dataset: moons, params: {n_samples: 300}, val_size: 0.1}
 model: {hidden_size: 16}
-train: {epochs: 60, batch_size: 32, lr: 0.01, patience: 20}
+train: {epochs: 60, batch_size: 32, lr: 0.01, early_stopping: true, patience: 20}
 """
 
 

@@ -17,8 +17,9 @@ from trainer.errors import TrainerError
 from trainer.run import train
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {"name": "tiny", "seed": 1, "data": {"dataset": "moons", "params": {"n_samples": 200}},
-        "model": {"hidden_size": 8}, "train": {"epochs": 6, "batch_size": 32, "lr": 0.01, "patience": 3}}
+TINY = {"name": "tiny", "seed": 1, "data": {"dataset": "moons", "params": {"n_samples": 200}, "val_size": 0.1},
+        "model": {"hidden_size": 8},
+        "train": {"epochs": 6, "batch_size": 32, "lr": 0.01, "early_stopping": True, "patience": 3}}
 
 
 def tiny(**train):

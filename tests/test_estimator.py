@@ -55,7 +55,7 @@ def test_from_config_carries_every_model_and_train_key_and_the_seed():
     cfg = load_config(ROOT / "configs/moons.yaml", ["seed=5", "train.lr=0.02", "model.hidden_size=7"])
     params = TwoLayerNetClassifier.from_config(cfg).get_params()
     assert params["random_state"] == 5 and params["lr"] == 0.02 and params["hidden_size"] == 7
-    assert params["patience"] == cfg.train.patience == 20 and params["batch_size"] == 32
+    assert params["reg"] == cfg.train.reg == 3e-4 and params["init"] == cfg.model.init == "he"
     assert {k: params[k] for k in asdict(cfg.model)} == asdict(cfg.model)
     train = {k: v for k, v in asdict(cfg.train).items() if not k.startswith("checkpoint_")}
     assert {k: params[k] for k in train} == train
@@ -69,7 +69,7 @@ def test_fit_is_the_cli_core_and_loop_on_one_generator():
     rng = np.random.default_rng(7)
     rng.integers(SEED_BOUND)  # the validation split's seed: drawn even when val_size is 0
     mean, scale = fit_scaler(X)
-    params = init_params(2, 8, 3, rng)
+    params = init_params(2, 8, 3, rng, init=ModelConfig().init)
     cfg = TrainConfig(epochs=15, batch_size=16, lr=0.01, early_stopping=False)
     state = fit(TrainState(params, make_optimizer("adam", params), rng), standardize(X, mean, scale), y, cfg)
     for k in params:
@@ -80,8 +80,8 @@ def test_fit_is_the_cli_core_and_loop_on_one_generator():
 
 def test_early_stopping_keeps_the_best_epoch_of_the_validation_curve():
     X, y = make_moons(n_samples=300, noise=0.3, random_state=1)
-    est = TwoLayerNetClassifier(hidden_size=16, lr=0.05, batch_size=16, patience=3, min_delta=0.0,
-                                val_size=0.2, random_state=0).fit(X, y)
+    est = TwoLayerNetClassifier(hidden_size=16, lr=0.05, batch_size=16, early_stopping=True, patience=3,
+                                min_delta=0.0, val_size=0.2, random_state=0).fit(X, y)
     curve = est.validation_loss_curve_
     assert est.n_iter_ == len(curve) == len(est.loss_curve_) == len(est.validation_scores_) < 200
     assert est.best_epoch_ == int(np.argmin(curve)) + 1 < est.n_iter_
@@ -98,7 +98,7 @@ def test_early_stopping_keeps_the_best_epoch_of_the_validation_curve():
     ({"optimizer": "adamw"}, "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'"),
     ({"hidden_size": 2.5}, "model.hidden_size: expected an integer, got float 2.5"),
     ({"dtype": "float16"}, "model.dtype: expected float64 or float32"),
-    ({"val_size": 0.0}, "train.monitor: 'val_loss' needs a validation split"),
+    ({"val_size": 0.0, "early_stopping": True}, "train.monitor: 'val_loss' needs a validation split"),
     ({"random_state": "seed"}, "cannot be used to seed"),
 ])
 def test_bad_parameters_raise_value_error_naming_the_key_at_fit(params, expected):

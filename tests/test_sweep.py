@@ -19,9 +19,11 @@ name: tiny
 data:
   dataset: moons
   params: {n_samples: 200, noise: 0.3}
+  val_size: 0.1
 train:
   epochs: 15
   batch_size: 32
+  early_stopping: true
   patience: 5
 """
 GRID = ["--grid", "train.lr=0.01,0.1", "--grid", "model.hidden_size=4,16"]

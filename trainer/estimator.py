@@ -62,12 +62,12 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     `load(path)`, `trainer evaluate --csv` and `trainer predict` read.
     """
 
-    def __init__(self, hidden_size=100, init="he", init_std=0.01, dtype="float64",
-                 epochs=200, batch_size=200, optimizer="adam", lr=1e-3, momentum=0.9,
-                 beta1=0.9, beta2=0.999, eps=1e-8, reg=1e-5, lr_schedule="constant",
-                 lr_decay=0.1, lr_step=30, lr_min=0.0, early_stopping=True,
+    def __init__(self, hidden_size=100, init="xavier", init_std=0.01, dtype="float64",
+                 epochs=200, batch_size=32, optimizer="adam", lr=1e-3, momentum=0.9,
+                 beta1=0.9, beta2=0.999, eps=1e-8, reg=2e-3, lr_schedule="cosine",
+                 lr_decay=0.1, lr_step=30, lr_min=0.0, early_stopping=False,
                  monitor="val_loss", patience=10, min_delta=1e-4, shuffle=True,
-                 val_size=0.1, standardize=True, random_state=None):
+                 val_size=0.0, standardize=True, random_state=None):
         self.hidden_size = hidden_size
         self.init = init
         self.init_std = init_std
