@@ -114,7 +114,7 @@ CASES = [
     csv("csv-header-only", "x0,x1,label\n", "d.csv: no data rows"),
     csv("csv-ragged", points().replace("0.050,0.350,a", "0.050,a", 1), "d.csv:4", "expected 3 fields", "got 2"),
     csv("csv-not-utf8", None, "d.csv: not a UTF-8 text file"),
-    csv("csv-too-few-rows", points(n=6), "data.val_size", "cannot hold all 2 classes"),
+    csv("csv-too-few-rows", points(n=6), "data.test_size", "cannot hold all 2 classes"),
     csv("csv-huge-values", HUGE, "d.csv", "feature 'x1' is too large to standardise"),
     # model files and their data
     command("model-missing", ("evaluate", "nope.npz"), 1, "nope.npz: no such model file"),

@@ -18,10 +18,10 @@ from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
 from trainer.modelfile import load_model
 from trainer.run import new_run_dir, train_run
 
-SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}},
+SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}, "val_size": 0.1},
          "model": {"hidden_size": 8},
-         "train": {"epochs": 9, "batch_size": 16, "lr": 0.02, "lr_schedule": "cosine", "patience": 6,
-                   "checkpoint_seconds": 0}}
+         "train": {"epochs": 9, "batch_size": 16, "lr": 0.02, "lr_schedule": "cosine", "early_stopping": True,
+                   "patience": 6, "checkpoint_seconds": 0}}
 
 
 def small(**train):

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # 1,120 training rows in batches of 2: 560 Adam steps an epoch, so a kill lands mid-epoch
 CONFIG = """name: crash
 seed: 3
-data: {dataset: moons, params: {n_samples: 1600, noise: 0.25}}
+data: {dataset: moons, params: {n_samples: 1600, noise: 0.25}, val_size: 0.1}
 model: {hidden_size: 16}
 train: {epochs: 16, batch_size: 2, lr: 0.002, lr_schedule: step, lr_step: 4, lr_decay: 0.5,
-        patience: 100, checkpoint_seconds: 0}
+        early_stopping: true, patience: 100, checkpoint_seconds: 0}
 """
 STEPS = 560
 # Runs `python -m trainer ARGS` after arranging to SIGKILL itself at the n-th event of a kind:
@@ -227,8 +227,9 @@ def test_resume_refuses_a_changed_config(tmp):
     assert {p.name: p.read_bytes() for p in (tmp / "run").iterdir()} == before
 
 
-DIVERGING = """data: {params: {n_samples: 300}}
-train: {optimizer: sgd, lr: 1000, reg: 0, epochs: 60, patience: 100, checkpoint_seconds: 0}
+DIVERGING = """data: {params: {n_samples: 300}, val_size: 0.1}
+train: {optimizer: sgd, lr: 1000, lr_schedule: constant, reg: 0, epochs: 60, early_stopping: true, patience: 100,
+        checkpoint_seconds: 0}
 """
 
 
