@@ -1,25 +1,17 @@
 """Optimizers (sgd, momentum, nesterov, adam) and per-epoch learning-rate schedules.
 
-An optimizer updates the caller's param arrays in place and only reads the grads. It owns its
-state and scratch as flat buffers of the params' dtype, each with one view shaped like each param:
-the element-wise math then runs as one numpy call over every param rather than one call per param,
-which matters because on small batches the ~0.6 us per numpy call is most of a step (issue 6).
-Scalars are likewise held as 0-d arrays of that dtype, which ufuncs take faster than Python floats.
+An optimizer updates the caller's params in place and only reads the grads. Its state and scratch
+are flat buffers of the params' dtype (trainer.flat), and its math runs on flat arrays, so each
+element-wise operation is one numpy call over every param rather than one call per param: on small
+batches the ~0.6 us per numpy call is most of a step (issue 6). Training hands it the params and
+grads as flat arrays directly (model.Workspace); dicts are copied in and out.
+Scalars are held as 0-d arrays of the params' dtype, which ufuncs take faster than Python floats.
 """
 import math
 
 import numpy as np
 
-
-def _flat_buffer(shapes, dtype):
-    """A zeroed flat array and a dict of views into it, one shaped like each param."""
-    flat = np.zeros(sum(math.prod(shape) for shape in shapes.values()), dtype=dtype)
-    views, start = {}, 0
-    for k, shape in shapes.items():
-        n = math.prod(shape)
-        views[k] = flat[start:start + n].reshape(shape)
-        start += n
-    return flat, views
+from trainer.flat import flat_buffer
 
 
 def _float_dtype(params):
@@ -40,37 +32,51 @@ class Optimizer:
     """Base: state and scratch in flat buffers with per-param views; `t` counts the steps taken."""
 
     STATE = ()  # per-param state, saved as "<state>.<param>", e.g. "v.W1"
-    SCRATCH = ("g",)  # per-param scratch, overwritten every step, never saved
+    SCRATCH = ("s",)  # per-param scratch of the update, overwritten every step, never saved
     HYPER = ()  # the keyword hyperparameters make_optimizer passes on
 
     def __init__(self, params):
         self.dtype = _float_dtype(params)
-        self.shapes = {k: np.shape(p) for k, p in params.items()}
+        self.shapes = {k: np.shape(p) for k, p in params.items()}  # also the order of the flat layout
         self.t = 0
         self.lr = self._scalar()
         self.flat, self.views = {}, {}
-        for name in self.STATE + self.SCRATCH:
-            self.flat[name], self.views[name] = _flat_buffer(self.shapes, self.dtype)
+        for name in self.STATE + self.SCRATCH + ("w", "dw"):  # w, dw: copies of dict params and grads
+            self.flat[name], self.views[name] = flat_buffer(self.shapes, self.dtype)
 
     def _scalar(self, value=0.0):
         """A 0-d array of the params' dtype: a ufunc takes it ~0.2 us faster than a Python float."""
         return np.array(value, dtype=self.dtype)
 
     def step(self, params, grads, lr):
-        """Update params in place from grads (read only) with learning rate lr."""
-        raise NotImplementedError
+        """Update params in place from grads (read only) with learning rate lr.
 
-    def _gather(self, grads):
-        """The flat scratch g = dw over every param: a copy, so the caller's grads are only read."""
-        for k, g in self.views["g"].items():
-            g[...] = grads[k]
-        return self.flat["g"]
+        params and grads are each a dict of arrays keyed like the params the optimizer was built
+        for, or one flat 1-D array holding those arrays back to back in the same order (as
+        trainer.flat lays them out); flat arrays are used as they are, dicts through copies.
+        """
+        self.t += 1
+        self.lr[()] = lr
+        w, dw = self._as_flat(params, "w"), self._as_flat(grads, "dw")
+        self._update(w, dw, lr)
+        if w is not params:  # a dict: write the updated copy back into the caller's arrays
+            for k, u in self.views["w"].items():
+                params[k][...] = u
 
-    def _apply(self, params, ufunc, name):
-        """w = ufunc(w, u) in place for each param w and its view u of buffer `name`."""
+    def _as_flat(self, arrays, name):
+        """arrays as one flat array: itself when it is one, else its values copied into buffer `name`."""
+        if isinstance(arrays, np.ndarray):
+            if arrays.shape != self.flat[name].shape or arrays.dtype != self.dtype:
+                raise ValueError(f"a flat {name} must have shape {self.flat[name].shape} and dtype {self.dtype}, "
+                                 f"got {arrays.shape} and {arrays.dtype}")
+            return arrays
         for k, u in self.views[name].items():
-            w = params[k]
-            ufunc(w, u, w)
+            u[...] = arrays[k]
+        return self.flat[name]
+
+    def _update(self, w, dw, lr):
+        """One step on the flat params w (in place) from the flat gradient dw (read only); self.lr holds lr."""
+        raise NotImplementedError
 
     def state_dict(self):
         """Copies of all state, flat names like "v.W1", and the step count "t" as a 0-d int64 array."""
@@ -101,14 +107,10 @@ class Optimizer:
 class SGD(Optimizer):
     """Plain stochastic gradient descent."""
 
-    def step(self, params, grads, lr):
+    def _update(self, w, dw, lr):
         """w -= lr * dw."""
-        self.t += 1
-        self.lr[()] = lr
-        g = self._gather(grads)
-        g *= self.lr  # g = lr * dw
-        # w -= lr * dw
-        self._apply(params, np.subtract, "g")
+        s = np.multiply(dw, self.lr, out=self.flat["s"])  # s = lr * dw
+        w -= s
 
 
 class Momentum(Optimizer):
@@ -122,45 +124,38 @@ class Momentum(Optimizer):
         super().__init__(params)
         self.mu = self._scalar(momentum)
 
-    def step(self, params, grads, lr):
+    def _update(self, w, dw, lr):
         """v = mu * v - lr * dw; w += v."""
-        self.t += 1
-        self.lr[()] = lr
-        g, v = self._gather(grads), self.flat["v"]
-        g *= self.lr  # g = lr * dw
+        s, v = np.multiply(dw, self.lr, out=self.flat["s"]), self.flat["v"]  # s = lr * dw
         # v = mu * v - lr * dw
         v *= self.mu
-        v -= g
+        v -= s
         # w += v
-        self._apply(params, np.add, "v")
+        w += v
 
 
 class Nesterov(Momentum):
     """Nesterov momentum in the cs231n form: params hold the look-ahead point."""
 
-    SCRATCH = ("g", "s")
+    SCRATCH = ("s", "u")
 
-    def step(self, params, grads, lr):
+    def _update(self, w, dw, lr):
         """v_prev = v; v = mu * v - lr * dw; w += -mu * v_prev + (1 + mu) * v."""
-        self.t += 1
-        self.lr[()] = lr
-        g, v, s = self._gather(grads), self.flat["v"], self.flat["s"]
-        g *= self.lr  # g = lr * dw
+        s, v, u = np.multiply(dw, self.lr, out=self.flat["s"]), self.flat["v"], self.flat["u"]  # s = lr * dw
         # v = mu * v - lr * dw
         v *= self.mu
-        v -= g
+        v -= s
         # w += -mu * v_prev + (1 + mu) * v, which is w += mu * v - lr * dw
         # (substitute mu * v_prev = v + lr * dw): no copy of v_prev, two fewer calls
-        np.multiply(v, self.mu, s)
-        s -= g
-        self._apply(params, np.add, "s")
+        np.multiply(v, self.mu, u)
+        u -= s
+        w += u
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias-corrected moment estimates."""
 
     STATE = ("m", "v")
-    SCRATCH = ("g", "s")
     HYPER = ("beta1", "beta2", "eps")
 
     def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -174,18 +169,18 @@ class Adam(Optimizer):
         self.one_minus_b1, self.one_minus_b2 = self._scalar(1 - beta1), self._scalar(1 - beta2)
         self.lr_t, self.eps_hat = self._scalar(), self._scalar()  # set every step, from t
 
-    def step(self, params, grads, lr):
+    def _update(self, w, dw, lr):
         """t += 1; m, v = moving means of dw, dw^2; w -= lr * mhat / (sqrt(vhat) + eps)."""
-        self.t += 1  # once per step, not per param: the bias corrections depend on it
+        # step() has advanced t once for this step, not per param: the bias corrections depend on it
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t  # mhat = m / c1, vhat = v / c2
-        g, m, v, s = self._gather(grads), self.flat["m"], self.flat["v"], self.flat["s"]
+        m, v, s = self.flat["m"], self.flat["v"], self.flat["s"]
         # m = b1 * m + (1 - b1) * dw
         m *= self.b1
-        np.multiply(g, self.one_minus_b1, s)
+        np.multiply(dw, self.one_minus_b1, s)
         m += s
         # v = b2 * v + (1 - b2) * dw^2
         v *= self.b2
-        np.multiply(g, g, s)
+        np.multiply(dw, dw, s)
         s *= self.one_minus_b2
         v += s
         # w -= lr * mhat / (sqrt(vhat) + eps)
@@ -196,7 +191,7 @@ class Adam(Optimizer):
         s += self.eps_hat
         np.divide(m, s, s)
         s *= self.lr_t
-        self._apply(params, np.subtract, "s")
+        w -= s
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adam": Adam}

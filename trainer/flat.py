@@ -1,0 +1,49 @@
+"""One flat buffer holding several arrays back to back, each seen through a view of its own shape.
+
+Element-wise math over all of them is then one numpy call over the buffer instead of one call per
+array; on small batches the ~0.6 us a numpy call costs is most of a training step (issue 6).
+"""
+import math
+
+import numpy as np
+
+
+def flat_buffer(shapes, dtype):
+    """A zeroed 1-D array and a dict of views into it, one shaped like each entry of `shapes`, in order."""
+    flat = np.zeros(sum(math.prod(shape) for shape in shapes.values()), dtype=dtype)
+    views, start = {}, 0
+    for k, shape in shapes.items():
+        n = math.prod(shape)
+        views[k] = flat[start:start + n].reshape(shape)
+        start += n
+    return flat, views
+
+
+def flat_copy(arrays, dtype=None):
+    """(flat, views) as flat_buffer, holding a copy of each array of the dict `arrays`."""
+    arrays = {k: np.asarray(a) for k, a in arrays.items()}
+    dtype = dtype or np.result_type(*arrays.values())
+    flat, views = flat_buffer({k: a.shape for k, a in arrays.items()}, dtype)
+    for k, a in arrays.items():
+        views[k][...] = a
+    return flat, views
+
+
+def flat_base(arrays):
+    """The 1-D buffer the list `arrays` fill exactly, back to back and in order, as C-contiguous views; else None."""
+    first = arrays[0]
+    base = getattr(first, "base", None)
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    start = end = _address(base)
+    for a in arrays:
+        if not isinstance(a, np.ndarray) or a.base is not base or a.dtype != base.dtype \
+                or not a.flags.c_contiguous or _address(a) != end:
+            return None
+        end += a.nbytes
+    return base if end == start + base.nbytes else None
+
+
+def _address(a):
+    """Where a's first element lives in memory."""
+    return a.__array_interface__["data"][0]
