@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.errors import DivergenceError
-from trainer.model import _loss_and_grads, scores
+from trainer.flat import flat_base, flat_copy
+from trainer.model import PARAM_NAMES, Workspace, scores
 from trainer.optim import lr_at
 
 # early-stopping metric -> +1 when smaller is better, -1 when larger is better
@@ -57,26 +58,32 @@ class TrainState:
     stopped_early: bool = False
 
 
+VAL_ROWS = 4096  # rows per forward pass of val_metrics: bounds its hidden layer at VAL_ROWS x H
+
+
 def val_metrics(params, X, y):
-    """Cross-entropy (no L2) and accuracy of params on (X, y)."""
-    s = scores(params, X)
-    top = s.max(axis=1)
-    logsumexp = top + np.log(np.exp(s - top[:, None]).sum(axis=1))
-    rows = np.arange(len(y))
-    loss = float(np.mean(logsumexp - s[rows, y]))
-    return loss, float(np.mean(s.argmax(axis=1) == y))
+    """Cross-entropy (no L2) and accuracy of params on (X, y), VAL_ROWS rows at a time."""
+    loss = correct = 0.0
+    for start in range(0, len(y), VAL_ROWS):
+        s, t = scores(params, X[start:start + VAL_ROWS]), y[start:start + VAL_ROWS]
+        top = s.max(axis=1)
+        logsumexp = top + np.log(np.exp(s - top[:, None]).sum(axis=1))
+        loss += np.sum(logsumexp - s[np.arange(len(t)), t])
+        correct += np.sum(s.argmax(axis=1) == t)
+    return float(loss / len(y)), float(correct / len(y))
 
 
 def fit(state, X, y, cfg, val=None, callbacks=()):
     """Train state.params on (X, y) from state.epoch to cfg.epochs; return the final state."""
     for cb in callbacks:
         getattr(cb, "on_train_begin", lambda s: None)(state)
+    batches = Batches(X, y, state.params, cfg.batch_size, cfg.reg)
     while state.epoch < cfg.epochs and not state.stopped_early:
         t0 = time.perf_counter()
         lr = lr_at(cfg.lr_schedule, cfg.lr, state.epoch, cfg.epochs,
                    decay=cfg.lr_decay, step=cfg.lr_step, lr_min=cfg.lr_min)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step raises DivergenceError below
-            train_loss = run_epoch(state, X, y, cfg, lr)
+            train_loss = run_epoch(state, X, y, cfg, lr, batches)
             record = {"epoch": state.epoch + 1, "train_loss": train_loss}
             if val is not None:  # huge finite weights overflow here first; the next step then diverges
                 record["val_loss"], record["val_accuracy"] = val_metrics(state.params, *val)
@@ -96,27 +103,72 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
     return state
 
 
-def run_epoch(state, X, y, cfg, lr):
-    """One pass of minibatch steps; returns the epoch's mean training objective."""
-    n = X.shape[0]
-    bs = cfg.batch_size or n
-    order = state.rng.permutation(n) if cfg.shuffle else np.arange(n)
-    params, step = state.params, state.optimizer.step
+def run_epoch(state, X, y, cfg, lr, batches=None):
+    """One pass of minibatch steps; returns the epoch's mean training objective.
+
+    `batches` is a Batches of (X, y) kept across epochs (fit passes one); made here when None.
+    """
+    w = _flat_params(state)
+    batches = batches or Batches(X, y, state.params, cfg.batch_size, cfg.reg)
+    order = state.rng.permutation(len(y)) if cfg.shuffle else np.arange(len(y))
+    step = state.optimizer.step
     total = 0.0
-    for i, start in enumerate(range(0, n, bs)):
-        idx = order[start:start + bs]
-        loss, grads = _loss_and_grads(params, X[idx], y[idx], cfg.reg)
+    for i, (Xa, Y, ws) in enumerate(batches.epoch(order)):
+        loss = ws.loss_and_grads(w, Xa, Y)
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"training diverged at epoch {state.epoch + 1}, step {i + 1}: loss is {loss}; "
                 f"try a smaller train.lr (now {lr:g})")
-        step(params, grads, lr)
-        total += loss * len(idx)
-    if not all(np.isfinite(p).all() for p in params.values()):
+        step(w, ws.grad, lr)
+        total += loss * len(Y)
+    if not np.isfinite(w).all():
         raise DivergenceError(
             f"training diverged at epoch {state.epoch + 1}: a parameter is not finite; "
             f"try a smaller train.lr (now {lr:g})")
-    return total / n
+    return total / len(y)
+
+
+def _flat_params(state):
+    """The flat buffer [W1, b1, W2, b2] that state.params are views of; moved into a new one if they are not."""
+    if tuple(state.optimizer.shapes) != PARAM_NAMES:  # its flat layout is its params' order
+        raise ValueError(f"the optimizer was built for params in the order {', '.join(state.optimizer.shapes)}; "
+                         f"training needs {', '.join(PARAM_NAMES)} (as init_params returns them)")
+    w = flat_base([state.params[k] for k in PARAM_NAMES])
+    if w is None:  # e.g. params loaded from a file: same values, new home, the dict's entries replaced
+        w, views = flat_copy({k: state.params[k] for k in PARAM_NAMES})
+        state.params.update(views)
+    return w
+
+
+class Batches:
+    """The training split as the steps read it, in buffers owned here and filled once per epoch.
+
+    Each epoch gathers the rows in the epoch's order into `Xa` = [X 1] (n, D+1) and the one-hot
+    labels into `Y` (n, C): one np.take each per epoch, not a fancy index per step; a step's
+    batch is then a slice made once, here. Each batch size (the full one, the last partial one)
+    has its model.Workspace. Memory: two copies of X (in split order and in epoch order).
+    """
+
+    def __init__(self, X, y, params, batch_size, reg):
+        (n, D), (H, C), dtype = X.shape, params["W2"].shape, params["W2"].dtype
+        self.rows = np.ones((n, D + 1), dtype)  # [X 1] in the split's order: take() from it is contiguous
+        self.rows[:, :D] = X
+        self.y, self.eye = y, np.eye(C, dtype=dtype)  # eye[c] is the one-hot row of class c
+        self.Xa, self.Y = np.empty_like(self.rows), np.empty((n, C), dtype)
+        size, spaces = batch_size or n, {}
+        self.batches = []  # (Xa, Y, workspace) of each step, in order
+        for start in range(0, n, size):
+            N = min(size, n - start)
+            if N not in spaces:
+                spaces[N] = Workspace(N, D, H, C, dtype, reg)
+            self.batches.append((self.Xa[start:start + N], self.Y[start:start + N], spaces[N]))
+
+    def epoch(self, order):
+        """The batches of an epoch visiting the rows in `order` (a permutation of range(n))."""
+        # mode="clip": the indices are in range, and clip lets take write straight into out
+        np.take(self.rows, order, axis=0, out=self.Xa, mode="clip")
+        np.take(self.eye, self.y[order], axis=0, out=self.Y, mode="clip")
+        return self.batches
 
 
 def _early_stopping(state, record, cfg):
