@@ -71,6 +71,7 @@ RULES = {
     "train.min_delta": (_non_negative, "a number >= 0"),
     "train.checkpoint_every": (_non_negative, "an integer >= 0 (0 = no checkpoints)"),
     "train.checkpoint_seconds": (_non_negative, "a number >= 0"),
+    "train.threads": (lambda v: v is None or v > 0, "an integer >= 1, or null for the BLAS default (all cores)"),
 }
 
 

@@ -3,6 +3,7 @@
 The loop is plain: arrays in, a TrainState out. It prints nothing and writes nothing;
 progress bars, metrics files and checkpoints hang off it as callbacks.
 """
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class TrainConfig:
     shuffle: bool = True  # reshuffle the training split every epoch
     checkpoint_every: int = 1  # epochs between checkpoints in the run directory, for `trainer train --resume`; 0 = none
     checkpoint_seconds: float = 1.0  # and at least this many seconds between two: a write (fsync) takes 1-10 ms, more than a small epoch
+    threads: int | None = 1  # BLAS threads while training; null = the BLAS default (all cores); see README "Performance"
 
 
 @dataclass
@@ -78,29 +80,39 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
     for cb in callbacks:
         getattr(cb, "on_train_begin", lambda s: None)(state)
     batches = Batches(X, y, state.params, cfg.batch_size, cfg.reg)
-    while state.epoch < cfg.epochs and not state.stopped_early:
-        t0 = time.perf_counter()
-        lr = lr_at(cfg.lr_schedule, cfg.lr, state.epoch, cfg.epochs,
-                   decay=cfg.lr_decay, step=cfg.lr_step, lr_min=cfg.lr_min)
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging step raises DivergenceError below
-            train_loss = run_epoch(state, X, y, cfg, lr, batches)
-            record = {"epoch": state.epoch + 1, "train_loss": train_loss}
-            if val is not None:  # huge finite weights overflow here first; the next step then diverges
-                record["val_loss"], record["val_accuracy"] = val_metrics(state.params, *val)
-        record["lr"] = lr
-        record["epoch_seconds"] = time.perf_counter() - t0
-        state.epoch += 1
-        state.history.append(record)
-        if cfg.early_stopping:
-            _early_stopping(state, record, cfg)
-        for cb in callbacks:
-            getattr(cb, "on_epoch_end", lambda s, r: None)(state, record)
+    with _blas_threads(cfg.threads):
+        while state.epoch < cfg.epochs and not state.stopped_early:
+            t0 = time.perf_counter()
+            lr = lr_at(cfg.lr_schedule, cfg.lr, state.epoch, cfg.epochs,
+                       decay=cfg.lr_decay, step=cfg.lr_step, lr_min=cfg.lr_min)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging step raises DivergenceError below
+                train_loss = run_epoch(state, X, y, cfg, lr, batches)
+                record = {"epoch": state.epoch + 1, "train_loss": train_loss}
+                if val is not None:  # huge finite weights overflow here first; the next step then diverges
+                    record["val_loss"], record["val_accuracy"] = val_metrics(state.params, *val)
+            record["lr"] = lr
+            record["epoch_seconds"] = time.perf_counter() - t0
+            state.epoch += 1
+            state.history.append(record)
+            if cfg.early_stopping:
+                _early_stopping(state, record, cfg)
+            for cb in callbacks:
+                getattr(cb, "on_epoch_end", lambda s, r: None)(state, record)
     if cfg.early_stopping and state.best_params is not None:
         for k, best in state.best_params.items():
             state.params[k][...] = best
     for cb in callbacks:
         getattr(cb, "on_train_end", lambda s: None)(state)
     return state
+
+
+def _blas_threads(n):
+    """A with-block in which BLAS uses n threads (its results depend on n in the last bits); None: its default."""
+    if n is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # scikit-learn's dependency; slow to import, so only here
+
+    return threadpool_limits(n, user_api="blas")
 
 
 def run_epoch(state, X, y, cfg, lr, batches=None):
