@@ -100,8 +100,9 @@ def test_gradient_perturbed_by_1e6_relative_fails(golden, monkeypatch):
     config, path = golden
     rng = np.random.default_rng(7)  # its own Generator: the run's stream is untouched
 
-    def perturb(grads, lr):
-        return {k: g * (1 + 1e-6 * rng.choice([-1.0, 1.0], g.shape)) for k, g in grads.items()}, lr
+    def perturb(grads, lr):  # grads: the loop's one flat array (or a dict of arrays)
+        change = lambda g: g * (1 + 1e-6 * rng.choice([-1.0, 1.0], g.shape))
+        return ({k: change(g) for k, g in grads.items()} if isinstance(grads, dict) else change(grads)), lr
     calls = wrap_optimizer_step(monkeypatch, perturb)
     report = failed(config, path)
     assert calls[0] > 0
@@ -114,10 +115,10 @@ def test_one_epoch_skipped_in_training_fails(golden, monkeypatch):
     config, path = golden
     run_epoch = train_module.run_epoch
 
-    def skipping(state, X, y, cfg, lr):
+    def skipping(state, X, y, cfg, lr, *rest):
         if state.epoch == 4:  # the 5th epoch takes no step
             return state.history[-1]["train_loss"]
-        return run_epoch(state, X, y, cfg, lr)
+        return run_epoch(state, X, y, cfg, lr, *rest)
     monkeypatch.setattr(train_module, "run_epoch", skipping)
     report = failed(config, path)
     assert_full_report(report)
