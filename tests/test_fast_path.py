@@ -5,6 +5,7 @@ import pytest
 from trainer.flat import flat_base, flat_copy
 from trainer.model import PARAM_NAMES, Workspace, init_params, loss_and_grads, one_hot, with_ones
 from trainer.optim import OPTIMIZERS, make_optimizer
+from trainer import train
 from trainer.train import Batches, TrainConfig, TrainState, fit, run_epoch
 
 
@@ -101,7 +102,9 @@ def test_run_epoch_is_the_plain_sgd_loop(n, bs, dtype):
                                        atol=1e-6 if dtype == np.float32 else 1e-15)
 
 
-def test_an_epoch_gathers_rows_and_one_hot_labels_in_the_given_order():
+@pytest.mark.parametrize("block", [3, 4096])  # several gather blocks (the last one short), one
+def test_an_epoch_gathers_rows_and_one_hot_labels_in_the_given_order(block, monkeypatch):
+    monkeypatch.setattr(train, "GATHER_ROWS", block)
     X, y, params = problem(n=10)
     batches = Batches(X, y, params, 4, 0.0)
     order = np.random.default_rng(1).permutation(10)
