@@ -41,7 +41,7 @@ class TrainConfig:
     shuffle: bool = True  # reshuffle the training split every epoch
     checkpoint_every: int = 1  # epochs between checkpoints in the run directory, for `trainer train --resume`; 0 = none
     checkpoint_seconds: float = 1.0  # and at least this many seconds between two: a write (fsync) takes 1-10 ms, more than a small epoch
-    threads: int | None = 1  # BLAS threads while training; null = the BLAS default (all cores); see README "Performance"
+    threads: int | None = None  # BLAS threads while training; null = the BLAS default (all cores); 1 on a busy machine (README "Performance")
 
 
 @dataclass
