@@ -228,7 +228,8 @@ def environment():
     blas = [{k: i.get(k) for k in ("filepath", "internal_api", "version", "num_threads", "architecture")}
             for i in threadpool_info()]
     blas.sort(key=lambda i: "numpy" not in i["filepath"])  # numpy's own BLAS first (scipy may load another)
-    return {"cpu": cpu, "cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
+    variables = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO"))}
+    return {"cpu": cpu, "cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)), "variables": variables,
             "python": platform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__, "blas": blas}
 
 
@@ -378,6 +379,7 @@ def main(argv=None):
     print(f"\n{env['cpu']}, {env['usable_cpus']} CPUs; numpy {env['numpy']} ({blas.get('internal_api')} "
           f"{blas.get('version')}, {blas.get('num_threads')} threads, {blas.get('architecture')} kernels); "
           f"scikit-learn {env['sklearn']}" + (f"; torch {env['torch']} ({env['torch_threads']} threads)" if torch_info else "")
+          + "".join(f"; {k}={v}" for k, v in env["variables"].items())
           + f"; load average {env['load_before'][0]:.1f} before, {env['load_after'][0]:.1f} after; "
           f"{repeats} repeats, {env['seconds']:.0f} s")
     out = args.out or ROOT / "bench-results" / f"bench-{started:%Y%m%d-%H%M%S}.json"
