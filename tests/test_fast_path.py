@@ -2,10 +2,17 @@
 import numpy as np
 import pytest
 
-from trainer.flat import flat_base, flat_copy
-from trainer.model import PARAM_NAMES, Workspace, init_params, loss_and_grads, one_hot, with_ones
-from trainer.optim import OPTIMIZERS, make_optimizer
 from trainer import train
+from trainer.flat import flat_base, flat_copy
+from trainer.model import (
+    PARAM_NAMES,
+    Workspace,
+    init_params,
+    loss_and_grads,
+    one_hot,
+    with_ones,
+)
+from trainer.optim import OPTIMIZERS, make_optimizer
 from trainer.train import Batches, TrainConfig, TrainState, fit, run_epoch
 
 

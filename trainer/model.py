@@ -174,22 +174,24 @@ class Workspace:
         self.shape, self.split = (N, D, H, C), (D + 1) * H  # w[:split] is W1a, w[split:] is W2a
         self.N = np.array(N, dtype)  # 0-d: a ufunc takes it faster than a Python number
         self.hidden = np.ones((N, H + 1), dtype)  # [hidden 1]: column H stays 1 (max(1, 0) = 1)
-        self.zeros = np.zeros((N, H + 1), dtype)  # np.maximum(z, 0-array) runs ~2x faster than (z, 0)
+        self.zeros = np.zeros((N, H + 1), dtype)  # np.maximum(z, zeros) runs ~3x faster than (z, 0)
         self.mask = np.empty((N, H + 1), bool)  # [hidden 1] > 0
-        self.dhidden = np.empty((N, H + 1), dtype)  # d[hidden 1]; its last column (d of the constant) goes unread
+        self.dhidden = np.empty((N, H + 1), dtype)  # d[hidden 1]; its last column, d of the constant, is unread
         self.scores = np.empty((N, C), dtype)  # scores, then exp(scores), probs, dscores: in place
         self.top, self.sumexp = np.empty((N, 1), dtype), np.empty((N, 1), dtype)
         self.ones_C = np.ones((C, 1), dtype)  # row sums as a matvec: cheaper than .sum(axis=1) here
         shapes = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}
         self.grad, self.grads = flat_buffer(shapes, dtype)
-        self.dW1a, self.dW2a = self.grad[:self.split].reshape(D + 1, H), self.grad[self.split:].reshape(H + 1, C)
-        # d/dW of 0.5 * reg * |W|^2 is reg * W; biases are not regularised: decay = reg on weights, 0 on biases
+        self.dW1a = self.grad[:self.split].reshape(D + 1, H)  # [dW1; db1]
+        self.dW2a = self.grad[self.split:].reshape(H + 1, C)  # [dW2; db2]
+        # d/dW of 0.5 * reg * |W|^2 is reg * W, and biases are not regularised: decay is reg on the
+        # weights, 0 on the biases, so the L2 term of both layers is one pass over the flat params
         self.decay, decay = flat_buffer(shapes, dtype)
         decay["W1"][...] = decay["W2"][...] = reg
         self.reg_w = np.empty_like(self.grad)
 
     def loss_and_grads(self, w, Xa, Y):
-        """The derivation, step by step: loss at flat params w on rows Xa = [X 1] (N, D+1), one-hot Y (N, C)."""
+        """The derivation, step by step: the loss at flat params w on rows Xa = [X 1], one-hot labels Y."""
         N, D, H, C = self.shape
         W1a, W2a = w[:self.split].reshape(D + 1, H), w[self.split:].reshape(H + 1, C)
         hidden, s = self.hidden, self.scores  # [hidden 1] (N, H+1); scores (N, C)
@@ -198,7 +200,7 @@ class Workspace:
         np.matmul(Xa, W1a, out=hidden[:, :H])  # (N, H)   h_ij = sum_k X_ik W1_kj + b1_j
         np.maximum(hidden, self.zeros, out=hidden)  # ReLU: h_ij = max(0, h_ij)
         np.matmul(hidden, W2a, out=s)  # (N, C)   s_ic = sum_j h_ij W2_jc + b2_c
-        s.max(axis=1, keepdims=True, out=self.top)
+        np.maximum.reduce(s, axis=1, keepdims=True, out=self.top)  # m_i = max_c s_ic (faster than s.max)
         s -= self.top  # softmax is shift-invariant; exp() stays finite
         picked = np.vdot(s, Y)  # sum_i s_{i,y_i}: Y is one-hot
         probs = np.exp(s, out=s)
