@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from trainer import run  # noqa: E402
 from trainer.config import load_config  # noqa: E402
 from trainer.curves import train_curve  # noqa: E402
+from trainer.optim import Optimizer  # noqa: E402
 
 DIGITS_WIDE = ["data.dataset=digits", "data.params={}", "model.hidden_size=256", "train.batch_size=256"]
 WORKLOADS = {  # name -> (config file, overrides); the wide one has GEMMs big enough for BLAS threads
@@ -95,21 +96,16 @@ def data_moved(direction):
 @contextmanager
 def grads_scaled(rel, random_signs):
     """Every gradient the optimizer receives multiplied by (1 + rel * s), s = +-1 at random or 1."""
-    make, rng = run.make_optimizer, np.random.default_rng(54321)
+    step, rng = Optimizer.step, np.random.default_rng(54321)
 
-    def patched(*args, **kwargs):
-        opt = make(*args, **kwargs)
-        step = opt.step
+    def scaled(g):
+        s = rng.choice(np.array([-1.0, 1.0]), g.shape) if random_signs else np.ones(g.shape)
+        return g * (1 + rel * s).astype(g.dtype)
 
-        def perturbed(params, grads, lr):
-            def s(g):
-                return rng.choice(np.array([-1.0, 1.0]), g.shape) if random_signs else np.ones(g.shape)
-            step(params, {k: g * (1 + rel * s(g)).astype(g.dtype) for k, g in grads.items()}, lr)
+    def perturbed(self, params, grads, lr):  # grads: training's one flat array, or a dict of arrays
+        step(self, params, {k: scaled(g) for k, g in grads.items()} if isinstance(grads, dict) else scaled(grads), lr)
 
-        opt.step = perturbed
-        return opt
-
-    with mock.patch.object(run, "make_optimizer", patched):
+    with mock.patch.object(Optimizer, "step", perturbed):  # every optimizer, however it was made
         yield
 
 
