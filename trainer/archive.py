@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from trainer.errors import ModelFileError
+from trainer.errors import ModelFileError, first_line
 from trainer.files import dumps
 
 SAFE_DTYPES = frozenset(np.dtype(t) for t in ("uint8", "int64", "float32", "float64"))
@@ -65,13 +65,8 @@ def unpack(data, path, allowed, what, max_metadata_bytes):
     except ModelFileError:
         raise
     except DAMAGED as e:
-        raise ModelFileError(f"{path}: truncated or damaged {what} ({_first_line(e)})") from None
+        raise ModelFileError(f"{path}: truncated or damaged {what} ({first_line(e)})") from None
     return arrays, _metadata(arrays.pop("metadata"), path, max_metadata_bytes)
-
-
-def _first_line(e):
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _check_signature(data, path, what):

@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from trainer.csvfile import encode_labels, read_csv
-from trainer.errors import ConfigError, DataError, did_you_mean
+from trainer.errors import ConfigError, DataError, did_you_mean, first_line
 
 SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)
 
@@ -170,13 +170,9 @@ def load_dataset(cfg, rng):
     try:
         ds = spec.loader(cfg, seed, **{**spec.defaults, **cfg.params})
     except (TypeError, ValueError) as e:  # scikit-learn's parameter validation, numpy on bad sizes
-        raise ConfigError(f"data.params: dataset '{cfg.dataset}' rejected {cfg.params}: {_first_line(e)}") from None
+        raise ConfigError(f"data.params: dataset '{cfg.dataset}' rejected {cfg.params}: {first_line(e)}") from None
     _check_classes(ds, cfg, cfg.path if cfg.dataset == "csv" else f"dataset '{cfg.dataset}'")
     return ds
-
-
-def _first_line(e):
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 def _check_classes(ds, cfg, source):
@@ -231,7 +227,7 @@ def _cut(idx, y, size, seed):
     try:
         return train_test_split(idx, test_size=size, stratify=y[idx], random_state=seed)
     except ValueError as e:
-        raise DataError(f"data: cannot split {len(idx)} rows stratified: {_first_line(e)}") from None
+        raise DataError(f"data: cannot split {len(idx)} rows stratified: {first_line(e)}") from None
 
 
 def fit_scaler(X_train, feature_names=None, source="data"):

@@ -33,3 +33,9 @@ def did_you_mean(name, candidates):
 
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def first_line(e):
+    """The first line of an exception's message (library messages may run to several), else its type's name."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -24,7 +24,7 @@ from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_valida
 
 from trainer.config import Config, config_to_dict, dump_config, load_config
 from trainer.data import SEED_BOUND, load_dataset, split
-from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError
+from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.files import atomic_write, make_dir, write_json
 from trainer.jobs import run as run_jobs
@@ -146,7 +146,7 @@ def _cross_validate(cfg, k):
     try:
         result = cross_validate(est, X, y, cv=folds, scoring=("accuracy", "neg_log_loss"), error_score="raise")
     except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
-        raise DataError(f"--cv {k} on {len(y)} train and validation rows: {str(e).strip().splitlines()[0]}") from None
+        raise DataError(f"--cv {k} on {len(y)} train and validation rows: {first_line(e)}") from None
     losses = [-float(s) for s in result["test_neg_log_loss"]]
     return [float(s) for s in result["test_accuracy"]], losses, float(result["fit_time"].sum())
 
