@@ -190,7 +190,7 @@ def main():
     for name in names:
         cells = [_cell(r[name], "{loss:.1e} / {val_accuracy:.1e}") for r in results.values()]
         print(f"| {name} | " + " | ".join(cells) + " |")
-    print(f"\nlargest absolute deviation of the losses (smallest loss on the baseline curve)\n")
+    print("\nlargest absolute deviation of the losses (smallest loss on the baseline curve)\n")
     print("| perturbation | " + " | ".join(results) + " |")
     print("| --- |" + " --- |" * len(results))
     for name in names:

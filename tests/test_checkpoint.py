@@ -241,3 +241,18 @@ def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes)
     train_run(small(epochs=2), run)
     with pytest.raises(ModelFileError, match="unexpected member"):
         load_checkpoint(Path(run) / "model.npz")
+
+
+@pytest.mark.parametrize("history, message", [(b"[1]\n", "history:1: not a JSON object"),
+                                              (b'{"epoch": 1}\n{"epoch": NaN}\n', "history:2: malformed JSON"),
+                                              (b"\xff\n", "history is not UTF-8 text")])
+def test_a_checkpoint_whose_history_is_not_json_records_is_refused(tmp_path, checkpoint_bytes, history, message):
+    from trainer.archive import digest, pack, unpack
+    from trainer.checkpoint import MEMBERS
+
+    arrays, meta = unpack(checkpoint_bytes, "c", MEMBERS, "checkpoint", 1 << 20)
+    arrays["history"] = np.frombuffer(history, dtype=np.uint8)
+    meta["sha256"] = digest(arrays)  # a consistent file: only the history's parse can refuse it
+    (tmp_path / "c.npz").write_bytes(pack(arrays, meta))
+    with pytest.raises(ModelFileError, match=message):
+        load_checkpoint(tmp_path / "c.npz")

@@ -307,7 +307,7 @@ def test_usage_and_file_errors_are_one_line_with_an_exit_code(tmp_path, capsys):
     assert main(["curve", "check", str(tmp_path / "missing.yaml")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3 and "--golden names one golden file" in err[0]
-    assert "bad.json:1: not a curve file: malformed JSON" in err[1] and "no such config file" in err[2]
+    assert "bad.json:1: malformed JSON" in err[1] and "no such config file" in err[2]
 
 
 def test_update_replaces_an_unreadable_golden_and_says_so(golden):

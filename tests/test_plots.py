@@ -180,7 +180,7 @@ def test_plot_errors_name_the_problem(tmp_path, moons_run, capsys):
     (tmp_path / "bad" / "metrics.jsonl").write_text('{"epoch": 1}\n[1, 2]\n')
     cases = {tmp_path / "nope": "no such run directory",
              tmp_path / "half": "incomplete run: no model.npz, summary.json (did training finish?)",
-             tmp_path / "bad": "metrics.jsonl, line 2: not a JSON object"}
+             tmp_path / "bad": "metrics.jsonl:2: not a JSON object"}
     for run_dir, message in cases.items():
         assert main(["plot", str(run_dir)]) == 1
         err = capsys.readouterr().err

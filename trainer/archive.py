@@ -8,7 +8,6 @@ before any memory is taken. Every failure is a ModelFileError naming the file an
 """
 import hashlib
 import io
-import json
 import math
 import struct
 import zipfile
@@ -17,7 +16,7 @@ import zlib
 import numpy as np
 
 from trainer.errors import ModelFileError, first_line
-from trainer.files import dumps
+from trainer.files import dumps, loads
 
 SAFE_DTYPES = frozenset(np.dtype(t) for t in ("uint8", "int64", "float32", "float64"))
 MAX_HEADER_BYTES = 10_000  # an .npy header is ~128 bytes; numpy's own default limit
@@ -123,16 +122,12 @@ def _read_member(zf, info, path):
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
-def _reject_constant(token):
-    raise ValueError(f"{token} is not JSON")
-
-
 def _metadata(raw, path, max_bytes):
     """The metadata member as a dict: at most max_bytes of uint8 strict JSON (no NaN or Infinity)."""
     if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > max_bytes:
         raise ModelFileError(f"{path}: metadata must be at most {max_bytes} bytes of uint8 JSON")
     try:
-        meta = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_reject_constant)
+        meta = loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ModelFileError(f"{path}: metadata is not valid JSON") from None
     if not isinstance(meta, dict):

@@ -10,7 +10,6 @@ Resuming recreates the data and the initial state from the config (all from its 
 loads the checkpoint over them, so the run goes on bit for bit as if it had never stopped.
 """
 import hashlib
-import json
 import re
 import signal
 import threading
@@ -25,7 +24,7 @@ from trainer import __version__
 from trainer.archive import check_fields, digest, pack, unpack
 from trainer.config import config_to_dict, load_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
-from trainer.files import atomic_write, dumps
+from trainer.files import atomic_write, dumps, json_records
 from trainer.model import PARAM_NAMES
 
 CHECKPOINT, PREVIOUS = "checkpoint.npz", "checkpoint.prev.npz"
@@ -103,14 +102,12 @@ def load_checkpoint(path):
 
 
 def _history(raw, path):
-    """JSON lines -> records (nulls stand for non-finite values, as in metrics.jsonl)."""
+    """The history member's JSON lines -> records (nulls stand for non-finite values, as in metrics.jsonl)."""
     try:
-        records = [json.loads(line) for line in raw.tobytes().decode("utf-8").splitlines()]
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ModelFileError(f"{path}: history is not valid JSON lines") from None
-    if not all(isinstance(r, dict) for r in records):
-        raise ModelFileError(f"{path}: history records must be JSON objects")
-    return records
+        text = raw.tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{path}: history is not UTF-8 text") from None
+    return json_records(text, f"{path}: history", ModelFileError)
 
 
 def restore(state, ckpt, path):

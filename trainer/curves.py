@@ -23,7 +23,7 @@ import numpy as np
 from trainer import __version__
 from trainer.config import config_to_dict
 from trainer.errors import DataError, TrainerError
-from trainer.files import write_json
+from trainer.files import read_json, write_json
 
 FORMAT, VERSION = "trainer-curve", 1
 CLOCK_SUFFIXES = ("_seconds", "_time")  # wall-clock fields change run to run: never compared
@@ -135,14 +135,7 @@ def read_curve(path):
     path = Path(path)
     if path.is_dir():
         path = path / FILE_NAME
-    try:
-        curve = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TrainerError(f"{path}: no such curve file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise TrainerError(f"{path}: cannot read curve file: {e}") from None
-    except json.JSONDecodeError as e:
-        raise TrainerError(f"{path}:{e.lineno}: not a curve file: malformed JSON ({e.msg})") from None
+    curve = read_json(path, "curve file")
     _check_curve(curve, path)
     return curve
 

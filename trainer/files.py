@@ -1,14 +1,13 @@
-"""Atomic file writes and strict JSON: a crash never leaves a half-written file behind."""
+"""Atomic file writes and strict JSON: a crash never leaves a half-written file behind, and a
+file that cannot be read back is one line naming it (and the line in it)."""
+import functools
 import json
 import math
 import os
 import tempfile
 from pathlib import Path
 
-from trainer.errors import TrainerError
-
-_UMASK = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
-os.umask(_UMASK)
+from trainer.errors import TrainerError, first_line
 
 
 def atomic_write(path, data, backup=None):
@@ -27,7 +26,7 @@ def atomic_write(path, data, backup=None):
         raise TrainerError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         try:
-            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the mode open() would
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
             _write_all(fd, data)
             os.fsync(fd)
         finally:
@@ -41,6 +40,18 @@ def atomic_write(path, data, backup=None):
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+@functools.cache
+def _umask():
+    """The process umask, read once, at the first write (importing this module changes nothing)."""
+    try:  # Linux reports it without changing it
+        with open("/proc/self/status", encoding="ascii") as f:
+            return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = os.umask(0o022)  # elsewhere it is read only by setting it: put it straight back
+        os.umask(mask)
+        return mask
 
 
 def _write_all(fd, data):
@@ -73,6 +84,15 @@ def dumps(obj, **kwargs):
     return json.dumps(finite_json(obj), allow_nan=False, **kwargs)
 
 
+def loads(text):
+    """Strict JSON text -> value: NaN and Infinity are refused (ValueError), as dumps never writes them."""
+    return json.loads(text, parse_constant=_not_json)
+
+
+def _not_json(token):
+    raise ValueError(f"{token} is not JSON")
+
+
 def write_json(path, obj):
     """Atomically write obj as indented strict JSON."""
     atomic_write(path, dumps(obj, indent=2) + "\n")
@@ -81,6 +101,48 @@ def write_json(path, obj):
 def write_jsonl(path, records):
     """Atomically write one strict JSON object per line."""
     atomic_write(path, "".join(dumps(r) + "\n" for r in records))
+
+
+def read_json(path, what="JSON file", error=TrainerError):
+    """The strict JSON value in a file; a one-line `error` if it is missing, unreadable or malformed."""
+    text = read_text(path, what, error)
+    try:
+        return loads(text)
+    except json.JSONDecodeError as e:
+        raise error(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    except (ValueError, RecursionError) as e:
+        raise error(f"{path}: malformed JSON ({first_line(e)})") from None
+
+
+def read_jsonl(path, what="JSON lines file", error=TrainerError):
+    """The records of a JSON Lines file (as write_jsonl writes); a one-line `error` naming the bad line."""
+    return json_records(read_text(path, what, error), path, error)
+
+
+def json_records(text, where, error=TrainerError):
+    """JSON Lines text -> [one dict per non-blank line]; a one-line `error` "where:line: why" otherwise."""
+    records = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+        except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
+            raise error(f"{where}:{i}: malformed JSON ({getattr(e, 'msg', None) or first_line(e)})") from None
+        if not isinstance(record, dict):
+            raise error(f"{where}:{i}: not a JSON object")
+        records.append(record)
+    return records
+
+
+def read_text(path, what="file", error=TrainerError):
+    """A UTF-8 text file's contents; a one-line `error` "path: no such <what>" or "cannot read <what>"."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what}") from None
+    except (OSError, UnicodeDecodeError) as e:  # a directory, no permission, bytes that are not UTF-8
+        raise error(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def make_dir(path):

@@ -1,11 +1,11 @@
 """A finished run directory read back: its per-epoch records, summary and model, and its raw data splits."""
-import json
 from pathlib import Path
 
 import numpy as np
 
 from trainer.data import fit_scaler, load_dataset, split
 from trainer.errors import DataError, TrainerError
+from trainer.files import read_json, read_jsonl
 from trainer.modelfile import load_model
 
 
@@ -18,30 +18,13 @@ def read_run(run_dir):
     missing = [f for f in ("metrics.jsonl", "model.npz", "summary.json") if not (run_dir / f).is_file()]
     if missing:
         raise TrainerError(f"{run_dir}: incomplete run: no {', '.join(missing)} (did training finish?)")
-    history = [_record(line, run_dir / "metrics.jsonl", i) for i, line in
-               enumerate(_read_text(run_dir / "metrics.jsonl").splitlines(), 1) if line.strip()]
+    history = read_jsonl(run_dir / "metrics.jsonl")
     if not history:
         raise TrainerError(f"{run_dir / 'metrics.jsonl'}: no epochs recorded")
-    summary = _record(_read_text(run_dir / "summary.json"), run_dir / "summary.json")
+    summary = read_json(run_dir / "summary.json")
+    if not isinstance(summary, dict):
+        raise TrainerError(f"{run_dir / 'summary.json'}: not a JSON object")
     return load_model(run_dir / "model.npz"), history, summary
-
-
-def _read_text(path):
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise TrainerError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
-
-
-def _record(text, path, line=None):
-    """One JSON object; a one-line error naming the file (and line) otherwise."""
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        obj = None
-    if not isinstance(obj, dict):
-        raise TrainerError(f"{path}{f', line {line}' if line else ''}: not a JSON object")
-    return obj
 
 
 def raw_splits(cfg, model=None):
