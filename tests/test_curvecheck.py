@@ -14,8 +14,9 @@ from trainer import train as train_module
 from trainer.cli import main
 from trainer.config import config_from_dict
 from trainer.curvecheck import TOLERANCE, check, compare_curves, config_diff, update
-from trainer.curves import read_curve, train_curve, write_curve
+from trainer.curves import read_curve, train_curve
 from trainer.errors import DivergenceError
+from trainer.files import write_json
 from trainer.testing import assert_curve_matches
 
 TINY = """\
@@ -131,7 +132,7 @@ def test_one_epoch_missing_from_the_curve_fails(golden, tmp_path):
     for values in curve["metrics"].values():
         del values[9]
     curve["epochs_run"] -= 1
-    write_curve(tmp_path / "short.json", curve)
+    write_json(tmp_path / "short.json", curve)
     report = failed(config, tmp_path / "short.json")
     assert "first departure: epoch 10," in report and "epochs run: expected 19, got 20" in report
 
@@ -140,7 +141,7 @@ def test_a_golden_value_nudged_at_one_epoch_fails(golden, tmp_path):
     config, path = golden
     curve = read_curve(path)
     curve["metrics"]["val_loss"][6] *= 1 + 1e-8
-    write_curve(tmp_path / "nudged.json", curve)
+    write_json(tmp_path / "nudged.json", curve)
     report = failed(config, tmp_path / "nudged.json")
     expected = curve["metrics"]["val_loss"][6]
     assert f"first departure: epoch 7, val_loss: expected {expected!r}, got " in report
@@ -230,7 +231,7 @@ def test_the_report_names_the_platform_when_it_differs(golden, tmp_path):
     curve = read_curve(path)
     curve["platform"]["numpy"] = "1.26.4"
     curve["metrics"]["train_loss"][0] += 1e-3
-    write_curve(tmp_path / "other.json", curve)
+    write_json(tmp_path / "other.json", curve)
     assert f'platform differs: numpy: "1.26.4" -> "{np.__version__}"' in failed(config, tmp_path / "other.json")
 
 
@@ -272,7 +273,7 @@ def test_a_failed_check_draws_golden_vs_new(golden, tmp_path, capsys):
     config, path = golden
     curve = read_curve(path)
     curve["metrics"]["train_loss"][3] *= 1.01
-    write_curve(tmp_path / "nudged.json", curve)
+    write_json(tmp_path / "nudged.json", curve)
     picture = tmp_path / "overlay.png"
     assert main(["curve", "check", str(config), "--golden", str(tmp_path / "nudged.json"), "--plot", str(picture)]) == 1
     assert f"overlay: {picture}" in capsys.readouterr().out
@@ -285,7 +286,7 @@ def test_without_plotting_a_failed_check_only_reports(golden, tmp_path, monkeypa
     config, path = golden
     curve = read_curve(path)
     curve["metrics"]["train_loss"][3] *= 1.01
-    write_curve(tmp_path / "nudged.json", curve)
+    write_json(tmp_path / "nudged.json", curve)
     monkeypatch.setitem(sys.modules, "trainer.plots", None)  # import trainer.plots -> ImportError
     result = check(config, tmp_path / "nudged.json", plot=tmp_path / "overlay.png")
     assert not result.ok and "overlay" not in result.report and not (tmp_path / "overlay.png").exists()

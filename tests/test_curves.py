@@ -12,8 +12,9 @@ import pytest
 
 from trainer.config import config_from_dict, load_config
 from trainer.curves import (FORMAT, VERSION, canonical_config, config_hash, curve_metrics, read_curve,
-                            train_curve, write_curve)
+                            train_curve)
 from trainer.errors import TrainerError
+from trainer.files import write_json
 from trainer.run import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def test_json_floats_round_trip_bitwise():
 
 def test_a_written_curve_reads_back_bitwise(tmp_path):
     curve = train_curve(tiny())
-    write_curve(tmp_path / "c.json", curve)
+    write_json(tmp_path / "c.json", curve)
     back = read_curve(tmp_path / "c.json")
     assert back == curve
     for k in curve["metrics"]:

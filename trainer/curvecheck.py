@@ -11,9 +11,9 @@ import numpy as np
 
 from trainer.config import Config, config_from_dict, load_config
 from trainer.curvereport import config_report, curve_report, movement_report
-from trainer.curves import canonical_config, read_curve, train_curve, write_curve
+from trainer.curves import canonical_config, read_curve, train_curve
 from trainer.errors import TrainerError
-from trainer.files import make_dir
+from trainer.files import make_dir, write_json
 
 GOLDEN_DIR = Path("tests/golden")  # default home of goldens, relative to the working directory
 GOLDEN_EPOCHS = 50  # a new golden records at most this many epochs, so checking it stays fast
@@ -218,7 +218,7 @@ def update(config, golden=None, epochs=None):
     n = min(epochs or (old["epochs"] if old else GOLDEN_EPOCHS), cfg.train.epochs)
     got = train_curve(cfg, n)
     make_dir(golden.parent)
-    write_curve(golden, got)
+    write_json(golden, got)
     if old is None:
         return movement_report(golden, got, cfg.train.epochs, note)
     return movement_report(golden, got, cfg.train.epochs, note, exact=compare_curves(old, got, exact=True),

@@ -8,7 +8,8 @@ curve.json (format "trainer-curve", version 1) holds:
   metrics               {metric: [one value per epoch]}: train_loss, val_loss, val_accuracy, lr, ...
 
 Every per-epoch value of the history except wall-clock ones (names ending in CLOCK_SUFFIXES) is a
-metric. Floats are written by `json` as Python's `repr` writes them, the shortest text that reads
+metric. A curve is written by files.write_json: atomically, indented, one value a line, so that a
+diff of two goldens shows the epoch. Floats are written by `json` as Python's `repr` writes them, the shortest text that reads
 back to the same float64, so a curve read back is bitwise the curve written. No timestamps: the
 same run writes the same bytes.
 """
@@ -23,7 +24,7 @@ import numpy as np
 from trainer import __version__
 from trainer.config import config_to_dict
 from trainer.errors import DataError, TrainerError
-from trainer.files import read_json, write_json
+from trainer.files import read_json
 
 FORMAT, VERSION = "trainer-curve", 1
 CLOCK_SUFFIXES = ("_seconds", "_time")  # wall-clock fields change run to run: never compared
@@ -123,11 +124,6 @@ def train_curve(cfg, epochs=None):
     data, state = start(trained)
     fit(state, *data.train, trained.train, data.val)
     return make_curve(cfg, state, trained.train.epochs)
-
-
-def write_curve(path, curve):
-    """Write a curve atomically as indented JSON (one value a line, so a diff shows the epoch)."""
-    write_json(path, curve)
 
 
 def read_curve(path):

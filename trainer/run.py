@@ -14,7 +14,7 @@ import numpy as np
 from trainer.callbacks import MetricsWriter
 from trainer.checkpoint import Checkpointer
 from trainer.config import config_to_dict, dump_config
-from trainer.curves import make_curve, write_curve
+from trainer.curves import make_curve
 from trainer.data import prepare
 from trainer.errors import DivergenceError, TrainerError
 from trainer.evaluate import classification_report
@@ -93,7 +93,7 @@ def train_run(cfg, run_dir, callbacks=(), resume=False):
     finally:
         saver.close()
     model, summary = _finish(cfg, run_dir, data, state, time.perf_counter() - t0)
-    write_curve(run_dir / "curve.json", make_curve(cfg, state))
+    write_json(run_dir / "curve.json", make_curve(cfg, state))
     saver.remove()
     return RunResult(run_dir, state, model, summary)
 
