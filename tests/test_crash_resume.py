@@ -223,7 +223,7 @@ def test_resume_refuses_a_changed_config(tmp):
     r = trainer("train", "--resume", "run", "--set", "train.lr=0.01", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 2
     assert r.stderr.splitlines() == ["trainer: error: cannot resume run: the config differs from its config.yaml "
-                                     "in train.lr (0.002 -> 0.01); resume without changes, or start a new run"]
+                                     "(train.lr: 0.002 -> 0.01); resume without changes, or start a new run"]
     assert {p.name: p.read_bytes() for p in (tmp / "run").iterdir()} == before
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.config import config_from_dict, load_config
-from trainer.curves import (FORMAT, VERSION, canonical_config, config_hash, curve_metrics, read_curve,
-                            train_curve)
+from trainer.config import config_from_dict, config_hash, load_config
+from trainer.curves import FORMAT, VERSION, canonical_config, curve_metrics, read_curve, train_curve
 from trainer.errors import TrainerError
 from trainer.files import write_json
 from trainer.run import train
@@ -88,6 +87,12 @@ def test_config_hash_changes_with_anything_that_changes_the_numbers():
     assert config_hash(canonical_config(tiny(lr=0.0101))) != base
     assert config_hash(canonical_config(config_from_dict({**TINY, "seed": 2}))) != base
     assert config_hash(canonical_config(config_from_dict({**TINY, "name": "other"}))) == base
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_each_golden_holds_the_hash_of_its_config(config):
+    golden = json.loads((ROOT / "tests/golden" / f"{config.stem}.json").read_text())
+    assert golden["config_hash"] == config_hash(canonical_config(load_config(config))) == config_hash(golden["config"])
 
 
 def test_every_run_directory_has_its_curve(tmp_path):

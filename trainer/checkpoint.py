@@ -9,7 +9,6 @@ safe container (archive.py: no pickle, sizes bounded, SHA-256 checked).
 Resuming recreates the data and the initial state from the config (all from its seed), then
 loads the checkpoint over them, so the run goes on bit for bit as if it had never stopped.
 """
-import hashlib
 import re
 import signal
 import threading
@@ -22,7 +21,7 @@ import numpy as np
 
 from trainer import __version__
 from trainer.archive import check_fields, digest, pack, unpack
-from trainer.config import config_to_dict, load_config
+from trainer.config import config_hash, config_to_dict, diff_keys, load_config, show_diff
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
 from trainer.files import atomic_write, dumps, json_records
 from trainer.model import PARAM_NAMES
@@ -53,11 +52,6 @@ class Checkpoint:
         return self.meta["epoch"]
 
 
-def config_digest(config):
-    """SHA-256 of a resolved config dict (canonical JSON)."""
-    return hashlib.sha256(dumps(config, sort_keys=True).encode("utf-8")).hexdigest()
-
-
 def data_digest(data):
     """SHA-256 of the prepared splits: resuming on other data (an edited CSV) would not be exact."""
     parts = {"train": data.train, "val": data.val, "test": data.test}
@@ -75,7 +69,7 @@ def checkpoint_bytes(state, history_bytes, config, data_sha):
         "format": FORMAT, "format_version": FORMAT_VERSION, "trainer_version": __version__,
         "epoch": state.epoch, "best_score": state.best_score if np.isfinite(state.best_score) else None,
         "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs, "stopped_early": state.stopped_early,
-        "rng": state.rng.bit_generator.state, "config": config, "config_sha256": config_digest(config),
+        "rng": state.rng.bit_generator.state, "config": config, "config_sha256": config_hash(config),
         "data_sha256": data_sha, "sha256": digest(arrays),
     }
     return pack(arrays, meta)
@@ -133,18 +127,6 @@ def restore(state, ckpt, path):
     state.best_epoch, state.bad_epochs, state.stopped_early = m["best_epoch"], m["bad_epochs"], m["stopped_early"]
 
 
-def changed_keys(old, new, prefix=""):
-    """Dotted keys whose values differ between two nested config dicts, each as 'key (old -> new)'."""
-    changed = []
-    for key in sorted(set(old) | set(new), key=str):
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            changed += changed_keys(a, b, f"{prefix}{key}.")
-        elif a != b:
-            changed.append(f"{prefix}{key} ({a!r} -> {b!r})")
-    return changed
-
-
 def resume_config(run_dir, config=None, overrides=()):
     """The Config of the unfinished run in run_dir; a CONFIG file or --set that changes it is refused."""
     run_dir = Path(run_dir)
@@ -157,10 +139,10 @@ def resume_config(run_dir, config=None, overrides=()):
         raise TrainerError(f"{run_dir}: the run has finished (it holds summary.json); nothing to resume")
     stored = load_config(stored_path)
     asked = load_config(config or stored_path, overrides)
-    changed = changed_keys(config_to_dict(stored), config_to_dict(asked))
+    changed = diff_keys(config_to_dict(stored), config_to_dict(asked))
     if changed:
-        raise ConfigError(f"cannot resume {run_dir}: the config differs from its config.yaml in "
-                          f"{'; '.join(changed)}; resume without changes, or start a new run")
+        raise ConfigError(f"cannot resume {run_dir}: the config differs from its config.yaml "
+                          f"({show_diff(changed)}); resume without changes, or start a new run")
     return stored
 
 
@@ -202,9 +184,9 @@ class Checkpointer:
         return 0
 
     def _check_same_run(self, ckpt, path):
-        if ckpt.meta["config_sha256"] != config_digest(self.config):
-            changed = changed_keys(ckpt.meta["config"], self.config) or ["(the digest only)"]
-            raise ConfigError(f"{path}: was written with another config: {'; '.join(changed)}; "
+        if ckpt.meta["config_sha256"] != config_hash(self.config):
+            changed = show_diff(diff_keys(ckpt.meta["config"], self.config)) or "the hash only"
+            raise ConfigError(f"{path}: was written with another config ({changed}); "
                               "config.yaml was changed after the run started")
         if ckpt.meta["data_sha256"] != self.data_sha:
             raise DataError(f"{path}: the data differ from those the run was trained on (was the CSV changed?)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.config import Config, config_from_dict, load_config
+from trainer.config import Config, config_from_dict, diff_keys, flatten, load_config
 from trainer.curvereport import config_report, curve_report, movement_report
 from trainer.curves import canonical_config, read_curve, train_curve
 from trainer.errors import TrainerError
@@ -100,27 +100,6 @@ def compare_curves(expected, got, rtol=None, atol=None, exact=False):
     return CurveDiff(rtol, atol, exact, (expected.get("epochs_run"), got.get("epochs_run")),
                      (expected.get("best_epoch"), got.get("best_epoch")), only, n,
                      int(bad_epochs.sum()), first, largest)
-
-
-def flatten(tree, prefix=""):
-    """{"a": {"b": 1}} -> {"a.b": 1}."""
-    if not isinstance(tree, dict) or not tree:
-        return {prefix.rstrip("."): tree}
-    out = {}
-    for k, v in tree.items():
-        out.update(flatten(v, f"{prefix}{k}."))
-    return out
-
-
-def diff_keys(old, new, fallback=None):
-    """[(dotted key, old value, new value)] that differ; "<absent>" marks a missing key.
-
-    A key `old` lacks takes its value from `fallback` (a flat dict) when that has it.
-    """
-    a, b, fallback = flatten(old), flatten(new), fallback or {}
-    keys = list(dict.fromkeys([*b, *a]))
-    pairs = [(k, a.get(k, fallback.get(k, "<absent>")), b.get(k, "<absent>")) for k in keys]
-    return [(k, x, y) for k, x, y in pairs if x != y]
 
 
 def config_diff(golden, current):

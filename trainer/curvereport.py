@@ -3,20 +3,11 @@
 Each function returns text; cli.py prints it. Values are shown in full (repr) so that two
 numbers that differ in the last digit look different.
 """
-import json
+from trainer.config import show_diff
 
 
 def _tolerance(cmp):
     return "bitwise" if cmp.exact else f"rtol {cmp.rtol:g}, atol {cmp.atol:g}"
-
-
-def _changes(diff):
-    """'key: a -> b; ...' for [(key, a, b)]."""
-    return "; ".join(f"{k}: {_show(a)} -> {_show(b)}" for k, a, b in diff)
-
-
-def _show(value):
-    return value if value == "<absent>" else json.dumps(value)
 
 
 def _at(d):
@@ -30,10 +21,10 @@ def curve_report(cmp, expected_label, got_label, platform=(), config=()):
         where = f" ({_at(cmp.largest)})" if largest else ""
         text = (f"ok: {got_label} matches {expected_label} ({_tolerance(cmp)}): {cmp.compared} epochs, "
                 f"largest relative deviation {largest:.1e}{where}")
-        return text + (f"\n  note: the configs differ: {_changes(config)}" if config else "")
+        return text + (f"\n  note: the configs differ: {show_diff(config)}" if config else "")
     lines = [f"FAILED: {got_label} departs from {expected_label} ({_tolerance(cmp)})"]
     if config:
-        lines.append(f"  note: the configs differ: {_changes(config)}")
+        lines.append(f"  note: the configs differ: {show_diff(config)}")
     if cmp.first:
         d = cmp.first
         lines.append(f"  first departure: {_at(d)}: expected {d.expected!r}, got {d.got!r} (relative {d.rel:.1e})")
@@ -50,7 +41,7 @@ def curve_report(cmp, expected_label, got_label, platform=(), config=()):
         if names:
             lines.append(f"  metrics only the {side} curve has: {', '.join(names)}")
     if platform:
-        lines.append(f"  platform differs: {_changes(platform)}")
+        lines.append(f"  platform differs: {show_diff(platform)}")
     return "\n".join(lines)
 
 
@@ -58,7 +49,7 @@ def config_report(diff, golden, label, hint):
     """The golden was made from another config: which keys differ, and how to refresh it."""
     lines = [f"FAILED: {label}: the golden {golden} was made from a different config, so the curves "
              f"were not compared; keys that differ (golden -> now):"]
-    lines += [f"  {k}: {_show(a)} -> {_show(b)}" for k, a, b in diff]
+    lines += [f"  {show_diff([d])}" for d in diff]
     lines.append(f"  if the change is meant, refresh the golden: {hint}")
     return "\n".join(lines)
 
@@ -73,9 +64,9 @@ def movement_report(golden, got, config_epochs, note="", exact=None, tolerant=No
         lines.append("  new golden")
         return "\n".join(lines)
     if config:
-        lines.append(f"  config changed: {_changes(config)}")
+        lines.append(f"  config changed: {show_diff(config)}")
     if platform:
-        lines.append(f"  platform changed: {_changes(platform)}")
+        lines.append(f"  platform changed: {show_diff(platform)}")
     if exact.ok:
         lines.append("  curve unchanged, bit for bit")
         return "\n".join(lines)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.config import config_to_dict
+from trainer.config import config_hash, config_to_dict
 from trainer.errors import DataError, TrainerError
 from trainer.files import read_json
 
@@ -55,12 +55,6 @@ def file_sha256(path):
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as e:
         raise DataError(f"{path}: cannot read the data file to hash it: {e.strerror or e}") from None
-
-
-def config_hash(config):
-    """SHA-256 of canonical config data, keys sorted: equal configs, equal hashes, on any machine."""
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def platform_info(dtype):
