@@ -12,11 +12,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainer.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint, resume_config
+from trainer.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from trainer.config import config_from_dict, dump_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
 from trainer.modelfile import load_model
-from trainer.run import new_run_dir, train_run
+from trainer.run import new_run_dir, resume_config, train_run
 
 SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}, "val_size": 0.1},
          "model": {"hidden_size": 8},

@@ -6,8 +6,9 @@ digests of the config and the prepared data. It is written atomically as
 run_dir/checkpoint.npz, the one before it kept as checkpoint.prev.npz, in the model file's
 safe container (archive.py: no pickle, sizes bounded, SHA-256 checked).
 
-Resuming recreates the data and the initial state from the config (all from its seed), then
-loads the checkpoint over them, so the run goes on bit for bit as if it had never stopped.
+Resuming (run.resume_config checks the run's config, run.train_run(resume=True)) recreates the
+data and the initial state from the config (all from its seed), then loads the checkpoint over
+them, so the run goes on bit for bit as if it had never stopped.
 """
 import re
 import signal
@@ -21,8 +22,8 @@ import numpy as np
 
 from trainer import __version__
 from trainer.archive import check_fields, digest, pack, unpack
-from trainer.config import config_hash, config_to_dict, diff_keys, load_config, show_diff
-from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
+from trainer.config import config_hash, config_to_dict, diff_keys, show_diff
+from trainer.errors import ConfigError, DataError, ModelFileError
 from trainer.files import atomic_write, dumps, json_records
 from trainer.model import PARAM_NAMES
 
@@ -125,25 +126,6 @@ def restore(state, ckpt, path):
     state.best_params = None if ckpt.best_params is None else {k: a.copy() for k, a in ckpt.best_params.items()}
     state.best_score = np.inf if m["best_score"] is None else float(m["best_score"])
     state.best_epoch, state.bad_epochs, state.stopped_early = m["best_epoch"], m["bad_epochs"], m["stopped_early"]
-
-
-def resume_config(run_dir, config=None, overrides=()):
-    """The Config of the unfinished run in run_dir; a CONFIG file or --set that changes it is refused."""
-    run_dir = Path(run_dir)
-    stored_path = run_dir / "config.yaml"
-    if not run_dir.is_dir():
-        raise ConfigError(f"{run_dir}: no such run directory")
-    if not stored_path.is_file():
-        raise ConfigError(f"{run_dir}: not a run directory (no config.yaml); start a new run instead")
-    if (run_dir / "summary.json").exists():
-        raise TrainerError(f"{run_dir}: the run has finished (it holds summary.json); nothing to resume")
-    stored = load_config(stored_path)
-    asked = load_config(config or stored_path, overrides)
-    changed = diff_keys(config_to_dict(stored), config_to_dict(asked))
-    if changed:
-        raise ConfigError(f"cannot resume {run_dir}: the config differs from its config.yaml "
-                          f"({show_diff(changed)}); resume without changes, or start a new run")
-    return stored
 
 
 class Checkpointer:

@@ -90,7 +90,7 @@ def _new_run(args):
 
 
 def _resume_run(args):
-    from trainer.checkpoint import resume_config
+    from trainer.run import resume_config
 
     if args.out or args.overwrite:
         raise ConfigError("trainer train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")

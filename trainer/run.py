@@ -13,10 +13,10 @@ import numpy as np
 
 from trainer.callbacks import MetricsWriter
 from trainer.checkpoint import Checkpointer
-from trainer.config import config_to_dict, dump_config
+from trainer.config import config_to_dict, diff_keys, dump_config, load_config, show_diff
 from trainer.curves import make_curve
 from trainer.data import prepare
-from trainer.errors import DivergenceError, TrainerError
+from trainer.errors import ConfigError, DivergenceError, TrainerError
 from trainer.evaluate import classification_report
 from trainer.files import atomic_write, make_dir, write_json, write_jsonl
 from trainer.model import init_params, predict_proba
@@ -52,6 +52,25 @@ def new_run_dir(path, overwrite=False):
         raise TrainerError(f"{path} already holds a run ({', '.join(taken)}); choose another --out or pass --overwrite")
     make_dir(path)
     return path
+
+
+def resume_config(run_dir, config=None, overrides=()):
+    """The Config of the unfinished run in run_dir; a CONFIG file or --set that changes it is refused."""
+    run_dir = Path(run_dir)
+    stored_path = run_dir / "config.yaml"
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: no such run directory")
+    if not stored_path.is_file():
+        raise ConfigError(f"{run_dir}: not a run directory (no config.yaml); start a new run instead")
+    if (run_dir / "summary.json").exists():
+        raise TrainerError(f"{run_dir}: the run has finished (it holds summary.json); nothing to resume")
+    stored = load_config(stored_path)
+    asked = load_config(config or stored_path, overrides)
+    changed = diff_keys(config_to_dict(stored), config_to_dict(asked))
+    if changed:
+        raise ConfigError(f"cannot resume {run_dir}: the config differs from its config.yaml "
+                          f"({show_diff(changed)}); resume without changes, or start a new run")
+    return stored
 
 
 def start(cfg):
