@@ -251,3 +251,14 @@ def test_a_checkpoint_whose_history_is_not_json_records_is_refused(tmp_path, che
     (tmp_path / "c.npz").write_bytes(pack(arrays, meta))
     with pytest.raises(ModelFileError, match=message):
         load_checkpoint(tmp_path / "c.npz")
+
+
+@pytest.mark.parametrize("every, hashed", [(0, 0), (1, 1)])
+def test_the_data_are_hashed_once_and_only_when_a_checkpoint_is_written(tmp_path, monkeypatch, every, hashed):
+    from trainer import checkpoint
+
+    calls = []
+    digest = checkpoint.data_digest
+    monkeypatch.setattr(checkpoint, "data_digest", lambda data: calls.append(1) or digest(data))
+    train_run(small(checkpoint_every=every, epochs=4), new_run_dir(tmp_path / "run"))
+    assert len(calls) == hashed
