@@ -1,11 +1,7 @@
-"""Config loading: defaults, types, ranges, typos, YAML errors with lines, and --set overrides;
-the config hash and the config diff."""
-import hashlib
-
+"""Config loading: defaults, types, ranges, typos, YAML errors with lines, and --set overrides."""
 import pytest
 
-from trainer.config import (config_from_dict, config_hash, config_to_dict, diff_keys, dump_config, flatten,
-                            known_keys, load_config, show_diff)
+from trainer.config import config_from_dict, dump_config, known_keys, load_config
 from trainer.errors import ConfigError
 
 
@@ -104,19 +100,3 @@ def test_known_keys_cover_the_contract():
 def test_config_from_dict_validates_too():
     with pytest.raises(ConfigError, match="train.patience: expected an integer >= 1"):
         config_from_dict({"train": {"patience": 0}})
-
-
-def test_config_hash_is_the_sha256_of_compact_sorted_json():
-    text = '{"a":[1,2.5],"b":{"c":"x","d":null}}'
-    assert config_hash({"b": {"d": None, "c": "x"}, "a": (1, 2.5)}) == hashlib.sha256(text.encode()).hexdigest()
-    cfg = config_from_dict({"train": {"lr": 0.01}})
-    assert config_hash(config_to_dict(cfg)) != config_hash(config_to_dict(config_from_dict({"train": {"lr": 0.0100001}})))
-
-
-def test_diff_keys_names_each_changed_dotted_key():
-    old, new = {"a": 1, "b": {"c": 2, "d": 3}, "s": {}}, {"a": 1, "b": {"c": 4}, "e": 5, "s": {}}
-    assert flatten(old) == {"a": 1, "b.c": 2, "b.d": 3, "s": {}}
-    assert diff_keys(old, new) == [("b.c", 2, 4), ("e", "<absent>", 5), ("b.d", 3, "<absent>")]
-    assert diff_keys(old, new, fallback={"e": 5}) == [("b.c", 2, 4), ("b.d", 3, "<absent>")]
-    assert show_diff(diff_keys({"x": "1", "y": 1}, {"x": 1, "y": 1.5})) == 'x: "1" -> 1; y: 1 -> 1.5'
-    assert diff_keys(config_to_dict(config_from_dict({})), config_to_dict(config_from_dict({}))) == []

@@ -22,7 +22,8 @@ import numpy as np
 
 from trainer import __version__
 from trainer.archive import check_fields, digest, pack, unpack
-from trainer.config import config_hash, config_to_dict, diff_keys, show_diff
+from trainer.config import config_to_dict
+from trainer.configdiff import config_hash, diff_keys, show_diff
 from trainer.errors import ConfigError, DataError, ModelFileError
 from trainer.files import atomic_write, dumps, json_records
 from trainer.model import PARAM_NAMES

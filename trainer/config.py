@@ -4,7 +4,6 @@ Each component owns its section and its defaults (DataConfig in data.py, ModelCo
 model.py, TrainConfig in train.py); this module only reads, checks and writes them.
 """
 import dataclasses
-import hashlib
 import math
 import os
 import re
@@ -17,7 +16,6 @@ import yaml
 
 from trainer.data import DATASETS, DataConfig, check_params
 from trainer.errors import ConfigError, did_you_mean
-from trainer.files import dumps
 from trainer.model import INITS, ModelConfig
 from trainer.optim import OPTIMIZERS, SCHEDULES
 from trainer.train import MONITORS, TrainConfig
@@ -311,39 +309,3 @@ def config_to_dict(cfg):
 def dump_config(cfg):
     """The resolved config as YAML text that `load_config` reads back to an equal Config."""
     return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False)
-
-
-def config_hash(config):
-    """SHA-256 of a config as plain data (config_to_dict, curves.canonical_config): compact JSON, keys
-    sorted, so equal configs hash alike on any machine."""
-    return hashlib.sha256(dumps(config, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
-
-
-def diff_keys(old, new, fallback=None):
-    """[(dotted key, old value, new value)] where two nested dicts differ; "<absent>" marks a missing key.
-
-    A key `old` lacks takes its value from `fallback` (a flat dict of dotted keys) when that has it.
-    """
-    a, b, fallback = flatten(old), flatten(new), fallback or {}
-    keys = list(dict.fromkeys([*b, *a]))
-    pairs = [(k, a.get(k, fallback.get(k, "<absent>")), b.get(k, "<absent>")) for k in keys]
-    return [(k, x, y) for k, x, y in pairs if x != y]
-
-
-def flatten(tree, prefix=""):
-    """{"a": {"b": 1}} -> {"a.b": 1}."""
-    if not isinstance(tree, dict) or not tree:
-        return {prefix.rstrip("."): tree}
-    out = {}
-    for k, v in tree.items():
-        out.update(flatten(v, f"{prefix}{k}."))
-    return out
-
-
-def show_diff(diff):
-    """'key: old -> new; ...' for diff_keys' list, values as JSON (so 1 and "1" look different)."""
-    return "; ".join(f"{k}: {_json(a)} -> {_json(b)}" for k, a, b in diff)
-
-
-def _json(value):
-    return value if value == "<absent>" else dumps(value)

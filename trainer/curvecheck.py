@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.config import Config, config_from_dict, diff_keys, flatten, load_config
+from trainer.config import Config, config_from_dict, load_config
+from trainer.configdiff import diff_keys, flatten
 from trainer.curvereport import config_report, curve_report, movement_report
 from trainer.curves import canonical_config, read_curve, train_curve
 from trainer.errors import TrainerError

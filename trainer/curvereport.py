@@ -3,7 +3,7 @@
 Each function returns text; cli.py prints it. Values are shown in full (repr) so that two
 numbers that differ in the last digit look different.
 """
-from trainer.config import show_diff
+from trainer.configdiff import show_diff
 
 
 def _tolerance(cmp):

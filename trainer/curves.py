@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.config import config_hash, config_to_dict
+from trainer.config import config_to_dict
+from trainer.configdiff import config_hash
 from trainer.errors import DataError, TrainerError
 from trainer.files import read_json
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from trainer.callbacks import MetricsWriter
 from trainer.checkpoint import Checkpointer
-from trainer.config import config_to_dict, diff_keys, dump_config, load_config, show_diff
+from trainer.config import config_to_dict, dump_config, load_config
+from trainer.configdiff import diff_keys, show_diff
 from trainer.curves import make_curve
 from trainer.data import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
