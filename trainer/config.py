@@ -1,21 +1,20 @@
 """YAML config -> typed, validated Config; `--set key=value` overrides; resolved config -> YAML.
 
 Each component owns its section and its defaults (DataConfig in data.py, ModelConfig in
-model.py, TrainConfig in train.py); this module only reads, checks and writes them.
+model.py, TrainConfig in train.py); this module only reads, checks and writes them. Types are
+checked by configtypes.py (against the dataclass annotations), ranges here (RULES).
 """
 import dataclasses
-import math
 import os
 import re
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from trainer.configtypes import build, dotted_keys
 from trainer.data import DATASETS, DataConfig, check_params
-from trainer.errors import ConfigError, did_you_mean
+from trainer.errors import ConfigError
 from trainer.model import INITS, ModelConfig
 from trainer.optim import OPTIMIZERS, SCHEDULES
 from trainer.train import MONITORS, TrainConfig
@@ -183,89 +182,13 @@ def apply_overrides(raw, overrides):
 def config_from_dict(raw, where=None):
     """Validate a raw mapping against Config; every problem names its dotted key."""
     where = where or _Where("<config>")
-    cfg = _build(Config, raw, "", where)
+    cfg = build(Config, raw, where)
     for key, (test, expected) in RULES.items():
         value = _get(cfg, key)
         if not test(value):
             raise where.error(key, f"{key}: expected {expected}, got {value!r}")
     _check_together(cfg, where)
     return cfg
-
-
-def _build(cls, raw, prefix, where):
-    """Instantiate dataclass `cls` from a mapping, converting and type-checking each field."""
-    if not isinstance(raw, dict):
-        key = prefix.rstrip(".")
-        raise where.error(key, f"{key}: expected a mapping, got {_show(raw)}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    for name in raw:
-        if name not in fields:
-            key = f"{prefix}{name}"
-            hint = did_you_mean(key, known_keys()) or f" (known keys: {', '.join(fields)})"
-            raise where.error(key, f"unknown key '{key}'{hint}")
-    values = {}
-    for name, value in raw.items():
-        key, hint = f"{prefix}{name}", hints[name]
-        if dataclasses.is_dataclass(hint):
-            values[name] = _build(hint, {} if value is None else value, f"{key}.", where)
-        else:
-            values[name] = _convert(value, hint, key, where)
-    return cls(**values)
-
-
-def _convert(value, hint, key, where):
-    """Check one scalar against its annotation (int, float, bool, str, dict, unions with None)."""
-    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-    allowed = typing.get_args(hint) if union else (hint,)
-    for t in allowed:
-        ok, converted = _as_type(value, t)
-        if ok:
-            return converted
-    names = " or ".join("null" if t is type(None) else _TYPE_NAMES[t] for t in allowed)
-    raise where.error(key, f"{key}: expected {names}, got {_show(value)}")
-
-
-_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string",
-               dict: "a mapping of plain values (numbers, strings, lists)"}
-
-
-def _as_type(value, t):
-    """(True, value as t) when value is acceptable for type t, else (False, None)."""
-    if t is type(None):
-        return value is None, None
-    if t is bool or isinstance(value, bool):
-        return (t is bool and isinstance(value, bool)), value
-    if t is float and isinstance(value, str):
-        try:  # PyYAML reads `1e-3` (no dot) as a string: accept numbers written that way
-            f = float(value)
-            return (f == f and abs(f) != float("inf")), f
-        except ValueError:
-            return False, None
-    if t is float and isinstance(value, (int, float)):
-        f = float(value) if abs(value) < 1e308 else float("inf")  # float(10**400) would raise
-        return f == f and abs(f) != float("inf"), f
-    if t is dict:
-        return isinstance(value, dict) and _plain(value), value
-    return isinstance(value, t), value
-
-
-def _plain(value, depth=0):
-    """JSON-like data (None, bool, int, float, str, lists, str-keyed dicts) nested at most 10 deep.
-
-    YAML can also build sets, dates, bytes and, with anchors, self-containing lists; a
-    data.params value must be written out to config.yaml and the model's JSON metadata."""
-    if depth > 10:
-        return False
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v, depth + 1) for v in value)
-    return value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and math.isfinite(value))
-
-
-def _show(value):
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"
 
 
 def _get(cfg, key):
@@ -294,11 +217,7 @@ def _check_together(cfg, where):
 
 def known_keys():
     """Every dotted key a config may hold."""
-    def walk(cls, prefix):
-        for f in dataclasses.fields(cls):
-            t = typing.get_type_hints(cls)[f.name]
-            yield from walk(t, f"{prefix}{f.name}.") if dataclasses.is_dataclass(t) else [f"{prefix}{f.name}"]
-    return list(walk(Config, ""))
+    return dotted_keys(Config)
 
 
 def config_to_dict(cfg):
