@@ -13,7 +13,8 @@ from trainer import run
 from trainer import train as train_module
 from trainer.cli import main
 from trainer.config import config_from_dict
-from trainer.curvecheck import TOLERANCE, check, compare_curves, config_diff, update
+from trainer.curvecheck import check, config_diff, update
+from trainer.curvediff import TOLERANCE, compare_curves
 from trainer.curves import read_curve, train_curve
 from trainer.errors import DivergenceError
 from trainer.files import write_json

@@ -1,16 +1,14 @@
-"""Golden loss curves: compare two curves epoch by epoch, check a config against its golden, update it.
+"""Golden loss curves: check a config against its golden, update it, compare two curve files.
 
-A value passes when |got - expected| <= atol + rtol * |expected| (relative to the golden), or,
-with exact=True, when its float64 bits are equal. The default tolerance depends on the dtype
-(TOLERANCE); scripts/curve_tolerance.py measures what it must absorb and what it must catch.
+How two curves are compared (tolerance, --exact) is curvediff.py; the words of the reports are
+curvereport.py.
 """
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from trainer.config import Config, config_from_dict, load_config
 from trainer.configdiff import diff_keys, flatten
+from trainer.curvediff import compare_curves
 from trainer.curvereport import config_report, curve_report, movement_report
 from trainer.curves import canonical_config, read_curve, train_curve
 from trainer.errors import TrainerError
@@ -18,89 +16,10 @@ from trainer.files import make_dir, write_json
 
 GOLDEN_DIR = Path("tests/golden")  # default home of goldens, relative to the working directory
 GOLDEN_EPOCHS = 50  # a new golden records at most this many epochs, so checking it stays fast
-# dtype -> (rtol, atol), from scripts/curve_tolerance.py (50 and 200 epochs): rounding-level changes
-# (1 ulp of the data, BLAS threads or kernels) move float64 curves by <= 2.4e-14 relative and float32
-# ones by <= 9.1e-5; a 1e-6 relative gradient perturbation moves float64 curves by >= 1e-7 and a 1%
-# change of lr moves either by >= 1.7e-2. float64: 4,000x above rounding, 1,000x below the gradient
-# perturbation; float32: 11x above rounding, 17x below the lr change (README, "Tolerance").
-TOLERANCE = {"float64": (1e-10, 1e-12), "float32": (1e-3, 1e-5)}
 
 
 class MissingGolden(TrainerError):
     """A config has no golden curve yet."""
-
-
-@dataclass
-class Deviation:
-    epoch: int  # 1-based
-    metric: str
-    expected: float
-    got: float
-    rel: float  # |got - expected| / |expected|
-
-
-@dataclass
-class CurveDiff:
-    """How a curve departs from the expected one, within a tolerance."""
-
-    rtol: float
-    atol: float
-    exact: bool
-    epochs: tuple  # (expected, got) epochs run
-    best_epoch: tuple  # (expected, got)
-    only: tuple  # (metrics only expected has, metrics only got has)
-    compared: int  # epochs compared (the shorter run)
-    bad_epochs: int  # compared epochs with a metric out of tolerance
-    first: Deviation | None  # the first value out of tolerance, in epoch then metric order
-    largest: Deviation | None  # the largest relative deviation anywhere
-
-    @property
-    def ok(self):
-        same_run = self.epochs[0] == self.epochs[1] and self.best_epoch[0] == self.best_epoch[1]
-        return same_run and not self.bad_epochs and not any(self.only)
-
-
-def tolerance(dtype, rtol=None, atol=None):
-    """(rtol, atol): the given ones, else the defaults for dtype."""
-    default_rtol, default_atol = TOLERANCE.get(str(dtype), TOLERANCE["float64"])
-    return (default_rtol if rtol is None else rtol), (default_atol if atol is None else atol)
-
-
-def _values(curve, metric):
-    return np.array([np.nan if v is None else v for v in curve["metrics"][metric]], dtype=np.float64)
-
-
-def compare_curves(expected, got, rtol=None, atol=None, exact=False):
-    """Compare two curves (dicts as read_curve returns) epoch by epoch; a CurveDiff."""
-    rtol, atol = tolerance(expected["platform"].get("dtype"), rtol, atol)
-    names = [m for m in expected["metrics"] if m in got["metrics"]]
-    only = (tuple(m for m in expected["metrics"] if m not in got["metrics"]),
-            tuple(m for m in got["metrics"] if m not in expected["metrics"]))
-    n = min(len(next(iter(c["metrics"].values()), [])) for c in (expected, got))
-    e = np.array([_values(expected, m)[:n] for m in names]).reshape(len(names), n)  # (metrics, epochs)
-    g = np.array([_values(got, m)[:n] for m in names]).reshape(len(names), n)
-    both_nan = np.isnan(e) & np.isnan(g)
-    if exact:
-        bad = e.view(np.uint64) != g.view(np.uint64)
-    else:
-        bad = ~(np.abs(g - e) <= atol + rtol * np.abs(e)) & ~both_nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(e == g, 0.0, np.abs(g - e) / np.abs(e))
-    rel[both_nan] = 0.0
-    rel[np.isnan(rel)] = np.inf
-
-    def at(i, j):
-        return Deviation(j + 1, names[i], float(e[i, j]), float(g[i, j]), float(rel[i, j]))
-
-    bad_epochs = bad.any(axis=0)
-    first = None
-    if bad_epochs.any():
-        j = int(np.argmax(bad_epochs))
-        first = at(int(np.argmax(bad[:, j])), j)
-    largest = at(*np.unravel_index(np.argmax(rel), rel.shape)) if rel.size else None
-    return CurveDiff(rtol, atol, exact, (expected.get("epochs_run"), got.get("epochs_run")),
-                     (expected.get("best_epoch"), got.get("best_epoch")), only, n,
-                     int(bad_epochs.sum()), first, largest)
 
 
 def config_diff(golden, current):
