@@ -176,6 +176,22 @@ def test_a_saved_estimator_is_evaluated_by_the_cli_on_a_csv(tmp_path, capsys):
     assert report["accuracy"] == est.score(X, y) and report["n_samples"] == 150
 
 
+@pytest.mark.parametrize("labels", [[False, True], [-1.0, 2.0, 7.0]])
+def test_bool_and_float_labels_survive_save_load_and_cli_evaluate(tmp_path, capsys, labels):
+    X, y = make_blobs(n_samples=90, centers=len(labels), random_state=3)
+    y = np.asarray(labels)[y]
+    est = TwoLayerNetClassifier(hidden_size=8, epochs=20, lr=0.01, random_state=0).fit(X, y)
+    est.save(tmp_path / "m.npz")
+    back = TwoLayerNetClassifier.load(tmp_path / "m.npz")
+    assert back.classes_.dtype == est.classes_.dtype == y.dtype and back.classes_.tolist() == labels
+    assert np.array_equal(back.predict(X), est.predict(X)) and back.score(X, y) == est.score(X, y)
+    rows = ["x0,x1,label"] + [f"{a:.17g},{b:.17g},{c}" for (a, b), c in zip(X, y)]  # labels as str() writes them
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    assert main(["evaluate", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "d.csv"), "--target", "label", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["classes"] == labels and report["accuracy"] == est.score(X, y)
+
+
 def test_cli_evaluate_without_csv_says_there_is_no_dataset_in_one_line(tmp_path, capsys):
     est, _, _ = _fitted(["a", "b", "c"], "float64")
     est.save(tmp_path / "m.npz")

@@ -126,6 +126,8 @@ def test_a_flipped_byte_in_the_weights_is_caught():
     (lambda a: with_metadata(a, format="other"), "not a trainer model (format is 'other')"),
     (lambda a: with_metadata(a, classes="ab"), "metadata field 'classes' is missing or not a list"),
     (lambda a: with_metadata(a, classes=["a", "a"]), "metadata field 'classes' lists a name twice"),
+    (lambda a: with_metadata(a, classes=[None, "a"]), "metadata field 'classes' must list booleans, integers, finite floats or strings"),
+    (lambda a: with_metadata(a, classes=[["a"], "b"]), "metadata field 'classes' must list booleans"),
     (lambda a: with_metadata(a, classes=["a", "b", "c"]), "metadata lists 3 classes and 2 features; the weights have 2 and 2"),
     (lambda a: {**a, "metadata": np.frombuffer(b"{not json", dtype=np.uint8)}, "metadata is not valid JSON"),
     (lambda a: {**a, "metadata": np.frombuffer(b'{"x": NaN}', dtype=np.uint8)}, "metadata is not valid JSON"),
@@ -139,6 +141,14 @@ def test_a_flipped_byte_in_the_weights_is_caught():
 ])
 def test_each_check_says_what_failed(change, expected):
     assert expected in message(npz(**change(members())))
+
+
+@pytest.mark.parametrize("classes", [[False, True], [-1.0, 2.0], [0, 1], ["no", "yes"]])
+def test_every_label_type_the_estimator_saves_loads_back_as_itself(classes):
+    model = small_model()
+    model.classes = classes
+    back = model_from_bytes(model_bytes(model))
+    assert back.classes == classes and [type(c) for c in back.classes] == [type(c) for c in classes]
 
 
 def test_non_finite_weights_with_a_matching_checksum():

@@ -20,7 +20,7 @@ from trainer.config import config_from_dict
 from trainer.data import SEED_BOUND, fit_scaler, standardize
 from trainer.errors import ConfigError
 from trainer.model import PARAM_NAMES, ModelConfig, init_params, predict_proba, scores
-from trainer.modelfile import SavedModel, load_model, save_model
+from trainer.modelfile import SavedModel, is_label, load_model, save_model
 from trainer.optim import make_optimizer
 from trainer.train import TrainConfig, TrainState
 from trainer.train import fit as train_fit
@@ -32,7 +32,6 @@ SECTIONS = {
     "data": ("val_size", "standardize"),  # the data keys that make sense on arrays
 }
 INPUT_DTYPES = (np.float64, np.float32)  # X is kept in either (no copy); anything else becomes float64
-LABEL_TYPES = (bool, int, float, str)  # class labels a model file (JSON) can hold
 
 
 class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
@@ -170,8 +169,8 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         """The fitted network as a SavedModel: what `trainer evaluate` and `trainer predict` read."""
         check_is_fitted(self)
         labels = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
-        if not all(isinstance(c, LABEL_TYPES) for c in labels):
-            raise ValueError(f"cannot save classes_ {self.classes_!r}: a model file holds bool, int, float or str labels")
+        if not all(is_label(c) for c in labels):
+            raise ValueError(f"cannot save classes_ {self.classes_!r}: a model file holds bool, int, finite float or str labels")
         named = hasattr(self, "feature_names_in_")
         names = list(self.feature_names_in_) if named else [f"x{j}" for j in range(self.n_features_in_)]
         config = {s: {k: getattr(self, k) for k in keys} for s, keys in SECTIONS.items()}

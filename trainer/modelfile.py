@@ -5,6 +5,7 @@ the training split; absent when the config did not standardise), and metadata, a
 holding UTF-8 JSON: format, format_version, trainer_version, classes, feature_names, the
 resolved config, final metrics and the SHA-256 of every other member.
 """
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ FORMAT_VERSION = 1
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + ("metadata",)))  # the allow-list of member names
 MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
+LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (floats finite)
+
+
+def is_label(c):
+    """Whether a model file can hold `c` as a class label (the rule of saving and of loading)."""
+    return isinstance(c, LABEL_TYPES) and not (isinstance(c, float) and not math.isfinite(c))
 
 
 @dataclass
@@ -131,8 +138,8 @@ def _check_metadata(meta, path):
                              f"(this trainer reads version {FORMAT_VERSION})")
     check_fields(meta, {"trainer_version": str, "classes": list, "feature_names": list, "config": dict,
                         "metrics": dict, "sha256": str}, path)
-    if not all(isinstance(c, (int, str)) and not isinstance(c, bool) for c in meta["classes"]):
-        raise ModelFileError(f"{path}: metadata field 'classes' must list integers or strings")
+    if not all(is_label(c) for c in meta["classes"]):
+        raise ModelFileError(f"{path}: metadata field 'classes' must list booleans, integers, finite floats or strings")
     if not all(isinstance(f, str) for f in meta["feature_names"]):
         raise ModelFileError(f"{path}: metadata field 'feature_names' must list strings")
     for key in ("classes", "feature_names"):
