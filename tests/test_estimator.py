@@ -93,6 +93,24 @@ def test_early_stopping_keeps_the_best_epoch_of_the_validation_curve():
     assert val_metrics(est.params_, Xv, y[val])[0] == min(curve)
 
 
+def test_validation_rows_are_counted_and_cut_as_trainer_train_cuts_them():
+    X, y = make_blobs(n_samples=92, centers=2, random_state=4)
+    est = TwoLayerNetClassifier(hidden_size=4, epochs=3, val_size=0.1, random_state=5).fit(X, y)
+    # 0.1 * 92 = 9.2 rows: 9 (rounded half up, as data.split counts; not ceil's 10), stratified
+    seed = int(np.random.default_rng(5).integers(SEED_BOUND))
+    _, val = train_test_split(np.arange(92), test_size=9, random_state=seed, stratify=y)
+    Xv = standardize(X[val], est.scaler_mean_, est.scaler_scale_)
+    assert val_metrics(est.params_, Xv, y[val])[0] == est.validation_loss_curve_[-1]
+
+
+def test_a_validation_split_that_cannot_be_stratified_is_a_value_error():
+    X, y = make_blobs(n_samples=30, centers=2, random_state=0)
+    y[:] = 0
+    y[0] = 1  # one row of class 1: it cannot reach both sides
+    with pytest.raises(ValueError, match=r"^TwoLayerNetClassifier: val_size=0.2: cannot split 30 rows stratified: .*1 member"):
+        TwoLayerNetClassifier(epochs=1, val_size=0.2).fit(X, y)
+
+
 @pytest.mark.parametrize("params, expected", [
     ({"lr": -1}, "TwoLayerNetClassifier: train.lr: expected a number > 0, got -1.0"),
     ({"optimizer": "adamw"}, "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'"),

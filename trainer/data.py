@@ -230,6 +230,13 @@ def _cut(idx, y, size, seed):
         raise DataError(f"data: cannot split {len(idx)} rows stratified: {first_line(e)}") from None
 
 
+def hold_out(idx, y, fraction, seed):
+    """(rest, held-out) indices: a fraction of idx held out as split counts and cuts (half up, stratified).
+
+    Held-out is None when fraction is 0; DataError when the cut cannot be stratified."""
+    return _cut(idx, y, _count(fraction, len(idx)), seed)
+
+
 def fit_scaler(X_train, feature_names=None, source="data"):
     """(mean, scale) of the train features, float64; constant features get scale 1, never 0.
 

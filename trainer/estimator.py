@@ -1,28 +1,27 @@
 """scikit-learn's face of the network: TwoLayerNetClassifier, trained by the command line's own core and loop.
 
 fit: check the parameters with the config loader -> check X, y (scikit-learn) -> hold out the
-validation split -> standardise with the train part's scaler -> init_params, make_optimizer,
-TrainState, train.fit: the calls `trainer train` makes, on arrays instead of a dataset.
+validation split (data.hold_out: split's count and stratified cut) -> standardise with the train
+part's scaler -> run.new_state, train.fit: the calls `trainer train` makes, on arrays instead of
+a dataset.
 """
-import math
 import numbers
 from dataclasses import fields
 
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from trainer.config import config_from_dict
-from trainer.data import SEED_BOUND, fit_scaler, standardize
-from trainer.errors import ConfigError
-from trainer.model import PARAM_NAMES, ModelConfig, init_params, predict_proba, scores
+from trainer.data import SEED_BOUND, fit_scaler, hold_out, standardize
+from trainer.errors import ConfigError, DataError
+from trainer.model import PARAM_NAMES, ModelConfig, predict_proba, scores
 from trainer.modelfile import SavedModel, is_label, load_model, save_model
-from trainer.optim import make_optimizer
-from trainer.train import TrainConfig, TrainState
+from trainer.run import new_state
+from trainer.train import TrainConfig
 from trainer.train import fit as train_fit
 
 # config section -> the constructor parameters that carry its keys' names
@@ -40,8 +39,9 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     Parameters carry the names and defaults of the config keys (model.*, train.*, and
     data.val_size, data.standardize); see configs/moons.yaml for what each one does.
     `val_size` is the fraction of the rows given to `fit` held out for validation (early
-    stopping and `validation_loss_curve_`): stratified when every class can be split, else
-    a plain random split. `standardize` fits the scaler on the remaining rows only.
+    stopping and `validation_loss_curve_`): round(val_size * n_samples) rows (at least one),
+    stratified, exactly as `trainer train` cuts its validation split; ValueError when every
+    class cannot reach both sides. `standardize` fits the scaler on the remaining rows only.
 
     random_state: None (fresh OS entropy every fit), an int (seeds the one
     np.random.Generator exactly as `seed` does for `trainer train`), or a
@@ -120,16 +120,16 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 classes; y holds only one class ({self.classes_[0]!r})")
         rng = _generator(self.random_state)
-        (X, y), val = _hold_out(X, y, cfg.data.val_size, rng)
-        m, t = cfg.model, cfg.train
+        try:
+            (X, y), val = _hold_out(X, y, cfg.data.val_size, rng)
+        except DataError as e:
+            raise ValueError(f"{type(self).__name__}: val_size={cfg.data.val_size}: {str(e).removeprefix('data: ')}") from None
+        dtype = cfg.model.dtype
         self.scaler_mean_, self.scaler_scale_ = fit_scaler(X) if cfg.data.standardize else (None, None)
-        X = standardize(X, self.scaler_mean_, self.scaler_scale_, m.dtype)
+        X = standardize(X, self.scaler_mean_, self.scaler_scale_, dtype)
         if val is not None:
-            val = (standardize(val[0], self.scaler_mean_, self.scaler_scale_, m.dtype), val[1])
-        params = init_params(X.shape[1], m.hidden_size, len(self.classes_), rng,
-                             init=m.init, std=m.init_std, dtype=m.dtype)
-        opt = make_optimizer(t.optimizer, params, momentum=t.momentum, beta1=t.beta1, beta2=t.beta2, eps=t.eps)
-        state = train_fit(TrainState(params=params, optimizer=opt, rng=rng), X, y, t, val)
+            val = (standardize(val[0], self.scaler_mean_, self.scaler_scale_, dtype), val[1])
+        state = train_fit(new_state(cfg, X.shape[1], len(self.classes_), rng), X, y, cfg.train, val)
         self.params_ = state.params
         self._set_history(state.history, state.best_epoch or state.epoch)
         return self
@@ -221,14 +221,7 @@ def _generator(random_state):
 
 
 def _hold_out(X, y, val_size, rng):
-    """((X, y) to train on, (X, y) held out or None): ceil(val_size * n) rows, as train_test_split counts."""
+    """((X, y) to train on, (X, y) held out or None): data.hold_out's rows, seeded by one draw from rng."""
     seed = int(rng.integers(SEED_BOUND))  # drawn even when unused, so the draws after it never depend on val_size
-    if val_size == 0:
-        return (X, y), None
-    n, n_classes = len(y), int(y.max()) + 1
-    n_val = math.ceil(val_size * n)
-    # stratify only when it can work: every class twice, and room for each class on both sides
-    can_stratify = np.bincount(y).min() >= 2 and min(n_val, n - n_val) >= n_classes
-    train, val = train_test_split(np.arange(n), test_size=n_val, random_state=seed,
-                                  stratify=y if can_stratify else None)
-    return (X[train], y[train]), (X[val], y[val])
+    train, val = hold_out(np.arange(len(y)), y, val_size, seed)
+    return (X[train], y[train]), None if val is None else (X[val], y[val])

@@ -78,11 +78,15 @@ def start(cfg):
     """Data, initial params and optimizer for cfg, all from the one Generator seeded by cfg.seed."""
     rng = np.random.default_rng(cfg.seed)
     data = prepare(cfg.data, rng, cfg.model.dtype)
+    return data, new_state(cfg, data.n_features, data.n_classes, rng)
+
+
+def new_state(cfg, n_features, n_classes, rng):
+    """The TrainState training starts from: cfg.model's initial params (drawn from rng), a fresh cfg.train optimizer."""
     m, t = cfg.model, cfg.train
-    params = init_params(data.n_features, m.hidden_size, data.n_classes, rng,
-                         init=m.init, std=m.init_std, dtype=m.dtype)
+    params = init_params(n_features, m.hidden_size, n_classes, rng, init=m.init, std=m.init_std, dtype=m.dtype)
     opt = make_optimizer(t.optimizer, params, momentum=t.momentum, beta1=t.beta1, beta2=t.beta2, eps=t.eps)
-    return data, TrainState(params=params, optimizer=opt, rng=rng)
+    return TrainState(params=params, optimizer=opt, rng=rng)
 
 
 def train(cfg, out=None, callbacks=(), overwrite=False):
