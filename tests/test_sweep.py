@@ -6,6 +6,7 @@ import sys
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import trainer.train
 from trainer import sweep
 from trainer.cli import main
 from trainer.config import load_config
@@ -188,3 +189,16 @@ def test_jobs_run_blas_on_one_thread_until_the_last_one_in_the_process_ends():
 def test_jobs_run_refuses_an_unknown_backend():
     with pytest.raises(ConfigError, match="unknown backend 'spark'"):
         list(run_jobs(_blas_threads, [()], backend="spark"))
+
+
+def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeypatch):
+    # train.threads sets a process-wide limit inside the job: one job in this process (n_jobs 1)
+    # would lift the sweep's limit to 2 threads, and threads running trials would undo each other's
+    seen, run_epoch = set(), trainer.train.run_epoch
+    monkeypatch.setattr(trainer.train, "run_epoch", lambda *a, **k: seen.add(tuple(_blas_threads())) or run_epoch(*a, **k))
+    trials = sweep.expand(tiny, sweep.parse_grid(["train.lr=0.01,0.1"]), ["train.threads=2", "train.epochs=2"])
+    for n_jobs, backend in ((1, "loky"), (2, "threading")):  # the trials run in this process: the spy sees them
+        for cv in (None, 2):  # trainer train's run, and the estimator in cross-validation
+            sweep.run(trials, cv=cv, n_jobs=n_jobs, backend=backend)
+    assert seen == {(1,) * len(_blas_threads())}
+    assert all(t.config.train.threads == 2 for t in trials)  # best.yaml keeps the setting for `trainer train`

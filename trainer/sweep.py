@@ -1,8 +1,8 @@
 """Hyperparameter sweeps: a grid over config keys, each trial scored on held-out data, run through joblib.
 
 A trial is a function of its config alone (its seed included), never of the worker that runs it,
-and runs with BLAS on one thread (jobs.py): so its scores are the same on every backend and any
-number of workers; only fit_time differs.
+and runs with BLAS on one thread (jobs.py), whatever its train.threads: so its scores are the same
+on every backend and any number of workers; only fit_time differs.
 
 Scores are accuracies. Without cv a trial is `trainer train`'s own run (run.start, train.fit) scored
 on the config's validation split. With cv=K: the dataset is loaded and split exactly as `trainer
@@ -16,7 +16,7 @@ import io
 import re
 import time
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +115,9 @@ def _lookup(tree, key):
 def run_trial(cfg, cv):
     """One trial's outcome, a function of cfg and cv alone: a dict of Trial fields, or the
     TrainerError that stops the sweep, returned rather than raised so the other trials end cleanly."""
+    # the job holds BLAS at one thread; train.threads would set a process-wide limit of its own,
+    # lifting the job's and racing the limits of trials on other threads of this process
+    cfg = replace(cfg, train=replace(cfg.train, threads=None))
     try:
         scores, losses, seconds = _cross_validate(cfg, cv) if cv else _validate(cfg)
     except DivergenceError as e:  # this trial's own failure: recorded, ranked last
