@@ -2,6 +2,7 @@
 import csv
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -28,6 +29,7 @@ train:
   patience: 5
 """
 GRID = ["--grid", "train.lr=0.01,0.1", "--grid", "model.hidden_size=4,16"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -49,8 +51,8 @@ def comparable(out):
     return results, table, best
 
 
-def trials_of(config, cv=None, grid=GRID[1::2]):
-    return sweep.expand(config, sweep.parse_grid(grid), cv=cv)
+def trials_of(config, grid=GRID[1::2]):
+    return sweep.expand(config, sweep.parse_grid(grid))
 
 
 def outcome(ranked):
@@ -63,7 +65,7 @@ def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_c
         if backend == "dask":
             pytest.importorskip("distributed")  # the dask extra (in dev) provides it
         # two jobs at once; for dask that is a local cluster of two worker processes on 127.0.0.1
-        ranked = sweep.run(trials_of(tiny, cv=2), cv=2, n_jobs=2, backend=backend)
+        ranked = sweep.run(trials_of(tiny), cv=2, n_jobs=2, backend=backend)
         sweep.write_results(tmp_path / backend, ranked, tiny, 2)
         files[backend] = comparable(tmp_path / backend)
     assert files["loky"] == files["threading"] == files["dask"]
@@ -130,19 +132,37 @@ def test_an_earlier_sweep_is_not_overwritten(tmp_path, tiny, capsys):
     (["--grid", "data.params.nois=0.1"], 2, "--grid data.params.nois=0.1: unknown key 'data.params.nois' for dataset 'moons' — did you mean 'data.params.noise'?"),
     (["--grid", "data.test_size=0.5", "--grid", "data.val_size=0.6"], 2, "--grid data.test_size=0.5, --grid data.val_size=0.6: data.test_size + data.val_size must be < 1"),
     (["--grid", "train.lr=0.1", "--grid", "train.lr=0.2"], 2, "'train.lr' is already given by --grid"),
-    (["--grid", "train.lr=0.1", "--set", "data.val_size=0", "--set", "train.monitor=train_loss"], 2,
-     "without --cv each trial is scored on its validation split, but data.val_size is 0"),
     (["--grid", "train.lr=0.1", "--scheduler", "tcp://127.0.0.1:8786"], 2, "only used with --backend dask"),
     (["--grid", "train.lr=0.1", "--backend", "spark"], 2, "invalid choice: 'spark'"),
     (["--grid", "train.lr=0.1", "--n-jobs", "0"], 2, "--n-jobs: must be a positive number of jobs"),
     (["--grid", "train.lr=0.1", "--cv", "1"], 2, "--cv: must be an integer >= 2"),
-    (["--grid", "train.lr=0.1", "--cv", "90"], 1, "--cv 90 on 160 train and validation rows: n_splits=90 cannot be greater than the number of members in each class"),
+    (["--grid", "train.lr=0.1", "--cv", "90"], 1, "90-fold cross-validation on 160 train and validation rows: n_splits=90 cannot be greater than the number of members in each class"),
 ])
 def test_bad_sweeps_fail_in_one_line_and_write_nothing(tmp_path, tiny, capsys, args, code, expected):
     assert main(["sweep", str(tiny), "--out", str(tmp_path / "o"), *args]) == code
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_a_config_without_a_validation_split_is_cross_validated_in_5_folds_and_says_so(tmp_path, capsys):
+    iris = ROOT / "configs/iris.yaml"
+    assert load_config(iris).data.val_size == 0
+    assert main(["sweep", str(iris), "--grid", "train.lr=0.001,0.01", "--out", str(tmp_path / "default")]) == 0
+    printed = capsys.readouterr().out
+    assert "scored by mean accuracy over 5-fold stratified cross-validation: the default, as data.val_size is 0" in printed
+    results = json.loads((tmp_path / "default" / "results.json").read_text())
+    assert results["cv"] == 5 and [len(t["val_scores"]) for t in results["trials"]] == [5, 5]
+    assert main(["sweep", str(iris), "--grid", "train.lr=0.001,0.01", "--cv", "5", "--out", str(tmp_path / "cv5"), "-q"]) == 0
+    assert comparable(tmp_path / "default") == comparable(tmp_path / "cv5")  # the default is --cv 5
+
+
+def test_scoring_is_one_way_for_every_trial_and_says_why(tiny):
+    with_val, mixed = trials_of(tiny), trials_of(ROOT / "configs/moons.yaml", grid=["data.val_size=0,0.1"])
+    assert sweep.scoring(with_val) == (None, "accuracy on each trial's validation split (data.val_size)")
+    assert sweep.scoring(with_val, cv=3) == (3, "mean accuracy over 3-fold stratified cross-validation (--cv 3)")
+    cv, how = sweep.scoring(mixed)  # one trial has no validation split: all are cross-validated, to compare
+    assert cv == sweep.DEFAULT_CV == 5 and "the default, as data.val_size is 0 in 1 of 2 trials" in how
 
 
 def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, capsys, monkeypatch):

@@ -311,7 +311,8 @@ def _sweep_arguments(p):
                    help="sweep a config key over values (YAML scalars), e.g. --grid train.lr=0.01,0.1,1 (repeatable: every combination)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every trial")
     p.add_argument("--cv", type=_at_least(2), metavar="K",
-                   help="score by stratified K-fold cross-validation on the train+validation rows (default: on the validation split)")
+                   help="score by stratified K-fold cross-validation on the train+validation rows "
+                        "(default: the validation split when every trial has one, else cross-validation; the output says which)")
     p.add_argument("--n-jobs", type=_n_jobs, metavar="N", help="trials at once; -1 = one per core (default 1; dask: every worker)")
     p.add_argument("--backend", choices=("loky", "threading", "dask"), default="loky",
                    help="joblib backend: loky (processes), threading, or dask (default loky)")
@@ -339,26 +340,26 @@ def sweep_command(args):
     from trainer.run import default_run_dir
 
     grid = sweep.parse_grid(args.grid, args.set)
-    trials = sweep.expand(args.config, grid, args.set, args.cv)
+    trials = sweep.expand(args.config, grid, args.set)
+    cv, how = sweep.scoring(trials, args.cv)
     out = sweep.check_out_dir(args.out or default_run_dir(load_config(args.config, args.set), "runs/sweeps"), args.overwrite)
     with tqdm(total=len(trials), desc="sweep", unit="trial", file=sys.stderr, leave=False,
               disable=not _show_progress(args)) as bar:
-        ranked = sweep.run(trials, args.cv, args.n_jobs, args.backend, args.scheduler, on_done=lambda t: bar.update(1))
-    best = sweep.write_results(out, ranked, args.config, args.cv)
+        ranked = sweep.run(trials, cv, args.n_jobs, args.backend, args.scheduler, on_done=lambda t: bar.update(1))
+    best = sweep.write_results(out, ranked, args.config, cv)
     if not args.quiet:
-        print(_sweep_text(out, ranked, best, args.cv))
+        print(_sweep_text(out, ranked, best, how))
     return 0
 
 
-def _sweep_text(out, ranked, best, cv):
-    """The ranked trials as a table, then where the results and the best config are."""
-    how = f"means over {cv} folds" if cv else "on the validation split"
+def _sweep_text(out, ranked, best, how):
+    """How the trials were scored, the ranked trials as a table, then where the results and the best config are."""
     rows = [["rank", *best.params, "accuracy", "std", "loss", "fit time"]]
     rows += [[str(t.rank), *(str(v) for v in t.params.values())]
              + ([f"{t.mean:.4f}", f"{t.std:.4f}", f"{t.loss:.4f}", f"{t.fit_time:.2f} s"] if t.error is None
                 else ["failed", "", "", t.error])
              for t in ranked]
-    return "\n".join([f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss, {how}", "", _columns(rows), "",
+    return "\n".join([f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss", f"scored by {how}", "", _columns(rows), "",
                       f"results  {out / 'results.csv'}, {out / 'results.json'}",
                       f"best     {out / 'best.yaml'}  (trainer train {out / 'best.yaml'})"])
 
