@@ -185,6 +185,7 @@ def test_grid_values_are_resolved_yaml_scalars_in_parameter_grid_order(tiny):
     assert [t.params for t in trials] == [{"train.batch_size": None, "train.lr": 0.001}, {"train.batch_size": None, "train.lr": 1.0},
                                           {"train.batch_size": 16, "train.lr": 0.001}, {"train.batch_size": 16, "train.lr": 1.0}]
     assert [(t.config.train.batch_size, t.config.train.lr) for t in trials] == [(None, 0.001), (None, 1.0), (16, 0.001), (16, 1.0)]
+    assert [t.params for t in trials_of(tiny, grid=["data.params.noise=0.1,0.2"])] == [{"data.params.noise": 0.1}, {"data.params.noise": 0.2}]
 
 
 def _blas_threads():

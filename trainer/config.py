@@ -184,16 +184,17 @@ def config_from_dict(raw, where=None):
     where = where or _Where("<config>")
     cfg = build(Config, raw, where)
     for key, (test, expected) in RULES.items():
-        value = _get(cfg, key)
+        value = get_key(cfg, key)
         if not test(value):
             raise where.error(key, f"{key}: expected {expected}, got {value!r}")
     _check_together(cfg, where)
     return cfg
 
 
-def _get(cfg, key):
+def get_key(cfg, key):
+    """The value of a dotted key in a Config, data.params.* included (a dict inside it)."""
     for part in key.split("."):
-        cfg = getattr(cfg, part)
+        cfg = cfg[part] if isinstance(cfg, dict) else getattr(cfg, part)
     return cfg
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_validate
 
-from trainer.config import Config, config_to_dict, dump_config, load_config
+from trainer.config import Config, dump_config, get_key, load_config
 from trainer.data import SEED_BOUND, load_dataset, split
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
@@ -91,8 +91,7 @@ def expand(path, grid, overrides=()):
             cfg = load_config(path, [*overrides, *items])
         except ConfigError as e:
             raise _from_grid(e, path, grid, items) from None
-        resolved = config_to_dict(cfg)
-        trials.append(Trial(params={key: _lookup(resolved, key) for key in grid}, config=cfg))
+        trials.append(Trial(params={key: get_key(cfg, key) for key in grid}, config=cfg))
     return trials
 
 
@@ -119,12 +118,6 @@ def _from_grid(error, path, grid, items):
     text = re.sub(rf"^{re.escape(str(Path(path)))}(:\d+)?: ", "", text)  # a file line the grid value overrode
     named = [k for k in grid if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w.])", text)]
     return ConfigError(f"{', '.join('--grid ' + grid[k][0] for k in named or grid)}: {text}")
-
-
-def _lookup(tree, key):
-    for part in key.split("."):
-        tree = tree[part]
-    return tree
 
 
 # ------------------------------------------------------------ one trial
