@@ -47,11 +47,17 @@ def default_run_dir(cfg, root="runs"):
 
 def new_run_dir(path, overwrite=False):
     """Create the run directory; refuse to write over an earlier run unless told to."""
-    path = Path(path)
-    taken = [f for f in RUN_FILES if (path / f).exists()]
-    if taken and not overwrite:
-        raise TrainerError(f"{path} already holds a run ({', '.join(taken)}); choose another --out or pass --overwrite")
+    path = check_unused(path, RUN_FILES, "a run", overwrite)
     make_dir(path)
+    return path
+
+
+def check_unused(path, files, what, overwrite=False):
+    """path as a Path; TrainerError when it holds any of `files` (those of an earlier `what`), unless overwrite."""
+    path = Path(path)
+    taken = [f for f in files if (path / f).exists()]
+    if taken and not overwrite:
+        raise TrainerError(f"{path} already holds {what} ({', '.join(taken)}); choose another --out or pass --overwrite")
     return path
 
 

@@ -29,7 +29,7 @@ from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.files import atomic_write, make_dir, write_json
 from trainer.jobs import run as run_jobs
-from trainer.run import start
+from trainer.run import check_unused, start
 from trainer.train import fit, val_metrics
 
 SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
@@ -197,12 +197,10 @@ def rank(trials):
 # ------------------------------------------------------------ results
 
 def check_out_dir(path, overwrite=False):
-    """The sweep's output directory as a Path; refuse one holding an earlier sweep unless told to."""
-    path = Path(path)
-    taken = [f for f in SWEEP_FILES if (path / f).exists()]
-    if taken and not overwrite:
-        raise TrainerError(f"{path} already holds a sweep ({', '.join(taken)}); choose another --out or pass --overwrite")
-    return path
+    """The sweep's output directory as a Path; refuse one holding an earlier sweep unless told to.
+
+    Not created here: write_results makes it, so a sweep that fails leaves nothing behind."""
+    return check_unused(path, SWEEP_FILES, "a sweep", overwrite)
 
 
 def trial_record(t):
