@@ -1,6 +1,7 @@
 """trainer sweep: the same results on every backend, the CLI's own runs, ranking, one-line errors."""
 import csv
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -223,3 +224,11 @@ def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeyp
             sweep.run(trials, cv=cv, n_jobs=n_jobs, backend=backend)
     assert seen == {(1,) * len(_blas_threads())}
     assert all(t.config.train.threads == 2 for t in trials)  # best.yaml keeps the setting for `trainer train`
+
+
+def test_the_backend_choices_are_jobs_backends_and_reading_them_imports_no_joblib():
+    code = ("import sys; from trainer.cli import build_parser; from trainer.jobs import BACKENDS; "
+            "sweep = build_parser()._subparsers._group_actions[0].choices['sweep']; "
+            "[choices] = [a.choices for a in sweep._actions if a.dest == 'backend']; "
+            "assert choices == list(BACKENDS), choices; assert 'joblib' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

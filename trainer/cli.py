@@ -314,8 +314,10 @@ def _sweep_arguments(p):
                    help="score by stratified K-fold cross-validation on the train+validation rows "
                         "(default: the validation split when every trial has one, else cross-validation; the output says which)")
     p.add_argument("--n-jobs", type=_n_jobs, metavar="N", help="trials at once; -1 = one per core (default 1; dask: every worker)")
-    p.add_argument("--backend", choices=("loky", "threading", "dask"), default="loky",
-                   help="joblib backend: loky (processes), threading, or dask (default loky)")
+    from trainer.jobs import BACKENDS
+
+    p.add_argument("--backend", choices=list(BACKENDS), default="loky",
+                   help=f"joblib backend: {', '.join(f'{k} ({v})' for k, v in BACKENDS.items())} (default loky)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (dask backend; default: a local cluster on 127.0.0.1)")
     p.add_argument("--out", help="directory for results.csv, results.json and best.yaml (default runs/sweeps/<name>/<timestamp>/)")

@@ -7,12 +7,11 @@ beside it (a BLAS may split its sums differently with another thread count).
 import threading
 from contextlib import ExitStack, closing, contextmanager
 
-from joblib import Parallel, delayed, parallel_config
-from threadpoolctl import threadpool_limits
-
 from trainer.errors import ConfigError, TrainerError
 
-BACKENDS = ("loky", "threading", "dask")
+# joblib backend -> what runs the jobs (the command line's --backend choices and help); joblib and
+# threadpoolctl are imported where used, so reading this table costs the command line nothing
+BACKENDS = {"loky": "processes", "threading": "threads of this process", "dask": "a Dask cluster"}
 DASK_MISSING = "--backend dask needs dask.distributed: pip install 'trainer[dask]'"
 
 
@@ -26,6 +25,8 @@ class _OneBlasThread:
     def __enter__(self):
         with self.lock:
             if self.running == 0:
+                from threadpoolctl import threadpool_limits
+
                 self.limiter = threadpool_limits(limits=1, user_api="blas")
             self.running += 1
 
@@ -55,6 +56,9 @@ def run(fn, calls, n_jobs=None, backend="loky", scheduler=None):
     single-threaded worker process per job (n_jobs; default one per core), and closes it after.
     An exception raised by fn propagates; results not yet taken are cancelled.
     """
+    # joblib takes ~100 ms to import: here, not at the top (see BACKENDS)
+    from joblib import Parallel, delayed, parallel_config
+
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend '{backend}'; expected one of {', '.join(BACKENDS)}")
     if scheduler is not None and backend != "dask":
