@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from trainer.csvfile import encode_labels, read_csv
-from trainer.data import DATASETS, DataConfig, Dataset, check_params, fit_scaler, load_dataset, make_spiral, prepare, split
+from trainer.data import DATASETS, DataConfig, Dataset, check_dataset_params, fit_scaler, load_dataset, make_spiral, prepare, split
 from trainer.errors import ConfigError, DataError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example.csv"
@@ -323,15 +323,15 @@ def test_bad_delimiter_is_a_config_error(tmp_path):
     ("iris", {"n_samples": 10}, "(dataset 'iris' takes no params)"),
     ("moon", {}, "data.dataset: unknown dataset 'moon' — did you mean 'moons'?"),
 ])
-def test_check_params_names_the_key_and_suggests(dataset, params, expected):
+def test_check_dataset_params_names_the_key_and_suggests(dataset, params, expected):
     with pytest.raises(ConfigError) as e:
-        check_params(dataset, params)
+        check_dataset_params(dataset, params)
     assert expected in str(e.value)
 
 
-def test_check_params_accepts_every_default():
+def test_check_dataset_params_accepts_every_default():
     for name, spec in DATASETS.items():
-        check_params(name, spec.defaults)
+        check_dataset_params(name, spec.defaults)
 
 
 def test_a_bad_param_value_is_a_config_error():

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from trainer.configtypes import build, dotted_keys
-from trainer.data import DATASETS, DataConfig, check_params
+from trainer.data import DATASETS, DataConfig, check_dataset_params
 from trainer.errors import ConfigError
 from trainer.model import INITS, ModelConfig
 from trainer.optim import OPTIMIZERS, SCHEDULES
@@ -210,7 +210,7 @@ def _check_together(cfg, where):
     if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
         raise where.error("train.monitor", f"train.monitor: '{t.monitor}' needs a validation split, but data.val_size is 0 (monitor train_loss, or set data.val_size)")
     try:
-        check_params(d.dataset, d.params)
+        check_dataset_params(d.dataset, d.params)
     except ConfigError as e:
         raise where.error("data.params", str(e)) from None
     d.params = {**DATASETS[d.dataset].defaults, **d.params}  # resolved: the generator's defaults written out

@@ -149,7 +149,7 @@ DATASETS = {
 }
 
 
-def check_params(dataset, params):
+def check_dataset_params(dataset, params):
     """Raise ConfigError for an unknown dataset or a params key its generator does not take."""
     if dataset not in DATASETS:
         raise ConfigError(f"data.dataset: unknown dataset '{dataset}'{did_you_mean(dataset, DATASETS)}")
@@ -164,7 +164,7 @@ def check_params(dataset, params):
 
 def load_dataset(cfg, rng):
     """The whole dataset `cfg` names; draws exactly one integer from `rng` (the generator's seed)."""
-    check_params(cfg.dataset, cfg.params)
+    check_dataset_params(cfg.dataset, cfg.params)
     seed = int(rng.integers(SEED_BOUND))
     spec = DATASETS[cfg.dataset]
     try:
