@@ -1,6 +1,25 @@
-"""Test-session settings that must be in place before scipy is first imported."""
+"""Test-session settings that must be in place before scipy is first imported, and the one way
+tests run the `trainer` command in a subprocess."""
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 # scikit-learn's estimator checks include an array-API check (NumPy namespace) that runs only
 # when scipy was imported with this set; without it the check skips (tests/test_estimator.py)
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def trainer_env():
+    """os.environ with this checkout first on PYTHONPATH, so a subprocess imports this checkout's trainer."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env.pop("PYTHONWARNINGS", None)  # a session's warning filter would change the stderr the tests read
+    return env
+
+
+def trainer(*args, cwd=None, timeout=300):
+    """Run `python -m trainer ARGS` in cwd with this checkout's package; return the CompletedProcess (text)."""
+    return subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], cwd=cwd, env=trainer_env(),
+                          capture_output=True, text=True, timeout=timeout)

@@ -4,16 +4,14 @@ documented exit code, no traceback (unless --debug), and every file that was the
 The rows run as subprocesses, several at a time (each in its own directory), in one fixture.
 """
 import io
-import os
 import pickle
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import trainer
 
 from trainer.model import init_params
 from trainer.modelfile import SavedModel, model_bytes
@@ -160,10 +158,7 @@ def run_case(case, root):
         (cwd / name).parent.mkdir(parents=True, exist_ok=True)
         (cwd / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     before = snapshot(cwd)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONWARNINGS", None)
-    result = subprocess.run([sys.executable, "-m", "trainer", *map(str, case.args)], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = trainer(*case.args, cwd=cwd, timeout=120)
     return result, before, snapshot(cwd)
 
 

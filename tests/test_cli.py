@@ -9,15 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import trainer
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def trainer(*args, cwd):
-    """Run `python -m trainer ARGS` in cwd with this checkout's package; return the CompletedProcess."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 def ok(result):

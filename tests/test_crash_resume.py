@@ -2,7 +2,6 @@
 and mid-write) and resumed, or stopped with Ctrl-C and resumed, ends bit-identical to an unbroken
 run; a diverging run exits 3 and keeps its best finite weights, with no NaN in any JSON file."""
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import trainer, trainer_env
 
 from trainer.checkpoint import CHECKPOINT, load_checkpoint
 from trainer.errors import ModelFileError
@@ -81,18 +81,9 @@ sys.exit(main())
 """
 
 
-def env():
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def trainer(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], cwd=cwd, env=env(),
-                          capture_output=True, text=True, timeout=300)
-
-
 def start(*args, cwd, killer=None):
     prefix = ["-c", KILLER, *map(str, killer)] if killer else ["-m", "trainer"]
-    return subprocess.Popen([sys.executable, *prefix, *map(str, args)], cwd=cwd, env=env(),
+    return subprocess.Popen([sys.executable, *prefix, *map(str, args)], cwd=cwd, env=trainer_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -1,14 +1,12 @@
 """Curve files: exact float round trip, what a curve holds, a config hash free of machine paths,
 curve.json in every run directory, and bitwise determinism in one process and across two."""
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import trainer
 
 from trainer.config import config_from_dict, load_config
 from trainer.configdiff import config_hash
@@ -112,10 +110,9 @@ def test_same_config_same_curve_bitwise_in_one_process():
 def test_same_config_same_curve_file_bytes_across_two_processes(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(json.dumps({**TINY, "train": {**TINY["train"], "epochs": 12}}))  # JSON is YAML
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     for out in ("a", "b"):
-        subprocess.run([sys.executable, "-m", "trainer", "train", str(config), "--out", str(tmp_path / out),
-                        "--quiet", "--no-plots"], env=env, check=True, timeout=120, capture_output=True)
+        r = trainer("train", config, "--out", tmp_path / out, "--quiet", "--no-plots", timeout=120)
+        assert r.returncode == 0, r.stderr
     a, b = ((tmp_path / out / "curve.json").read_bytes() for out in ("a", "b"))
     assert a == b
     assert json.loads(a)["metrics"] == train_curve(load_config(config))["metrics"]

@@ -1,11 +1,10 @@
 """The gradient checker, its report, and the `trainer gradcheck` command."""
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import trainer
 
 from trainer import cli, gradcheck
 from trainer.gradcheck import GradcheckConfig, numeric_grad, numeric_grads, random_network, rel_error
@@ -86,12 +85,8 @@ def test_report_refuses_jacobians_over_its_limit():
         gradcheck.report(GradcheckConfig(N=3, D=2, H=4, C=2), limit=100)
 
 
-def _trainer(*args):
-    return subprocess.run([sys.executable, "-m", "trainer", "gradcheck", *args], capture_output=True, text=True, timeout=60)
-
-
 def test_cli_gradcheck_prints_its_table_and_exits_0():
-    run = _trainer()
+    run = trainer("gradcheck")
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert "N=8 D=5 H=10 C=3 reg=0.1 seed=0" in lines[0]
@@ -103,7 +98,7 @@ def test_cli_gradcheck_prints_its_table_and_exits_0():
 
 
 def test_cli_gradcheck_json_takes_the_options():
-    run = _trainer("--n", "1", "--d", "2", "--h", "1", "--c", "2", "--reg", "0.5", "--seed", "3", "--json")
+    run = trainer("gradcheck", "--n", "1", "--d", "2", "--h", "1", "--c", "2", "--reg", "0.5", "--seed", "3", "--json")
     assert run.returncode == 0, run.stderr
     r = json.loads(run.stdout)
     assert r["network"] == {"N": 1, "D": 2, "H": 1, "C": 2, "reg": 0.5, "seed": 3}
