@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from trainer.gradcheck import GradcheckConfig, numeric_grads, random_network, rel_error
-from trainer.model import PARAM_NAMES, init_params, loss_and_grads, predict, predict_proba
+from trainer.model import PARAM_NAMES, init_params, log_softmax, loss_and_grads, predict, predict_proba, softmax
 
 
 def _random_shapes(count, seed=2024):
@@ -125,6 +125,17 @@ def test_huge_logits_give_a_finite_loss_and_gradients(dtype):
     assert 0 <= loss_right < 1e-30
     P = predict_proba(params, X)
     assert np.isfinite(P).all() and P.sum() == pytest.approx(1)
+
+
+def test_log_softmax_is_the_log_of_softmax_and_finite_where_softmax_underflows():
+    s = np.random.default_rng(4).standard_normal((50, 6)) * 5
+    # independent reference: the definition in math.fsum, row by row
+    ref = np.array([[v - math.log(math.fsum(math.exp(u) for u in row)) for v in row] for row in s])
+    np.testing.assert_allclose(log_softmax(s), ref, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(softmax(s), np.exp(ref), rtol=1e-13, atol=0)
+    np.testing.assert_allclose(softmax(s).sum(axis=1), 1, rtol=0, atol=1e-15)
+    huge = np.array([[1e4, -1e4, 0.0]])  # exp(-2e4) underflows: softmax says 0, its log is still exact
+    assert softmax(huge)[0, 1] == 0 and log_softmax(huge).tolist() == [[0.0, -2e4, -1e4]]
 
 
 def test_huge_random_logits_stay_finite():

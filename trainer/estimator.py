@@ -9,7 +9,6 @@ import numbers
 from dataclasses import fields
 
 import numpy as np
-from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -18,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from trainer.config import config_from_dict
 from trainer.data import SEED_BOUND, fit_scaler, hold_out, standardize
 from trainer.errors import ConfigError, DataError
-from trainer.model import PARAM_NAMES, ModelConfig, predict_proba, scores
+from trainer.model import PARAM_NAMES, ModelConfig, log_softmax, predict_proba, scores
 from trainer.modelfile import SavedModel, is_label, load_model, save_model
 from trainer.run import new_state
 from trainer.train import TrainConfig
@@ -156,7 +155,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         """Log of predict_proba, computed from the logits so it stays finite."""
         X = self._inputs(X)
-        return log_softmax(scores(self.params_, X), axis=1)
+        return log_softmax(scores(self.params_, X))
 
     def predict(self, X):
         """The most probable class label of each row (n_samples,)."""

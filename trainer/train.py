@@ -12,7 +12,7 @@ import numpy as np
 
 from trainer.errors import DivergenceError
 from trainer.flat import flat_base, flat_copy
-from trainer.model import PARAM_NAMES, Workspace, scores
+from trainer.model import PARAM_NAMES, Workspace, log_softmax, scores
 from trainer.optim import lr_at
 
 # early-stopping metric -> +1 when smaller is better, -1 when larger is better
@@ -68,9 +68,7 @@ def val_metrics(params, X, y):
     loss = correct = 0.0
     for start in range(0, len(y), VAL_ROWS):
         s, t = scores(params, X[start:start + VAL_ROWS]), y[start:start + VAL_ROWS]
-        top = s.max(axis=1)
-        logsumexp = top + np.log(np.exp(s - top[:, None]).sum(axis=1))
-        loss += np.sum(logsumexp - s[np.arange(len(t)), t])
+        loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
         correct += np.sum(s.argmax(axis=1) == t)
     return float(loss / len(y)), float(correct / len(y))
 
