@@ -42,6 +42,11 @@ INITS = {"he": _he, "xavier": _xavier, "normal": _normal}
 def init_params(n_features, hidden_size, n_classes, rng, init="he", std=0.01, dtype=np.float64):
     """Weights drawn by `init` from the Generator `rng`, biases zero.
 
+    init: "he" | "xavier" | "normal" (std: the normal init's standard deviation). The default
+    here is "he", this function's default since it was written (the gradient check and the tests
+    call it without one); a config's model.init defaults to "xavier" instead (ModelConfig), which
+    trained better on the built-in datasets. Training from a config always passes model.init.
+
     The four arrays are views of one flat buffer [W1, b1, W2, b2], the layout a training step
     reads and the optimizer updates in one call (see Workspace).
     """
@@ -234,14 +239,20 @@ class Workspace:
         dscores -= Y
         dscores /= self.N
         # [dW2; db2] = [hidden 1].T @ dscores:  dW2_jc = sum_i h_ij dscores_ic;  db2_c = sum_i dscores_ic
+        # (the data term only: dW2's + reg * W2 is added at the end, with dW1's, in one flat pass)
         np.matmul(hidden.T, dscores, out=self.dW2a)
         # d[hidden 1] = dscores @ [W2; b2].T:  dhidden_ij = sum_c dscores_ic W2_jc  (j < H)
+        # (N, H+1), the shape of [hidden 1], not of hidden (N, H): column H, d of the constant 1,
+        # comes free with the matmul and is never read (dW1a below takes dhidden[:, :H])
         dhidden = np.matmul(dscores, W2a.T, out=self.dhidden)
         # dhidden[hidden <= 0] = 0: a unit at exactly 0 passes no gradient; a multiply by the
         # mask, since boolean-mask assignment costs ~9x more (issue 6)
         dhidden *= np.greater(hidden, 0, out=self.mask)
         # [dW1; db1] = [X 1].T @ dhidden:  dW1_kj = sum_i X_ik dhidden_ij;  db1_j = sum_i dhidden_ij
+        # (again the data term only; + reg * W1 follows)
         np.matmul(Xa.T, dhidden[:, :H], out=self.dW1a)
-        self.grad += self.reg_w  # dW1 += reg * W1;  dW2 += reg * W2
+        # the L2 term of both layers at once, over the flat grad: dW1 += reg * W1;  dW2 += reg * W2
+        # (reg_w is 0 on the biases, so db1 and db2 stay the data terms)
+        self.grad += self.reg_w
 
         return float(data_loss + reg_loss)
