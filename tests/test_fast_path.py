@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from trainer import train
-from trainer.flat import flat_base, flat_copy
+from trainer.flat import flat_copy
 from trainer.model import (
     PARAM_NAMES,
     Workspace,
@@ -31,20 +31,34 @@ def assert_same(a, b):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+def assert_views_of(w, params):
+    """params are views of the flat w, back to back in the order [W1, b1, W2, b2]."""
+    assert w.ndim == 1 and w.size == sum(params[k].size for k in PARAM_NAMES)
+    start = 0
+    for k in PARAM_NAMES:
+        assert params[k].base is w and params[k].flags.c_contiguous, k
+        before = params[k].flat[0]
+        params[k].flat[0] = 12345.0  # a write through the view lands in w, where the layout says
+        assert w[start] == 12345.0, k
+        params[k].flat[0] = before
+        start += params[k].size
+
+
 def test_init_params_are_views_of_one_flat_buffer_in_order():
     p = init_params(3, 5, 2, np.random.default_rng(0))
-    w = flat_base([p[k] for k in PARAM_NAMES])
-    assert w is not None and w.size == 3 * 5 + 5 + 5 * 2 + 2
+    w = p["W1"].base
+    assert_views_of(w, p)
     np.testing.assert_array_equal(w[:15], p["W1"].ravel())  # [W1; b1] is a (D+1, H) matrix of w
     np.testing.assert_array_equal(w[15:20], p["b1"])
 
 
-def test_flat_base_refuses_what_is_not_one_buffer_in_order():
+def test_a_train_state_keeps_its_params_in_its_own_flat_buffer():
     p = init_params(3, 5, 2, np.random.default_rng(0))
-    assert flat_base([p[k] for k in ("b1", "W1", "W2", "b2")]) is None  # out of order
-    assert flat_base([p[k] for k in PARAM_NAMES[:3]]) is None  # does not fill the buffer
-    assert flat_base([p[k].copy() for k in PARAM_NAMES]) is None  # separate arrays
-    assert flat_base([p["W1"].T, p["b1"], p["W2"], p["b2"]]) is None  # not C-contiguous
+    given = {k: p[k].copy() for k in ("b2", "W1", "W2", "b1")}  # separate arrays, in another order
+    state = TrainState(params=given, optimizer=make_optimizer("sgd", p), rng=np.random.default_rng(0))
+    assert_views_of(state.w, state.params)
+    assert_same(state.params, p)
+    assert not any(np.shares_memory(state.w, a) for a in [*given.values(), *p.values()])  # a copy: the caller's arrays stay theirs
 
 
 def test_a_reused_workspace_gives_what_a_fresh_call_gives():
@@ -168,12 +182,21 @@ def test_params_that_are_not_one_buffer_are_rehomed_and_training_continues_exact
     resumed = fit(TrainState(params=params, optimizer=opt, rng=rng, epoch=2, history=list(half.history)), X, y, cfg)
     assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
     assert_same(resumed.params, whole.params)
-    assert flat_base([resumed.params[k] for k in PARAM_NAMES]) is not None
+    assert_views_of(resumed.w, resumed.params)
 
 
 def test_an_optimizer_built_for_another_param_order_is_refused():
-    X, y, params = problem()
+    _, _, params = problem()
     shuffled = {k: params[k] for k in ("b2", "W2", "b1", "W1")}
-    state = TrainState(params=params, optimizer=make_optimizer("sgd", shuffled), rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="order b2, W2, b1, W1"):
-        run_epoch(state, X, y, TrainConfig(batch_size=8), 0.1)
+        TrainState(params=params, optimizer=make_optimizer("sgd", shuffled), rng=np.random.default_rng(0))
+
+
+def test_fit_with_no_epoch_left_builds_no_batches(monkeypatch):
+    X, y, params = problem()
+    state = TrainState(params=params, optimizer=make_optimizer("sgd", params), rng=np.random.default_rng(0), epoch=3)
+    built = []
+    monkeypatch.setattr(train, "Batches", lambda *a: built.append(a))
+    ends = []
+    fit(state, X, y, TrainConfig(epochs=3), callbacks=[type("End", (), {"on_train_end": lambda self, s: ends.append(s.epoch)})()])
+    assert built == [] and ends == [3] and state.epoch == 3

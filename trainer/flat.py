@@ -27,23 +27,3 @@ def flat_copy(arrays, dtype=None):
     for k, a in arrays.items():
         views[k][...] = a
     return flat, views
-
-
-def flat_base(arrays):
-    """The 1-D buffer the list `arrays` fill exactly, back to back and in order, as C-contiguous views; else None."""
-    first = arrays[0]
-    base = getattr(first, "base", None)
-    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
-        return None
-    start = end = _address(base)
-    for a in arrays:
-        if not isinstance(a, np.ndarray) or a.base is not base or a.dtype != base.dtype \
-                or not a.flags.c_contiguous or _address(a) != end:
-            return None
-        end += a.nbytes
-    return base if end == start + base.nbytes else None
-
-
-def _address(a):
-    """Where a's first element lives in memory."""
-    return a.__array_interface__["data"][0]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.errors import DivergenceError
-from trainer.flat import flat_base, flat_copy
+from trainer.flat import flat_copy
 from trainer.model import PARAM_NAMES, Workspace, log_softmax, scores
 from trainer.optim import lr_at
 
@@ -46,7 +46,12 @@ class TrainConfig:
 
 @dataclass
 class TrainState:
-    """Everything the loop needs to continue: a checkpoint saves exactly this."""
+    """Everything the loop needs to continue: a checkpoint saves exactly this.
+
+    `w` is the flat buffer [W1, b1, W2, b2] a step reads and the optimizer updates in one call
+    (model.Workspace); it is made here, once, holding a copy of the params given, and `params`
+    becomes its views. Write params in place (params[k][...] = ...) to keep them in w.
+    """
 
     params: dict
     optimizer: object
@@ -58,6 +63,13 @@ class TrainState:
     best_epoch: int = 0
     bad_epochs: int = 0  # epochs since the last improvement
     stopped_early: bool = False
+    w: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if tuple(self.optimizer.shapes) != PARAM_NAMES:  # its flat layout is its params' order
+            raise ValueError(f"the optimizer was built for params in the order {', '.join(self.optimizer.shapes)}; "
+                             f"training needs {', '.join(PARAM_NAMES)} (as init_params returns them)")
+        self.w, self.params = flat_copy({k: self.params[k] for k in PARAM_NAMES})
 
 
 VAL_ROWS = 4096  # rows per forward pass of val_metrics: bounds its hidden layer at VAL_ROWS x H
@@ -77,6 +89,18 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
     """Train state.params on (X, y) from state.epoch to cfg.epochs; return the final state."""
     for cb in callbacks:
         getattr(cb, "on_train_begin", lambda s: None)(state)
+    if state.epoch < cfg.epochs and not state.stopped_early:  # else no Batches: it copies X
+        _epochs(state, X, y, cfg, val, callbacks)
+    if cfg.early_stopping and state.best_params is not None:
+        for k, best in state.best_params.items():
+            state.params[k][...] = best
+    for cb in callbacks:
+        getattr(cb, "on_train_end", lambda s: None)(state)
+    return state
+
+
+def _epochs(state, X, y, cfg, val, callbacks):
+    """fit's loop: an epoch, its record, early stopping and the callbacks, until done."""
     batches = Batches(X, y, state.params, cfg.batch_size, cfg.reg)
     with _blas_threads(cfg.threads):
         while state.epoch < cfg.epochs and not state.stopped_early:
@@ -96,12 +120,6 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
                 _early_stopping(state, record, cfg)
             for cb in callbacks:
                 getattr(cb, "on_epoch_end", lambda s, r: None)(state, record)
-    if cfg.early_stopping and state.best_params is not None:
-        for k, best in state.best_params.items():
-            state.params[k][...] = best
-    for cb in callbacks:
-        getattr(cb, "on_train_end", lambda s: None)(state)
-    return state
 
 
 def _blas_threads(n):
@@ -118,7 +136,7 @@ def run_epoch(state, X, y, cfg, lr, batches=None):
 
     `batches` is a Batches of (X, y) kept across epochs (fit passes one); made here when None.
     """
-    w = _flat_params(state)
+    w = state.w
     batches = batches or Batches(X, y, state.params, cfg.batch_size, cfg.reg)
     order = state.rng.permutation(len(y)) if cfg.shuffle else np.arange(len(y))
     step = state.optimizer.step
@@ -136,18 +154,6 @@ def run_epoch(state, X, y, cfg, lr, batches=None):
             f"training diverged at epoch {state.epoch + 1}: a parameter is not finite; "
             f"try a smaller train.lr (now {lr:g})")
     return total / len(y)
-
-
-def _flat_params(state):
-    """The flat buffer [W1, b1, W2, b2] that state.params are views of; moved into a new one if they are not."""
-    if tuple(state.optimizer.shapes) != PARAM_NAMES:  # its flat layout is its params' order
-        raise ValueError(f"the optimizer was built for params in the order {', '.join(state.optimizer.shapes)}; "
-                         f"training needs {', '.join(PARAM_NAMES)} (as init_params returns them)")
-    w = flat_base([state.params[k] for k in PARAM_NAMES])
-    if w is None:  # e.g. params loaded from a file: same values, new home, the dict's entries replaced
-        w, views = flat_copy({k: state.params[k] for k in PARAM_NAMES})
-        state.params.update(views)
-    return w
 
 
 GATHER_ROWS = 4096  # rows per np.take of Batches.epoch: a block of 4096 x D is the only scratch
