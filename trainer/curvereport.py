@@ -1,6 +1,6 @@
 """The words of `trainer curve`: short reports of a curve comparison, a config change, a golden's move.
 
-Each function returns text; cli.py prints it. Values are shown in full (repr) so that two
+Each function returns text; trainer.cli prints it. Values are shown in full (repr) so that two
 numbers that differ in the last digit look different.
 """
 from trainer.configdiff import show_diff

@@ -1,0 +1,145 @@
+"""The checks: `trainer gradcheck` (issue 2) and `trainer curve check | update | compare` (issue 4)."""
+from trainer.cli import add_subcommands, at_least, columns, command
+from trainer.errors import ConfigError
+
+# --- trainer gradcheck ---
+
+
+def _gradcheck_arguments(p):
+    """--n --d --h --c --reg --seed --json."""
+    # no defaults here, so that `trainer --version` need not import numpy: GradcheckConfig owns them
+    p.add_argument("--n", type=at_least(1), help="rows N of the random batch")
+    p.add_argument("--d", type=at_least(1), help="features D")
+    p.add_argument("--h", type=at_least(1), help="hidden units H")
+    p.add_argument("--c", type=at_least(1), help="classes C")
+    p.add_argument("--reg", type=float, help="L2 regularisation strength")
+    p.add_argument("--seed", type=at_least(0), help="seed of the data, labels and weights")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+
+@command("gradcheck", help="check the compact gradients against centred differences and the full Jacobians", arguments=_gradcheck_arguments)
+def gradcheck_command(args):
+    import json
+
+    from trainer import gradcheck
+    from trainer.jacobian import JacobianTooLarge
+
+    given = {"N": args.n, "D": args.d, "H": args.h, "C": args.c, "reg": args.reg, "seed": args.seed}
+    cfg = gradcheck.GradcheckConfig(**{k: v for k, v in given.items() if v is not None})
+    try:
+        report = gradcheck.report(cfg)
+    except JacobianTooLarge as e:
+        raise ConfigError(f"{e}; choose a smaller --n, --d, --h or --c") from e
+    print(json.dumps(report, indent=2) if args.json else _gradcheck_text(report))
+    return 0 if report["ok"] else 1
+
+
+def _gradcheck_text(r):
+    """The report as a table per parameter, a table of every Jacobian, and the verdict."""
+    from trainer.jacobian import format_bytes as size
+
+    def shaped(name, shape):
+        return name if shape is None else f"{name} {tuple(shape)}"
+
+    params = [["param", "shape", "vs numeric", "vs Jacobian", "full Jacobian dY/dparam", "bytes", "compact form", "bytes"]]
+    params += [[p["param"], str(tuple(p["shape"])), f"{p['numeric_error']:.2e}", f"{p['jacobian_error']:.2e}",
+                shaped(p["jacobian"], p["jacobian_shape"]), size(p["jacobian_bytes"]),
+                shaped(p["compact"], p["compact_shape"]), size(p["compact_bytes"])] for p in r["params"]]
+    jacs = [["every Jacobian chained", "bytes", "read by the compact map instead", "bytes"]]
+    jacs += [[shaped(j["jacobian"], j["jacobian_shape"]), size(j["jacobian_bytes"]),
+              shaped(j["compact"], j["compact_shape"]), size(j["compact_bytes"])] for j in r["jacobians"]]
+    t = r["totals"]
+    jacs.append(["total", size(t["jacobian_bytes"]), "total (each array once)", size(t["compact_bytes"])])
+    net = " ".join(f"{k}={v}" for k, v in r["network"].items())
+    verdict = "ok: every" if r["ok"] else "FAILED: not every"
+    return "\n".join([
+        f"gradcheck of a random network {net} ({r['dtype']}): loss {r['loss']:.6f}", "",
+        columns(params), "", columns(jacs), "",
+        f"{verdict} error vs numeric is < {r['numeric_tol']:.0e} and vs Jacobian < {r['jacobian_tol']:.0e}",
+    ])
+
+
+# --- trainer curve check | update | compare ---
+
+
+def _curve_arguments(p):
+    """The actions check, update and compare, each a sub-subcommand with its own options."""
+    add_subcommands(p, CURVE_ACTIONS, "action", "curve_run", "ACTION")
+
+
+def _tolerance_arguments(p):
+    p.add_argument("--rtol", type=float, help="relative tolerance (default 1e-10 for float64, 1e-3 for float32)")
+    p.add_argument("--atol", type=float, help="absolute tolerance (default 1e-12 for float64, 1e-5 for float32)")
+    p.add_argument("--exact", action="store_true", help="bitwise equality (same machine, numpy and BLAS)")
+
+
+def _check_arguments(p):
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML config file(s), e.g. configs/moons.yaml")
+    p.add_argument("--golden", metavar="PATH", help="golden curve (default tests/golden/<config stem>.json); one CONFIG only")
+    _tolerance_arguments(p)
+    p.add_argument("--plot", metavar="PATH", help="on a mismatch, draw golden vs new here (default beside the golden)")
+
+
+def _update_arguments(p):
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML config file(s), e.g. configs/*.yaml")
+    p.add_argument("--golden", metavar="PATH", help="golden curve (default tests/golden/<config stem>.json); one CONFIG only")
+    p.add_argument("--epochs", type=at_least(1), help="epochs to record, at most train.epochs "
+                   "(default: the old golden's count, or 50 for a new one)")
+
+
+def _compare_arguments(p):
+    p.add_argument("expected", help="a curve.json, or a run directory holding one")
+    p.add_argument("got", help="the curve to compare with it (file or run directory)")
+    _tolerance_arguments(p)
+    p.add_argument("--plot", metavar="PATH", help="on a mismatch, draw the two curves here")
+
+
+def _one_golden(args):
+    if args.golden and len(args.configs) > 1:
+        raise ConfigError("--golden names one golden file; give a single CONFIG with it")
+
+
+def _curve_check(args):
+    from trainer.curvecheck import MissingGolden, check
+
+    _one_golden(args)
+    failed = 0
+    for config in args.configs:
+        try:
+            result = check(config, args.golden, args.rtol, args.atol, args.exact, args.plot)
+            ok, report = result.ok, result.report
+        except MissingGolden as e:
+            ok, report = False, f"FAILED: {e}"
+        print(report)
+        failed += not ok
+    return 1 if failed else 0
+
+
+def _curve_update(args):
+    from trainer.curvecheck import update
+
+    _one_golden(args)
+    for config in args.configs:
+        print(update(config, args.golden, args.epochs))
+    return 0
+
+
+def _curve_compare(args):
+    from trainer.curvecheck import compare_files
+
+    result = compare_files(args.expected, args.got, args.rtol, args.atol, args.exact, args.plot)
+    print(result.report)
+    return 0 if result.ok else 1
+
+
+CURVE_ACTIONS = {  # action -> (help, arguments, run)
+    "check": ("train each CONFIG and compare its loss curve with its golden; exit 1 on a mismatch",
+              _check_arguments, _curve_check),
+    "update": ("write or refresh the golden curve of each CONFIG and say how it moved", _update_arguments, _curve_update),
+    "compare": ("compare two curve files or run directories epoch by epoch", _compare_arguments, _curve_compare),
+}
+
+
+@command("curve", help="regression-test loss curves against golden files: check, update, compare", arguments=_curve_arguments)
+def curve_command(args):
+    return args.curve_run(args)
