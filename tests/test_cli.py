@@ -122,7 +122,21 @@ def test_default_run_directory_and_no_overwrite(tmp_path):
 
 def test_summary_is_printed_unless_quiet(tmp_path):
     out = ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "r", cwd=tmp_path)).stdout
-    assert "test     accuracy" in out
+    lines = out.splitlines()
+    assert "  epochs   2" in lines  # no "(best 2)": without early stopping no epoch was chosen
+    # the two train losses are told apart: the per-epoch objective (with L2) and the final cross-entropy
+    assert any(line.startswith("  loss ") and line.endswith("(train objective per epoch, L2 included)") for line in lines)
+    assert any(line.startswith("  train    accuracy ") and "  cross-entropy " in line for line in lines)
+    assert any(line.startswith("  test     accuracy ") for line in lines)
+    assert ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "q", "-q",
+                      "--no-plots", cwd=tmp_path)).stdout == ""
+
+
+def test_summary_names_the_best_epoch_early_stopping_chose(tmp_path):
+    out = ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=3", "--set", "train.early_stopping=true",
+                     "--out", "r", "--no-plots", cwd=tmp_path)).stdout
+    best = json.loads((tmp_path / "r/summary.json").read_text())["best_epoch"]
+    assert f"  epochs   3 (best {best})" in out.splitlines()
 
 
 def test_datasets_lists_every_builtin(tmp_path):

@@ -207,6 +207,16 @@ def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
     assert resume(tmp) == unbroken
 
 
+def test_ctrl_c_without_a_checkpoint_offers_no_resume(tmp):
+    proc = start("train", "c.yaml", "--out", "run", "--set", "train.checkpoint_every=0", "-q", "--no-plots", cwd=tmp)
+    wait_until(lambda: (tmp / "run" / "config.yaml").exists(), proc)  # training has begun
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and not (tmp / "run" / CHECKPOINT).exists()
+    assert stderr.splitlines() == ["trainer: interrupted: stopped; no checkpoint was saved "
+                                   "(train.checkpoint_every is 0), so there is nothing to resume in run"]
+
+
 def test_resume_refuses_a_changed_config(tmp):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", STEPS + 1))
     killed(proc)

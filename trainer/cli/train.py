@@ -26,13 +26,13 @@ def train_command(args):
     try:
         result = train_run(cfg, run_dir, callbacks, resume=bool(args.resume))
     except KeyboardInterrupt as e:
-        raise KeyboardInterrupt(f"{str(e) or 'stopped'}; resume with: trainer train --resume {run_dir}") from None
+        raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
     finally:
         for bar in callbacks:
             bar.close()  # the error line must not land inside a half-drawn bar
     pictures = _draw_pictures(run_dir, args)
     if not args.quiet:
-        print(_summary_text(result, pictures))
+        print(_summary_text(result, cfg, pictures))
     return 0
 
 
@@ -54,6 +54,18 @@ def _resume_run(args):
     return resume_config(args.resume, args.config, args.set), args.resume
 
 
+def _how_to_resume(cfg, run_dir):
+    """After Ctrl-C: the command that resumes, when a checkpoint is there to resume from."""
+    from pathlib import Path
+
+    from trainer.checkpoint import CHECKPOINT, PREVIOUS
+
+    if any((Path(run_dir) / name).exists() for name in (CHECKPOINT, PREVIOUS)):
+        return f"resume with: trainer train --resume {run_dir}"
+    why = " (train.checkpoint_every is 0)" if not cfg.train.checkpoint_every else ""
+    return f"no checkpoint was saved{why}, so there is nothing to resume in {run_dir}"
+
+
 def _draw_pictures(run_dir, args):
     """The run's pictures when matplotlib is importable; else one line saying how to get them."""
     from trainer import plots
@@ -72,18 +84,21 @@ def _draw_pictures(run_dir, args):
     return []
 
 
-def _summary_text(result, pictures=()):
+def _summary_text(result, cfg, pictures=()):
+    """What the run did, in a few lines: epochs, the per-epoch objective, the final metrics, time."""
     from trainer.sparkline import sparkline
 
     s = result.summary
-    lines = [f"run {result.run_dir}", f"  epochs   {s['epochs_run']} (best {s['best_epoch']})"
-             + ("  stopped early" if s["stopped_early"] else "")]
+    best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""  # else the weights are the last epoch's
+    lines = [f"run {result.run_dir}", f"  epochs   {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else "")]
     losses = [r["train_loss"] for r in result.state.history]
-    lines.append(f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} (train, per epoch)")
+    # two train losses that differ: this one is what the steps minimised (L2 included), the mean
+    # over each epoch's steps; the train line below is the cross-entropy of the final weights
+    lines.append(f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} (train objective per epoch, L2 included)")
     for split in ("train", "val", "test"):
         if split in s:
             loss = s[split].get("loss", s[split].get("log_loss"))
-            lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  loss {loss:.4f}")
+            lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  cross-entropy {loss:.4f}")
     lines.append(f"  time     {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures {', '.join(p.name for p in pictures)}")
