@@ -1,4 +1,6 @@
 """A training run through the Python API: saved models round-trip, evaluation reproduces the summary."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,34 @@ def test_run_files_get_the_mode_open_would_give(tmp_path):
     trainer.fit(small(), tmp_path / "run")
     for name in ("config.yaml", "model.npz", "summary.json", "metrics.jsonl"):
         assert (tmp_path / "run" / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no except clause of the library catches it."""
+
+
+def test_summary_json_is_written_last_so_a_run_killed_before_it_can_be_resumed(tmp_path, monkeypatch):
+    import os
+
+    from trainer.run import resume_config, train_run
+
+    cfg = small()
+    whole = trainer.fit(cfg, tmp_path / "whole")
+    real_replace = os.replace
+
+    def dying(src, dst):  # atomic_write puts every run file in place with os.replace
+        if str(dst).endswith("curve.json"):
+            raise Killed(dst)
+        return real_replace(src, dst)
+
+    (tmp_path / "run").mkdir()
+    monkeypatch.setattr(os, "replace", dying)
+    with pytest.raises(Killed):
+        train_run(cfg, tmp_path / "run")
+    assert not (tmp_path / "run" / "summary.json").exists()  # the run is not marked finished ...
+    written = []
+    monkeypatch.setattr(os, "replace", lambda src, dst: written.append(Path(dst).name) or real_replace(src, dst))
+    resumed = train_run(resume_config(tmp_path / "run"), tmp_path / "run", resume=True)  # ... so it resumes
+    assert written[-1] == "summary.json" and {"model.npz", "curve.json"} <= set(written)
+    assert {**resumed.summary, "seconds": 0} == {**whole.summary, "seconds": 0}
+    assert (tmp_path / "run" / "curve.json").read_text() == (tmp_path / "whole" / "curve.json").read_text()

@@ -1,8 +1,8 @@
 """A training run: config -> data -> fit -> a run directory with the model and its records.
 
 Run directory: config.yaml (resolved), metrics.jsonl (one record per epoch), model.npz,
-summary.json; while training also checkpoint.npz and checkpoint.prev.npz. Every file is
-written atomically.
+curve.json, summary.json (written last: it marks the run finished); while training also
+checkpoint.npz and checkpoint.prev.npz. Every file is written atomically.
 """
 import time
 from dataclasses import dataclass, replace
@@ -122,19 +122,24 @@ def train_run(cfg, run_dir, callbacks=(), resume=False):
         raise _keep_best_finite(e, cfg, run_dir, data, state, saver, time.perf_counter() - t0) from None
     finally:
         saver.close()
-    model, summary = _finish(cfg, run_dir, data, state, time.perf_counter() - t0)
-    write_json(run_dir / "curve.json", make_curve(cfg, state))
+    model, summary = _finish(cfg, run_dir, data, state, time.perf_counter() - t0, make_curve(cfg, state))
     saver.remove()
     return RunResult(run_dir, state, model, summary)
 
 
-def _finish(cfg, run_dir, data, state, seconds, **extra):
-    """Write model.npz and summary.json for state.params; return (model, summary)."""
+def _finish(cfg, run_dir, data, state, seconds, curve=None, **extra):
+    """Write model.npz, curve.json (when given) and summary.json for state.params; return (model, summary).
+
+    summary.json comes last: it marks the run finished (resume refuses a run that has it), so a
+    crash before it leaves a run that `--resume` completes.
+    """
     summary = {**summarize(cfg, data, state, seconds), **extra}
     model = SavedModel(params=state.params, classes=data.classes, feature_names=data.feature_names,
                        scaler_mean=data.scaler_mean, scaler_scale=data.scaler_scale,
                        config=config_to_dict(cfg), metrics=summary)
     save_model(run_dir / "model.npz", model)
+    if curve is not None:
+        write_json(run_dir / "curve.json", curve)
     write_json(run_dir / "summary.json", summary)
     return model, summary
 
