@@ -15,7 +15,7 @@ from trainer.config import config_from_dict
 from trainer.data import prepare, standardize
 from trainer.evaluate import evaluate
 from trainer.modelfile import load_model
-from trainer.runfiles import raw_splits
+from trainer.runfiles import model_splits
 from trainer.sparkline import BARS
 
 MOONS = """\
@@ -200,10 +200,11 @@ def test_plot_refuses_a_csv_changed_since_training(tmp_path, capsys):
 
 # ---------------------------------------------------------------- what the figures draw
 
-def test_raw_splits_are_the_training_splits_before_scaling(moons_run):
+def test_model_splits_are_the_training_splits_before_scaling(moons_run):
     model = load_model(moons_run[0] / "model.npz")
     cfg = config_from_dict(model.config)
-    train, test = raw_splits(cfg)
+    splits = model_splits(model)
+    train, test = splits.train, splits.test
     data = prepare(cfg.data, np.random.default_rng(cfg.seed), cfg.model.dtype)
     for raw, ready in ((train, data.train), (test, data.test)):
         assert np.array_equal(standardize(raw[0], model.scaler_mean, model.scaler_scale), ready[0])
@@ -213,7 +214,7 @@ def test_raw_splits_are_the_training_splits_before_scaling(moons_run):
 
 def test_confusion_counts_match_evaluate_and_the_cells_show_them(moons_run):
     model = load_model(moons_run[0] / "model.npz")
-    _, test = raw_splits(config_from_dict(model.config))
+    test = model_splits(model).test
     counts = plots.confusion_counts(model.predict(test[0]), test[1], model.n_classes)
     assert counts.tolist() == evaluate(model)["confusion_matrix"]
     fig = plots.confusion_figure(counts, ["cat", "dog"], "t")
@@ -251,7 +252,8 @@ def test_curves_without_a_val_split_or_early_stopping():
 
 def test_boundary_is_drawn_over_raw_units_with_train_and_test_points(moons_run):
     model = load_model(moons_run[0] / "model.npz")
-    train, test = raw_splits(config_from_dict(model.config))
+    splits = model_splits(model)
+    train, test = splits.train, splits.test
     ax = plots.boundary_figure(model, train, test, "t").axes[0]
     shown = np.vstack([c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)])  # the scatters
     assert np.array_equal(np.sort(shown, axis=0), np.sort(np.vstack([train[0], test[0]]), axis=0))
@@ -266,7 +268,7 @@ def test_boundary_is_drawn_over_raw_units_with_train_and_test_points(moons_run):
 
 def test_boundary_regions_follow_the_models_predictions(moons_run):
     model = load_model(moons_run[0] / "model.npz")
-    train, _ = raw_splits(config_from_dict(model.config))
+    train = model_splits(model).train
     image = plots.boundary_figure(model, train, None, "t", resolution=50).axes[0].images[0]
     (x0, x1, y0, y1), rgb = image.get_extent(), image.get_array()[..., :3]  # (50, 50, 3), row 0 at y0
     gx, gy = np.meshgrid(np.linspace(x0, x1, 50), np.linspace(y0, y1, 50))

@@ -33,8 +33,11 @@ def test_saved_model_predicts_exactly_what_the_trained_params_predict(tmp_path, 
     assert model.config["model"]["dtype"] == dtype
 
 
-def test_evaluate_api_equals_the_summary(tmp_path):
-    result = trainer.fit(small("wine"), tmp_path / "run")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_evaluate_api_equals_the_summary(tmp_path, dtype):
+    cfg = small("wine")
+    cfg.model.dtype = dtype
+    result = trainer.fit(cfg, tmp_path / "run")
     report = trainer.evaluate_model(trainer.load_model(tmp_path / "run/model.npz"))
     assert report["accuracy"] == result.summary["test"]["accuracy"]
     assert report["log_loss"] == result.summary["test"]["log_loss"]
@@ -107,3 +110,21 @@ def test_summary_json_is_written_last_so_a_run_killed_before_it_can_be_resumed(t
     assert written[-1] == "summary.json" and {"model.npz", "curve.json"} <= set(written)
     assert {**resumed.summary, "seconds": 0} == {**whole.summary, "seconds": 0}
     assert (tmp_path / "run" / "curve.json").read_text() == (tmp_path / "whole" / "curve.json").read_text()
+
+
+def test_evaluate_refuses_a_csv_changed_since_training(tmp_path, capsys):
+    from trainer.cli import main
+
+    rows = [f"{x % 7},{x % 5 * 0.5},{'ab'[x % 2]}" for x in range(40)]
+    (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "c.yaml").write_text("data: {dataset: csv, path: d.csv}\ntrain: {epochs: 2}\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run"), "-q", "--no-plots"]) == 0
+    model = trainer.load_model(tmp_path / "run/model.npz")
+    assert trainer.evaluate_model(model)["accuracy"] == model.metrics["test"]["accuracy"]
+    (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join("1" + row for row in rows) + "\n")  # f1 += 10
+    with pytest.raises(trainer.errors.DataError, match="d.csv: the data changed since this model was trained"):
+        trainer.evaluate_model(model)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "run/model.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "d.csv: the data changed since this model was trained" in err and err.count("\n") == 1

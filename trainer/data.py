@@ -46,6 +46,8 @@ class Splits:
     train: tuple  # (X, y)
     val: tuple | None  # (X, y), or None when val_size is 0
     test: tuple | None  # (X, y), or None when test_size is 0
+    classes: list
+    feature_names: list[str]
 
 
 @dataclass
@@ -171,8 +173,13 @@ def load_dataset(cfg, rng):
         ds = spec.loader(cfg, seed, **{**spec.defaults, **cfg.params})
     except (TypeError, ValueError) as e:  # scikit-learn's parameter validation, numpy on bad sizes
         raise ConfigError(f"data.params: dataset '{cfg.dataset}' rejected {cfg.params}: {first_line(e)}") from None
-    _check_classes(ds, cfg, cfg.path if cfg.dataset == "csv" else f"dataset '{cfg.dataset}'")
+    _check_classes(ds, cfg, data_source(cfg))
     return ds
+
+
+def data_source(cfg):
+    """The data as one-line errors name it: the CSV's path, or dataset 'NAME'."""
+    return cfg.path if cfg.dataset == "csv" else f"dataset '{cfg.dataset}'"
 
 
 def _check_classes(ds, cfg, source):
@@ -206,7 +213,7 @@ def split(ds, cfg, rng):
     train, test = _cut(idx, ds.y, sizes["test"], test_seed)
     train, val = _cut(train, ds.y, sizes["val"], val_seed)
     part = lambda i: None if i is None else (ds.X[i], ds.y[i])
-    return Splits(part(train), part(val), part(test))
+    return Splits(part(train), part(val), part(test), ds.classes, ds.feature_names)
 
 
 def _check_sizes(sizes, n, C):
@@ -258,11 +265,18 @@ def standardize(X, mean, scale, dtype="float64"):
     return X if mean is None else ((X - mean) / scale).astype(dtype, copy=False)
 
 
+def raw_splits(cfg, rng):
+    """The Splits of the dataset cfg names, in raw feature units: load_dataset, then split (three draws from rng).
+
+    Every recreation of a run's data goes through here (run.start via prepare, a saved model's
+    splits in runfiles, the sweep's folds), so they all draw the same rows.
+    """
+    return split(load_dataset(cfg, rng), cfg, rng)
+
+
 def prepare(cfg, rng, dtype="float64"):
-    """load_dataset, split, then standardise every split with the train split's scaler (three draws from rng)."""
-    ds = load_dataset(cfg, rng)
-    s = split(ds, cfg, rng)
-    source = cfg.path if cfg.dataset == "csv" else f"dataset '{cfg.dataset}'"
-    mean, scale = fit_scaler(s.train[0], ds.feature_names, source) if cfg.standardize else (None, None)
+    """raw_splits, then standardise every split with the train split's scaler (three draws from rng)."""
+    s = raw_splits(cfg, rng)
+    mean, scale = fit_scaler(s.train[0], s.feature_names, data_source(cfg)) if cfg.standardize else (None, None)
     ready = lambda part: None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
-    return Prepared(ready(s.train), ready(s.val), ready(s.test), ds.classes, ds.feature_names, mean, scale)
+    return Prepared(ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale)

@@ -2,11 +2,9 @@
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
 
-from trainer.config import config_from_dict
 from trainer.csvfile import read_csv
-from trainer.data import prepare
 from trainer.errors import DataError
-from trainer.model import predict_proba
+from trainer.runfiles import model_splits
 
 
 def classification_report(proba, y, classes):
@@ -31,22 +29,21 @@ def classification_report(proba, y, classes):
 
 
 def own_test_split(model):
-    """The model's test split, recreated from the config it was trained with (standardised as in training)."""
+    """The model's test split in raw feature units, recreated from the config it was trained with
+    (runfiles.model_splits: a DataError when the data changed since)."""
     if "dataset" not in model.config.get("data", {}):  # e.g. saved by TwoLayerNetClassifier, fitted on arrays
         raise DataError("this model was fitted on arrays, not on a dataset of a config, so it has no test split "
                         "to recreate; pass --csv FILE --target COLUMN")
-    cfg = config_from_dict(model.config)
-    data = prepare(cfg.data, np.random.default_rng(cfg.seed), cfg.model.dtype)
-    if data.test is None:
+    test = model_splits(model).test
+    if test is None:
         raise DataError("this model was trained with data.test_size 0, so it has no test split; pass --csv FILE --target COLUMN")
-    return data.test
+    return test
 
 
 def evaluate(model, X=None, y=None):
     """Metrics of `model` on raw (X, y), or on its own test split (equal to its summary.json's test metrics)."""
     if X is None:
         X, y = own_test_split(model)
-        return classification_report(predict_proba(model.params, X), y, model.classes)
     return classification_report(model.predict_proba(X), np.asarray(y), model.classes)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from trainer.config import config_from_dict
 from trainer.files import atomic_write
-from trainer.runfiles import raw_splits, read_run
+from trainer.runfiles import model_splits, read_run
 
 PICTURES = ("curves.png", "confusion.png", "boundary.png")
 INSTALL_HINT = "pip install 'trainer[plot]'"
@@ -42,7 +42,8 @@ def plot_run(run_dir):
     run_dir = Path(run_dir)
     model, history, summary = read_run(run_dir)
     cfg = config_from_dict(model.config)
-    train, test = raw_splits(cfg, model)
+    splits = model_splits(model)
+    train, test = splits.train, splits.test
     score = f"test accuracy {summary['test']['accuracy']:.3f}" if "test" in summary else "no test split"
     title = lambda what: f"{cfg.name}: {what} ({score})"
     best = summary["best_epoch"] if cfg.train.early_stopping else None

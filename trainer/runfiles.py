@@ -1,9 +1,10 @@
-"""A finished run directory read back: its per-epoch records, summary and model, and its raw data splits."""
+"""A finished run directory read back: its per-epoch records, summary and model, and a model's raw data splits."""
 from pathlib import Path
 
 import numpy as np
 
-from trainer.data import fit_scaler, load_dataset, split
+from trainer.config import config_from_dict
+from trainer.data import data_source, fit_scaler, raw_splits
 from trainer.errors import DataError, TrainerError
 from trainer.files import read_json, read_jsonl
 from trainer.modelfile import load_model
@@ -27,18 +28,19 @@ def read_run(run_dir):
     return load_model(run_dir / "model.npz"), history, summary
 
 
-def raw_splits(cfg, model=None):
-    """(train, test) as (X, y) in raw feature units, drawn exactly as `data.prepare` drew them for cfg.
+def model_splits(model):
+    """The data.Splits a saved model was trained on, in raw feature units, recreated from its config
+    (the same seed draws the same rows, as run.start drew them).
 
-    Given the model trained on them, check that the data still are what it was trained on: the
-    train split must give the model's scaler again (a CSV edited since would not).
+    The data must still be what the model was trained on: the train split must give the model's
+    scaler again, else a one-line DataError (a CSV edited since would not). A model trained
+    without standardisation has no scaler to check against.
     """
-    rng = np.random.default_rng(cfg.seed)
-    s = split(load_dataset(cfg.data, rng), cfg.data, rng)
-    if model is not None and model.scaler_mean is not None:
-        mean, scale = fit_scaler(s.train[0])
+    cfg = config_from_dict(model.config)
+    s = raw_splits(cfg.data, np.random.default_rng(cfg.seed))
+    if model.scaler_mean is not None:
+        mean, scale = fit_scaler(s.train[0], s.feature_names, data_source(cfg.data))
         if not (np.array_equal(mean, model.scaler_mean) and np.array_equal(scale, model.scaler_scale)):
-            where = cfg.data.path if cfg.data.dataset == "csv" else f"dataset '{cfg.data.dataset}'"
-            raise DataError(f"{where}: the data changed since this model was trained (its train split "
-                            "no longer gives the model's scaler); the pictures would not show its data")
-    return s.train, s.test
+            raise DataError(f"{data_source(cfg.data)}: the data changed since this model was trained "
+                            "(its train split no longer gives the model's scaler)")
+    return s

@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_validate
 
 from trainer.config import Config, dump_config, get_key, load_config
-from trainer.data import SEED_BOUND, load_dataset, split
+from trainer.data import SEED_BOUND, raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.files import atomic_write, make_dir, write_json
@@ -150,7 +150,7 @@ def _validate(cfg):
 def _cross_validate(cfg, k):
     """Stratified k-fold accuracies on cfg's non-test rows (see the module docstring)."""
     rng = np.random.default_rng(cfg.seed)
-    parts = split(load_dataset(cfg.data, rng), cfg.data, rng)  # prepare's three draws: the same test split
+    parts = raw_splits(cfg.data, rng)  # prepare's three draws: the same test split
     kept = [p for p in (parts.train, parts.val) if p is not None]
     X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
     folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
