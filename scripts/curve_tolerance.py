@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from trainer import run  # noqa: E402
 from trainer.config import load_config  # noqa: E402
-from trainer.curves import train_curve  # noqa: E402
+from trainer.curvecheck import train_curve  # noqa: E402
 from trainer.optim import Optimizer  # noqa: E402
 
 DIGITS_WIDE = ["data.dataset=digits", "data.params={}", "model.hidden_size=256", "train.batch_size=256"]

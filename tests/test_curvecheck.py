@@ -13,9 +13,9 @@ from trainer import run
 from trainer import train as train_module
 from trainer.cli import main
 from trainer.config import config_from_dict
-from trainer.curvecheck import check, config_diff, update
+from trainer.curvecheck import check, config_diff, train_curve, update
 from trainer.curvediff import TOLERANCE, compare_curves
-from trainer.curves import read_curve, train_curve
+from trainer.curves import read_curve
 from trainer.errors import DivergenceError
 from trainer.files import write_json
 from trainer.testing import assert_curve_matches

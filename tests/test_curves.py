@@ -10,7 +10,8 @@ from conftest import trainer
 
 from trainer.config import config_from_dict, load_config
 from trainer.configdiff import config_hash
-from trainer.curves import FORMAT, VERSION, canonical_config, curve_metrics, read_curve, train_curve
+from trainer.curvecheck import train_curve
+from trainer.curves import FORMAT, VERSION, canonical_config, curve_metrics, read_curve
 from trainer.errors import TrainerError
 from trainer.files import write_json
 from trainer.run import train

@@ -14,8 +14,7 @@ from sklearn.neural_network import MLPClassifier
 
 from trainer.config import config_from_dict
 from trainer.model import predict
-from trainer.run import start
-from trainer.train import fit
+from trainer.run import train_in_memory
 
 
 def mlp_test_accuracy(data, hidden_size, seed):
@@ -31,7 +30,6 @@ def mlp_test_accuracy(data, hidden_size, seed):
 @pytest.mark.parametrize("dataset", ["iris", "spiral"])
 def test_data_only_config_reaches_mlpclassifier_accuracy(dataset, seed):
     cfg = config_from_dict({"seed": seed, "data": {"dataset": dataset}})
-    data, state = start(cfg)
-    fit(state, *data.train, cfg.train, data.val)
+    data, state = train_in_memory(cfg)
     ours = np.mean(predict(state.params, data.test[0]) == data.test[1])
     assert ours >= mlp_test_accuracy(data, cfg.model.hidden_size, seed)

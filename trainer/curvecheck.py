@@ -3,16 +3,17 @@
 How two curves are compared (tolerance, --exact) is curvediff.py; the words of the reports are
 curvereport.py.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from trainer.config import Config, config_from_dict, load_config
 from trainer.configdiff import diff_keys, flatten
 from trainer.curvediff import compare_curves
 from trainer.curvereport import config_report, curve_report, movement_report
-from trainer.curves import canonical_config, read_curve, train_curve
+from trainer.curves import canonical_config, make_curve, read_curve
 from trainer.errors import TrainerError
 from trainer.files import make_dir, write_json
+from trainer.run import train_in_memory
 
 GOLDEN_DIR = Path("tests/golden")  # default home of goldens, relative to the working directory
 GOLDEN_EPOCHS = 50  # a new golden records at most this many epochs, so checking it stays fast
@@ -20,6 +21,17 @@ GOLDEN_EPOCHS = 50  # a new golden records at most this many epochs, so checking
 
 class MissingGolden(TrainerError):
     """A config has no golden curve yet."""
+
+
+def train_curve(cfg, epochs=None):
+    """Train cfg in memory (no files, no progress bar) for `epochs` (default train.epochs); its curve.
+
+    The config recorded is cfg itself; only the training is cut to `epochs`, exactly as
+    `--set train.epochs=N` would (a schedule then spans N epochs; early stopping is unchanged).
+    """
+    trained = cfg if epochs is None else replace(cfg, train=replace(cfg.train, epochs=epochs))
+    _, state = train_in_memory(trained)
+    return make_curve(cfg, state, trained.train.epochs)
 
 
 def config_diff(golden, current):

@@ -13,7 +13,6 @@ diff of two goldens shows the epoch. Floats are written by `json` as Python's `r
 back to the same float64, so a curve read back is bitwise the curve written. No timestamps: the
 same run writes the same bytes.
 """
-import dataclasses
 import hashlib
 import json
 import platform
@@ -104,21 +103,6 @@ def make_curve(cfg, state, epochs=None):
         "epochs_run": state.epoch, "best_epoch": state.best_epoch, "stopped_early": state.stopped_early,
         "metrics": curve_metrics(state.history),
     }
-
-
-def train_curve(cfg, epochs=None):
-    """Train cfg in memory (no files, no progress bar) for `epochs` (default train.epochs); its curve.
-
-    The config recorded is cfg itself; only the training is cut to `epochs`, exactly as
-    `--set train.epochs=N` would (a schedule then spans N epochs; early stopping is unchanged).
-    """
-    from trainer.run import start  # run imports this module to write curve.json
-    from trainer.train import fit
-
-    trained = cfg if epochs is None else dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
-    data, state = start(trained)
-    fit(state, *data.train, trained.train, data.val)
-    return make_curve(cfg, state, trained.train.epochs)
 
 
 def read_curve(path):

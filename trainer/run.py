@@ -95,6 +95,14 @@ def new_state(cfg, n_features, n_classes, rng):
     return TrainState(params=params, optimizer=opt, rng=rng)
 
 
+def train_in_memory(cfg, callbacks=()):
+    """cfg trained with no file written: start, then train.fit on the train split, validated on
+    the val split; returns (data, state). train_run does the same with its files and checkpoints."""
+    data, state = start(cfg)
+    fit(state, *data.train, cfg.train, data.val, callbacks)
+    return data, state
+
+
 def train(cfg, out=None, callbacks=(), overwrite=False):
     """Train a Config into a new run directory (default runs/<name>/<timestamp>/); return the RunResult."""
     return train_run(cfg, new_run_dir(out or default_run_dir(cfg), overwrite), callbacks)

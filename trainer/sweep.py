@@ -4,7 +4,7 @@ A trial is a function of its config alone (its seed included), never of the work
 and runs with BLAS on one thread (jobs.py), whatever its train.threads: so its scores are the same
 on every backend and any number of workers; only fit_time differs.
 
-Scores are accuracies. Without cv a trial is `trainer train`'s own run (run.start, train.fit) scored
+Scores are accuracies. Without cv a trial is `trainer train`'s own run (run.train_in_memory) scored
 on the config's validation split. With cv=K: the dataset is loaded and split exactly as `trainer
 train` splits it (the same three draws from default_rng(seed)), its test split is set aside
 untouched, and the train and validation rows together are cut into K stratified shuffled folds;
@@ -29,8 +29,8 @@ from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.files import atomic_write, make_dir, write_json
 from trainer.jobs import run as run_jobs
-from trainer.run import check_unused, start
-from trainer.train import fit, val_metrics
+from trainer.run import check_unused, train_in_memory
+from trainer.train import val_metrics
 
 SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
 # folds when a trial has no validation split (data.val_size 0, the default): scikit-learn's own
@@ -138,10 +138,9 @@ def run_trial(cfg, cv):
 
 
 def _validate(cfg):
-    """`trainer train`'s run of cfg, scored on its validation split."""
-    data, state = start(cfg)
+    """`trainer train`'s run of cfg (its data recreated, then fitted), scored on its validation split."""
     t0 = time.perf_counter()
-    fit(state, *data.train, cfg.train, data.val)
+    data, state = train_in_memory(cfg)
     seconds = time.perf_counter() - t0
     loss, accuracy = val_metrics(state.params, *data.val)
     return [accuracy], [loss], seconds
