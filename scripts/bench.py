@@ -110,12 +110,9 @@ def hwm_bytes():
 
 def load_data(cfg):
     """The train split exactly as trainer sees it (same config, same seed)."""
-    import numpy as np
+    from trainer.run import start
 
-    from trainer.data import prepare
-
-    data = prepare(cfg.data, np.random.default_rng(cfg.seed), cfg.model.dtype)
-    return data.train
+    return start(cfg)[0].train
 
 
 def worker_trainer(w, dtype, epochs, threads="default"):
@@ -128,7 +125,7 @@ def worker_trainer(w, dtype, epochs, threads="default"):
     probe = RssProbe()
     with tempfile.TemporaryDirectory() as tmp:
         result = train_run(make_config(w, dtype, epochs, threads), tmp, [probe])
-        records = [json.loads(line) for line in Path(tmp, "metrics.jsonl").read_text().splitlines()]
+    records = result.state.history
     return {"epoch_seconds": [r["epoch_seconds"] for r in records], "rss_before": probe.rss,
             "final_loss": records[-1]["train_loss"], "n": result.summary["n_train"]}
 

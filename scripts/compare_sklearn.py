@@ -30,13 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trainer.config import load_config  # noqa: E402
-from trainer.data import prepare  # noqa: E402
-from trainer.run import train_run  # noqa: E402
+from trainer.run import start, train_run  # noqa: E402
 
 
 def mlp_accuracy(cfg):
     """(accuracy, seconds, split name) of MLPClassifier(hidden_layer_sizes=(H,)) on cfg's split."""
-    data = prepare(cfg.data, np.random.default_rng(cfg.seed), "float64")  # the run's split, rows and scaler
+    data = start(cfg)[0]  # the run's split, rows and scaler (in the config's dtype, float64 in every shipped one)
     parts = [data.train] + ([data.val] if data.val is not None else [])
     X = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
