@@ -128,3 +128,47 @@ def test_evaluate_refuses_a_csv_changed_since_training(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "run/model.npz")]) == 1
     err = capsys.readouterr().err
     assert "d.csv: the data changed since this model was trained" in err and err.count("\n") == 1
+
+
+DIVERGING = {"data": {"params": {"n_samples": 300}},  # early stopping off, checkpoints 1 s apart: the defaults
+             "train": {"optimizer": "sgd", "lr": 1000, "lr_schedule": "constant", "reg": 0, "epochs": 60}}
+
+
+def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
+    import json
+
+    from trainer.run import train_run
+
+    ends = {}
+
+    class Record:  # each epoch end's weights, copied by the test itself
+        def on_epoch_end(self, state, record):
+            ends[state.epoch] = {k: v.copy() for k, v in state.params.items()}
+
+    (tmp_path / "run").mkdir()
+    with pytest.raises(trainer.errors.DivergenceError) as caught:
+        train_run(config_from_dict(DIVERGING), tmp_path / "run", [Record()])
+    last = max(ends)
+    assert last >= 2 and str(caught.value).startswith(f"training diverged at epoch {last + 1}, ")
+    assert str(caught.value).endswith(f"; the weights of epoch {last}, the last to end finite, "
+                                      f"are saved in {tmp_path / 'run' / 'model.npz'}")
+    model = trainer.load_model(tmp_path / "run/model.npz")
+    for k, a in ends[last].items():
+        assert np.array_equal(model.params[k], a) and not np.array_equal(a, ends[last - 1][k])
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    assert summary["diverged"] == model.metrics["diverged"] == str(caught.value).split("; the weights")[0]
+    assert summary["epochs_run"] == summary["best_epoch"] == last
+    assert len((tmp_path / "run/metrics.jsonl").read_text().splitlines()) == last
+    assert not (tmp_path / "run/curve.json").exists()  # a diverged run is no curve to compare against
+
+
+def test_divergence_in_the_first_epoch_saves_no_weights(tmp_path):
+    from trainer.run import train_run
+
+    cfg = config_from_dict({"data": {"params": {"n_samples": 300}}, "model": {"init": "normal", "init_std": 1e160},
+                            "train": {"optimizer": "sgd", "lr": 1, "epochs": 3}})  # scores overflow at once
+    (tmp_path / "run").mkdir()
+    with pytest.raises(trainer.errors.DivergenceError, match=r"^training diverged at epoch 1, step 1: .*; "
+                                                             r"no epoch ended, so no weights were saved$"):
+        train_run(cfg, tmp_path / "run")
+    assert not (tmp_path / "run/model.npz").exists() and not (tmp_path / "run/summary.json").exists()

@@ -1,9 +1,11 @@
-"""Things that hang off the training loop: the progress bar and the metrics file.
+"""Things that hang off the training loop: the progress bar, the metrics file, the last epoch's weights.
 
 A callback has any of on_train_begin(state), on_epoch_end(state, record), on_train_end(state).
 """
 import sys
 import time
+
+import numpy as np
 
 from trainer.files import write_jsonl
 
@@ -24,6 +26,23 @@ class MetricsWriter:
     def write(self, state):
         write_jsonl(self.path, state.history)
         self.last = time.monotonic()
+
+
+class LastEpochWeights:
+    """Keeps a copy of the params as the newest epoch ended (`epoch`, `params`), in arrays allocated once.
+
+    A diverging step has already changed the params in place when DivergenceError is raised, so
+    this copy is what is left of the last finite weights (run_epoch checks them every epoch end).
+    It costs an epoch end a copy of the weights, no allocation.
+    """
+
+    def on_train_begin(self, state):
+        self.epoch, self.params = state.epoch, {k: v.copy() for k, v in state.params.items()}
+
+    def on_epoch_end(self, state, record):
+        for k, v in state.params.items():
+            np.copyto(self.params[k], v)
+        self.epoch = state.epoch
 
 
 class ProgressBar:

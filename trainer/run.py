@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.callbacks import MetricsWriter
+from trainer.callbacks import LastEpochWeights, MetricsWriter
 from trainer.checkpoint import Checkpointer
 from trainer.config import config_to_dict, dump_config, load_config
 from trainer.configdiff import diff_keys, show_diff
@@ -113,7 +113,7 @@ def train_run(cfg, run_dir, callbacks=(), resume=False):
 
     Checkpoints are written as it goes (checkpoint.py) and removed at the end. resume: go on
     from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
-    On divergence the finite weights are kept (_keep_best_finite) before DivergenceError is raised.
+    On divergence the finite weights are kept (_keep_finite_weights) before DivergenceError is raised.
     """
     run_dir = Path(run_dir)
     data, state = start(cfg)  # before any file is written: bad data leaves no half-made run
@@ -123,11 +123,12 @@ def train_run(cfg, run_dir, callbacks=(), resume=False):
     else:
         saver.remove()  # checkpoints of an earlier run in an --overwrite'n directory are not this run's
         atomic_write(run_dir / "config.yaml", dump_config(cfg))
+    last = LastEpochWeights()
     t0 = time.perf_counter()
     try:
-        fit(state, *data.train, cfg.train, data.val, [MetricsWriter(run_dir / "metrics.jsonl"), saver, *callbacks])
+        fit(state, *data.train, cfg.train, data.val, [MetricsWriter(run_dir / "metrics.jsonl"), saver, last, *callbacks])
     except DivergenceError as e:
-        raise _keep_best_finite(e, cfg, run_dir, data, state, saver, time.perf_counter() - t0) from None
+        raise _keep_finite_weights(e, cfg, run_dir, data, state, last, time.perf_counter() - t0) from None
     finally:
         saver.close()
     model, summary = _finish(cfg, run_dir, data, state, time.perf_counter() - t0, make_curve(cfg, state))
@@ -152,17 +153,20 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, **extra):
     return model, summary
 
 
-def _keep_best_finite(error, cfg, run_dir, data, state, saver, seconds):
-    """After divergence: metrics.jsonl of the finite epochs; model.npz and summary.json of early
-    stopping's best weights when it kept any (the checkpoints stay too). Returns the error to raise."""
+def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds):
+    """After divergence: metrics.jsonl of the finite epochs; model.npz and summary.json (with
+    "diverged": the error) of early stopping's best weights when it kept any, else of the last
+    epoch end (`last`, a LastEpochWeights); the checkpoints stay too. Returns the error to raise."""
     write_jsonl(run_dir / "metrics.jsonl", state.history)
     if state.best_params is not None:
-        with np.errstate(all="ignore"):  # weights near divergence may overflow a metric: quietly, not as warnings
-            _finish(cfg, run_dir, data, replace(state, params=state.best_params), seconds, diverged=str(error))
-        return DivergenceError(f"{error}; the best weights (epoch {state.best_epoch}) are saved in {run_dir / 'model.npz'}")
-    if saver.saved_epoch:
-        return DivergenceError(f"{error}; {run_dir / 'checkpoint.npz'} keeps the weights of epoch {saver.saved_epoch}")
-    return DivergenceError(f"{error}; no weights were saved")
+        params, which = state.best_params, f"the best weights (epoch {state.best_epoch})"
+    elif last.epoch:
+        params, which = last.params, f"the weights of epoch {last.epoch}, the last to end finite,"
+    else:
+        return DivergenceError(f"{error}; no epoch ended, so no weights were saved")
+    with np.errstate(all="ignore"):  # weights near divergence may overflow a metric: quietly, not as warnings
+        _finish(cfg, run_dir, data, replace(state, params=params), seconds, diverged=str(error))
+    return DivergenceError(f"{error}; {which} are saved in {run_dir / 'model.npz'}")
 
 
 def summarize(cfg, data, state, seconds):
