@@ -14,6 +14,7 @@ from trainer.cli import main
 from trainer.config import config_from_dict
 from trainer.data import prepare, standardize
 from trainer.evaluate import evaluate
+from trainer.metrics import confusion_counts
 from trainer.modelfile import load_model
 from trainer.runfiles import model_splits
 from trainer.sparkline import BARS
@@ -215,8 +216,10 @@ def test_model_splits_are_the_training_splits_before_scaling(moons_run):
 def test_confusion_counts_match_evaluate_and_the_cells_show_them(moons_run):
     model = load_model(moons_run[0] / "model.npz")
     test = model_splits(model).test
-    counts = plots.confusion_counts(model.predict(test[0]), test[1], model.n_classes)
+    counts = np.zeros((2, 2), dtype=np.int64)
+    np.add.at(counts, (test[1], model.predict(test[0])), 1)  # row = true class, column = predicted
     assert counts.tolist() == evaluate(model)["confusion_matrix"]
+    assert np.array_equal(confusion_counts(test[1], model.predict(test[0]), 2), counts)  # what plot_run draws
     fig = plots.confusion_figure(counts, ["cat", "dog"], "t")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.texts] == [str(n) for n in counts.ravel()]

@@ -1,31 +1,10 @@
 """Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
 
 from trainer.csvfile import read_csv
 from trainer.errors import DataError
+from trainer.metrics import classification_report
 from trainer.runfiles import model_splits
-
-
-def classification_report(proba, y, classes):
-    """accuracy, log_loss, n_samples, confusion_matrix and per-class precision/recall/F1 of (N, C) probabilities."""
-    labels = np.arange(len(classes))
-    pred = proba.argmax(axis=1)
-    proba = proba.astype(np.float64)
-    proba /= proba.sum(axis=1, keepdims=True)  # float32 rows summing to 1 +- 1e-7 would make log_loss warn
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y, pred, labels=labels, zero_division=0)
-    return {
-        "accuracy": float(accuracy_score(y, pred)),
-        "log_loss": float(log_loss(y, proba.astype(np.float64), labels=labels)),
-        "n_samples": int(len(y)),
-        "classes": list(classes),
-        "confusion_matrix": confusion_matrix(y, pred, labels=labels).tolist(),
-        "per_class": {
-            str(c): {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for c, p, r, f, s in zip(classes, precision, recall, f1, support)
-        },
-    }
 
 
 def own_test_split(model):

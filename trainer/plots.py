@@ -13,6 +13,7 @@ import numpy as np
 
 from trainer.config import config_from_dict
 from trainer.files import atomic_write
+from trainer.metrics import confusion_counts
 from trainer.runfiles import model_splits, read_run
 
 PICTURES = ("curves.png", "confusion.png", "boundary.png")
@@ -49,7 +50,7 @@ def plot_run(run_dir):
     best = summary["best_epoch"] if cfg.train.early_stopping else None
     figures = {"curves.png": curves_figure(history, title("training curves"), best)}
     if test is not None:
-        counts = confusion_counts(model.predict(test[0]), test[1], model.n_classes)
+        counts = confusion_counts(test[1], model.predict(test[0]), model.n_classes)
         figures["confusion.png"] = confusion_figure(counts, model.classes, title("confusion matrix"))
     if model.n_features == 2:
         figures["boundary.png"] = boundary_figure(model, train, test, title("decision regions"))
@@ -64,13 +65,6 @@ def remove_pictures(run_dir, keep=()):
     for name in PICTURES:
         if name not in keep:
             (Path(run_dir) / name).unlink(missing_ok=True)
-
-
-def confusion_counts(pred, y, n_classes):
-    """(C, C) counts: row = true class, column = predicted class."""
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (y, pred), 1)
-    return counts
 
 
 def save(fig, path):

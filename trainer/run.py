@@ -18,8 +18,8 @@ from trainer.configdiff import diff_keys, show_diff
 from trainer.curves import make_curve
 from trainer.data import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.evaluate import classification_report
 from trainer.files import atomic_write, make_dir, write_json, write_jsonl
+from trainer.metrics import classification_report
 from trainer.model import init_params, predict_proba
 from trainer.modelfile import SavedModel, save_model
 from trainer.optim import make_optimizer
