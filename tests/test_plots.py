@@ -12,6 +12,7 @@ from matplotlib.image import imread
 from trainer import plots
 from trainer.cli import main
 from trainer.config import config_from_dict
+from trainer.curves import is_metric
 from trainer.data import prepare, standardize
 from trainer.evaluate import evaluate
 from trainer.metrics import confusion_counts
@@ -73,7 +74,7 @@ def assert_real_png(path, min_side=400):
 def curve(run_dir):
     """metrics.jsonl without the wall-clock field."""
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return [{k: v for k, v in r.items() if k not in plots.WALL_CLOCK} for r in records]
+    return [{k: v for k, v in r.items() if k == "epoch" or is_metric(k)} for r in records]
 
 
 # ---------------------------------------------------------------- trainer train / trainer plot

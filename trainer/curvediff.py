@@ -53,8 +53,9 @@ def tolerance(dtype, rtol=None, atol=None):
     return (default_rtol if rtol is None else rtol), (default_atol if atol is None else atol)
 
 
-def _values(curve, metric):
-    return np.array([np.nan if v is None else v for v in curve["metrics"][metric]], dtype=np.float64)
+def as_floats(values):
+    """Per-epoch values as read from JSON -> a float64 array; null (a non-finite value) -> NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def compare_curves(expected, got, rtol=None, atol=None, exact=False):
@@ -64,8 +65,8 @@ def compare_curves(expected, got, rtol=None, atol=None, exact=False):
     only = (tuple(m for m in expected["metrics"] if m not in got["metrics"]),
             tuple(m for m in got["metrics"] if m not in expected["metrics"]))
     n = min(len(next(iter(c["metrics"].values()), [])) for c in (expected, got))
-    e = np.array([_values(expected, m)[:n] for m in names]).reshape(len(names), n)  # (metrics, epochs)
-    g = np.array([_values(got, m)[:n] for m in names]).reshape(len(names), n)
+    e = np.array([as_floats(expected["metrics"][m][:n]) for m in names]).reshape(len(names), n)  # (metrics, epochs)
+    g = np.array([as_floats(got["metrics"][m][:n]) for m in names]).reshape(len(names), n)
     both_nan = np.isnan(e) & np.isnan(g)
     if exact:
         bad = e.view(np.uint64) != g.view(np.uint64)

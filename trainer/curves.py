@@ -85,9 +85,14 @@ def blas_info():
         return {"name": "unknown"}
 
 
+def is_metric(key):
+    """A per-epoch field curves hold and compare: not the epoch number, not a wall-clock measure."""
+    return key != "epoch" and not key.endswith(CLOCK_SUFFIXES)
+
+
 def curve_metrics(history):
     """{metric: [value per epoch]} from the loop's history records, wall-clock fields left out."""
-    names = [k for k in history[0] if k != "epoch" and not k.endswith(CLOCK_SUFFIXES)] if history else []
+    names = [k for k in history[0] if is_metric(k)] if history else []
     names.sort(key=lambda k: (METRIC_ORDER.index(k) if k in METRIC_ORDER else len(METRIC_ORDER), k))
     return {k: [None if r.get(k) is None else float(r[k]) for r in history] for k in names}
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from trainer.config import config_from_dict
+from trainer.curvediff import as_floats
+from trainer.curves import is_metric
 from trainer.files import atomic_write
 from trainer.metrics import confusion_counts
 from trainer.runfiles import model_splits, read_run
@@ -20,7 +22,6 @@ PICTURES = ("curves.png", "confusion.png", "boundary.png")
 INSTALL_HINT = "pip install 'trainer[plot]'"
 # Okabe & Ito's palette: told apart with every common colour-vision deficiency, and in print
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-WALL_CLOCK = ("epoch_seconds",)  # per-epoch fields that measure the machine, not the training
 DPI = 120
 
 
@@ -78,7 +79,7 @@ def save(fig, path):
 
 def _column(records, key):
     """records[i][key] as floats; missing or null (a non-finite value in JSON) -> NaN."""
-    return np.array([math.nan if r.get(key) is None else r[key] for r in records], dtype=np.float64)
+    return as_floats([r.get(key) for r in records])
 
 
 def _figure(width, height):
@@ -241,13 +242,13 @@ def curve_overlay(expected, got, path, title="", metrics=None):
 def overlay_figure(expected, got, title="", metrics=None):
     """The Figure that curve_overlay writes."""
     expected, got = _columns_of(expected), _columns_of(got)
-    names = metrics or [k for k in expected if k in got and k != "epoch" and k not in WALL_CLOCK]
+    names = metrics or [k for k in expected if k in got and is_metric(k)]
     if not names:
         raise ValueError("curve_overlay: the two curves have no metric in common")
     fig = _figure(4.2 * len(names) + 0.6, 6.0)
     axes = fig.subplots(2, len(names), squeeze=False, sharex="col", height_ratios=[2, 1])
     for j, name in enumerate(names):
-        _overlay_column(axes[0, j], axes[1, j], name, _array(expected, name), _array(got, name))
+        _overlay_column(axes[0, j], axes[1, j], name, as_floats(expected.get(name, [])), as_floats(got.get(name, [])))
     axes[0, 0].legend(fontsize="small")
     fig.suptitle(title or "golden vs new curve")
     return fig
@@ -259,10 +260,6 @@ def _columns_of(curve):
         return curve
     keys = dict.fromkeys(k for r in curve for k in r)  # first-seen order
     return {k: [r.get(k) for r in curve] for k in keys}
-
-
-def _array(columns, name):
-    return np.array([math.nan if v is None else v for v in columns.get(name, [])], dtype=np.float64)
 
 
 def _overlay_column(top, bottom, name, a, b):
