@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from trainer.files import write_jsonl
+from trainer.flat import flat_copy
 
 
 class MetricsWriter:
@@ -29,19 +30,19 @@ class MetricsWriter:
 
 
 class LastEpochWeights:
-    """Keeps a copy of the params as the newest epoch ended (`epoch`, `params`), in arrays allocated once.
+    """Keeps a copy of the params as the newest epoch ended (`epoch`, `params`), in one flat buffer allocated once.
 
     A diverging step has already changed the params in place when DivergenceError is raised, so
     this copy is what is left of the last finite weights (run_epoch checks them every epoch end).
-    It costs an epoch end a copy of the weights, no allocation.
+    It costs an epoch end one copy of the flat weights (state.w), no allocation.
     """
 
     def on_train_begin(self, state):
-        self.epoch, self.params = state.epoch, {k: v.copy() for k, v in state.params.items()}
+        self.epoch = state.epoch
+        self.w, self.params = flat_copy(state.params)  # params: views of w
 
     def on_epoch_end(self, state, record):
-        for k, v in state.params.items():
-            np.copyto(self.params[k], v)
+        np.copyto(self.w, state.w)
         self.epoch = state.epoch
 
 
