@@ -1,5 +1,6 @@
 """Test-session settings that must be in place before scipy is first imported, and the one way
 tests run the `trainer` command in a subprocess."""
+import json
 import os
 import subprocess
 import sys
@@ -23,3 +24,20 @@ def trainer(*args, cwd=None, timeout=300):
     """Run `python -m trainer ARGS` in cwd with this checkout's package; return the CompletedProcess (text)."""
     return subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], cwd=cwd, env=trainer_env(),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def outcome(run_dir):
+    """All an unbroken and a resumed run must share: every file but the wall-clock fields."""
+    from trainer.modelfile import load_model
+
+    model = load_model(run_dir / "model.npz")
+    clockless = lambda d: {k: v for k, v in d.items() if k not in ("seconds", "epoch_seconds")}
+    return {
+        "files": sorted(p.name for p in run_dir.iterdir()),
+        "arrays": {k: (a.dtype.str, a.shape, a.tobytes()) for k, a in model.params.items()},
+        "model": (model.classes, model.feature_names, model.config, clockless(model.metrics)),
+        "metrics": [clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()],
+        "summary": clockless(json.loads((run_dir / "summary.json").read_text())),
+        "config": (run_dir / "config.yaml").read_bytes(),
+        "curve": (run_dir / "curve.json").read_bytes(),  # no clock in it: byte for byte
+    }

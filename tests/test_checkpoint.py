@@ -12,10 +12,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import outcome
 from trainer.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from trainer.config import config_from_dict, dump_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
-from trainer.modelfile import load_model
 from trainer.run import new_run_dir, resume_config, train_run
 
 SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}, "val_size": 0.1},
@@ -43,21 +43,6 @@ class CrashAt:
     def on_epoch_end(self, state, record):
         if record["epoch"] == self.epoch:
             raise Crash
-
-
-def outcome(run_dir):
-    """All an unbroken and a resumed run must share: every file but the wall-clock fields."""
-    model = load_model(run_dir / "model.npz")
-    clockless = lambda d: {k: v for k, v in d.items() if k not in ("seconds", "epoch_seconds")}
-    return {
-        "files": sorted(p.name for p in run_dir.iterdir()),
-        "arrays": {k: (a.dtype.str, a.shape, a.tobytes()) for k, a in model.params.items()},
-        "model": (model.classes, model.feature_names, model.config, clockless(model.metrics)),
-        "metrics": [clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()],
-        "summary": clockless(json.loads((run_dir / "summary.json").read_text())),
-        "config": (run_dir / "config.yaml").read_bytes(),
-        "curve": (run_dir / "curve.json").read_bytes(),  # no clock in it: byte for byte
-    }
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trainer, trainer_env
+from conftest import outcome, trainer, trainer_env
 
 from trainer.checkpoint import CHECKPOINT, load_checkpoint
 from trainer.errors import ModelFileError
@@ -85,21 +85,6 @@ def start(*args, cwd, killer=None):
     prefix = ["-c", KILLER, *map(str, killer)] if killer else ["-m", "trainer"]
     return subprocess.Popen([sys.executable, *prefix, *map(str, args)], cwd=cwd, env=trainer_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def outcome(run_dir):
-    """All an unbroken and a resumed run must share: every file but the wall-clock fields."""
-    model = load_model(run_dir / "model.npz")
-    clockless = lambda d: {k: v for k, v in d.items() if k not in ("seconds", "epoch_seconds")}
-    return {
-        "files": sorted(p.name for p in run_dir.iterdir()),
-        "arrays": {k: (a.dtype.str, a.shape, a.tobytes()) for k, a in model.params.items()},
-        "model": (model.classes, model.feature_names, model.config, clockless(model.metrics)),
-        "metrics": [clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()],
-        "summary": clockless(json.loads((run_dir / "summary.json").read_text())),
-        "config": (run_dir / "config.yaml").read_bytes(),
-        "curve": (run_dir / "curve.json").read_bytes(),  # no clock in it: byte for byte
-    }
 
 
 def checkpoint_epoch(run_dir):
