@@ -13,7 +13,7 @@ Workloads (same data, hyperparameters and epochs on every side; plain SGD, lr 0.
 
 Each measurement runs in a fresh subprocess (one side, one workload, one dtype, E epochs), and the
 sides take turns within every repeat, so a busy spell of the machine hits them all. What is timed:
-  trainer  `epoch_seconds` from the run's metrics.jsonl, written by trainer.run.train_run (the code
+  trainer  `epoch_seconds` from the run's metrics.jsonl, written by trainer.runs.run.train_run (the code
            `trainer train` runs) on a Config built here: no val or test split, early stopping off;
   sklearn  MLPClassifier(solver="sgd", momentum=0, nesterovs_momentum=False, learning_rate="constant",
            shuffle=True, alpha=reg * batch, so its L2 term equals ours on full batches) fitted once
@@ -81,7 +81,7 @@ WORKLOADS = {
 
 def make_config(w, dtype, epochs, threads="default"):
     """The Config `trainer train` would get; threads "default" keeps train.threads' default."""
-    from trainer.config import config_from_dict
+    from trainer.config.load import config_from_dict
 
     return config_from_dict({
         "name": "bench", "seed": SEED,
@@ -110,13 +110,13 @@ def hwm_bytes():
 
 def load_data(cfg):
     """The train split exactly as trainer sees it (same config, same seed)."""
-    from trainer.run import start
+    from trainer.runs.run import start
 
     return start(cfg)[0].train
 
 
 def worker_trainer(w, dtype, epochs, threads="default"):
-    from trainer.run import train_run
+    from trainer.runs.run import train_run
 
     class RssProbe:
         def on_train_begin(self, state):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainer.checkpoint import Checkpointer  # noqa: E402
-from trainer.config import config_from_dict  # noqa: E402
-from trainer.run import start  # noqa: E402
-from trainer.train import run_epoch  # noqa: E402
+from trainer.storage.checkpoint import Checkpointer  # noqa: E402
+from trainer.config.load import config_from_dict  # noqa: E402
+from trainer.runs.run import start  # noqa: E402
+from trainer.training.loop import run_epoch  # noqa: E402
 
 CASES = {  # name -> (config, epochs of history in the checkpoint)
     "moons (H=100, batch 32)": ({"data": {"dataset": "moons"}, "train": {"batch_size": 32}}, 200),

@@ -20,9 +20,9 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainer.model import Workspace, init_params, one_hot, with_ones
-from trainer.optim import make_optimizer
-from trainer.train import Batches
+from trainer.model.network import Workspace, init_params, one_hot, with_ones
+from trainer.training.optim import make_optimizer
+from trainer.training.loop import Batches
 
 SHAPES = {"b": (64, 2, 100, 2, 10000), "c": (256, 64, 512, 10, 100000)}  # N, D, H, C, rows in the split
 

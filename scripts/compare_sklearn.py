@@ -29,8 +29,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trainer.config import load_config  # noqa: E402
-from trainer.run import start, train_run  # noqa: E402
+from trainer.config.load import load_config  # noqa: E402
+from trainer.runs.run import start, train_run  # noqa: E402
 
 
 def mlp_accuracy(cfg):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainer.config import Config  # noqa: E402
+from trainer.config.load import Config  # noqa: E402
 
 FIELD = re.compile(r"^\s+(\w+): [^=]+=[^#]*#\s*(.*)$")
 

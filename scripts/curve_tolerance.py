@@ -36,10 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trainer import run  # noqa: E402
-from trainer.config import load_config  # noqa: E402
-from trainer.curvecheck import train_curve  # noqa: E402
-from trainer.optim import Optimizer  # noqa: E402
+from trainer.runs import run  # noqa: E402
+from trainer.config.load import load_config  # noqa: E402
+from trainer.curves.golden import train_curve  # noqa: E402
+from trainer.training.optim import Optimizer  # noqa: E402
 
 DIGITS_WIDE = ["data.dataset=digits", "data.params={}", "model.hidden_size=256", "train.batch_size=256"]
 WORKLOADS = {  # name -> (config file, overrides); the wide one has GEMMs big enough for BLAS threads
@@ -53,7 +53,7 @@ SIMD = {"AVX2": "AVX512_ICL AVX512_SPR X86_V4", "SSE4.2": "AVX512_ICL AVX512_SPR
 
 
 def openblas_x86():
-    from trainer.curves import blas_info
+    from trainer.storage.curvefile import blas_info
 
     return blas_info().get("name") == "openblas" and platform.machine() in ("x86_64", "AMD64")
 

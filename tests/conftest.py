@@ -28,7 +28,7 @@ def trainer(*args, cwd=None, timeout=300):
 
 def outcome(run_dir):
     """All an unbroken and a resumed run must share: every file but the wall-clock fields."""
-    from trainer.modelfile import load_model
+    from trainer.storage.modelfile import load_model
 
     model = load_model(run_dir / "model.npz")
     clockless = lambda d: {k: v for k, v in d.items() if k not in ("seconds", "epoch_seconds")}

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import trainer
 
-from trainer.model import init_params
-from trainer.modelfile import SavedModel, model_bytes
+from trainer.model.network import init_params
+from trainer.storage.modelfile import SavedModel, model_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = "data: {dataset: moons, params: {n_samples: 200}}\ntrain: {epochs: 2}\n"

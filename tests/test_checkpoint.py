@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import outcome
-from trainer.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
-from trainer.config import config_from_dict, dump_config
+from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
+from trainer.config.load import config_from_dict, dump_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
-from trainer.run import new_run_dir, resume_config, train_run
+from trainer.runs.run import new_run_dir, resume_config, train_run
 
 SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}, "val_size": 0.1},
          "model": {"hidden_size": 8},
@@ -213,7 +213,7 @@ def test_fuzz_flipped_and_truncated_checkpoints(tmp_path, checkpoint_bytes, data
 
 
 def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes):
-    from trainer.modelfile import model_from_bytes
+    from trainer.storage.modelfile import model_from_bytes
 
     with pytest.raises(ModelFileError, match="unexpected member"):
         model_from_bytes(checkpoint_bytes)
@@ -227,8 +227,8 @@ def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes)
                                               (b'{"epoch": 1}\n{"epoch": NaN}\n', "history:2: malformed JSON"),
                                               (b"\xff\n", "history is not UTF-8 text")])
 def test_a_checkpoint_whose_history_is_not_json_records_is_refused(tmp_path, checkpoint_bytes, history, message):
-    from trainer.archive import digest, pack, unpack
-    from trainer.checkpoint import MEMBERS
+    from trainer.storage.archive import digest, pack, unpack
+    from trainer.storage.checkpoint import MEMBERS
 
     arrays, meta = unpack(checkpoint_bytes, "c", MEMBERS, "checkpoint", 1 << 20)
     arrays["history"] = np.frombuffer(history, dtype=np.uint8)
@@ -240,7 +240,7 @@ def test_a_checkpoint_whose_history_is_not_json_records_is_refused(tmp_path, che
 
 @pytest.mark.parametrize("every, hashed", [(0, 0), (1, 1)])
 def test_the_data_are_hashed_once_and_only_when_a_checkpoint_is_written(tmp_path, monkeypatch, every, hashed):
-    from trainer import checkpoint
+    from trainer.storage import checkpoint
 
     calls = []
     digest = checkpoint.data_digest

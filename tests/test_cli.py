@@ -39,7 +39,7 @@ def test_train_writes_the_run_directory(moons_run):
 
 
 def test_resolved_config_has_every_default_and_trains_the_same(moons_run):
-    from trainer.config import known_keys, load_config
+    from trainer.config.load import known_keys, load_config
 
     raw = yaml.safe_load((moons_run / "config.yaml").read_text())
     for key in known_keys():
@@ -140,7 +140,7 @@ def test_summary_names_the_best_epoch_early_stopping_chose(tmp_path):
 
 
 def test_datasets_lists_every_builtin(tmp_path):
-    from trainer.data import DATASETS
+    from trainer.data.datasets import DATASETS
 
     out = ok(trainer("datasets", cwd=tmp_path)).stdout
     assert all(name in out for name in DATASETS)

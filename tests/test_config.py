@@ -1,7 +1,7 @@
 """Config loading: defaults, types, ranges, typos, YAML errors with lines, and --set overrides."""
 import pytest
 
-from trainer.config import config_from_dict, dump_config, known_keys, load_config
+from trainer.config.load import config_from_dict, dump_config, known_keys, load_config
 from trainer.errors import ConfigError
 
 

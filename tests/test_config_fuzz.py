@@ -8,9 +8,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainer.config import Config, config_from_dict, config_to_dict, dump_config, known_keys, load_config
+from trainer.config.load import Config, config_from_dict, config_to_dict, dump_config, known_keys, load_config
 from trainer.errors import ConfigError
-from trainer.files import dumps
+from trainer.storage.files import dumps
 
 FUZZ = settings(max_examples=200, deadline=timedelta(seconds=2),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

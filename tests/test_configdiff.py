@@ -1,8 +1,8 @@
 """The one config hash and the one config diff (configdiff.py)."""
 import hashlib
 
-from trainer.config import config_from_dict, config_to_dict
-from trainer.configdiff import config_hash, diff_keys, flatten, show_diff
+from trainer.config.load import config_from_dict, config_to_dict
+from trainer.config.diff import config_hash, diff_keys, flatten, show_diff
 
 
 def test_config_hash_is_the_sha256_of_compact_sorted_json():

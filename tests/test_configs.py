@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import yaml
 
-from trainer.config import known_keys, load_config
-from trainer.data import prepare
+from trainer.config.load import known_keys, load_config
+from trainer.data.datasets import prepare
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 

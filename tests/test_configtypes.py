@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from trainer.configtypes import build, dotted_keys
+from trainer.config.convert import build, dotted_keys
 from trainer.errors import ConfigError
 
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from conftest import outcome, trainer, trainer_env
 
-from trainer.checkpoint import CHECKPOINT, load_checkpoint
+from trainer.storage.checkpoint import CHECKPOINT, load_checkpoint
 from trainer.errors import ModelFileError
-from trainer.modelfile import load_model
+from trainer.storage.modelfile import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 # 1,120 training rows in batches of 2: 560 Adam steps an epoch, so a kill lands mid-epoch
@@ -33,7 +33,7 @@ STEPS = 560
 # and putting it in place.
 KILLER = r"""
 import os, signal, sys
-import trainer.checkpoint, trainer.run, trainer.files
+import trainer.storage.checkpoint, trainer.runs.run, trainer.storage.files
 kind, n = sys.argv[1], int(sys.argv[2])
 seen = [0]
 def due():
@@ -42,7 +42,7 @@ def due():
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 if kind == "step":
-    make = trainer.run.make_optimizer
+    make = trainer.runs.run.make_optimizer
     def counting(*args, **kwargs):
         opt = make(*args, **kwargs)
         step = opt.step
@@ -52,7 +52,7 @@ if kind == "step":
                 die()
         opt.step = counted
         return opt
-    trainer.run.make_optimizer = counting
+    trainer.runs.run.make_optimizer = counting
 elif kind.startswith("write"):
     real_write, writing = os.write, [False]
     def write(fd, data):
@@ -61,8 +61,8 @@ elif kind.startswith("write"):
             die()
         return real_write(fd, data)
     os.write = write
-    import trainer.modelfile
-    module = trainer.modelfile if kind == "write-model" else trainer.checkpoint
+    import trainer.storage.modelfile
+    module = trainer.storage.modelfile if kind == "write-model" else trainer.storage.checkpoint
     atomic_write = module.atomic_write
     def watched(path, *args, **kwargs):
         writing.append(kind == "write-model" or due())

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.optim import Optimizer
+from trainer.training.optim import Optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 3

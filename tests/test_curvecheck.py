@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer import run
-from trainer import train as train_module
+from trainer.runs import run
+from trainer.training import loop as train_module
 from trainer.cli import main
-from trainer.config import config_from_dict
-from trainer.curvecheck import check, config_diff, train_curve, update
-from trainer.curvediff import TOLERANCE, compare_curves
-from trainer.curves import read_curve
+from trainer.config.load import config_from_dict
+from trainer.curves.golden import check, config_diff, train_curve, update
+from trainer.curves.compare import TOLERANCE, compare_curves
+from trainer.storage.curvefile import read_curve
 from trainer.errors import DivergenceError
-from trainer.files import write_json
+from trainer.storage.files import write_json
 from trainer.testing import assert_curve_matches
 
 TINY = """\
@@ -288,7 +288,7 @@ def test_without_plotting_a_failed_check_only_reports(golden, tmp_path, monkeypa
     curve = read_curve(path)
     curve["metrics"]["train_loss"][3] *= 1.01
     write_json(tmp_path / "nudged.json", curve)
-    monkeypatch.setitem(sys.modules, "trainer.plots", None)  # import trainer.plots -> ImportError
+    monkeypatch.setitem(sys.modules, "trainer.pictures.plots", None)  # import trainer.pictures.plots -> ImportError
     result = check(config, tmp_path / "nudged.json", plot=tmp_path / "overlay.png")
     assert not result.ok and "overlay" not in result.report and not (tmp_path / "overlay.png").exists()
 

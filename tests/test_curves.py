@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from conftest import trainer
 
-from trainer.config import config_from_dict, load_config
-from trainer.configdiff import config_hash
-from trainer.curvecheck import train_curve
-from trainer.curves import FORMAT, VERSION, canonical_config, curve_metrics, read_curve
+from trainer.config.load import config_from_dict, load_config
+from trainer.config.diff import config_hash
+from trainer.curves.golden import train_curve
+from trainer.storage.curvefile import FORMAT, VERSION, canonical_config, curve_metrics, read_curve
 from trainer.errors import TrainerError
-from trainer.files import write_json
-from trainer.run import train
+from trainer.storage.files import write_json
+from trainer.runs.run import train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"name": "tiny", "seed": 1, "data": {"dataset": "moons", "params": {"n_samples": 200}, "val_size": 0.1},

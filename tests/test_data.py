@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.csvfile import encode_labels, read_csv
-from trainer.data import DATASETS, DataConfig, Dataset, check_dataset_params, fit_scaler, load_dataset, make_spiral, prepare, split
+from trainer.data.csvfile import encode_labels, read_csv
+from trainer.data.datasets import DATASETS, DataConfig, Dataset, check_dataset_params, fit_scaler, load_dataset, make_spiral, prepare, split
 from trainer.errors import ConfigError, DataError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example.csv"

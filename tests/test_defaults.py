@@ -12,9 +12,9 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from trainer.config import config_from_dict
-from trainer.model import predict
-from trainer.run import train_in_memory
+from trainer.config.load import config_from_dict
+from trainer.model.network import predict
+from trainer.runs.run import train_in_memory
 
 
 def mlp_test_accuracy(data, hidden_size, seed):

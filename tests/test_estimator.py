@@ -14,12 +14,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from trainer import TwoLayerNetClassifier
 from trainer.cli import main
-from trainer.config import load_config
-from trainer.data import SEED_BOUND, DataConfig, fit_scaler, standardize
-from trainer.model import ModelConfig, init_params
-from trainer.optim import make_optimizer
-from trainer.run import train
-from trainer.train import TrainConfig, TrainState, fit, val_metrics
+from trainer.config.load import load_config
+from trainer.data.datasets import SEED_BOUND, DataConfig, fit_scaler, standardize
+from trainer.model.network import ModelConfig, init_params
+from trainer.training.optim import make_optimizer
+from trainer.runs.run import train
+from trainer.training.loop import TrainConfig, TrainState, fit, val_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from trainer import train
-from trainer.flat import flat_copy
-from trainer.model import (
+from trainer.training import loop as train
+from trainer.model.flat import flat_copy
+from trainer.model.network import (
     PARAM_NAMES,
     Workspace,
     init_params,
@@ -12,8 +12,8 @@ from trainer.model import (
     one_hot,
     with_ones,
 )
-from trainer.optim import OPTIMIZERS, make_optimizer
-from trainer.train import Batches, TrainConfig, TrainState, fit, run_epoch
+from trainer.training.optim import OPTIMIZERS, make_optimizer
+from trainer.training.loop import Batches, TrainConfig, TrainState, fit, run_epoch
 
 
 def problem(n=50, D=3, H=7, C=4, seed=0, dtype=np.float64):

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from trainer import files
+from trainer.storage import files
 from trainer.errors import ModelFileError, TrainerError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_importing_leaves_the_umask_alone_and_a_write_uses_the_umask_of_its_time(tmp_path):
-    code = ("import os, sys; os.umask(0o022); import trainer.files as f; os.umask(0o027); "
+    code = ("import os, sys; os.umask(0o022); import trainer.storage.files as f; os.umask(0o027); "
             "f.atomic_write(sys.argv[1], 'x'); print(oct(os.stat(sys.argv[1]).st_mode & 0o777), oct(os.umask(0)))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], env=env, check=True,

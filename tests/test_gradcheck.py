@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from conftest import trainer
 
-from trainer import cli, gradcheck
-from trainer.gradcheck import GradcheckConfig, numeric_grad, numeric_grads, random_network, rel_error
-from trainer.jacobian import JacobianTooLarge
-from trainer.model import PARAM_NAMES, loss_and_grads
+from trainer import cli
+
+from trainer.model import gradcheck
+from trainer.model.gradcheck import GradcheckConfig, numeric_grad, numeric_grads, random_network, rel_error
+from trainer.model.jacobian import JacobianTooLarge
+from trainer.model.network import PARAM_NAMES, loss_and_grads
 
 
 def test_rel_error_is_the_max_difference_over_the_max_magnitude():

@@ -4,10 +4,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from trainer import jacobian
-from trainer.gradcheck import GradcheckConfig, random_network, rel_error
-from trainer.jacobian import JacobianTooLarge, chain
-from trainer.model import PARAM_NAMES, loss_and_grads
+from trainer.model import jacobian
+from trainer.model.gradcheck import GradcheckConfig, random_network, rel_error
+from trainer.model.jacobian import JacobianTooLarge, chain
+from trainer.model.network import PARAM_NAMES, loss_and_grads
 
 rng = np.random.default_rng(42)
 N, D, H, C = 4, 3, 5, 3

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from trainer.gradcheck import GradcheckConfig, numeric_grads, random_network, rel_error
-from trainer.model import PARAM_NAMES, init_params, log_softmax, loss_and_grads, predict, predict_proba, softmax
+from trainer.model.gradcheck import GradcheckConfig, numeric_grads, random_network, rel_error
+from trainer.model.network import PARAM_NAMES, init_params, log_softmax, loss_and_grads, predict, predict_proba, softmax
 
 
 def _random_shapes(count, seed=2024):

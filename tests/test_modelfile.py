@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from trainer import __version__
 from trainer.errors import ModelFileError
-from trainer.model import init_params
-from trainer.modelfile import SavedModel, load_model, model_bytes, model_from_bytes, save_model
+from trainer.model.network import init_params
+from trainer.storage.modelfile import SavedModel, load_model, model_bytes, model_from_bytes, save_model
 
 FUZZ = settings(max_examples=300, deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
 

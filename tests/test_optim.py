@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from trainer.optim import OPTIMIZERS, SCHEDULES, lr_at, make_optimizer
+from trainer.training.optim import OPTIMIZERS, SCHEDULES, lr_at, make_optimizer
 
 # the hand-worked examples: two params, three elements, two steps with different gradients
 G1 = {"w": [0.5, -1.0], "b": [2.0]}

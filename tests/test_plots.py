@@ -9,16 +9,16 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.image import imread
 
-from trainer import plots
+from trainer.pictures import plots
 from trainer.cli import main
-from trainer.config import config_from_dict
-from trainer.curves import is_metric
-from trainer.data import prepare, standardize
+from trainer.config.load import config_from_dict
+from trainer.storage.curvefile import is_metric
+from trainer.data.datasets import prepare, standardize
 from trainer.evaluate import evaluate
-from trainer.metrics import confusion_counts
-from trainer.modelfile import load_model
-from trainer.runfiles import model_splits
-from trainer.sparkline import BARS
+from trainer.model.metrics import confusion_counts
+from trainer.storage.modelfile import load_model
+from trainer.storage.rundir import model_splits
+from trainer.pictures.sparkline import BARS
 
 MOONS = """\
 name: tiny_moons

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import trainer
-from trainer.config import config_from_dict
-from trainer.data import prepare
+from trainer.config.load import config_from_dict
+from trainer.data.datasets import prepare
 
 
 def small(dataset="moons", **train):
@@ -26,8 +26,8 @@ def test_saved_model_predicts_exactly_what_the_trained_params_predict(tmp_path, 
     data = prepare(cfg.data, np.random.default_rng(cfg.seed), dtype)
     X_raw = np.asarray(data.test[0]) * data.scaler_scale + data.scaler_mean  # back to raw feature units
     np.testing.assert_allclose(model.transform(X_raw), data.test[0], rtol=1e-5 if dtype == "float32" else 1e-12)
-    assert np.array_equal(trainer.model.predict_proba(result.state.params, data.test[0]),
-                          trainer.model.predict_proba(model.params, data.test[0]))
+    assert np.array_equal(trainer.model.network.predict_proba(result.state.params, data.test[0]),
+                          trainer.model.network.predict_proba(model.params, data.test[0]))
     assert model.classes == ["setosa", "versicolor", "virginica"]
     assert model.feature_names[0] == "sepal length (cm)"
     assert model.config["model"]["dtype"] == dtype
@@ -88,7 +88,7 @@ class Killed(BaseException):
 def test_summary_json_is_written_last_so_a_run_killed_before_it_can_be_resumed(tmp_path, monkeypatch):
     import os
 
-    from trainer.run import resume_config, train_run
+    from trainer.runs.run import resume_config, train_run
 
     cfg = small()
     whole = trainer.fit(cfg, tmp_path / "whole")
@@ -137,7 +137,7 @@ DIVERGING = {"data": {"params": {"n_samples": 300}},  # early stopping off, chec
 def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
     import json
 
-    from trainer.run import train_run
+    from trainer.runs.run import train_run
 
     ends = {}
 
@@ -163,7 +163,7 @@ def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
 
 
 def test_divergence_in_the_first_epoch_saves_no_weights(tmp_path):
-    from trainer.run import train_run
+    from trainer.runs.run import train_run
 
     cfg = config_from_dict({"data": {"params": {"n_samples": 300}}, "model": {"init": "normal", "init_std": 1e160},
                             "train": {"optimizer": "sgd", "lr": 1, "epochs": 3}})  # scores overflow at once

@@ -1,7 +1,7 @@
 """The terminal sparkline: scaled min to max, downsampled by means, gaps for non-finite values."""
 import math
 
-from trainer.sparkline import BARS, sparkline
+from trainer.pictures.sparkline import BARS, sparkline
 
 
 def test_a_falling_curve_runs_from_the_top_bar_to_the_bottom_bar():

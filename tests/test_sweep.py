@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import trainer.train
-from trainer import sweep
+import trainer.training.loop
+from trainer.sweeps import sweep
 from trainer.cli import main
-from trainer.config import load_config
+from trainer.config.load import load_config
 from trainer.errors import ConfigError
-from trainer.jobs import ONE_BLAS_THREAD
-from trainer.jobs import run as run_jobs
-from trainer.run import train
+from trainer.sweeps.jobs import ONE_BLAS_THREAD
+from trainer.sweeps.jobs import run as run_jobs
+from trainer.runs.run import train
 
 TINY = """\
 name: tiny
@@ -216,8 +216,8 @@ def test_jobs_run_refuses_an_unknown_backend():
 def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeypatch):
     # train.threads sets a process-wide limit inside the job: one job in this process (n_jobs 1)
     # would lift the sweep's limit to 2 threads, and threads running trials would undo each other's
-    seen, run_epoch = set(), trainer.train.run_epoch
-    monkeypatch.setattr(trainer.train, "run_epoch", lambda *a, **k: seen.add(tuple(_blas_threads())) or run_epoch(*a, **k))
+    seen, run_epoch = set(), trainer.training.loop.run_epoch
+    monkeypatch.setattr(trainer.training.loop, "run_epoch", lambda *a, **k: seen.add(tuple(_blas_threads())) or run_epoch(*a, **k))
     trials = sweep.expand(tiny, sweep.parse_grid(["train.lr=0.01,0.1"]), ["train.threads=2", "train.epochs=2"])
     for n_jobs, backend in ((1, "loky"), (2, "threading")):  # the trials run in this process: the spy sees them
         for cv in (None, 2):  # trainer train's run, and the estimator in cross-validation
@@ -227,7 +227,7 @@ def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeyp
 
 
 def test_the_backend_choices_are_jobs_backends_and_reading_them_imports_no_joblib():
-    code = ("import sys; from trainer.cli import build_parser; from trainer.jobs import BACKENDS; "
+    code = ("import sys; from trainer.cli import build_parser; from trainer.sweeps.jobs import BACKENDS; "
             "sweep = build_parser()._subparsers._group_actions[0].choices['sweep']; "
             "[choices] = [a.choices for a in sweep._actions if a.dest == 'backend']; "
             "assert choices == list(BACKENDS), choices; assert 'joblib' not in sys.modules")

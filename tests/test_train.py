@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from trainer.errors import DivergenceError
-from trainer.model import init_params
-from trainer.optim import make_optimizer
-from trainer.train import TrainConfig, TrainState, fit, val_metrics
+from trainer.model.network import init_params
+from trainer.training.optim import make_optimizer
+from trainer.training.loop import TrainConfig, TrainState, fit, val_metrics
 
 
 def blobs(rng, n=120, d=4, c=3):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trainer.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
+from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from trainer.cli import main
-from trainer.modelfile import load_model
+from trainer.storage.modelfile import load_model
 
 CONFIG = {"name": "w", "data": {"params": {"n_samples": 200}}, "model": {"hidden_size": 8},
           "train": {"epochs": 5, "batch_size": 32, "early_stopping": False, "checkpoint_seconds": 0}}

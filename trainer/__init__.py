@@ -11,9 +11,9 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; imported on first use so `trainer --version` stays quick
 _API = {
-    "load_config": "trainer.config",
-    "load_model": "trainer.modelfile",
-    "save_model": "trainer.modelfile",
+    "load_config": "trainer.config.load",
+    "load_model": "trainer.storage.modelfile",
+    "save_model": "trainer.storage.modelfile",
     "evaluate_csv": "trainer.evaluate",
     "TwoLayerNetClassifier": "trainer.estimator",
 }
@@ -28,8 +28,8 @@ def fit(config, out=None, callbacks=(), overwrite=False):
     callbacks: objects with any of on_train_begin(state), on_epoch_end(state, record), on_train_end(state).
     Returns a RunResult with run_dir, state (params, history, ...), model (SavedModel) and summary.
     """
-    from trainer.config import load_config
-    from trainer.run import train
+    from trainer.config.load import load_config
+    from trainer.runs.run import train
 
     if not hasattr(config, "train"):
         config = load_config(config)

@@ -14,14 +14,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from trainer.config import config_from_dict
-from trainer.data import SEED_BOUND, fit_scaler, hold_out, standardize
+from trainer.config.load import config_from_dict
+from trainer.data.datasets import SEED_BOUND, fit_scaler, hold_out, standardize
 from trainer.errors import ConfigError, DataError
-from trainer.model import PARAM_NAMES, ModelConfig, log_softmax, predict_proba, scores
-from trainer.modelfile import SavedModel, is_label, load_model, save_model
-from trainer.run import new_state
-from trainer.train import TrainConfig
-from trainer.train import fit as train_fit
+from trainer.model.network import PARAM_NAMES, ModelConfig, log_softmax, predict_proba, scores
+from trainer.storage.modelfile import SavedModel, is_label, load_model, save_model
+from trainer.runs.run import new_state
+from trainer.training.loop import TrainConfig
+from trainer.training.loop import fit as train_fit
 
 # config section -> the constructor parameters that carry its keys' names
 SECTIONS = {

@@ -1,10 +1,10 @@
 """Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
 import numpy as np
 
-from trainer.csvfile import read_csv
+from trainer.data.csvfile import read_csv
 from trainer.errors import DataError
-from trainer.metrics import classification_report
-from trainer.runfiles import model_splits
+from trainer.model.metrics import classification_report
+from trainer.storage.rundir import model_splits
 
 
 def own_test_split(model):

@@ -5,7 +5,7 @@
     def test_moons_curve():
         assert_curve_matches("configs/moons.yaml", "tests/golden/moons.json")
 """
-from trainer.curvecheck import MissingGolden, check
+from trainer.curves.golden import MissingGolden, check
 
 
 def assert_curve_matches(config, golden=None, rtol=None, atol=None, exact=False, plot=None):

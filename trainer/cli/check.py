@@ -21,8 +21,8 @@ def _gradcheck_arguments(p):
 def gradcheck_command(args):
     import json
 
-    from trainer import gradcheck
-    from trainer.jacobian import JacobianTooLarge
+    from trainer.model import gradcheck
+    from trainer.model.jacobian import JacobianTooLarge
 
     given = {"N": args.n, "D": args.d, "H": args.h, "C": args.c, "reg": args.reg, "seed": args.seed}
     cfg = gradcheck.GradcheckConfig(**{k: v for k, v in given.items() if v is not None})
@@ -36,7 +36,7 @@ def gradcheck_command(args):
 
 def _gradcheck_text(r):
     """The report as a table per parameter, a table of every Jacobian, and the verdict."""
-    from trainer.jacobian import format_bytes as size
+    from trainer.model.jacobian import format_bytes as size
 
     def shaped(name, shape):
         return name if shape is None else f"{name} {tuple(shape)}"
@@ -100,7 +100,7 @@ def _one_golden(args):
 
 
 def _curve_check(args):
-    from trainer.curvecheck import MissingGolden, check
+    from trainer.curves.golden import MissingGolden, check
 
     _one_golden(args)
     failed = 0
@@ -116,7 +116,7 @@ def _curve_check(args):
 
 
 def _curve_update(args):
-    from trainer.curvecheck import update
+    from trainer.curves.golden import update
 
     _one_golden(args)
     for config in args.configs:
@@ -125,7 +125,7 @@ def _curve_update(args):
 
 
 def _curve_compare(args):
-    from trainer.curvecheck import compare_files
+    from trainer.curves.golden import compare_files
 
     result = compare_files(args.expected, args.got, args.rtol, args.atol, args.exact, args.plot)
     print(result.report)

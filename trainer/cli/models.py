@@ -24,7 +24,7 @@ def evaluate_command(args):
     import json
 
     from trainer.evaluate import evaluate, evaluate_csv
-    from trainer.modelfile import load_model
+    from trainer.storage.modelfile import load_model
 
     model = load_model(args.model)
     if args.csv:
@@ -58,8 +58,8 @@ def _predict_arguments(p):
 @command("predict", help="predict the classes of the rows of a CSV with a saved model", arguments=_predict_arguments)
 def predict_command(args):
     from trainer.evaluate import predict_csv
-    from trainer.files import atomic_write
-    from trainer.modelfile import load_model
+    from trainer.storage.files import atomic_write
+    from trainer.storage.modelfile import load_model
 
     model = load_model(args.model)
     pred, proba = predict_csv(model, args.csv, target=args.target)
@@ -76,7 +76,7 @@ def predict_command(args):
 
 @command("datasets", help="list the built-in datasets and their parameters")
 def datasets_command(args):
-    from trainer.data import DATASETS
+    from trainer.data.datasets import DATASETS
 
     for name, spec in DATASETS.items():
         params = ", ".join(f"{k}={v!r}" for k, v in spec.defaults.items())

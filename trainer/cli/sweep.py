@@ -14,7 +14,7 @@ def _sweep_arguments(p):
                    help="score by stratified K-fold cross-validation on the train+validation rows "
                         "(default: the validation split when every trial has one, else cross-validation; the output says which)")
     p.add_argument("--n-jobs", type=_n_jobs, metavar="N", help="trials at once; -1 = one per core (default 1; dask: every worker)")
-    from trainer.jobs import BACKENDS
+    from trainer.sweeps.jobs import BACKENDS
 
     p.add_argument("--backend", choices=list(BACKENDS), default="loky",
                    help=f"joblib backend: {', '.join(f'{k} ({v})' for k, v in BACKENDS.items())} (default loky)")
@@ -37,9 +37,9 @@ def _n_jobs(text):
 def sweep_command(args):
     from tqdm import tqdm
 
-    from trainer import sweep
-    from trainer.config import load_config
-    from trainer.run import default_run_dir
+    from trainer.sweeps import sweep
+    from trainer.config.load import load_config
+    from trainer.runs.run import default_run_dir
 
     grid = sweep.parse_grid(args.grid, args.set)
     trials = sweep.expand(args.config, grid, args.set)

@@ -18,8 +18,8 @@ def _train_arguments(p):
 
 @command("train", help="train a network from a YAML config and save the run", arguments=_train_arguments)
 def train_command(args):
-    from trainer.callbacks import ProgressBar
-    from trainer.run import train_run
+    from trainer.runs.callbacks import ProgressBar
+    from trainer.runs.run import train_run
 
     cfg, run_dir = _resume_run(args) if args.resume else _new_run(args)
     callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
@@ -37,8 +37,8 @@ def train_command(args):
 
 
 def _new_run(args):
-    from trainer.config import load_config
-    from trainer.run import default_run_dir, new_run_dir
+    from trainer.config.load import load_config
+    from trainer.runs.run import default_run_dir, new_run_dir
 
     if args.config is None:
         raise ConfigError("trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)")
@@ -47,7 +47,7 @@ def _new_run(args):
 
 
 def _resume_run(args):
-    from trainer.run import resume_config
+    from trainer.runs.run import resume_config
 
     if args.out or args.overwrite:
         raise ConfigError("trainer train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
@@ -58,7 +58,7 @@ def _how_to_resume(cfg, run_dir):
     """After Ctrl-C: the command that resumes, when a checkpoint is there to resume from."""
     from pathlib import Path
 
-    from trainer.checkpoint import CHECKPOINT, PREVIOUS
+    from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS
 
     if any((Path(run_dir) / name).exists() for name in (CHECKPOINT, PREVIOUS)):
         return f"resume with: trainer train --resume {run_dir}"
@@ -68,7 +68,7 @@ def _how_to_resume(cfg, run_dir):
 
 def _draw_pictures(run_dir, args):
     """The run's pictures when matplotlib is importable; else one line saying how to get them."""
-    from trainer import plots
+    from trainer.pictures import plots
 
     if not args.no_plots and plots.available():
         try:
@@ -86,7 +86,7 @@ def _draw_pictures(run_dir, args):
 
 def _summary_text(result, cfg, pictures=()):
     """What the run did, in a few lines: epochs, the per-epoch objective, the final metrics, time."""
-    from trainer.sparkline import sparkline
+    from trainer.pictures.sparkline import sparkline
 
     s = result.summary
     best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""  # else the weights are the last epoch's
@@ -111,7 +111,7 @@ def _plot_arguments(p):
 
 @command("plot", help="draw a run's pictures again from its files (no retraining)", arguments=_plot_arguments)
 def plot_command(args):
-    from trainer import plots
+    from trainer.pictures import plots
 
     if not plots.available():
         raise TrainerError(f"trainer plot needs matplotlib: {plots.INSTALL_HINT}")

@@ -4,7 +4,7 @@ Checkpoints, --resume and golden curves all use these, so "the same config" mean
 """
 import hashlib
 
-from trainer.files import dumps
+from trainer.storage.files import dumps
 
 
 def config_hash(config):

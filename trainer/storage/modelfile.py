@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer import __version__
-from trainer.archive import check_fields, digest, pack, unpack
-from trainer.data import standardize
+from trainer.storage.archive import check_fields, digest, pack, unpack
+from trainer.data.datasets import standardize
 from trainer.errors import ModelFileError
-from trainer.files import atomic_write
-from trainer.model import PARAM_NAMES, predict_proba
+from trainer.storage.files import atomic_write
+from trainer.model.network import PARAM_NAMES, predict_proba
 
-FORMAT = "trainer.model"
+FORMAT = "trainer.model.network"
 FORMAT_VERSION = 1
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + ("metadata",)))  # the allow-list of member names

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.config import config_to_dict
-from trainer.configdiff import config_hash
+from trainer.config.load import config_to_dict
+from trainer.config.diff import config_hash
 from trainer.errors import DataError, TrainerError
-from trainer.files import read_json
+from trainer.storage.files import read_json
 
 FORMAT, VERSION = "trainer-curve", 1
 CLOCK_SUFFIXES = ("_seconds", "_time")  # wall-clock fields change run to run: never compared

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.flat import flat_buffer, flat_copy
+from trainer.model.flat import flat_buffer, flat_copy
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 

@@ -11,19 +11,19 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.callbacks import LastEpochWeights, MetricsWriter
-from trainer.checkpoint import Checkpointer
-from trainer.config import config_to_dict, dump_config, load_config
-from trainer.configdiff import diff_keys, show_diff
-from trainer.curves import make_curve
-from trainer.data import prepare
+from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
+from trainer.storage.checkpoint import Checkpointer
+from trainer.config.load import config_to_dict, dump_config, load_config
+from trainer.config.diff import diff_keys, show_diff
+from trainer.storage.curvefile import make_curve
+from trainer.data.datasets import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.files import atomic_write, make_dir, write_json, write_jsonl
-from trainer.metrics import classification_report
-from trainer.model import init_params, predict_proba
-from trainer.modelfile import SavedModel, save_model
-from trainer.optim import make_optimizer
-from trainer.train import TrainState, fit, val_metrics
+from trainer.storage.files import atomic_write, make_dir, write_json, write_jsonl
+from trainer.model.metrics import classification_report
+from trainer.model.network import init_params, predict_proba
+from trainer.storage.modelfile import SavedModel, save_model
+from trainer.training.optim import make_optimizer
+from trainer.training.loop import TrainState, fit, val_metrics
 
 RUN_FILES = ("config.yaml", "metrics.jsonl", "model.npz", "summary.json", "curve.json")
 

@@ -3,7 +3,7 @@
 Each function returns text; trainer.cli prints it. Values are shown in full (repr) so that two
 numbers that differ in the last digit look different.
 """
-from trainer.configdiff import show_diff
+from trainer.config.diff import show_diff
 
 
 def _tolerance(cmp):

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.config import config_from_dict
-from trainer.curvediff import as_floats
-from trainer.curves import is_metric
-from trainer.files import atomic_write
-from trainer.metrics import confusion_counts
-from trainer.runfiles import model_splits, read_run
+from trainer.config.load import config_from_dict
+from trainer.curves.compare import as_floats
+from trainer.storage.curvefile import is_metric
+from trainer.storage.files import atomic_write
+from trainer.model.metrics import confusion_counts
+from trainer.storage.rundir import model_splits, read_run
 
 PICTURES = ("curves.png", "confusion.png", "boundary.png")
 INSTALL_HINT = "pip install 'trainer[plot]'"

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.errors import DivergenceError
-from trainer.flat import flat_copy
-from trainer.model import PARAM_NAMES, Workspace, log_softmax, scores
-from trainer.optim import lr_at
+from trainer.model.flat import flat_copy
+from trainer.model.network import PARAM_NAMES, Workspace, log_softmax, scores
+from trainer.training.optim import lr_at
 
 # early-stopping metric -> +1 when smaller is better, -1 when larger is better
 MONITORS = {"val_loss": 1.0, "val_accuracy": -1.0, "train_loss": 1.0}

@@ -14,7 +14,7 @@ from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from trainer.csvfile import encode_labels, read_csv
+from trainer.data.csvfile import encode_labels, read_csv
 from trainer.errors import ConfigError, DataError, did_you_mean, first_line
 
 SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)

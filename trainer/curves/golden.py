@@ -6,14 +6,14 @@ curvereport.py.
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from trainer.config import Config, config_from_dict, load_config
-from trainer.configdiff import diff_keys, flatten
-from trainer.curvediff import compare_curves
-from trainer.curvereport import config_report, curve_report, movement_report
-from trainer.curves import canonical_config, make_curve, read_curve
+from trainer.config.load import Config, config_from_dict, load_config
+from trainer.config.diff import diff_keys, flatten
+from trainer.curves.compare import compare_curves
+from trainer.curves.report import config_report, curve_report, movement_report
+from trainer.storage.curvefile import canonical_config, make_curve, read_curve
 from trainer.errors import TrainerError
-from trainer.files import make_dir, write_json
-from trainer.run import train_in_memory
+from trainer.storage.files import make_dir, write_json
+from trainer.runs.run import train_in_memory
 
 GOLDEN_DIR = Path("tests/golden")  # default home of goldens, relative to the working directory
 GOLDEN_EPOCHS = 50  # a new golden records at most this many epochs, so checking it stays fast
@@ -97,17 +97,17 @@ def _label(config):
 def _hint(config, golden):
     """The command that writes this golden."""
     if isinstance(config, Config):
-        return f"trainer.curvecheck.update(config, '{golden}')"
+        return f"trainer.curves.golden.update(config, '{golden}')"
     return f"trainer curve update {config}" + ("" if golden == default_golden(config) else f" --golden {golden}")
 
 
 def overlay(expected, got, path, title):
-    """Golden vs new curve as a picture, if trainer.plots.curve_overlay (issue 8) and matplotlib exist.
+    """Golden vs new curve as a picture, if trainer.pictures.plots.curve_overlay (issue 8) and matplotlib exist.
 
     Returns a line for the report, or None when plotting is not available (skipped silently).
     """
     try:
-        from trainer.plots import curve_overlay
+        from trainer.pictures.plots import curve_overlay
 
         curve_overlay(expected["metrics"], got["metrics"], path, title)
     except ImportError:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import yaml
 
-from trainer.configtypes import build, dotted_keys
-from trainer.data import DATASETS, DataConfig, check_dataset_params
+from trainer.config.convert import build, dotted_keys
+from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
 from trainer.errors import ConfigError
-from trainer.model import INITS, ModelConfig
-from trainer.optim import OPTIMIZERS, SCHEDULES
-from trainer.train import MONITORS, TrainConfig
+from trainer.model.network import INITS, ModelConfig
+from trainer.training.optim import OPTIMIZERS, SCHEDULES
+from trainer.training.loop import MONITORS, TrainConfig
 
 
 @dataclass

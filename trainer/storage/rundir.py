@@ -3,11 +3,11 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.config import config_from_dict
-from trainer.data import data_source, fit_scaler, raw_splits
+from trainer.config.load import config_from_dict
+from trainer.data.datasets import data_source, fit_scaler, raw_splits
 from trainer.errors import DataError, TrainerError
-from trainer.files import read_json, read_jsonl
-from trainer.modelfile import load_model
+from trainer.storage.files import read_json, read_jsonl
+from trainer.storage.modelfile import load_model
 
 
 def read_run(run_dir):

@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.archive import check_fields, digest, pack, unpack
-from trainer.config import config_to_dict
-from trainer.configdiff import config_hash, diff_keys, show_diff
+from trainer.storage.archive import check_fields, digest, pack, unpack
+from trainer.config.load import config_to_dict
+from trainer.config.diff import config_hash, diff_keys, show_diff
 from trainer.errors import ConfigError, DataError, ModelFileError
-from trainer.files import atomic_write, dumps, json_records
-from trainer.model import PARAM_NAMES
+from trainer.storage.files import atomic_write, dumps, json_records
+from trainer.model.network import PARAM_NAMES
 
 CHECKPOINT, PREVIOUS = "checkpoint.npz", "checkpoint.prev.npz"
-FORMAT = "trainer.checkpoint"
+FORMAT = "trainer.storage.checkpoint"
 FORMAT_VERSION = 1
 _PARAM = "|".join(PARAM_NAMES)
 MEMBERS = re.compile(rf"metadata|history|(params|best)\.({_PARAM})|optimizer\.(t|[a-z0-9_]+\.({_PARAM}))")

@@ -3,8 +3,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from trainer import jacobian
-from trainer.model import PARAM_NAMES, init_params, loss_and_grads
+from trainer.model import jacobian
+from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads
 
 NUMERIC_TOL = 1e-7  # centred differences in float64 are good to about eps^2 + 1e-16 / eps
 JACOBIAN_TOL = 1e-12  # the same sums in another order: rounding only

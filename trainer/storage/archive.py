@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 
 from trainer.errors import ModelFileError, first_line
-from trainer.files import dumps, loads
+from trainer.storage.files import dumps, loads
 
 SAFE_DTYPES = frozenset(np.dtype(t) for t in ("uint8", "int64", "float32", "float64"))
 MAX_HEADER_BYTES = 10_000  # an .npy header is ~128 bytes; numpy's own default limit

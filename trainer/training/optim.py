@@ -1,7 +1,7 @@
 """Optimizers (sgd, momentum, nesterov, adam) and per-epoch learning-rate schedules.
 
 An optimizer updates the caller's params in place and only reads the grads. Its state and scratch
-are flat buffers of the params' dtype (trainer.flat), and its math runs on flat arrays, so each
+are flat buffers of the params' dtype (trainer.model.flat), and its math runs on flat arrays, so each
 element-wise operation is one numpy call over every param rather than one call per param: on small
 batches the ~0.6 us per numpy call is most of a step (issue 6). Training hands it the params and
 grads as flat arrays directly (model.Workspace); dicts are copied in and out.
@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from trainer.flat import flat_buffer
+from trainer.model.flat import flat_buffer
 
 
 def _float_dtype(params):
@@ -57,7 +57,7 @@ class Optimizer:
 
         params and grads are each a dict of arrays keyed like the params the optimizer was built
         for, or one flat 1-D array holding those arrays back to back in the same order (as
-        trainer.flat lays them out); flat arrays are used as they are, dicts through copies.
+        trainer.model.flat lays them out); flat arrays are used as they are, dicts through copies.
         """
         self.t += 1
         w, dw = self._as_flat(params, "w"), self._as_flat(grads, "dw")

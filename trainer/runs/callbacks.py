@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 
-from trainer.files import write_jsonl
-from trainer.flat import flat_copy
+from trainer.storage.files import write_jsonl
+from trainer.model.flat import flat_copy
 
 
 class MetricsWriter:

@@ -1,0 +1,1 @@
+"""Data: the built-in datasets, users' CSV files, and the stratified splits a run trains on."""
