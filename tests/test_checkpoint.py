@@ -16,7 +16,8 @@ from conftest import outcome
 from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from trainer.config.load import config_from_dict, dump_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
-from trainer.runs.run import new_run_dir, resume_config, train_run
+from trainer.storage.rundir import new_run_dir
+from trainer.runs.run import resume_config, train_run
 
 SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}, "val_size": 0.1},
          "model": {"hidden_size": 8},

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from trainer.config.load import known_keys, load_config
-from trainer.data.datasets import prepare
+from trainer.data.prepare import prepare
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 

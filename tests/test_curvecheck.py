@@ -170,7 +170,7 @@ def test_the_golden_epoch_cap_and_early_stopping_are_honoured(tmp_path):
     g = read_curve(tmp_path / "g.json")
     assert g["epochs"] == 40 and g["config"]["train"]["epochs"] == 60
     assert g["stopped_early"] and g["epochs_run"] < 40 and g["best_epoch"] == g["epochs_run"] - 2
-    result = check(config, tmp_path / "g.json", exact=True, plot=False)
+    result = check(config, tmp_path / "g.json", exact=True)
     assert result.ok and result.got["epochs_run"] == g["epochs_run"]
 
 
@@ -288,9 +288,10 @@ def test_without_plotting_a_failed_check_only_reports(golden, tmp_path, monkeypa
     curve = read_curve(path)
     curve["metrics"]["train_loss"][3] *= 1.01
     write_json(tmp_path / "nudged.json", curve)
-    monkeypatch.setitem(sys.modules, "trainer.pictures.plots", None)  # import trainer.pictures.plots -> ImportError
-    result = check(config, tmp_path / "nudged.json", plot=tmp_path / "overlay.png")
-    assert not result.ok and "overlay" not in result.report and not (tmp_path / "overlay.png").exists()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    with pytest.raises(AssertionError) as failed:
+        assert_curve_matches(config, tmp_path / "nudged.json", plot=tmp_path / "overlay.png")
+    assert "overlay" not in str(failed.value) and not (tmp_path / "overlay.png").exists()
 
 
 def test_the_help_states_the_default_tolerances(capsys):

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from trainer.data.csvfile import encode_labels, read_csv
-from trainer.data.datasets import DATASETS, DataConfig, Dataset, check_dataset_params, fit_scaler, load_dataset, make_spiral, prepare, split
+from trainer.data.datasets import DATASETS, DataConfig, Dataset, check_dataset_params, load_dataset, make_spiral
+from trainer.model.scaling import fit_scaler
+from trainer.data.prepare import prepare, split
 from trainer.errors import ConfigError, DataError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example.csv"

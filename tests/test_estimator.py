@@ -15,7 +15,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from trainer import TwoLayerNetClassifier
 from trainer.cli import main
 from trainer.config.load import load_config
-from trainer.data.datasets import SEED_BOUND, DataConfig, fit_scaler, standardize
+from trainer.data.datasets import SEED_BOUND, DataConfig
+from trainer.model.scaling import fit_scaler, standardize
 from trainer.model.network import ModelConfig, init_params
 from trainer.training.optim import make_optimizer
 from trainer.runs.run import train

@@ -13,11 +13,12 @@ from trainer.pictures import plots
 from trainer.cli import main
 from trainer.config.load import config_from_dict
 from trainer.storage.curvefile import is_metric
-from trainer.data.datasets import prepare, standardize
+from trainer.data.prepare import prepare
+from trainer.model.scaling import standardize
 from trainer.evaluate import evaluate
 from trainer.model.metrics import confusion_counts
 from trainer.storage.modelfile import load_model
-from trainer.storage.rundir import model_splits
+from trainer.evaluate import model_splits
 from trainer.pictures.sparkline import BARS
 
 MOONS = """\

@@ -6,7 +6,7 @@ import pytest
 
 import trainer
 from trainer.config.load import config_from_dict
-from trainer.data.datasets import prepare
+from trainer.data.prepare import prepare
 
 
 def small(dataset="moons", **train):

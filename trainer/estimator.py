@@ -15,7 +15,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from trainer.config.load import config_from_dict
-from trainer.data.datasets import SEED_BOUND, fit_scaler, hold_out, standardize
+from trainer.data.datasets import SEED_BOUND
+from trainer.model.scaling import fit_scaler, standardize
+from trainer.data.prepare import hold_out
 from trainer.errors import ConfigError, DataError
 from trainer.model.network import PARAM_NAMES, ModelConfig, log_softmax, predict_proba, scores
 from trainer.storage.modelfile import SavedModel, is_label, load_model, save_model

@@ -1,15 +1,18 @@
 """Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
 import numpy as np
 
+from trainer.config.load import config_from_dict
 from trainer.data.csvfile import read_csv
+from trainer.data.datasets import data_source
+from trainer.data.prepare import raw_splits
 from trainer.errors import DataError
 from trainer.model.metrics import classification_report
-from trainer.storage.rundir import model_splits
+from trainer.model.scaling import fit_scaler
 
 
 def own_test_split(model):
     """The model's test split in raw feature units, recreated from the config it was trained with
-    (runfiles.model_splits: a DataError when the data changed since)."""
+    (model_splits: a DataError when the data changed since)."""
     if "dataset" not in model.config.get("data", {}):  # e.g. saved by TwoLayerNetClassifier, fitted on arrays
         raise DataError("this model was fitted on arrays, not on a dataset of a config, so it has no test split "
                         "to recreate; pass --csv FILE --target COLUMN")
@@ -61,3 +64,21 @@ def encode_with(classes, labels, path):
             f"{path}: label(s) {', '.join(unknown[:5])} are not among the model's classes "
             f"({', '.join(map(str, classes))})")
     return np.array([index[str(label)] for label in labels], dtype=np.int64)
+
+
+def model_splits(model):
+    """The data.Splits a saved model was trained on, in raw feature units, recreated from its config
+    (the same seed draws the same rows, as run.start drew them).
+
+    The data must still be what the model was trained on: the train split must give the model's
+    scaler again, else a one-line DataError (a CSV edited since would not). A model trained
+    without standardisation has no scaler to check against.
+    """
+    cfg = config_from_dict(model.config)
+    s = raw_splits(cfg.data, np.random.default_rng(cfg.seed))
+    if model.scaler_mean is not None:
+        mean, scale = fit_scaler(s.train[0], s.feature_names, data_source(cfg.data))
+        if not (np.array_equal(mean, model.scaler_mean) and np.array_equal(scale, model.scaler_scale)):
+            raise DataError(f"{data_source(cfg.data)}: the data changed since this model was trained "
+                            "(its train split no longer gives the model's scaler)")
+    return s

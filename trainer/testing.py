@@ -5,7 +5,8 @@
     def test_moons_curve():
         assert_curve_matches("configs/moons.yaml", "tests/golden/moons.json")
 """
-from trainer.curves.golden import MissingGolden, check
+from trainer.curves.golden import MissingGolden, check, overlay_path
+from trainer.pictures.plots import with_overlay
 
 
 def assert_curve_matches(config, golden=None, rtol=None, atol=None, exact=False, plot=None):
@@ -26,9 +27,9 @@ def assert_curve_matches(config, golden=None, rtol=None, atol=None, exact=False,
     """
     __tracebackhide__ = True  # pytest shows the caller's line and the report, not this helper
     try:
-        result = check(config, golden, rtol=rtol, atol=atol, exact=exact, plot=plot)
+        result = check(config, golden, rtol=rtol, atol=atol, exact=exact)
     except MissingGolden as e:
         raise AssertionError(str(e)) from None
     if not result.ok:
-        raise AssertionError(result.report)
+        raise AssertionError(result.report if plot is False else with_overlay(result, plot or overlay_path(config, golden)))
     return result.got

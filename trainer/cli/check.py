@@ -100,14 +100,15 @@ def _one_golden(args):
 
 
 def _curve_check(args):
-    from trainer.curves.golden import MissingGolden, check
+    from trainer.curves.golden import MissingGolden, check, overlay_path
+    from trainer.pictures.plots import with_overlay
 
     _one_golden(args)
     failed = 0
     for config in args.configs:
         try:
-            result = check(config, args.golden, args.rtol, args.atol, args.exact, args.plot)
-            ok, report = result.ok, result.report
+            result = check(config, args.golden, args.rtol, args.atol, args.exact)
+            ok, report = result.ok, with_overlay(result, args.plot or overlay_path(config, args.golden))
         except MissingGolden as e:
             ok, report = False, f"FAILED: {e}"
         print(report)
@@ -126,9 +127,10 @@ def _curve_update(args):
 
 def _curve_compare(args):
     from trainer.curves.golden import compare_files
+    from trainer.pictures.plots import with_overlay
 
-    result = compare_files(args.expected, args.got, args.rtol, args.atol, args.exact, args.plot)
-    print(result.report)
+    result = compare_files(args.expected, args.got, args.rtol, args.atol, args.exact)
+    print(with_overlay(result, args.plot) if args.plot else result.report)
     return 0 if result.ok else 1
 
 

@@ -39,7 +39,7 @@ def sweep_command(args):
 
     from trainer.sweeps import sweep
     from trainer.config.load import load_config
-    from trainer.runs.run import default_run_dir
+    from trainer.storage.rundir import default_run_dir
 
     grid = sweep.parse_grid(args.grid, args.set)
     trials = sweep.expand(args.config, grid, args.set)

@@ -38,7 +38,7 @@ def train_command(args):
 
 def _new_run(args):
     from trainer.config.load import load_config
-    from trainer.runs.run import default_run_dir, new_run_dir
+    from trainer.storage.rundir import default_run_dir, new_run_dir
 
     if args.config is None:
         raise ConfigError("trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)")

@@ -3,14 +3,13 @@
 Checkpoints, --resume and golden curves all use these, so "the same config" means one thing.
 """
 import hashlib
-
-from trainer.storage.files import dumps
+import json
 
 
 def config_hash(config):
     """SHA-256 of a config as plain data (config_to_dict, curves.canonical_config): compact JSON, keys
     sorted, so equal configs hash alike on any machine."""
-    return hashlib.sha256(dumps(config, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def diff_keys(old, new, fallback=None):
@@ -40,4 +39,4 @@ def show_diff(diff):
 
 
 def _json(value):
-    return value if value == "<absent>" else dumps(value)
+    return value if value == "<absent>" else json.dumps(value)

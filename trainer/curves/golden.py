@@ -1,7 +1,7 @@
 """Golden loss curves: check a config against its golden, update it, compare two curve files.
 
-How two curves are compared (tolerance, --exact) is curvediff.py; the words of the reports are
-curvereport.py.
+How two curves are compared (tolerance, --exact) is compare.py; the words of the reports are
+report.py; the picture of a failed check is drawn by its caller (pictures.plots.with_overlay).
 """
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,6 +54,7 @@ class CheckResult:
     report: str
     expected: dict | None  # the golden curve
     got: dict | None  # the new curve; None when the configs differ and nothing was trained
+    title: str = ""  # what a picture of the two curves is called
 
 
 def default_golden(config):
@@ -66,12 +67,11 @@ def _config(config):
     return config if isinstance(config, Config) else load_config(config)
 
 
-def check(config, golden=None, rtol=None, atol=None, exact=False, plot=None):
+def check(config, golden=None, rtol=None, atol=None, exact=False):
     """Train `config` (a path or Config) for its golden's epochs and compare; a CheckResult.
 
     The golden defaults to tests/golden/<config stem>.json. When the golden was made from another
-    config the result names the keys that differ and nothing is trained. On a mismatch an overlay
-    picture goes to `plot` (default: beside the golden; False: none) when plotting is available.
+    config the result names the keys that differ and nothing is trained.
     """
     cfg, golden = _config(config), Path(golden) if golden else default_golden(config)
     if not golden.exists():
@@ -83,11 +83,13 @@ def check(config, golden=None, rtol=None, atol=None, exact=False, plot=None):
     got = train_curve(cfg, expected["epochs"])
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(cmp, str(golden), _label(config), platform_diff(expected, got))
-    if not cmp.ok and plot is not False:
-        path = Path(plot) if plot else golden.with_name(f"{golden.stem}.overlay.png")
-        note = overlay(expected, got, path, f"{cfg.name}: golden vs now")
-        report += f"\n  {note}" if note else ""
-    return CheckResult(cmp.ok, report, expected, got)
+    return CheckResult(cmp.ok, report, expected, got, f"{cfg.name}: golden vs now")
+
+
+def overlay_path(config, golden=None):
+    """Where a failed check draws golden vs new by default: beside the golden, <stem>.overlay.png."""
+    golden = Path(golden) if golden else default_golden(config)
+    return golden.with_name(f"{golden.stem}.overlay.png")
 
 
 def _label(config):
@@ -99,22 +101,6 @@ def _hint(config, golden):
     if isinstance(config, Config):
         return f"trainer.curves.golden.update(config, '{golden}')"
     return f"trainer curve update {config}" + ("" if golden == default_golden(config) else f" --golden {golden}")
-
-
-def overlay(expected, got, path, title):
-    """Golden vs new curve as a picture, if trainer.pictures.plots.curve_overlay (issue 8) and matplotlib exist.
-
-    Returns a line for the report, or None when plotting is not available (skipped silently).
-    """
-    try:
-        from trainer.pictures.plots import curve_overlay
-
-        curve_overlay(expected["metrics"], got["metrics"], path, title)
-    except ImportError:
-        return None
-    except Exception as e:  # a picture must never hide the report it illustrates
-        return f"overlay not written: {type(e).__name__}: {e}"
-    return f"overlay: {path}"
 
 
 def update(config, golden=None, epochs=None):
@@ -147,13 +133,10 @@ def _old_golden(path):
         return None, f"replaced an unreadable golden ({e})"
 
 
-def compare_files(a, b, rtol=None, atol=None, exact=False, plot=None):
+def compare_files(a, b, rtol=None, atol=None, exact=False):
     """Compare two curve files or run directories; a CheckResult (configs that differ are noted)."""
     expected, got = read_curve(a), read_curve(b)
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(cmp, str(a), str(b), platform_diff(expected, got),
                           config_diff(expected["config"], got["config"]))
-    if not cmp.ok and plot:
-        note = overlay(expected, got, Path(plot), f"{a} vs {b}")
-        report += f"\n  {note}" if note else ""
-    return CheckResult(cmp.ok, report, expected, got)
+    return CheckResult(cmp.ok, report, expected, got, f"{a} vs {b}")

@@ -16,7 +16,8 @@ from trainer.curves.compare import as_floats
 from trainer.storage.curvefile import is_metric
 from trainer.storage.files import atomic_write
 from trainer.model.metrics import confusion_counts
-from trainer.storage.rundir import model_splits, read_run
+from trainer.evaluate import model_splits
+from trainer.storage.rundir import read_run
 
 PICTURES = ("curves.png", "confusion.png", "boundary.png")
 INSTALL_HINT = "pip install 'trainer[plot]'"
@@ -237,6 +238,18 @@ def curve_overlay(expected, got, path, title="", metrics=None):
     """
     save(overlay_figure(expected, got, title, metrics), path)
     return path
+
+
+def with_overlay(result, path):
+    """A failed curve check's report (a curves.golden.CheckResult), with golden vs new drawn at
+    `path` and a line naming the picture; the report alone when matplotlib is not installed."""
+    if result.ok or result.got is None or not available():
+        return result.report
+    try:
+        curve_overlay(result.expected["metrics"], result.got["metrics"], path, result.title)
+    except Exception as e:  # a picture must never hide the report it illustrates
+        return f"{result.report}\n  overlay not written: {type(e).__name__}: {e}"
+    return f"{result.report}\n  overlay: {path}"
 
 
 def overlay_figure(expected, got, title="", metrics=None):

@@ -6,7 +6,6 @@ checkpoint.npz and checkpoint.prev.npz. Every file is written atomically.
 """
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +15,16 @@ from trainer.storage.checkpoint import Checkpointer
 from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.config.diff import diff_keys, show_diff
 from trainer.storage.curvefile import make_curve
-from trainer.data.datasets import prepare
+from trainer.data.prepare import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
 from trainer.storage.files import atomic_write, make_dir, write_json, write_jsonl
 from trainer.model.metrics import classification_report
 from trainer.model.network import init_params, predict_proba
 from trainer.storage.modelfile import SavedModel, save_model
+from trainer.storage.rundir import default_run_dir, new_run_dir
 from trainer.training.optim import make_optimizer
 from trainer.training.loop import TrainState, fit, val_metrics
 
-RUN_FILES = ("config.yaml", "metrics.jsonl", "model.npz", "summary.json", "curve.json")
 
 
 @dataclass
@@ -34,31 +33,6 @@ class RunResult:
     state: TrainState
     model: SavedModel
     summary: dict
-
-
-def default_run_dir(cfg, root="runs"):
-    """runs/<name>/<timestamp>/, with a suffix if that second is taken."""
-    base = Path(root) / cfg.name / datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, i = base, 1
-    while path.exists():
-        path, i = base.with_name(f"{base.name}-{i}"), i + 1
-    return path
-
-
-def new_run_dir(path, overwrite=False):
-    """Create the run directory; refuse to write over an earlier run unless told to."""
-    path = check_unused(path, RUN_FILES, "a run", overwrite)
-    make_dir(path)
-    return path
-
-
-def check_unused(path, files, what, overwrite=False):
-    """path as a Path; TrainerError when it holds any of `files` (those of an earlier `what`), unless overwrite."""
-    path = Path(path)
-    taken = [f for f in files if (path / f).exists()]
-    if taken and not overwrite:
-        raise TrainerError(f"{path} already holds {what} ({', '.join(taken)}); choose another --out or pass --overwrite")
-    return path
 
 
 def resume_config(run_dir, config=None, overrides=()):

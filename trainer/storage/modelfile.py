@@ -14,7 +14,7 @@ import numpy as np
 
 from trainer import __version__
 from trainer.storage.archive import check_fields, digest, pack, unpack
-from trainer.data.datasets import standardize
+from trainer.model.scaling import standardize
 from trainer.errors import ModelFileError
 from trainer.storage.files import atomic_write
 from trainer.model.network import PARAM_NAMES, predict_proba

@@ -1,13 +1,37 @@
-"""A finished run directory read back: its per-epoch records, summary and model, and a model's raw data splits."""
+"""The run directory: its default name, claiming it for a new run, and a finished run read back."""
+from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
-from trainer.config.load import config_from_dict
-from trainer.data.datasets import data_source, fit_scaler, raw_splits
-from trainer.errors import DataError, TrainerError
-from trainer.storage.files import read_json, read_jsonl
+from trainer.errors import TrainerError
+from trainer.storage.files import make_dir, read_json, read_jsonl
 from trainer.storage.modelfile import load_model
+
+RUN_FILES = ("config.yaml", "metrics.jsonl", "model.npz", "summary.json", "curve.json")
+
+
+def default_run_dir(cfg, root="runs"):
+    """runs/<name>/<timestamp>/, with a suffix if that second is taken."""
+    base = Path(root) / cfg.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, i = base, 1
+    while path.exists():
+        path, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return path
+
+
+def new_run_dir(path, overwrite=False):
+    """Create the run directory; refuse to write over an earlier run unless told to."""
+    path = check_unused(path, RUN_FILES, "a run", overwrite)
+    make_dir(path)
+    return path
+
+
+def check_unused(path, files, what, overwrite=False):
+    """path as a Path; TrainerError when it holds any of `files` (those of an earlier `what`), unless overwrite."""
+    path = Path(path)
+    taken = [f for f in files if (path / f).exists()]
+    if taken and not overwrite:
+        raise TrainerError(f"{path} already holds {what} ({', '.join(taken)}); choose another --out or pass --overwrite")
+    return path
 
 
 def read_run(run_dir):
@@ -26,21 +50,3 @@ def read_run(run_dir):
     if not isinstance(summary, dict):
         raise TrainerError(f"{run_dir / 'summary.json'}: not a JSON object")
     return load_model(run_dir / "model.npz"), history, summary
-
-
-def model_splits(model):
-    """The data.Splits a saved model was trained on, in raw feature units, recreated from its config
-    (the same seed draws the same rows, as run.start drew them).
-
-    The data must still be what the model was trained on: the train split must give the model's
-    scaler again, else a one-line DataError (a CSV edited since would not). A model trained
-    without standardisation has no scaler to check against.
-    """
-    cfg = config_from_dict(model.config)
-    s = raw_splits(cfg.data, np.random.default_rng(cfg.seed))
-    if model.scaler_mean is not None:
-        mean, scale = fit_scaler(s.train[0], s.feature_names, data_source(cfg.data))
-        if not (np.array_equal(mean, model.scaler_mean) and np.array_equal(scale, model.scaler_scale)):
-            raise DataError(f"{data_source(cfg.data)}: the data changed since this model was trained "
-                            "(its train split no longer gives the model's scaler)")
-    return s

@@ -24,12 +24,14 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_validate
 
 from trainer.config.load import Config, dump_config, get_key, load_config
-from trainer.data.datasets import SEED_BOUND, raw_splits
+from trainer.data.datasets import SEED_BOUND
+from trainer.data.prepare import raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.storage.files import atomic_write, make_dir, write_json
 from trainer.sweeps.jobs import run as run_jobs
-from trainer.runs.run import check_unused, train_in_memory
+from trainer.storage.rundir import check_unused
+from trainer.runs.run import train_in_memory
 from trainer.training.loop import val_metrics
 
 SWEEP_FILES = ("results.csv", "results.json", "best.yaml")

@@ -1,0 +1,107 @@
+"""The splits a run trains on: stratified train/val/test rows, standardised with the train split's scaler.
+
+Randomness: `load_dataset` draws one integer from the run's Generator and `split` draws two,
+always, whatever the dataset or sizes; so `prepare` advances the Generator by exactly three
+draws and the draws after it (initialisation, shuffling) do not depend on the data chosen.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from trainer.data.datasets import SEED_BOUND, data_source, load_dataset
+from trainer.errors import DataError, first_line
+from trainer.model.scaling import fit_scaler, standardize
+
+
+@dataclass
+class Splits:
+    train: tuple  # (X, y)
+    val: tuple | None  # (X, y), or None when val_size is 0
+    test: tuple | None  # (X, y), or None when test_size is 0
+    classes: list
+    feature_names: list[str]
+
+@dataclass
+class Prepared:
+    """Splits ready for the network: standardised with the train split's scaler, cast to the model dtype."""
+
+    train: tuple
+    val: tuple | None
+    test: tuple | None
+    classes: list
+    feature_names: list[str]
+    scaler_mean: np.ndarray | None  # (d,) float64, None when not standardised
+    scaler_scale: np.ndarray | None  # (d,) float64, never 0
+
+    @property
+    def n_features(self):
+        return self.train[0].shape[1]
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+def _count(fraction, n):
+    """Rows a fraction of n gives: rounded half up, at least 1 when the fraction is not 0."""
+    return 0 if fraction == 0 else max(1, math.floor(fraction * n + 0.5))
+
+
+def split(ds, cfg, rng):
+    """Stratified train/val/test splits, sizes as fractions of the whole; draws two integers from `rng`."""
+    test_seed, val_seed = (int(s) for s in rng.integers(SEED_BOUND, size=2))
+    n, C = len(ds.y), len(ds.classes)
+    sizes = {"test": _count(cfg.test_size, n), "val": _count(cfg.val_size, n)}
+    sizes["train"] = n - sizes["test"] - sizes["val"]
+    _check_sizes(sizes, n, C)
+    idx = np.arange(n)
+    train, test = _cut(idx, ds.y, sizes["test"], test_seed)
+    train, val = _cut(train, ds.y, sizes["val"], val_seed)
+    part = lambda i: None if i is None else (ds.X[i], ds.y[i])
+    return Splits(part(train), part(val), part(test), ds.classes, ds.feature_names)
+
+
+def _check_sizes(sizes, n, C):
+    """Every split that exists must be able to hold one row of each class."""
+    if sizes["train"] < C:
+        raise DataError(f"data: the train split keeps {sizes['train']} of {n} rows, fewer than the {C} classes; "
+                        "lower data.test_size / data.val_size or add rows")
+    for name in ("val", "test"):
+        if 0 < sizes[name] < C:
+            raise DataError(f"data.{name}_size: a {name} split of {sizes[name]} of {n} rows cannot hold "
+                            f"all {C} classes; raise data.{name}_size or add rows")
+
+
+def _cut(idx, y, size, seed):
+    """(rest, held-out) indices: `size` rows of idx held out, stratified by y; held-out None when size is 0."""
+    if size == 0:
+        return idx, None
+    try:
+        return train_test_split(idx, test_size=size, stratify=y[idx], random_state=seed)
+    except ValueError as e:
+        raise DataError(f"data: cannot split {len(idx)} rows stratified: {first_line(e)}") from None
+
+
+def hold_out(idx, y, fraction, seed):
+    """(rest, held-out) indices: a fraction of idx held out as split counts and cuts (half up, stratified).
+
+    Held-out is None when fraction is 0; DataError when the cut cannot be stratified."""
+    return _cut(idx, y, _count(fraction, len(idx)), seed)
+
+def raw_splits(cfg, rng):
+    """The Splits of the dataset cfg names, in raw feature units: load_dataset, then split (three draws from rng).
+
+    Every recreation of a run's data goes through here (run.start via prepare, a saved model's
+    splits in runfiles, the sweep's folds), so they all draw the same rows.
+    """
+    return split(load_dataset(cfg, rng), cfg, rng)
+
+
+def prepare(cfg, rng, dtype="float64"):
+    """raw_splits, then standardise every split with the train split's scaler (three draws from rng)."""
+    s = raw_splits(cfg, rng)
+    mean, scale = fit_scaler(s.train[0], s.feature_names, data_source(cfg)) if cfg.standardize else (None, None)
+    ready = lambda part: None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
+    return Prepared(ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale)
