@@ -13,7 +13,7 @@ Workloads (same data, hyperparameters and epochs on every side; plain SGD, lr 0.
 
 Each measurement runs in a fresh subprocess (one side, one workload, one dtype, E epochs), and the
 sides take turns within every repeat, so a busy spell of the machine hits them all. What is timed:
-  trainer  `epoch_seconds` from the run's metrics.jsonl, written by trainer.runs.run.train_run (the code
+  trainer  `epoch_seconds` from the run's metrics.jsonl, written by trainer.runs.run.train (the code
            `trainer train` runs) on a Config built here: no val or test split, early stopping off;
   sklearn  MLPClassifier(solver="sgd", momentum=0, nesterovs_momentum=False, learning_rate="constant",
            shuffle=True, alpha=reg * batch, so its L2 term equals ours on full batches) fitted once
@@ -116,7 +116,7 @@ def load_data(cfg):
 
 
 def worker_trainer(w, dtype, epochs, threads="default"):
-    from trainer.runs.run import train_run
+    from trainer.runs.run import train
 
     class RssProbe:
         def on_train_begin(self, state):
@@ -124,7 +124,7 @@ def worker_trainer(w, dtype, epochs, threads="default"):
 
     probe = RssProbe()
     with tempfile.TemporaryDirectory() as tmp:
-        result = train_run(make_config(w, dtype, epochs, threads), tmp, [probe])
+        result = train(make_config(w, dtype, epochs, threads), tmp, [probe])
     records = result.state.history
     return {"epoch_seconds": [r["epoch_seconds"] for r in records], "rss_before": probe.rss,
             "final_loss": records[-1]["train_loss"], "n": result.summary["n_train"]}

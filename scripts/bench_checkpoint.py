@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from trainer.storage.checkpoint import Checkpointer  # noqa: E402
 from trainer.config.load import config_from_dict  # noqa: E402
 from trainer.runs.run import start  # noqa: E402
-from trainer.training.loop import run_epoch  # noqa: E402
+from trainer.training.loop import one_epoch  # noqa: E402
 
 CASES = {  # name -> (config, epochs of history in the checkpoint)
     "moons (H=100, batch 32)": ({"data": {"dataset": "moons"}, "train": {"batch_size": 32}}, 200),
@@ -38,7 +38,7 @@ def bench(raw, epochs):
     cfg = config_from_dict(raw)
     data, state = start(cfg)
     with tempfile.TemporaryDirectory() as tmp:
-        epoch = median_seconds(lambda: run_epoch(state, *data.train, cfg.train, cfg.train.lr), 20)
+        epoch = median_seconds(lambda: one_epoch(state, *data.train, cfg.train, cfg.train.lr), 20)
         record = {"epoch": 1, "train_loss": 0.5, "val_loss": 0.5, "val_accuracy": 0.9, "lr": 0.01, "epoch_seconds": 0.001}
         state.history = [dict(record, epoch=i + 1) for i in range(epochs)]
         state.epoch = epochs

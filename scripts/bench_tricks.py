@@ -20,9 +20,11 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainer.model.network import Workspace, init_params, one_hot, with_ones
+from trainer.model.fast import FastStep, one_hot, with_ones
+
+from trainer.model.network import init_params
 from trainer.training.optim import make_optimizer
-from trainer.training.loop import Batches
+from trainer.training.loop import FastBatches
 
 SHAPES = {"b": (64, 2, 100, 2, 10000), "c": (256, 64, 512, 10, 100000)}  # N, D, H, C, rows in the split
 
@@ -98,7 +100,7 @@ def gather_per_epoch(a, shape):
     N, n = shape[0], shape[4]
     X, y = a["Xn"], a["yn"]
     order = np.random.default_rng(1).permutation(n)
-    batches = Batches(X, y, a["params"], N, 0.0)
+    batches = FastBatches(X, y, a["params"], N, 0.0)
 
     def plain():  # an epoch's worth of batches by fancy indexing
         for start in range(0, n, N):
@@ -124,7 +126,7 @@ def flat_optimizer(a, shape):
 def flat_l2(a, shape):
     N, D, H, C, _ = shape
     p, dtype = a["params"], a["X"].dtype
-    ws = Workspace(N, D, H, C, dtype, 1e-5)
+    ws = FastStep(N, D, H, C, dtype, 1e-5)
     w, t1, t2 = p["W1"].base, np.empty_like(p["W1"]), np.empty_like(p["W2"])
     g1, g2 = ws.grads["W1"], ws.grads["W2"]
 
@@ -149,7 +151,7 @@ TRICKS = {
     "bias add + bias-gradient sum -> folded into the matmuls ([X 1] @ [W1; b1])": bias_folded,
     "labels: fancy indexing s[rows, y], p[rows, y] -= 1 -> one-hot Y (vdot, p -= Y)": one_hot_labels,
     "row max, row sum: .max/.sum(axis=1) -> np.maximum.reduce, matvec with ones": row_reductions,
-    "minibatches of an epoch: fancy index per step -> one gather per epoch (train.Batches)": gather_per_epoch,
+    "minibatches of an epoch: fancy index per step -> one gather per epoch (train.FastBatches)": gather_per_epoch,
     "SGD update: per-param calls -> one flat buffer": flat_optimizer,
     "L2 term: per weight matrix -> one flat decay vector": flat_l2,
 }

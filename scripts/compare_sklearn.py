@@ -5,7 +5,7 @@
     python scripts/compare_sklearn.py configs/iris.yaml configs/wine.yaml
     python scripts/compare_sklearn.py --blas-threads 1   # steadier seconds on a busy machine (README table)
 
-Each config is trained through the real code (load_config -> train_run into a temporary
+Each config is trained through the real code (load_config -> train into a temporary
 directory). MLPClassifier keeps its own defaults except the hidden size (the config's) and
 random_state (the config's seed). It sees the same standardised rows, and is given the
 train and the validation split together: our run holds validation rows out of training (to
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trainer.config.load import load_config  # noqa: E402
-from trainer.runs.run import start, train_run  # noqa: E402
+from trainer.runs.run import start, train  # noqa: E402
 
 
 def mlp_accuracy(cfg):
@@ -50,10 +50,10 @@ def mlp_accuracy(cfg):
 
 
 def trainer_accuracy(cfg):
-    """(accuracy, seconds, summary) of cfg trained by train_run into a throwaway directory."""
+    """(accuracy, seconds, summary) of cfg trained by train into a throwaway directory."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        summary = train_run(cfg, tmp).summary
+        summary = train(cfg, tmp).summary
         seconds = time.perf_counter() - t0
     split = "test" if "test" in summary else "train"
     return summary[split]["accuracy"], seconds, summary

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from trainer.runs import run  # noqa: E402
 from trainer.config.load import load_config  # noqa: E402
-from trainer.curves.golden import train_curve  # noqa: E402
+from trainer.curves.golden import record_curve  # noqa: E402
 from trainer.training.optim import Optimizer  # noqa: E402
 
 DIGITS_WIDE = ["data.dataset=digits", "data.params={}", "model.hidden_size=256", "train.batch_size=256"]
@@ -120,9 +120,9 @@ def blas_threads(n):
 def in_process(workload, epochs, context=None, extra=()):
     cfg = load(workload, epochs, extra)
     if context is None:
-        return train_curve(cfg)
+        return record_curve(cfg)
     with context:
-        return train_curve(cfg)
+        return record_curve(cfg)
 
 
 def in_subprocess(workload, epochs, env=None):

@@ -19,8 +19,8 @@ from trainer.data.datasets import SEED_BOUND, DataConfig
 from trainer.model.scaling import fit_scaler, standardize
 from trainer.model.network import ModelConfig, init_params
 from trainer.training.optim import make_optimizer
-from trainer.runs.run import train
-from trainer.training.loop import TrainConfig, TrainState, fit, val_metrics
+from trainer import fit as train
+from trainer.training.loop import TrainConfig, TrainState, fit, loss_and_accuracy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,7 +91,7 @@ def test_early_stopping_keeps_the_best_epoch_of_the_validation_curve():
     rng = np.random.default_rng(0)
     _, val = train_test_split(np.arange(300), test_size=60, random_state=int(rng.integers(SEED_BOUND)), stratify=y)
     Xv = standardize(X[val], est.scaler_mean_, est.scaler_scale_)
-    assert val_metrics(est.params_, Xv, y[val])[0] == min(curve)
+    assert loss_and_accuracy(est.params_, Xv, y[val])[0] == min(curve)
 
 
 def test_validation_rows_are_counted_and_cut_as_trainer_train_cuts_them():
@@ -101,7 +101,7 @@ def test_validation_rows_are_counted_and_cut_as_trainer_train_cuts_them():
     seed = int(np.random.default_rng(5).integers(SEED_BOUND))
     _, val = train_test_split(np.arange(92), test_size=9, random_state=seed, stratify=y)
     Xv = standardize(X[val], est.scaler_mean_, est.scaler_scale_)
-    assert val_metrics(est.params_, Xv, y[val])[0] == est.validation_loss_curve_[-1]
+    assert loss_and_accuracy(est.params_, Xv, y[val])[0] == est.validation_loss_curve_[-1]
 
 
 def test_a_validation_split_that_cannot_be_stratified_is_a_value_error():

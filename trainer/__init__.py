@@ -30,10 +30,11 @@ def fit(config, out=None, callbacks=(), overwrite=False):
     """
     from trainer.config.load import load_config
     from trainer.runs.run import train
+    from trainer.storage.rundir import default_run_dir, new_run_dir
 
     if not hasattr(config, "train"):
         config = load_config(config)
-    return train(config, out, callbacks, overwrite)
+    return train(config, new_run_dir(out or default_run_dir(config), overwrite), callbacks)
 
 
 def evaluate_model(model, X=None, y=None):

@@ -66,7 +66,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
                  epochs=200, batch_size=32, optimizer="adam", lr=1e-3, momentum=0.9,
                  beta1=0.9, beta2=0.999, eps=1e-8, reg=2e-3, lr_schedule="cosine",
                  lr_decay=0.1, lr_step=30, lr_min=0.0, early_stopping=False,
-                 monitor="val_loss", patience=10, min_delta=1e-4, shuffle=True, threads=None,
+                 monitor="val_loss", patience=10, min_delta=1e-4, shuffle=True, engine="fast", threads=None,
                  val_size=0.0, standardize=True, random_state=None):
         self.hidden_size = hidden_size
         self.init = init
@@ -90,6 +90,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.min_delta = min_delta
         self.shuffle = shuffle
+        self.engine = engine
         self.threads = threads
         self.val_size = val_size
         self.standardize = standardize

@@ -47,7 +47,7 @@ def sweep_command(args):
     out = sweep.check_out_dir(args.out or default_run_dir(load_config(args.config, args.set), "runs/sweeps"), args.overwrite)
     with tqdm(total=len(trials), desc="sweep", unit="trial", file=sys.stderr, leave=False,
               disable=not show_progress(args)) as bar:
-        ranked = sweep.run(trials, cv, args.n_jobs, args.backend, args.scheduler, on_done=lambda t: bar.update(1))
+        ranked = sweep.run_trials(trials, cv, args.n_jobs, args.backend, args.scheduler, on_done=lambda t: bar.update(1))
     best = sweep.write_results(out, ranked, args.config, cv)
     if not args.quiet:
         print(_sweep_text(out, ranked, best, how))

@@ -19,12 +19,12 @@ def _train_arguments(p):
 @command("train", help="train a network from a YAML config and save the run", arguments=_train_arguments)
 def train_command(args):
     from trainer.runs.callbacks import ProgressBar
-    from trainer.runs.run import train_run
+    from trainer.runs.run import train
 
     cfg, run_dir = _resume_run(args) if args.resume else _new_run(args)
     callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
     try:
-        result = train_run(cfg, run_dir, callbacks, resume=bool(args.resume))
+        result = train(cfg, run_dir, callbacks, resume=bool(args.resume))
     except KeyboardInterrupt as e:
         raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
     finally:

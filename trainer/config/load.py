@@ -17,7 +17,7 @@ from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
 from trainer.errors import ConfigError
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.optim import OPTIMIZERS, SCHEDULES
-from trainer.training.loop import MONITORS, TrainConfig
+from trainer.training.loop import ENGINES, MONITORS, TrainConfig
 
 
 @dataclass
@@ -70,6 +70,7 @@ RULES = {
     "train.min_delta": (_non_negative, "a number >= 0"),
     "train.checkpoint_every": (_non_negative, "an integer >= 0 (0 = no checkpoints)"),
     "train.checkpoint_seconds": (_non_negative, "a number >= 0"),
+    "train.engine": (lambda v: v in ENGINES, f"one of {', '.join(ENGINES)}"),
     "train.threads": (lambda v: v is None or v > 0, "an integer >= 1, or null for the BLAS default (all cores)"),
 }
 

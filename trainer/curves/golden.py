@@ -23,7 +23,7 @@ class MissingGolden(TrainerError):
     """A config has no golden curve yet."""
 
 
-def train_curve(cfg, epochs=None):
+def record_curve(cfg, epochs=None):
     """Train cfg in memory (no files, no progress bar) for `epochs` (default train.epochs); its curve.
 
     The config recorded is cfg itself; only the training is cut to `epochs`, exactly as
@@ -80,7 +80,7 @@ def check(config, golden=None, rtol=None, atol=None, exact=False):
     diff = config_diff(expected["config"], canonical_config(cfg))
     if diff:
         return CheckResult(False, config_report(diff, golden, _label(config), _hint(config, golden)), expected, None)
-    got = train_curve(cfg, expected["epochs"])
+    got = record_curve(cfg, expected["epochs"])
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(cmp, str(golden), _label(config), platform_diff(expected, got))
     return CheckResult(cmp.ok, report, expected, got, f"{cfg.name}: golden vs now")
@@ -113,7 +113,7 @@ def update(config, golden=None, epochs=None):
     cfg = _config(config)
     old, note = _old_golden(golden)
     n = min(epochs or (old["epochs"] if old else GOLDEN_EPOCHS), cfg.train.epochs)
-    got = train_curve(cfg, n)
+    got = record_curve(cfg, n)
     make_dir(golden.parent)
     write_json(golden, got)
     if old is None:

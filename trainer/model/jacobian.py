@@ -61,11 +61,11 @@ def affine_wrt_b(X, W, limit=MAX_BYTES):
     return np.einsum("i,jl->ijl", np.ones(N, dtype=W.dtype), np.eye(H, dtype=W.dtype))
 
 
-def relu(X, limit=MAX_BYTES):
-    """dY/dX of Y = max(0, X), (N, H, N, H): dY_ij/dX_kl = 1(i == k) 1(j == l) 1(X_ij > 0)."""
-    N, H = X.shape
-    _guard("dY/dX (ReLU)", (N, H, N, H), X.dtype, limit)
-    return np.einsum("ik,jl,ij->ijkl", np.eye(N, dtype=X.dtype), np.eye(H, dtype=X.dtype), (X > 0).astype(X.dtype))
+def relu_wrt_z(z, limit=MAX_BYTES):
+    """dhidden/dz of hidden = max(0, z), (N, H, N, H): dhidden_ij/dz_kl = 1(i == k) 1(j == l) 1(z_ij > 0)."""
+    N, H = z.shape
+    _guard("dhidden/dz (ReLU)", (N, H, N, H), z.dtype, limit)
+    return np.einsum("ik,jl,ij->ijkl", np.eye(N, dtype=z.dtype), np.eye(H, dtype=z.dtype), (z > 0).astype(z.dtype))
 
 
 def _probs(scores):
@@ -74,7 +74,7 @@ def _probs(scores):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax(scores, limit=MAX_BYTES):
+def softmax_wrt_scores(scores, limit=MAX_BYTES):
     """dP/dS of P = softmax(S) by rows, (N, C, N, C): dP_ic/dS_kd = 1(i == k) P_ic (1(c == d) - P_id)."""
     N, C = scores.shape
     _guard("dP/dS (softmax)", (N, C, N, C), scores.dtype, limit)
@@ -94,7 +94,7 @@ def cross_entropy_wrt_probs(probs, y):
 
 def cross_entropy_wrt_scores(scores, y, limit=MAX_BYTES):
     """dL/dS, (N, C): dL/dS_kd = sum_ic dL/dP_ic dP_ic/dS_kd, contracted with np.tensordot."""
-    return chain(cross_entropy_wrt_probs(_probs(scores), y), softmax(scores, limit))
+    return chain(cross_entropy_wrt_probs(_probs(scores), y), softmax_wrt_scores(scores, limit))
 
 
 def network_grads(params, X, y, reg=0.0, limit=MAX_BYTES):
@@ -108,7 +108,7 @@ def network_grads(params, X, y, reg=0.0, limit=MAX_BYTES):
 
     dscores = cross_entropy_wrt_scores(scores, y, limit)  # (N, C)
     dhidden = chain(dscores, affine_wrt_X(hidden, W2, limit))  # (N, H)
-    dz = chain(dhidden, relu(z, limit))  # (N, H)
+    dz = chain(dhidden, relu_wrt_z(z, limit))  # (N, H)
     grads = {
         "W1": chain(dz, affine_wrt_W(X, W1, limit)) + reg * W1,  # the regulariser 0.5 reg |W1|^2 adds reg W1
         "b1": chain(dz, affine_wrt_b(X, W1, limit)),

@@ -33,7 +33,7 @@ class LastEpochWeights:
     """Keeps a copy of the params as the newest epoch ended (`epoch`, `params`), in one flat buffer allocated once.
 
     A diverging step has already changed the params in place when DivergenceError is raised, so
-    this copy is what is left of the last finite weights (run_epoch checks them every epoch end).
+    this copy is what is left of the last finite weights (one_epoch checks them every epoch end).
     It costs an epoch end one copy of the flat weights (state.w), no allocation.
     """
 

@@ -21,9 +21,8 @@ from trainer.storage.files import atomic_write, make_dir, write_json, write_json
 from trainer.model.metrics import classification_report
 from trainer.model.network import init_params, predict_proba
 from trainer.storage.modelfile import SavedModel, save_model
-from trainer.storage.rundir import default_run_dir, new_run_dir
 from trainer.training.optim import make_optimizer
-from trainer.training.loop import TrainState, fit, val_metrics
+from trainer.training.loop import TrainState, fit, loss_and_accuracy
 
 
 
@@ -71,19 +70,14 @@ def new_state(cfg, n_features, n_classes, rng):
 
 def train_in_memory(cfg, callbacks=()):
     """cfg trained with no file written: start, then train.fit on the train split, validated on
-    the val split; returns (data, state). train_run does the same with its files and checkpoints."""
+    the val split; returns (data, state). `train` does the same with its files and checkpoints."""
     data, state = start(cfg)
     fit(state, *data.train, cfg.train, data.val, callbacks)
     return data, state
 
 
-def train(cfg, out=None, callbacks=(), overwrite=False):
-    """Train a Config into a new run directory (default runs/<name>/<timestamp>/); return the RunResult."""
-    return train_run(cfg, new_run_dir(out or default_run_dir(cfg), overwrite), callbacks)
-
-
-def train_run(cfg, run_dir, callbacks=(), resume=False):
-    """Train cfg and fill run_dir (already created) with its files; return the RunResult.
+def train(cfg, run_dir, callbacks=(), resume=False):
+    """Train cfg and fill run_dir (claimed by storage.rundir.new_run_dir) with its files; return the RunResult.
 
     Checkpoints are written as it goes (checkpoint.py) and removed at the end. resume: go on
     from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
@@ -145,10 +139,10 @@ def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds):
 
 def summarize(cfg, data, state, seconds):
     """summary.json: final metrics per split and how the run went."""
-    train_loss, train_acc = val_metrics(state.params, *data.train)
+    train_loss, train_acc = loss_and_accuracy(state.params, *data.train)
     summary = {"name": cfg.name, "train": {"accuracy": train_acc, "loss": train_loss}}
     if data.val is not None:
-        val_loss, val_acc = val_metrics(state.params, *data.val)
+        val_loss, val_acc = loss_and_accuracy(state.params, *data.val)
         summary["val"] = {"accuracy": val_acc, "loss": val_loss}
     if data.test is not None:
         report = classification_report(predict_proba(state.params, data.test[0]), data.test[1], data.classes)

@@ -6,7 +6,7 @@ digests of the config and the prepared data. It is written atomically as
 run_dir/checkpoint.npz, the one before it kept as checkpoint.prev.npz, in the model file's
 safe container (archive.py: no pickle, sizes bounded, SHA-256 checked).
 
-Resuming (run.resume_config checks the run's config, run.train_run(resume=True)) recreates the
+Resuming (run.resume_config checks the run's config, run.train(resume=True)) recreates the
 data and the initial state from the config (all from its seed), then loads the checkpoint over
 them, so the run goes on bit for bit as if it had never stopped.
 """
@@ -106,7 +106,7 @@ def _history(raw, path):
     return json_records(text, f"{path}: history", ModelFileError)
 
 
-def restore(state, ckpt, path):
+def load_into(state, ckpt, path):
     """Load ckpt into the fresh TrainState of the same config; every check comes before any change."""
     groups = {"params": ckpt.params, "best": ckpt.best_params or state.params}  # no best yet: nothing to check
     for name, group in groups.items():
@@ -169,7 +169,7 @@ class Checkpointer:
                 warnings.warn(f"{e}; trying the one before it", stacklevel=2)
                 continue
             self._check_same_run(ckpt, path)
-            restore(state, ckpt, path)
+            load_into(state, ckpt, path)
             return state.epoch
         return 0
 

@@ -35,13 +35,14 @@ FILE_NAME = "curve.json"  # inside a run directory
 def canonical_config(cfg):
     """The resolved config as JSON data, keeping only what can change the numbers.
 
-    `name` is dropped (it only names the run directory), and so are train.checkpoint_*. A CSV's
+    `name` is dropped (it only names the run directory), and so are train.checkpoint_* and
+    train.engine (the two engines compute one curve, to rounding). A CSV's
     `data.path`, absolute after loading and so different on every machine, becomes {"file": its
     name, "sha256": its bytes' hash}: moving the data leaves the hash alone, editing it changes the hash.
     """
     config = json.loads(json.dumps(config_to_dict(cfg)))  # tuples -> lists, as read back from a file
     config.pop("name", None)
-    for key in ("checkpoint_every", "checkpoint_seconds"):  # when checkpoints are written: never the numbers
+    for key in ("checkpoint_every", "checkpoint_seconds", "engine"):  # never the numbers, beyond rounding
         config["train"].pop(key, None)
     path = config["data"]["path"]
     if path is not None:

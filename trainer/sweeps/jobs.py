@@ -46,7 +46,7 @@ def _call(fn, index, args):
         return index, fn(*args)
 
 
-def run(fn, calls, n_jobs=None, backend="loky", scheduler=None):
+def run_jobs(fn, calls, n_jobs=None, backend="loky", scheduler=None):
     """Yield (index, fn(*calls[index])) for every call, in the order they finish.
 
     fn must be importable by name (a module-level function) for process and Dask workers.

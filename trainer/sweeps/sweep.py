@@ -29,10 +29,10 @@ from trainer.data.prepare import raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.storage.files import atomic_write, make_dir, write_json
-from trainer.sweeps.jobs import run as run_jobs
+from trainer.sweeps.jobs import run_jobs
 from trainer.storage.rundir import check_unused
 from trainer.runs.run import train_in_memory
-from trainer.training.loop import val_metrics
+from trainer.training.loop import loss_and_accuracy
 
 SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
 # folds when a trial has no validation split (data.val_size 0, the default): scikit-learn's own
@@ -144,7 +144,7 @@ def _validate(cfg):
     t0 = time.perf_counter()
     data, state = train_in_memory(cfg)
     seconds = time.perf_counter() - t0
-    loss, accuracy = val_metrics(state.params, *data.val)
+    loss, accuracy = loss_and_accuracy(state.params, *data.val)
     return [accuracy], [loss], seconds
 
 
@@ -167,8 +167,8 @@ def _cross_validate(cfg, k):
 
 # ------------------------------------------------------------ running them all
 
-def run(trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_done=lambda trial: None):
-    """Fill in every trial's scores through jobs.run (see it for n_jobs, backend and scheduler);
+def run_trials(trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_done=lambda trial: None):
+    """Fill in every trial's scores through jobs.run_jobs (see it for n_jobs, backend and scheduler);
     call on_done(trial) as each finishes. Returns the trials ranked."""
     stop = {}  # trial index -> the TrainerError it returned
     with closing(run_jobs(run_trial, [(t.config, cv) for t in trials], n_jobs, backend, scheduler)) as outcomes:

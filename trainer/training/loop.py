@@ -2,6 +2,11 @@
 
 The loop is plain: arrays in, a TrainState out. It prints nothing and writes nothing;
 progress bars, metrics files and checkpoints hang off it as callbacks.
+
+An engine (ENGINES) computes each step's loss and gradients: `fast` runs model.fast.FastStep on
+batches gathered once an epoch into buffers it owns; `reference` runs the derivation itself,
+model.network.step, on each batch's rows. Both visit the same rows in the same order and hand the
+optimizer the same gradient, so their curves agree to rounding.
 """
 import contextlib
 import math
@@ -12,7 +17,9 @@ import numpy as np
 
 from trainer.errors import DivergenceError
 from trainer.model.flat import flat_copy
-from trainer.model.network import PARAM_NAMES, Workspace, log_softmax, scores
+from trainer.model import network
+from trainer.model.fast import FastStep
+from trainer.model.network import PARAM_NAMES, log_softmax, scores
 from trainer.training.optim import lr_at
 
 # early-stopping metric -> +1 when smaller is better, -1 when larger is better
@@ -41,6 +48,7 @@ class TrainConfig:
     shuffle: bool = True  # reshuffle the training split every epoch
     checkpoint_every: int = 1  # epochs between checkpoints in the run directory, for `trainer train --resume`; 0 = none
     checkpoint_seconds: float = 1.0  # and at least this many seconds between two: a write (fsync) takes 1-10 ms, more than a small epoch
+    engine: str = "fast"  # fast | reference: the step that trains (model/fast.py, or the derivation in model/network.py)
     threads: int | None = None  # BLAS threads while training; null = the BLAS default (all cores); 1 on a busy machine (README "Performance")
 
 
@@ -49,7 +57,7 @@ class TrainState:
     """Everything the loop needs to continue: a checkpoint saves exactly this.
 
     `w` is the flat buffer [W1, b1, W2, b2] a step reads and the optimizer updates in one call
-    (model.Workspace); it is made here, once, holding a copy of the params given, and `params`
+    (model.fast.FastStep); it is made here, once, holding a copy of the params given, and `params`
     becomes its views. Write params in place (params[k][...] = ...) to keep them in w.
     """
 
@@ -72,10 +80,10 @@ class TrainState:
         self.w, self.params = flat_copy({k: self.params[k] for k in PARAM_NAMES})
 
 
-VAL_ROWS = 4096  # rows per forward pass of val_metrics: bounds its hidden layer at VAL_ROWS x H
+VAL_ROWS = 4096  # rows per forward pass of loss_and_accuracy: bounds its hidden layer at VAL_ROWS x H
 
 
-def val_metrics(params, X, y):
+def loss_and_accuracy(params, X, y):
     """Cross-entropy (no L2) and accuracy of params on (X, y), VAL_ROWS rows at a time."""
     loss = correct = 0.0
     for start in range(0, len(y), VAL_ROWS):
@@ -89,7 +97,7 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
     """Train state.params on (X, y) from state.epoch to cfg.epochs; return the final state."""
     for cb in callbacks:
         getattr(cb, "on_train_begin", lambda s: None)(state)
-    if state.epoch < cfg.epochs and not state.stopped_early:  # else no Batches: it copies X
+    if state.epoch < cfg.epochs and not state.stopped_early:  # else no batches: the fast engine copies X
         _epochs(state, X, y, cfg, val, callbacks)
     if cfg.early_stopping and state.best_params is not None:
         for k, best in state.best_params.items():
@@ -101,17 +109,17 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
 
 def _epochs(state, X, y, cfg, val, callbacks):
     """fit's loop: an epoch, its record, early stopping and the callbacks, until done."""
-    batches = Batches(X, y, state.params, cfg.batch_size, cfg.reg)
+    batches = ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg)
     with _blas_threads(cfg.threads):
         while state.epoch < cfg.epochs and not state.stopped_early:
             t0 = time.perf_counter()
             lr = lr_at(cfg.lr_schedule, cfg.lr, state.epoch, cfg.epochs,
                        decay=cfg.lr_decay, step=cfg.lr_step, lr_min=cfg.lr_min)
             with np.errstate(over="ignore", invalid="ignore"):  # a diverging step raises DivergenceError below
-                train_loss = run_epoch(state, X, y, cfg, lr, batches)
+                train_loss = one_epoch(state, X, y, cfg, lr, batches)
                 record = {"epoch": state.epoch + 1, "train_loss": train_loss}
                 if val is not None:  # huge finite weights overflow here first; the next step then diverges
-                    record["val_loss"], record["val_accuracy"] = val_metrics(state.params, *val)
+                    record["val_loss"], record["val_accuracy"] = loss_and_accuracy(state.params, *val)
             record["lr"] = lr
             record["epoch_seconds"] = time.perf_counter() - t0
             state.epoch += 1
@@ -131,68 +139,92 @@ def _blas_threads(n):
     return threadpool_limits(n, user_api="blas")
 
 
-def run_epoch(state, X, y, cfg, lr, batches=None):
+def one_epoch(state, X, y, cfg, lr, batches=None):
     """One pass of minibatch steps; returns the epoch's mean training objective.
 
-    `batches` is a Batches of (X, y) kept across epochs (fit passes one); made here when None.
+    `batches`: (X, y) as the engine reads them, kept across epochs (fit passes them); made here when None.
     """
     w = state.w
-    batches = batches or Batches(X, y, state.params, cfg.batch_size, cfg.reg)
+    batches = batches or ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg)
     order = state.rng.permutation(len(y)) if cfg.shuffle else np.arange(len(y))
     step = state.optimizer.step
     total = 0.0
-    for i, (Xa, Y, ws) in enumerate(batches.epoch(order)):
-        loss = ws.loss_and_grads(w, Xa, Y)
+    for i, (loss, grad, n) in enumerate(batches.steps(state, order)):
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"training diverged at epoch {state.epoch + 1}, step {i + 1}: loss is {loss}; "
-                f"try a smaller train.lr (now {lr:g})")
-        step(w, ws.grad, lr)
-        total += loss * len(Y)
+                f"try a smaller train.lr (now {lr:g})"
+            )
+        step(w, grad, lr)
+        total += loss * n
     if not np.isfinite(w).all():
         raise DivergenceError(
             f"training diverged at epoch {state.epoch + 1}: a parameter is not finite; "
-            f"try a smaller train.lr (now {lr:g})")
+            f"try a smaller train.lr (now {lr:g})"
+        )
     return total / len(y)
 
 
-GATHER_ROWS = 4096  # rows per np.take of Batches.epoch: a block of 4096 x D is the only scratch
+GATHER_ROWS = 4096  # rows per np.take of FastBatches.steps: a block of 4096 x D is the only scratch
 
 
-class Batches:
-    """The training split as the steps read it, in buffers owned here and filled once per epoch.
+class FastBatches:
+    """The fast engine: the training split in buffers owned here, filled once per epoch.
 
-    Each epoch gathers the rows in the epoch's order into `Xa` = [X 1] (n, D+1) and the one-hot
+    Each epoch gathers the rows in the epoch's order into `X_ones` = [X 1] (n, D+1) and the one-hot
     labels into `Y` (n, C): a few np.take calls per epoch, not a fancy index per step; a step's
     batch is then a slice made once, here. Each batch size (the full one, the last partial one)
-    has its model.Workspace. Memory: one copy of X, in the epoch's order, and Y.
+    has its FastStep. Memory: one copy of X, in the epoch's order, and Y.
     """
 
     def __init__(self, X, y, params, batch_size, reg):
         (n, D), (H, C), dtype = X.shape, params["W2"].shape, params["W2"].dtype
         self.X, self.y = np.asarray(X, dtype), y  # only read
         self.eye = np.eye(C, dtype=dtype)  # eye[c] is the one-hot row of class c
-        self.Xa, self.Y = np.ones((n, D + 1), dtype), np.empty((n, C), dtype)  # column D of Xa stays 1
+        self.X_ones, self.Y = np.ones((n, D + 1), dtype), np.empty((n, C), dtype)  # column D stays 1
         self.block = np.empty((min(n, GATHER_ROWS), D), dtype)
-        size, spaces = batch_size or n, {}
-        self.batches = []  # (Xa, Y, workspace) of each step, in order
+        size, steps = batch_size or n, {}
+        self.batches = []  # (X_ones, Y, FastStep) of each step, in order
         for start in range(0, n, size):
             N = min(size, n - start)
-            if N not in spaces:
-                spaces[N] = Workspace(N, D, H, C, dtype, reg)
-            self.batches.append((self.Xa[start:start + N], self.Y[start:start + N], spaces[N]))
+            if N not in steps:
+                steps[N] = FastStep(N, D, H, C, dtype, reg)
+            self.batches.append((self.X_ones[start : start + N], self.Y[start : start + N], steps[N]))
 
-    def epoch(self, order):
-        """The batches of an epoch visiting the rows in `order` (a permutation of range(n))."""
-        # X[order] into Xa's first D columns through a contiguous block: np.take straight into the
-        # strided columns is ~3x slower. mode="clip": the indices are in range, and clip lets take
+    def gather(self, order):
+        """Fill X_ones and Y with the rows in `order` (a permutation of range(n))."""
+        # X[order] into X_ones' first D columns through a contiguous block: np.take straight into
+        # the strided columns is slower. mode="clip": the indices are in range, and clip lets take
         # write straight into out
         for start in range(0, len(order), GATHER_ROWS):
-            rows = order[start:start + GATHER_ROWS]
-            block = np.take(self.X, rows, axis=0, out=self.block[:len(rows)], mode="clip")
-            self.Xa[start:start + len(rows), :-1] = block
+            rows = order[start : start + GATHER_ROWS]
+            block = np.take(self.X, rows, axis=0, out=self.block[: len(rows)], mode="clip")
+            self.X_ones[start : start + len(rows), :-1] = block
         np.take(self.eye, self.y[order], axis=0, out=self.Y, mode="clip")
-        return self.batches
+
+    def steps(self, state, order):
+        """(loss, flat gradient, rows) of each step of an epoch visiting the rows in `order`, at state.w."""
+        self.gather(order)
+        for X_ones, Y, fast in self.batches:
+            yield fast.loss_and_grads(state.w, X_ones, Y), fast.grad, len(Y)
+
+
+class ReferenceBatches:
+    """The reference engine: each step the derivation itself (model.network.step) on its batch's rows."""
+
+    def __init__(self, X, y, params, batch_size, reg):
+        self.X, self.y = np.asarray(X, params["W1"].dtype), y
+        self.size, self.reg = batch_size or len(y), reg
+
+    def steps(self, state, order):
+        """(loss, gradient dict, rows) of each step of an epoch visiting the rows in `order`, at state.params."""
+        for start in range(0, len(order), self.size):
+            rows = order[start : start + self.size]
+            loss, grads = network.step(state.params, self.X[rows], self.y[rows], self.reg)
+            yield loss, grads, len(rows)
+
+
+ENGINES = {"fast": FastBatches, "reference": ReferenceBatches}
 
 
 def _early_stopping(state, record, cfg):

@@ -4,7 +4,7 @@ An optimizer updates the caller's params in place and only reads the grads. Its 
 are flat buffers of the params' dtype (trainer.model.flat), and its math runs on flat arrays, so each
 element-wise operation is one numpy call over every param rather than one call per param: on small
 batches the ~0.6 us per numpy call is most of a step (issue 6). Training hands it the params and
-grads as flat arrays directly (model.Workspace); dicts are copied in and out.
+grads as flat arrays directly (model.fast.FastStep); dicts are copied in and out.
 
 Scalars: hyperparameters and each step's lr arrive as Python floats. What the element-wise math
 reads is held as a 0-d array of the params' dtype, which a ufunc takes 0.2-0.3 us faster than a

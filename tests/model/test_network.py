@@ -1,11 +1,75 @@
-"""The compact network of model.py: gradients, a network worked by hand, stability, dtypes, bad input, init."""
+"""The reference network (model/network.py): its lines run, gradients, a network worked by hand,
+stability, dtypes, bad input, init."""
+import inspect
 import math
+import sys
 
 import numpy as np
 import pytest
 
+import trainer.model
+from trainer.model import gradcheck, network
+from trainer.training.loop import TrainConfig, TrainState, one_epoch
+from trainer.training.optim import make_optimizer
+
 from trainer.model.gradcheck import GradcheckConfig, numeric_grads, random_network, rel_error
 from trainer.model.network import PARAM_NAMES, init_params, log_softmax, loss_and_grads, predict, predict_proba, softmax
+
+
+# the derivation's own lines, as the design names them: each must run, not only be written
+LITERAL_LINES = ("dhidden[hidden <= 0] = 0", "db2 = dscores.sum(axis=0)", "db1 = dhidden.sum(axis=0)")
+
+
+def _line_numbers(code_lines):
+    """The line numbers in network.py whose code (comment stripped) is one of code_lines."""
+    lines = inspect.getsource(network).splitlines()
+    found = {text: [i for i, line in enumerate(lines, 1) if line.split("#")[0].strip() == text] for text in code_lines}
+    assert all(len(v) == 1 for v in found.values()), found
+    return {text: v[0] for text, v in found.items()}
+
+
+def _lines_run(fn):
+    """The line numbers of network.py that the interpreter executes while fn() runs."""
+    hits = set()
+
+    def trace(frame, event, arg):
+        if frame.f_code.co_filename != network.__file__:
+            return None
+        if event == "line":
+            hits.add(frame.f_lineno)
+        return trace
+
+    sys.settrace(trace)
+    try:
+        fn()
+    finally:
+        sys.settrace(None)
+    return hits
+
+
+def _reference_epoch():
+    params, X, y = random_network(GradcheckConfig(N=12, D=3, H=6, C=3, seed=3))
+    state = TrainState(params=params, optimizer=make_optimizer("sgd", params), rng=np.random.default_rng(0))
+    one_epoch(state, X, y, TrainConfig(batch_size=5, engine="reference"), 0.1)
+
+
+RUNNERS = {
+    "trainer.model.loss_and_grads": lambda: trainer.model.loss_and_grads(*random_network(GradcheckConfig()), 0.1),
+    "trainer gradcheck": lambda: gradcheck.report(GradcheckConfig(N=3, D=2, H=4, C=2)),
+    "train.engine reference": _reference_epoch,
+}
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_the_derivations_literal_lines_execute(runner):
+    lines = _line_numbers(LITERAL_LINES)
+    hits = _lines_run(RUNNERS[runner])
+    assert {text for text, n in lines.items() if n not in hits} == set()
+
+
+def test_the_tracer_sees_a_line_that_does_not_run_as_not_run():
+    lines = _line_numbers(['raise ValueError(f"X of shape {X.shape} contains NaN or inf")'])
+    assert not set(lines.values()) & _lines_run(RUNNERS["trainer.model.loss_and_grads"])
 
 
 def _random_shapes(count, seed=2024):
@@ -15,7 +79,7 @@ def _random_shapes(count, seed=2024):
              int(rng.integers(2, 6)), float(rng.choice([0.0, 0.01, 0.3]))) for _ in range(count)]
 
 
-# (N, D, H, C, reg): the edge cases named in issue 2 first, then 20 random ones
+# (N, D, H, C, reg): the edge cases (N, D, H = 1; C = 2) first, then 20 random ones
 SHAPES = [(1, 3, 4, 3, 0.0), (5, 2, 1, 3, 0.1), (6, 4, 5, 2, 0.0), (1, 1, 1, 2, 0.5)] + _random_shapes(20)
 
 

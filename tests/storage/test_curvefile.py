@@ -10,13 +10,13 @@ from conftest import trainer
 
 from trainer.config.load import config_from_dict, load_config
 from trainer.config.diff import config_hash
-from trainer.curves.golden import train_curve
+from trainer.curves.golden import record_curve
 from trainer.storage.curvefile import FORMAT, VERSION, canonical_config, curve_metrics, read_curve
 from trainer.errors import TrainerError
 from trainer.storage.files import write_json
-from trainer.runs.run import train
+from trainer import fit as train
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = {"name": "tiny", "seed": 1, "data": {"dataset": "moons", "params": {"n_samples": 200}, "val_size": 0.1},
         "model": {"hidden_size": 8},
         "train": {"epochs": 6, "batch_size": 32, "lr": 0.01, "early_stopping": True, "patience": 3}}
@@ -41,7 +41,7 @@ def test_json_floats_round_trip_bitwise():
 
 
 def test_a_written_curve_reads_back_bitwise(tmp_path):
-    curve = train_curve(tiny())
+    curve = record_curve(tiny())
     write_json(tmp_path / "c.json", curve)
     back = read_curve(tmp_path / "c.json")
     assert back == curve
@@ -50,7 +50,7 @@ def test_a_written_curve_reads_back_bitwise(tmp_path):
 
 
 def test_a_curve_holds_the_deterministic_metrics_config_and_platform():
-    curve = train_curve(tiny())
+    curve = record_curve(tiny())
     assert curve["format"] == FORMAT and curve["version"] == VERSION
     assert list(curve["metrics"]) == ["train_loss", "val_loss", "val_accuracy", "lr"]
     assert all(len(v) == curve["epochs_run"] for v in curve["metrics"].values())
@@ -100,11 +100,11 @@ def test_every_run_directory_has_its_curve(tmp_path):
     curve = read_curve(tmp_path / "run")  # a run directory reads as its curve.json
     assert curve["metrics"]["train_loss"] == [r["train_loss"] for r in result.state.history]
     assert curve["epochs_run"] == result.summary["epochs_run"]
-    assert curve["metrics"] == train_curve(tiny())["metrics"]  # the run trains what the check trains
+    assert curve["metrics"] == record_curve(tiny())["metrics"]  # the run trains what the check trains
 
 
 def test_same_config_same_curve_bitwise_in_one_process():
-    a, b = train_curve(tiny(epochs=12)), train_curve(tiny(epochs=12))
+    a, b = record_curve(tiny(epochs=12)), record_curve(tiny(epochs=12))
     assert json.dumps(a) == json.dumps(b)
 
 
@@ -116,7 +116,7 @@ def test_same_config_same_curve_file_bytes_across_two_processes(tmp_path):
         assert r.returncode == 0, r.stderr
     a, b = ((tmp_path / out / "curve.json").read_bytes() for out in ("a", "b"))
     assert a == b
-    assert json.loads(a)["metrics"] == train_curve(load_config(config))["metrics"]
+    assert json.loads(a)["metrics"] == record_curve(load_config(config))["metrics"]
 
 
 @pytest.mark.parametrize("text, message", [

@@ -7,7 +7,7 @@ import pytest
 
 from trainer.training.optim import Optimizer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 3
 
 

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from trainer.model.flat import flat_copy
 from trainer.training.optim import OPTIMIZERS, SCHEDULES, lr_at, make_optimizer
 
 # the hand-worked examples: two params, three elements, two steps with different gradients
@@ -343,3 +344,31 @@ def test_bad_schedule_arguments():
     with pytest.raises(ValueError, match="epochs=0"):
         lr_at("cosine", 0.1, 0, 0)
     assert math.isfinite(lr_at("cosine", 0.1, 9, 10))
+
+
+# --- flat params and gradients, as training passes them ---
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_flat_and_dict_steps_are_bitwise_equal(name):
+    as_dict = model_params(np.random.default_rng(0))
+    w, flat_params = flat_copy(as_dict)
+    a, b = make_optimizer(name, as_dict), make_optimizer(name, as_dict)
+    rng = np.random.default_rng(3)
+    for lr in (0.1, 0.05, 0.02):
+        g, grads_ = flat_copy({k: rng.standard_normal(v.shape) for k, v in as_dict.items()})
+        g_before = g.copy()
+        a.step(as_dict, grads_, lr)
+        b.step(w, g, lr)
+        np.testing.assert_array_equal(g, g_before)  # grads are only read
+    for k in as_dict:
+        np.testing.assert_array_equal(as_dict[k], flat_params[k])
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys() and all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+def test_a_flat_array_of_the_wrong_size_is_refused():
+    w, params = flat_copy(model_params(np.random.default_rng(0)))
+    opt = make_optimizer("sgd", params)
+    with pytest.raises(ValueError, match="flat dw must have shape"):
+        opt.step(w, w[:-1], 0.1)

@@ -38,8 +38,8 @@ LAYERS = {
     "affine dX": (lambda: jacobian.affine_wrt_X(X, W), lambda x: x @ W + b, X),
     "affine dW": (lambda: jacobian.affine_wrt_W(X, W), lambda w: X @ w + b, W),
     "affine db": (lambda: jacobian.affine_wrt_b(X, W), lambda v: X @ W + v, b),
-    "relu": (lambda: jacobian.relu(S), lambda s: np.maximum(s, 0), S),
-    "softmax": (lambda: jacobian.softmax(S), softmax_rows, S),
+    "relu": (lambda: jacobian.relu_wrt_z(S), lambda s: np.maximum(s, 0), S),
+    "softmax": (lambda: jacobian.softmax_wrt_scores(S), softmax_rows, S),
 }
 SHAPES = {"affine dX": (N, H, N, D), "affine dW": (N, H, D, H), "affine db": (N, H, H),
           "relu": (N, C, N, C), "softmax": (N, C, N, C)}
@@ -65,7 +65,7 @@ def test_relu_backward_is_the_masked_contraction():
     Z[0, 1] = Z[2, 3] = 0.0  # exactly at the kink: the `<=` convention passes no gradient
     dY = rng.standard_normal((N, H))
     compact = dY * (Z > 0)  # dL/dZ_ij = dL/dY_ij 1(Z_ij > 0)
-    full = chain(dY, jacobian.relu(Z))
+    full = chain(dY, jacobian.relu_wrt_z(Z))
     assert rel_error(compact, full) < 1e-12
     assert full[0, 1] == 0.0 and full[2, 3] == 0.0
 
@@ -80,7 +80,7 @@ def test_affine_backward_is_the_contraction():
 def test_softmax_backward_is_the_contraction():
     P, dP = softmax_rows(S), rng.standard_normal((N, C))
     compact = P * (dP - (dP * P).sum(axis=1, keepdims=True))  # dS_ic = P_ic (dP_ic - sum_d dP_id P_id)
-    assert rel_error(compact, chain(dP, jacobian.softmax(S))) < 1e-12
+    assert rel_error(compact, chain(dP, jacobian.softmax_wrt_scores(S))) < 1e-12
 
 
 def test_softmax_cross_entropy_backward_is_probs_minus_onehot_over_n():
@@ -124,8 +124,8 @@ BUILDERS = {
     "dY/dX (affine)": lambda limit: jacobian.affine_wrt_X(X, W, limit),
     "dY/dW (affine)": lambda limit: jacobian.affine_wrt_W(X, W, limit),
     "dY/db (affine)": lambda limit: jacobian.affine_wrt_b(X, W, limit),
-    "dY/dX (ReLU)": lambda limit: jacobian.relu(S, limit),
-    "dP/dS (softmax)": lambda limit: jacobian.softmax(S, limit),
+    "dhidden/dz (ReLU)": lambda limit: jacobian.relu_wrt_z(S, limit),
+    "dP/dS (softmax)": lambda limit: jacobian.softmax_wrt_scores(S, limit),
 }
 
 
@@ -144,8 +144,8 @@ def test_the_default_limit_is_256_mib_and_checked_before_allocating():
     Z = np.zeros((100, 100))  # its ReLU Jacobian would take 10^8 * 8 bytes = 762.9 MiB
     tracemalloc.start()  # NumPy reports its allocations to tracemalloc
     try:
-        with pytest.raises(JacobianTooLarge, match=r"dY/dX \(ReLU\) of shape \(100, 100, 100, 100\).*762\.9 MiB.*256\.0 MiB"):
-            jacobian.relu(Z)
+        with pytest.raises(JacobianTooLarge, match=r"dhidden/dz \(ReLU\) of shape \(100, 100, 100, 100\).*762\.9 MiB.*256\.0 MiB"):
+            jacobian.relu_wrt_z(Z)
         assert tracemalloc.get_traced_memory()[1] < 2**20
     finally:
         tracemalloc.stop()
@@ -161,8 +161,8 @@ def test_jacobians_keep_float32():
     X32, W32 = X.astype(np.float32), W.astype(np.float32)
     assert jacobian.affine_wrt_X(X32, W32).dtype == np.float32
     assert jacobian.affine_wrt_W(X32, W32).dtype == np.float32
-    assert jacobian.relu(X32).dtype == np.float32
-    assert jacobian.softmax(S.astype(np.float32)).dtype == np.float32
+    assert jacobian.relu_wrt_z(X32).dtype == np.float32
+    assert jacobian.softmax_wrt_scores(S.astype(np.float32)).dtype == np.float32
 
 
 def test_sizes_count_the_bytes_of_each_jacobian_and_its_compact_form():

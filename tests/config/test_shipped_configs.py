@@ -8,7 +8,7 @@ import yaml
 from trainer.config.load import known_keys, load_config
 from trainer.data.prepare import prepare
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 
 
 def test_there_is_a_config_per_built_in_and_the_case_study():

@@ -17,7 +17,7 @@ from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from trainer.config.load import config_from_dict, dump_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
 from trainer.storage.rundir import new_run_dir
-from trainer.runs.run import resume_config, train_run
+from trainer.runs.run import resume_config, train
 
 SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}, "val_size": 0.1},
          "model": {"hidden_size": 8},
@@ -49,14 +49,14 @@ class CrashAt:
 @pytest.fixture(scope="module")
 def unbroken(tmp_path_factory):
     run = tmp_path_factory.mktemp("unbroken")
-    train_run(small(), run)
+    train(small(), run)
     return outcome(run)
 
 
 def crashed(tmp_path, epoch, cfg=None):
     run = new_run_dir(tmp_path / "run")
     with pytest.raises(Crash):
-        train_run(cfg or small(), run, [CrashAt(epoch)])
+        train(cfg or small(), run, [CrashAt(epoch)])
     return run
 
 
@@ -64,7 +64,7 @@ def crashed(tmp_path, epoch, cfg=None):
 def test_a_run_stopped_at_any_epoch_resumes_to_the_same_files(tmp_path, unbroken, epoch):
     run = crashed(tmp_path, epoch)
     assert load_checkpoint(run / CHECKPOINT).epoch == epoch
-    train_run(small(), run, resume=True)
+    train(small(), run, resume=True)
     assert outcome(run) == unbroken
     assert unbroken["summary"]["stopped_early"] and unbroken["summary"]["best_epoch"] == 2  # the best weights came back
 
@@ -91,7 +91,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, unbrok
     data[len(data) // 2] ^= 0xFF
     (run / CHECKPOINT).write_bytes(bytes(data))
     with pytest.warns(UserWarning, match=r"checkpoint.npz: truncated or damaged checkpoint .*; trying the one before it"):
-        train_run(small(), run, resume=True)
+        train(small(), run, resume=True)
     assert outcome(run) == unbroken
 
 
@@ -101,7 +101,7 @@ def test_with_no_good_checkpoint_the_run_starts_over(tmp_path, unbroken):
     (run / PREVIOUS).write_bytes(b"")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        train_run(small(), run, resume=True)
+        train(small(), run, resume=True)
     assert len(seen) == 2
     assert outcome(run) == unbroken
 
@@ -109,7 +109,7 @@ def test_with_no_good_checkpoint_the_run_starts_over(tmp_path, unbroken):
 def test_stray_temp_files_of_a_killed_write_are_removed(tmp_path, unbroken):
     run = crashed(tmp_path, 3)
     (run / ".checkpoint.npz.abc123.tmp").write_bytes(b"half")
-    train_run(small(), run, resume=True)
+    train(small(), run, resume=True)
     assert outcome(run) == unbroken
 
 
@@ -118,7 +118,7 @@ def test_a_changed_config_yaml_is_refused_naming_the_keys(tmp_path):
     edited = small(lr=0.05, patience=7)
     (run / "config.yaml").write_text(dump_config(edited))
     with pytest.raises(ConfigError, match=r"was written with another config \(train.lr: 0.02 -> 0.05; train.patience: 6 -> 7\)"):
-        train_run(edited, run, resume=True)
+        train(edited, run, resume=True)
 
 
 def test_set_overrides_with_resume_count_as_changes(tmp_path):
@@ -141,12 +141,12 @@ def test_changed_data_are_refused(tmp_path):
     run = crashed(tmp_path, 2, cfg)
     csv.write_text("x,z,label\n" + "\n".join(rows[::-1]) + "\n")
     with pytest.raises(DataError, match="the data differ from those the run was trained on"):
-        train_run(cfg, run, resume=True)
+        train(cfg, run, resume=True)
 
 
 def test_a_finished_run_has_no_checkpoints_and_is_not_resumed(tmp_path):
     run = new_run_dir(tmp_path / "run")
-    train_run(small(), run)
+    train(small(), run)
     assert not (run / CHECKPOINT).exists() and not (run / PREVIOUS).exists()
     with pytest.raises(TrainerError, match="the run has finished"):
         resume_config(run)
@@ -163,7 +163,7 @@ def test_checkpoint_every(tmp_path, every, epochs):
 
     run = new_run_dir(tmp_path / "run")
     with pytest.raises(Crash):
-        train_run(small(checkpoint_every=every), run, [Look(), CrashAt(5)])
+        train(small(checkpoint_every=every), run, [Look(), CrashAt(5)])
     assert sorted({e for e in seen if e}) == epochs
 
 
@@ -180,7 +180,7 @@ def checkpoint_bytes(tmp_path_factory):
     run = tmp_path_factory.mktemp("ckpt") / "run"
     run.mkdir()
     with pytest.raises(Crash):
-        train_run(small(), run, [CrashAt(2)])
+        train(small(), run, [CrashAt(2)])
     return (run / CHECKPOINT).read_bytes()
 
 
@@ -219,7 +219,7 @@ def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes)
     with pytest.raises(ModelFileError, match="unexpected member"):
         model_from_bytes(checkpoint_bytes)
     run = new_run_dir(tmp_path / "run")
-    train_run(small(epochs=2), run)
+    train(small(epochs=2), run)
     with pytest.raises(ModelFileError, match="unexpected member"):
         load_checkpoint(Path(run) / "model.npz")
 
@@ -246,5 +246,5 @@ def test_the_data_are_hashed_once_and_only_when_a_checkpoint_is_written(tmp_path
     calls = []
     digest = checkpoint.data_digest
     monkeypatch.setattr(checkpoint, "data_digest", lambda data: calls.append(1) or digest(data))
-    train_run(small(checkpoint_every=every, epochs=4), new_run_dir(tmp_path / "run"))
+    train(small(checkpoint_every=every, epochs=4), new_run_dir(tmp_path / "run"))
     assert len(calls) == hashed

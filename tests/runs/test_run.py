@@ -88,7 +88,7 @@ class Killed(BaseException):
 def test_summary_json_is_written_last_so_a_run_killed_before_it_can_be_resumed(tmp_path, monkeypatch):
     import os
 
-    from trainer.runs.run import resume_config, train_run
+    from trainer.runs.run import resume_config, train
 
     cfg = small()
     whole = trainer.fit(cfg, tmp_path / "whole")
@@ -102,11 +102,11 @@ def test_summary_json_is_written_last_so_a_run_killed_before_it_can_be_resumed(t
     (tmp_path / "run").mkdir()
     monkeypatch.setattr(os, "replace", dying)
     with pytest.raises(Killed):
-        train_run(cfg, tmp_path / "run")
+        train(cfg, tmp_path / "run")
     assert not (tmp_path / "run" / "summary.json").exists()  # the run is not marked finished ...
     written = []
     monkeypatch.setattr(os, "replace", lambda src, dst: written.append(Path(dst).name) or real_replace(src, dst))
-    resumed = train_run(resume_config(tmp_path / "run"), tmp_path / "run", resume=True)  # ... so it resumes
+    resumed = train(resume_config(tmp_path / "run"), tmp_path / "run", resume=True)  # ... so it resumes
     assert written[-1] == "summary.json" and {"model.npz", "curve.json"} <= set(written)
     assert {**resumed.summary, "seconds": 0} == {**whole.summary, "seconds": 0}
     assert (tmp_path / "run" / "curve.json").read_text() == (tmp_path / "whole" / "curve.json").read_text()
@@ -137,7 +137,7 @@ DIVERGING = {"data": {"params": {"n_samples": 300}},  # early stopping off, chec
 def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
     import json
 
-    from trainer.runs.run import train_run
+    from trainer.runs.run import train
 
     ends = {}
 
@@ -147,7 +147,7 @@ def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
 
     (tmp_path / "run").mkdir()
     with pytest.raises(trainer.errors.DivergenceError) as caught:
-        train_run(config_from_dict(DIVERGING), tmp_path / "run", [Record()])
+        train(config_from_dict(DIVERGING), tmp_path / "run", [Record()])
     last = max(ends)
     assert last >= 2 and str(caught.value).startswith(f"training diverged at epoch {last + 1}, ")
     assert str(caught.value).endswith(f"; the weights of epoch {last}, the last to end finite, "
@@ -163,12 +163,12 @@ def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
 
 
 def test_divergence_in_the_first_epoch_saves_no_weights(tmp_path):
-    from trainer.runs.run import train_run
+    from trainer.runs.run import train
 
     cfg = config_from_dict({"data": {"params": {"n_samples": 300}}, "model": {"init": "normal", "init_std": 1e160},
                             "train": {"optimizer": "sgd", "lr": 1, "epochs": 3}})  # scores overflow at once
     (tmp_path / "run").mkdir()
     with pytest.raises(trainer.errors.DivergenceError, match=r"^training diverged at epoch 1, step 1: .*; "
                                                              r"no epoch ended, so no weights were saved$"):
-        train_run(cfg, tmp_path / "run")
+        train(cfg, tmp_path / "run")
     assert not (tmp_path / "run/model.npz").exists() and not (tmp_path / "run/summary.json").exists()

@@ -9,7 +9,7 @@ import pytest
 from trainer.storage import files
 from trainer.errors import ModelFileError, TrainerError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_importing_leaves_the_umask_alone_and_a_write_uses_the_umask_of_its_time(tmp_path):

@@ -17,7 +17,7 @@ from trainer.storage.checkpoint import CHECKPOINT, load_checkpoint
 from trainer.errors import ModelFileError
 from trainer.storage.modelfile import load_model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # 1,120 training rows in batches of 2: 560 Adam steps an epoch, so a kill lands mid-epoch
 CONFIG = """name: crash
 seed: 3

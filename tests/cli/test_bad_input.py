@@ -16,7 +16,7 @@ from conftest import trainer
 from trainer.model.network import init_params
 from trainer.storage.modelfile import SavedModel, model_bytes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = "data: {dataset: moons, params: {n_samples: 200}}\ntrain: {epochs: 2}\n"
 CSV_CONFIG = "data: {dataset: csv, path: d.csv, target: label}\ntrain: {epochs: 2}\n"
 

@@ -14,8 +14,8 @@ from trainer.cli import main
 from trainer.config.load import load_config
 from trainer.errors import ConfigError
 from trainer.sweeps.jobs import ONE_BLAS_THREAD
-from trainer.sweeps.jobs import run as run_jobs
-from trainer.runs.run import train
+from trainer.sweeps.jobs import run_jobs
+from trainer import fit as train
 
 TINY = """\
 name: tiny
@@ -30,7 +30,7 @@ train:
   patience: 5
 """
 GRID = ["--grid", "train.lr=0.01,0.1", "--grid", "model.hidden_size=4,16"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_c
         if backend == "dask":
             pytest.importorskip("distributed")  # the dask extra (in dev) provides it
         # two jobs at once; for dask that is a local cluster of two worker processes on 127.0.0.1
-        ranked = sweep.run(trials_of(tiny), cv=2, n_jobs=2, backend=backend)
+        ranked = sweep.run_trials(trials_of(tiny), cv=2, n_jobs=2, backend=backend)
         sweep.write_results(tmp_path / backend, ranked, tiny, 2)
         files[backend] = comparable(tmp_path / backend)
     assert files["loky"] == files["threading"] == files["dask"]
@@ -76,8 +76,8 @@ def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_c
 
 
 def test_validation_split_sweep_does_not_depend_on_n_jobs_and_its_best_trains_to_the_same_score(tmp_path, tiny):
-    alone = sweep.run(trials_of(tiny), n_jobs=1)
-    threads = sweep.run(trials_of(tiny), n_jobs=2, backend="threading")
+    alone = sweep.run_trials(trials_of(tiny), n_jobs=1)
+    threads = sweep.run_trials(trials_of(tiny), n_jobs=2, backend="threading")
     assert outcome(alone) == outcome(threads)
     best = sweep.write_results(tmp_path / "out", alone, tiny, None)
     again = train(load_config(tmp_path / "out" / "best.yaml"), tmp_path / "again")
@@ -88,8 +88,8 @@ def test_sweep_on_an_existing_dask_scheduler(tiny):
     distributed = pytest.importorskip("distributed")
     # one in-process worker with two threads: trials share a process, as on a multi-threaded worker
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
-        on_cluster = sweep.run(trials_of(tiny), backend="dask", scheduler=cluster.scheduler_address)
-    assert outcome(on_cluster) == outcome(sweep.run(trials_of(tiny)))
+        on_cluster = sweep.run_trials(trials_of(tiny), backend="dask", scheduler=cluster.scheduler_address)
+    assert outcome(on_cluster) == outcome(sweep.run_trials(trials_of(tiny)))
 
 
 def test_results_files_are_ranked_and_a_diverged_trial_is_recorded_last(tmp_path, tiny, capsys):
@@ -216,12 +216,12 @@ def test_jobs_run_refuses_an_unknown_backend():
 def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeypatch):
     # train.threads sets a process-wide limit inside the job: one job in this process (n_jobs 1)
     # would lift the sweep's limit to 2 threads, and threads running trials would undo each other's
-    seen, run_epoch = set(), trainer.training.loop.run_epoch
-    monkeypatch.setattr(trainer.training.loop, "run_epoch", lambda *a, **k: seen.add(tuple(_blas_threads())) or run_epoch(*a, **k))
+    seen, one_epoch = set(), trainer.training.loop.one_epoch
+    monkeypatch.setattr(trainer.training.loop, "one_epoch", lambda *a, **k: seen.add(tuple(_blas_threads())) or one_epoch(*a, **k))
     trials = sweep.expand(tiny, sweep.parse_grid(["train.lr=0.01,0.1"]), ["train.threads=2", "train.epochs=2"])
     for n_jobs, backend in ((1, "loky"), (2, "threading")):  # the trials run in this process: the spy sees them
         for cv in (None, 2):  # trainer train's run, and the estimator in cross-validation
-            sweep.run(trials, cv=cv, n_jobs=n_jobs, backend=backend)
+            sweep.run_trials(trials, cv=cv, n_jobs=n_jobs, backend=backend)
     assert seen == {(1,) * len(_blas_threads())}
     assert all(t.config.train.threads == 2 for t in trials)  # best.yaml keeps the setting for `trainer train`
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import trainer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ok(result):

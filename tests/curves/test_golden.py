@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import trainer
 from trainer.runs import run
 from trainer.training import loop as train_module
 from trainer.cli import main
 from trainer.config.load import config_from_dict
-from trainer.curves.golden import check, config_diff, train_curve, update
+from trainer.curves.golden import check, config_diff, record_curve, update
 from trainer.curves.compare import TOLERANCE, compare_curves
 from trainer.storage.curvefile import read_curve
 from trainer.errors import DivergenceError
@@ -115,13 +116,13 @@ def test_gradient_perturbed_by_1e6_relative_fails(golden, monkeypatch):
 
 def test_one_epoch_skipped_in_training_fails(golden, monkeypatch):
     config, path = golden
-    run_epoch = train_module.run_epoch
+    one_epoch = train_module.one_epoch
 
     def skipping(state, X, y, cfg, lr, *rest):
         if state.epoch == 4:  # the 5th epoch takes no step
             return state.history[-1]["train_loss"]
-        return run_epoch(state, X, y, cfg, lr, *rest)
-    monkeypatch.setattr(train_module, "run_epoch", skipping)
+        return one_epoch(state, X, y, cfg, lr, *rest)
+    monkeypatch.setattr(train_module, "one_epoch", skipping)
     report = failed(config, path)
     assert_full_report(report)
     assert "first departure: epoch 5, train_loss" in report
@@ -217,11 +218,11 @@ def test_update_several_configs_and_check_them(tmp_path, monkeypatch, capsys):
 
 def test_compare_two_run_directories(tmp_path, capsys):
     cfg = config_from_dict({"name": "t", "data": {"dataset": "iris"}, "train": {"epochs": 5, "batch_size": 16}})
-    run.train(cfg, tmp_path / "a")
-    run.train(cfg, tmp_path / "b")
+    trainer.fit(cfg, tmp_path / "a")
+    trainer.fit(cfg, tmp_path / "b")
     assert main(["curve", "compare", str(tmp_path / "a"), str(tmp_path / "b"), "--exact"]) == 0
     cfg.train.lr *= 1.01
-    run.train(cfg, tmp_path / "c")
+    trainer.fit(cfg, tmp_path / "c")
     assert main(["curve", "compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 1
     out = capsys.readouterr().out
     assert "note: the configs differ: train.lr: 0.001 -> 0.00101" in out and "first departure: epoch 1" in out
@@ -265,7 +266,7 @@ def test_float32_defaults_are_looser(tmp_path):
     config = tmp_path / "f32.yaml"
     config.write_text(TINY.replace("hidden_size: 16", "hidden_size: 16, dtype: float32"))
     update(config, tmp_path / "g.json", epochs=5)
-    d = compare_curves(read_curve(tmp_path / "g.json"), train_curve(config_from_dict(
+    d = compare_curves(read_curve(tmp_path / "g.json"), record_curve(config_from_dict(
         {**json.loads(json.dumps(read_curve(tmp_path / "g.json")["config"])), "name": "f32"}), 5))
     assert (d.rtol, d.atol) == TOLERANCE["float32"] and d.ok
 

@@ -1,0 +1,101 @@
+"""Splits and scaling: sizes as fractions, disjoint and stratified, the scaler fitted on the train split."""
+
+import numpy as np
+import pytest
+
+from trainer.data.datasets import DataConfig, Dataset, load_dataset
+from trainer.model.scaling import fit_scaler
+from trainer.data.prepare import prepare, split
+from trainer.errors import DataError
+
+
+
+def load(name, seed=0, **kw):
+    return load_dataset(DataConfig(dataset=name, **kw), np.random.default_rng(seed))
+
+
+
+# ---------------------------------------------------------------- splits and scaling
+
+def indexed(n_per_class=(50, 30, 20)):
+    """A dataset whose single feature is the row index, to check disjointness."""
+    y = np.repeat(np.arange(len(n_per_class)), n_per_class)
+    return Dataset(np.arange(len(y), dtype=np.float64)[:, None], y, list(range(len(n_per_class))), ["i"])
+
+
+@pytest.mark.parametrize("test_size, val_size, sizes", [
+    (0.2, 0.1, (70, 10, 20)), (0.2, 0.0, (80, None, 20)), (0.0, 0.1, (90, 10, None)),
+    (0.0, 0.0, (100, None, None)), (0.25, 0.25, (50, 25, 25)),
+])
+def test_split_sizes_are_fractions_of_the_whole_and_disjoint(test_size, val_size, sizes):
+    ds = indexed()
+    s = split(ds, DataConfig(test_size=test_size, val_size=val_size), np.random.default_rng(0))
+    parts = [s.train, s.val, s.test]
+    assert tuple(None if p is None else len(p[1]) for p in parts) == sizes
+    rows = np.concatenate([p[0][:, 0] for p in parts if p is not None])
+    assert sorted(rows) == list(range(100))
+    for p in parts:
+        if p is not None:
+            np.testing.assert_array_equal(ds.y[p[0][:, 0].astype(int)], p[1])
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits", "blobs"])
+def test_splits_are_stratified(name):
+    ds = load(name)
+    cfg = DataConfig(dataset=name, val_size=0.1)
+    s = split(ds, cfg, np.random.default_rng(3))
+    whole = np.bincount(ds.y) / len(ds.y)
+    for part in (s.train, s.val, s.test):
+        counts = np.bincount(part[1], minlength=len(ds.classes))
+        assert np.all(np.abs(counts - whole * len(part[1])) <= 1), (counts, whole * len(part[1]))
+
+
+def test_split_depends_only_on_rng():
+    ds, cfg = indexed(), DataConfig()
+    a, b = (split(ds, cfg, np.random.default_rng(9)) for _ in range(2))
+    np.testing.assert_array_equal(a.test[0], b.test[0])
+    assert not np.array_equal(a.test[0], split(ds, cfg, np.random.default_rng(10)).test[0])
+
+
+@pytest.mark.parametrize("test_size, val_size, expected", [
+    (0.02, 0.1, "data.test_size: a test split of 2 of 100 rows cannot hold all 3 classes"),
+    (0.2, 0.01, "data.val_size: a val split of 1 of 100 rows cannot hold all 3 classes"),
+])
+def test_split_too_small_for_every_class(test_size, val_size, expected):
+    with pytest.raises(DataError, match=expected):
+        split(indexed(), DataConfig(test_size=test_size, val_size=val_size), np.random.default_rng(0))
+
+
+def test_train_split_too_small():
+    ds = indexed((2, 2, 2))
+    with pytest.raises(DataError, match="the train split keeps 2 of 6 rows, fewer than the 3 classes"):
+        split(ds, DataConfig(test_size=0.4, val_size=0.3), np.random.default_rng(0))
+
+
+def test_scaler_is_fitted_on_the_train_split_only():
+    cfg = DataConfig(dataset="wine")
+    p = prepare(cfg, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    raw = split(load_dataset(cfg, rng), cfg, rng)
+    np.testing.assert_allclose(p.scaler_mean, raw.train[0].mean(axis=0))
+    np.testing.assert_allclose(p.scaler_scale, raw.train[0].std(axis=0))
+    assert not np.allclose(p.scaler_mean, load("wine").X.mean(axis=0))
+    np.testing.assert_allclose(p.train[0].mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(p.train[0].std(axis=0), 1)
+    np.testing.assert_allclose(p.test[0], (raw.test[0] - p.scaler_mean) / p.scaler_scale)
+    assert abs(p.test[0].mean()) > 1e-6  # the test split was not fitted
+
+
+def test_constant_feature_gets_scale_one():
+    X = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])
+    mean, scale = fit_scaler(X)
+    np.testing.assert_allclose(mean, [2.0, 5.0])
+    assert scale[1] == 1.0 and scale.dtype == np.float64
+
+
+def test_no_standardisation_and_float32():
+    p = prepare(DataConfig(dataset="iris", standardize=False), np.random.default_rng(0), "float32")
+    assert p.scaler_mean is None and p.scaler_scale is None
+    assert p.train[0].dtype == np.float32 and p.test[0].dtype == np.float32 and p.train[1].dtype == np.int64
+    assert p.n_features == 4 and p.n_classes == 3 and p.train[0].max() > 5  # raw units (cm)
+

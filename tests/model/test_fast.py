@@ -1,0 +1,116 @@
+"""The fast twin (model/fast.py) computes what the reference (model/network.py) computes."""
+
+import numpy as np
+import pytest
+
+from trainer.model.fast import FastStep, one_hot, with_ones
+from trainer.model.flat import flat_copy
+from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads
+
+# float64: the two sum in other orders (biases inside the matmuls), so they agree to rounding;
+# float32 rounds at 6e-8, and a few hundred terms per sum grow that to about 1e-5
+RTOL = {np.float64: 1e-13, np.float32: 2e-5}
+
+
+def problem(N, D, H, C, seed=0, dtype=np.float64, reg=0.1):
+    """Random rows, labels and params with nonzero biases, so the folded biases are exercised."""
+    rng = np.random.default_rng(seed)
+    params = init_params(D, H, C, rng, init="he", dtype=dtype)
+    params["b1"] = (0.1 * rng.standard_normal(H)).astype(dtype)
+    params["b2"] = (0.1 * rng.standard_normal(C)).astype(dtype)
+    X = rng.standard_normal((N, D)).astype(dtype)
+    return X, rng.integers(0, C, N), params, reg
+
+
+def fast(params, X, y, reg):
+    """(loss, grads) of a fresh FastStep on these inputs."""
+    (N, D), (H, C), dtype = X.shape, params["W2"].shape, X.dtype
+    w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
+    step = FastStep(N, D, H, C, dtype, reg)
+    loss = step.loss_and_grads(w, with_ones(X), one_hot(y, C, dtype))
+    return loss, {k: v.copy() for k, v in step.grads.items()}
+
+
+def rel(a, b):
+    """max |a - b| / max |b|: the error relative to the array's scale."""
+    scale = np.max(np.abs(b))
+    return float(np.max(np.abs(np.asarray(a, np.float64) - b)) / scale) if scale else float(np.max(np.abs(a)))
+
+
+def assert_twins(X, y, params, reg):
+    """The fast step's loss and every gradient equal the reference's within RTOL of the dtype."""
+    tol = RTOL[X.dtype.type]
+    ref_loss, ref = loss_and_grads(params, X, y, reg)
+    got_loss, got = fast(params, X, y, reg)
+    assert abs(got_loss - ref_loss) <= tol * abs(ref_loss)
+    for k in PARAM_NAMES:
+        assert got[k].dtype == ref[k].dtype == X.dtype and got[k].shape == ref[k].shape
+        assert rel(got[k], ref[k]) <= tol, k
+
+
+def random_shapes(count, seed=11):
+    rng = np.random.default_rng(seed)
+    return [(*(int(rng.integers(1, hi)) for hi in (70, 20, 40)), int(rng.integers(2, 12))) for _ in range(count)]
+
+
+# (N, D, H, C): every size 1 that can be, C = 2, then random shapes
+SHAPES = [(1, 1, 1, 2), (1, 5, 3, 2), (7, 1, 4, 3), (6, 3, 1, 2), (64, 10, 100, 10)] + random_shapes(30)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES, ids=[f"N{n}-D{d}-H{h}-C{c}" for n, d, h, c in SHAPES])
+def test_the_fast_step_equals_the_reference(shape, dtype):
+    for seed, reg in enumerate((0.0, 0.3)):
+        assert_twins(*problem(*shape, seed=seed, dtype=dtype, reg=reg))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hidden_units_exactly_at_zero_pass_no_gradient_in_either(dtype):
+    X, y, params, reg = problem(6, 3, 5, 3, dtype=dtype)
+    X[:, 0] = 0.0
+    params["W1"][1:, :2] = 0.0  # units 0 and 1 see only column 0, which is 0 ...
+    params["b1"][:2] = 0.0  # ... so their pre-activation is exactly 0 on every row
+    params["b1"][2] = -50.0  # and unit 2 is dead (z < 0) everywhere
+    _, ref = loss_and_grads(params, X, y, reg)
+    _, got = fast(params, X, y, reg)
+    for g in (ref, got):
+        assert (g["b1"][:3] == 0).all()
+        np.testing.assert_array_equal(g["W1"][:, :3], reg * params["W1"][:, :3])  # the L2 term alone
+    assert_twins(X, y, params, reg)
+
+
+def test_huge_logits_stay_finite_and_equal():
+    X, y, params, reg = problem(5, 3, 4, 3)
+    params["W2"] *= 1e4
+    assert_twins(X, y, params, reg)
+
+
+def test_a_reused_fast_step_gives_what_a_fresh_one_gives():
+    X, y, params, reg = problem(18, 3, 7, 4)
+    w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
+    step = FastStep(6, 3, 7, 4, np.float64, reg)
+    for part in (slice(0, 6), slice(6, 12), slice(0, 6)):  # other data in between must leave no trace
+        loss = step.loss_and_grads(w, with_ones(X[part]), one_hot(y[part], 4, np.float64))
+        fresh_loss, fresh = fast(params, X[part], y[part], reg)
+        assert loss == fresh_loss
+        for k in PARAM_NAMES:
+            np.testing.assert_array_equal(step.grads[k], fresh[k])
+
+
+def test_the_fast_step_reads_its_arguments_only():
+    X, y, params, reg = problem(8, 3, 7, 4)
+    w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
+    X_ones, Y = with_ones(X), one_hot(y, 4, np.float64)
+    before = (w.copy(), X_ones.copy(), Y.copy())
+    FastStep(8, 3, 7, 4, np.float64, reg).loss_and_grads(w, X_ones, Y)
+    for a, b in zip((w, X_ones, Y), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_its_gradient_views_lie_in_one_flat_buffer_in_param_order():
+    X, y, params, reg = problem(4, 3, 5, 2)
+    step = FastStep(4, 3, 5, 2, np.float64, reg)
+    w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
+    step.loss_and_grads(w, with_ones(X), one_hot(y, 2, np.float64))
+    np.testing.assert_array_equal(step.grad, np.concatenate([step.grads[k].ravel() for k in PARAM_NAMES]))
+    assert all(step.grads[k].base is step.grad for k in PARAM_NAMES)
