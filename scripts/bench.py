@@ -35,6 +35,7 @@ layer 2HC; biases and element-wise work not counted). On the binary workload (b)
 has one logistic output unit where the others have two softmax units: a little less work.
 --also-threads T adds a column: trainer with train.threads T (e.g. 1, for a busy machine).
 """
+
 import argparse
 import itertools
 import json
@@ -71,26 +72,45 @@ class Workload:
 WORKLOADS = {
     "a": Workload("digits 1797x64", {"dataset": "digits"}, 100, 64, 30, 8),
     "b": Workload("moons 10,000", {"dataset": "moons", "params": {"n_samples": 10000}}, 100, 64, 20, 6),
-    "c": Workload("classification 100,000x64, 10 classes",
-                  {"dataset": "classification", "params": {"n_samples": 100000, "n_features": 64, "n_classes": 10,
-                                                           "n_informative": 10}}, 512, 256, 4, 2),
+    "c": Workload(
+        "classification 100,000x64, 10 classes",
+        {
+            "dataset": "classification",
+            "params": {"n_samples": 100000, "n_features": 64, "n_classes": 10, "n_informative": 10},
+        },
+        512,
+        256,
+        4,
+        2,
+    ),
 }
 
 
 # ---------------------------------------------------------------- workers (one per subprocess)
 
+
 def make_config(w, dtype, epochs, threads="default"):
     """The Config `trainer train` would get; threads "default" keeps train.threads' default."""
     from trainer.config.load import config_from_dict
 
-    return config_from_dict({
-        "name": "bench", "seed": SEED,
-        "data": {**w.data, "test_size": 0, "val_size": 0, "standardize": True},
-        "model": {"hidden_size": w.hidden, "dtype": dtype},
-        "train": {"epochs": epochs, "batch_size": w.batch, "optimizer": "sgd", "lr": LR, "reg": REG,
-                  "early_stopping": False, "shuffle": True,
-                  **({} if threads == "default" else {"threads": None if threads == "null" else int(threads)})},
-    })
+    return config_from_dict(
+        {
+            "name": "bench",
+            "seed": SEED,
+            "data": {**w.data, "test_size": 0, "val_size": 0, "standardize": True},
+            "model": {"hidden_size": w.hidden, "dtype": dtype},
+            "train": {
+                "epochs": epochs,
+                "batch_size": w.batch,
+                "optimizer": "sgd",
+                "lr": LR,
+                "reg": REG,
+                "early_stopping": False,
+                "shuffle": True,
+                **({} if threads == "default" else {"threads": None if threads == "null" else int(threads)}),
+            },
+        }
+    )
 
 
 def rss_bytes():
@@ -126,8 +146,12 @@ def worker_trainer(w, dtype, epochs, threads="default"):
     with tempfile.TemporaryDirectory() as tmp:
         result = train(make_config(w, dtype, epochs, threads), tmp, [probe])
     records = result.state.history
-    return {"epoch_seconds": [r["epoch_seconds"] for r in records], "rss_before": probe.rss,
-            "final_loss": records[-1]["train_loss"], "n": result.summary["n_train"]}
+    return {
+        "epoch_seconds": [r["epoch_seconds"] for r in records],
+        "rss_before": probe.rss,
+        "final_loss": records[-1]["train_loss"],
+        "n": result.summary["n_train"],
+    }
 
 
 def worker_sklearn(w, dtype, epochs):
@@ -143,9 +167,22 @@ def worker_sklearn(w, dtype, epochs):
             return super()._update_no_improvement_count(*args, **kwargs)
 
     X, y = load_data(make_config(w, dtype, epochs))
-    clf = TimedMLP(hidden_layer_sizes=(w.hidden,), solver="sgd", learning_rate="constant", learning_rate_init=LR,
-                   momentum=0.0, nesterovs_momentum=False, batch_size=w.batch, alpha=REG * w.batch, shuffle=True,
-                   max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, early_stopping=False, random_state=SEED)
+    clf = TimedMLP(
+        hidden_layer_sizes=(w.hidden,),
+        solver="sgd",
+        learning_rate="constant",
+        learning_rate_init=LR,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        batch_size=w.batch,
+        alpha=REG * w.batch,
+        shuffle=True,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        early_stopping=False,
+        random_state=SEED,
+    )
     clf.stamps_ = []
     rss = rss_bytes()
     with warnings.catch_warnings():
@@ -155,8 +192,12 @@ def worker_sklearn(w, dtype, epochs):
     stamps = [t0] + clf.stamps_  # the first interval also holds fit's set-up; it is dropped as warm-up
     if len(clf.stamps_) != epochs:
         raise RuntimeError(f"sklearn ran {len(clf.stamps_)} epochs, expected {epochs}")
-    return {"epoch_seconds": [b - a for a, b in itertools.pairwise(stamps)], "rss_before": rss,
-            "final_loss": float(clf.loss_curve_[-1]), "n": len(y)}
+    return {
+        "epoch_seconds": [b - a for a, b in itertools.pairwise(stamps)],
+        "rss_before": rss,
+        "final_loss": float(clf.loss_curve_[-1]),
+        "n": len(y),
+    }
 
 
 def worker_torch(w, dtype, epochs):
@@ -166,11 +207,16 @@ def worker_torch(w, dtype, epochs):
     torch.manual_seed(SEED)
     tdtype = {"float64": torch.float64, "float32": torch.float32}[dtype]
     D, C, n = X.shape[1], int(y.max()) + 1, len(y)
-    model = torch.nn.Sequential(torch.nn.Linear(D, w.hidden), torch.nn.ReLU(), torch.nn.Linear(w.hidden, C)).to(tdtype)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(D, w.hidden), torch.nn.ReLU(), torch.nn.Linear(w.hidden, C)
+    ).to(tdtype)
     weights = [model[0].weight, model[2].weight]
     biases = [model[0].bias, model[2].bias]
-    opt = torch.optim.SGD([{"params": weights, "weight_decay": REG}, {"params": biases, "weight_decay": 0.0}],
-                          lr=LR, momentum=0.0)
+    opt = torch.optim.SGD(
+        [{"params": weights, "weight_decay": REG}, {"params": biases, "weight_decay": 0.0}],
+        lr=LR,
+        momentum=0.0,
+    )
     loss_fn = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     rss = rss_bytes()
@@ -181,7 +227,7 @@ def worker_torch(w, dtype, epochs):
         Xp, yp = Xt[perm], yt[perm]
         total = 0.0
         for start in range(0, n, w.batch):
-            xb, yb = Xp[start:start + w.batch], yp[start:start + w.batch]
+            xb, yb = Xp[start : start + w.batch], yp[start : start + w.batch]
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model(xb), yb)
             loss.backward()
@@ -189,8 +235,14 @@ def worker_torch(w, dtype, epochs):
             total += loss.item() * len(yb)
         seconds.append(time.perf_counter() - t0)
     blas = "mkl" if torch.backends.mkl.is_available() else "not mkl"
-    return {"epoch_seconds": seconds, "rss_before": rss, "final_loss": total / n, "n": n,
-            "torch": f"{torch.__version__}, BLAS {blas}", "torch_threads": torch.get_num_threads()}
+    return {
+        "epoch_seconds": seconds,
+        "rss_before": rss,
+        "final_loss": total / n,
+        "n": n,
+        "torch": f"{torch.__version__}, BLAS {blas}",
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def worker_peak(dtype, size=2048, repeats=5):
@@ -209,7 +261,7 @@ def worker_peak(dtype, size=2048, repeats=5):
                 t0 = time.perf_counter()
                 np.matmul(a, b, out=out)
                 best = min(best, time.perf_counter() - t0)
-        result[name] = 2 * size ** 3 / best / 1e9
+        result[name] = 2 * size**3 / best / 1e9
     result["gflops"] = max(result["one_thread"], result["all_threads"])
     return result
 
@@ -222,12 +274,22 @@ def environment():
 
     with open("/proc/cpuinfo") as f:
         cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
-    blas = [{k: i.get(k) for k in ("filepath", "internal_api", "version", "num_threads", "architecture")}
-            for i in threadpool_info()]
+    blas = [
+        {k: i.get(k) for k in ("filepath", "internal_api", "version", "num_threads", "architecture")}
+        for i in threadpool_info()
+    ]
     blas.sort(key=lambda i: "numpy" not in i["filepath"])  # numpy's own BLAS first (scipy may load another)
     variables = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO"))}
-    return {"cpu": cpu, "cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)), "variables": variables,
-            "python": platform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__, "blas": blas}
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "variables": variables,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sklearn": sklearn.__version__,
+        "blas": blas,
+    }
 
 
 def worker(args):
@@ -239,7 +301,8 @@ def worker(args):
     else:
         side, name, dtype, epochs, *threads = args
         result = {"trainer": worker_trainer, "sklearn": worker_sklearn, "torch": worker_torch}[side](
-            WORKLOADS[name], dtype, int(epochs), *threads)
+            WORKLOADS[name], dtype, int(epochs), *threads
+        )
         result["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         result["train_hwm"] = hwm_bytes()
     print(json.dumps(result))
@@ -247,17 +310,27 @@ def worker(args):
 
 # ---------------------------------------------------------------- the driver
 
+
 def run_worker(*args):
     """One measurement in a fresh subprocess; its JSON result."""
-    out = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=1800, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=1800,
+        check=False,
+    )
     if out.returncode != 0:
         raise SystemExit(f"worker {' '.join(map(str, args))} failed:\n{out.stderr.strip()}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def torch_available():
-    return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run([sys.executable, "-c", "import torch"], capture_output=True, check=False).returncode
+        == 0
+    )
 
 
 def measure(names, dtypes, sides, repeats, quick, progress):
@@ -270,12 +343,16 @@ def measure(names, dtypes, sides, repeats, quick, progress):
             w = WORKLOADS[name]
             epochs = w.quick_epochs if quick else w.epochs
             for dt in dtypes:
-                for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:  # rotate who goes first
-                    side_args = ("trainer", name, dt, epochs, side[8:]) if "@" in side else (side, name, dt, epochs)
+                for side in sides[rep % len(sides) :] + sides[: rep % len(sides)]:  # rotate who goes first
+                    side_args = (
+                        ("trainer", name, dt, epochs, side[8:]) if "@" in side else (side, name, dt, epochs)
+                    )
                     r = run_worker(*side_args)
                     runs.setdefault((name, dt, side), []).append(r)
-                    progress(f"repeat {rep + 1}/{repeats} {name} {dt} {side}: "
-                             f"{statistics.median(r['epoch_seconds'][1:]) * 1e3:.2f} ms/epoch")
+                    progress(
+                        f"repeat {rep + 1}/{repeats} {name} {dt} {side}: "
+                        f"{statistics.median(r['epoch_seconds'][1:]) * 1e3:.2f} ms/epoch"
+                    )
     return runs, peaks
 
 
@@ -292,11 +369,20 @@ def summarize(runs, peaks):
         per_run = [statistics.median(r["epoch_seconds"][1:]) for r in rs]
         med = statistics.median(per_run)
         n = rs[0]["n"]
-        row = {"workload": name, "dtype": dt, "side": side, "epoch_s": med, "epoch_min": min(per_run),
-               "epoch_max": max(per_run), "runs": per_run, "steps": math.ceil(n / w.batch), "n": n,
-               "maxrss_mb": max(r["maxrss"] for r in rs) / 2**20,
-               "train_mb": max(r["train_hwm"] - r["rss_before"] for r in rs) / 2**20,
-               "final_loss": rs[-1]["final_loss"]}
+        row = {
+            "workload": name,
+            "dtype": dt,
+            "side": side,
+            "epoch_s": med,
+            "epoch_min": min(per_run),
+            "epoch_max": max(per_run),
+            "runs": per_run,
+            "steps": math.ceil(n / w.batch),
+            "n": n,
+            "maxrss_mb": max(r["maxrss"] for r in rs) / 2**20,
+            "train_mb": max(r["train_hwm"] - r["rss_before"] for r in rs) / 2**20,
+            "final_loss": rs[-1]["final_loss"],
+        }
         row["us_per_step"] = med / row["steps"] * 1e6
         if name == "c":
             D = WORKLOADS[name].data["params"]["n_features"]
@@ -312,8 +398,13 @@ def table(rows, peaks, sides):
     """The markdown table: per workload and dtype, each side's ms per epoch, and the ratios baseline/trainer."""
     by = {(r["workload"], r["dtype"], r["side"]): r for r in rows}
     others = [s for s in sides if not s.startswith("trainer")]
-    head = ["workload", "dtype", *[f"{s} ms/epoch (min-max)" for s in sides], *[f"{s}/trainer" for s in others],
-            "training MB " + "/".join(sides)]
+    head = [
+        "workload",
+        "dtype",
+        *[f"{s} ms/epoch (min-max)" for s in sides],
+        *[f"{s}/trainer" for s in others],
+        "training MB " + "/".join(sides),
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in dict.fromkeys(r["workload"] for r in rows):
         for dt in dict.fromkeys(r["dtype"] for r in rows):
@@ -322,7 +413,9 @@ def table(rows, peaks, sides):
             cells = [f"({name}) {WORKLOADS[name].title}", dt]
             for s in sides:
                 r = by[(name, dt, s)]
-                cells.append(f"{r['epoch_s'] * 1e3:.2f} ({r['epoch_min'] * 1e3:.2f}-{r['epoch_max'] * 1e3:.2f})")
+                cells.append(
+                    f"{r['epoch_s'] * 1e3:.2f} ({r['epoch_min'] * 1e3:.2f}-{r['epoch_max'] * 1e3:.2f})"
+                )
             t = by[(name, dt, "trainer")]["epoch_s"]
             cells += [f"{by[(name, dt, s)]['epoch_s'] / t:.2f}x" for s in others]
             cells.append("/".join(f"{by[(name, dt, s)]['train_mb']:.0f}" for s in sides))
@@ -333,11 +426,15 @@ def table(rows, peaks, sides):
             notes.append(f"(b) {r['dtype']} {r['side']}: {r['us_per_step']:.1f} us per step")
     for r in rows:
         if r["workload"] == "c":
-            notes.append(f"(c) {r['dtype']} {r['side']}: {r['gflops']:.1f} GFLOP/s (best run {r['gflops_best']:.1f}), "
-                         f"{r['pct_of_peak']:.0f}% of the GEMM peak {best_peak(peaks, r['dtype']):.1f} GFLOP/s")
+            notes.append(
+                f"(c) {r['dtype']} {r['side']}: {r['gflops']:.1f} GFLOP/s (best run {r['gflops_best']:.1f}), "
+                f"{r['pct_of_peak']:.0f}% of the GEMM peak {best_peak(peaks, r['dtype']):.1f} GFLOP/s"
+            )
     for r in rows:
-        notes.append(f"{r['workload']} {r['dtype']} {r['side']}: training adds {r['train_mb']:.0f} MB; "
-                     f"peak RSS {r['maxrss_mb']:.0f} MB")
+        notes.append(
+            f"{r['workload']} {r['dtype']} {r['side']}: training adds {r['train_mb']:.0f} MB; "
+            f"peak RSS {r['maxrss_mb']:.0f} MB"
+        )
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes)
 
 
@@ -346,10 +443,15 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="2 repeats and fewer epochs (about a minute)")
     p.add_argument("--workloads", default="a,b,c", help="comma-separated subset of a,b,c (default all)")
     p.add_argument("--dtypes", default="float64,float32", help="comma-separated subset of float64,float32")
-    p.add_argument("--repeats", type=int, help="runs of each side per workload and dtype (default 5; --quick 2)")
+    p.add_argument(
+        "--repeats", type=int, help="runs of each side per workload and dtype (default 5; --quick 2)"
+    )
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
-    p.add_argument("--also-threads", metavar="T",
-                   help="also time trainer with train.threads T (an integer, or null: the BLAS default), as side trainer@T")
+    p.add_argument(
+        "--also-threads",
+        metavar="T",
+        help="also time trainer with train.threads T (an integer, or null: the BLAS default), as side trainer@T",
+    )
     p.add_argument("--out", type=Path, help="JSON results file (default bench-results/bench-<time>.json)")
     args = p.parse_args(argv)
     names = [n for n in args.workloads.split(",") if n]
@@ -364,25 +466,45 @@ def main(argv=None):
 
     started, load_before = datetime.now(), os.getloadavg()
     env = run_worker("env")
-    runs, peaks = measure(names, dtypes, sides, repeats, args.quick, lambda m: print(m, file=sys.stderr, flush=True))
+    runs, peaks = measure(
+        names, dtypes, sides, repeats, args.quick, lambda m: print(m, file=sys.stderr, flush=True)
+    )
     rows = summarize(runs, peaks)
     torch_info = next((r for rs in runs.values() for r in rs if "torch" in r), None)
     if torch_info:
         env.update(torch=torch_info["torch"], torch_threads=torch_info["torch_threads"])
-    env.update(load_before=load_before, load_after=os.getloadavg(), seconds=(datetime.now() - started).total_seconds())
+    env.update(
+        load_before=load_before,
+        load_after=os.getloadavg(),
+        seconds=(datetime.now() - started).total_seconds(),
+    )
     text = table(rows, peaks, sides)
     print(text)
     blas = env["blas"][0] if env["blas"] else {}
-    print(f"\n{env['cpu']}, {env['usable_cpus']} CPUs; numpy {env['numpy']} ({blas.get('internal_api')} "
-          f"{blas.get('version')}, {blas.get('num_threads')} threads, {blas.get('architecture')} kernels); "
-          f"scikit-learn {env['sklearn']}" + (f"; torch {env['torch']} ({env['torch_threads']} threads)" if torch_info else "")
-          + "".join(f"; {k}={v}" for k, v in env["variables"].items())
-          + f"; load average {env['load_before'][0]:.1f} before, {env['load_after'][0]:.1f} after; "
-          f"{repeats} repeats, {env['seconds']:.0f} s")
+    print(
+        f"\n{env['cpu']}, {env['usable_cpus']} CPUs; numpy {env['numpy']} ({blas.get('internal_api')} "
+        f"{blas.get('version')}, {blas.get('num_threads')} threads, {blas.get('architecture')} kernels); "
+        f"scikit-learn {env['sklearn']}"
+        + (f"; torch {env['torch']} ({env['torch_threads']} threads)" if torch_info else "")
+        + "".join(f"; {k}={v}" for k, v in env["variables"].items())
+        + f"; load average {env['load_before'][0]:.1f} before, {env['load_after'][0]:.1f} after; "
+        f"{repeats} repeats, {env['seconds']:.0f} s"
+    )
     out = args.out or ROOT / "bench-results" / f"bench-{started:%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"environment": env, "repeats": repeats, "quick": args.quick, "peaks_gflops": peaks,
-                               "rows": rows, "table": text}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "environment": env,
+                "repeats": repeats,
+                "quick": args.quick,
+                "peaks_gflops": peaks,
+                "rows": rows,
+                "table": text,
+            },
+            indent=1,
+        )
+    )
     print(f"results: {out}")
 
 

@@ -9,6 +9,7 @@ median over blocks of the time per call (the min in brackets), so a busy spell h
 BLAS runs one thread (--threads) so the matmuls inside some pairs do not drown the difference.
 (b): N=64 rows, D=2, H=100, C=2; (c): N=256, D=64, H=512, C=10.
 """
+
 import argparse
 import statistics
 import sys
@@ -21,10 +22,9 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trainer.model.fast import FastStep, one_hot, with_ones
-
 from trainer.model.network import init_params
-from trainer.training.optim import make_optimizer
 from trainer.training.loop import FastBatches
+from trainer.training.optim import make_optimizer
 
 SHAPES = {"b": (64, 2, 100, 2, 10000), "c": (256, 64, 512, 10, 100000)}  # N, D, H, C, rows in the split
 
@@ -33,9 +33,14 @@ def arrays(shape, dtype):
     """The step's arrays at one workload's shapes, seeded."""
     N, D, H, C, n = shape
     rng = np.random.default_rng(0)
-    a = {"X": rng.standard_normal((N, D)).astype(dtype), "y": rng.integers(0, C, N),
-         "z": rng.standard_normal((N, H)).astype(dtype), "dh": rng.standard_normal((N, H)).astype(dtype),
-         "s": rng.standard_normal((N, C)).astype(dtype), "params": init_params(D, H, C, rng, dtype=dtype)}
+    a = {
+        "X": rng.standard_normal((N, D)).astype(dtype),
+        "y": rng.integers(0, C, N),
+        "z": rng.standard_normal((N, H)).astype(dtype),
+        "dh": rng.standard_normal((N, H)).astype(dtype),
+        "s": rng.standard_normal((N, C)).astype(dtype),
+        "params": init_params(D, H, C, rng, dtype=dtype),
+    }
     a["Xa"], a["Y"] = with_ones(a["X"]), one_hot(a["y"], C, dtype)
     a["full"] = np.ones((N, H + 1), dtype)  # [hidden 1]
     a["full"][:, :H] = np.maximum(a["z"], 0)
@@ -46,16 +51,22 @@ def arrays(shape, dtype):
 # each trick: name -> function(arrays, shape) returning (plain, fast) callables of one step's worth
 def relu_mask(a, shape):
     dh, h, mask = a["dh"].copy(), np.maximum(a["z"], 0), np.empty(a["z"].shape, bool)
-    return (lambda: dh.__setitem__(h <= 0, 0),
-            lambda: np.multiply(dh, np.greater(h, 0, out=mask), out=dh))
+    return (lambda: dh.__setitem__(h <= 0, 0), lambda: np.multiply(dh, np.greater(h, 0, out=mask), out=dh))
 
 
 def mask_full_width(a, shape):
     N, _, H, C, _ = shape
     full, dh, dhf = a["full"], np.empty((N, H), a["z"].dtype), np.empty((N, H + 1), a["z"].dtype)
-    m, mf, W2a, s = np.empty((N, H), bool), np.empty((N, H + 1), bool), a["params"]["W2"].base[-(H + 1) * C:].reshape(H + 1, C), a["s"]
-    return (lambda: (np.matmul(s, W2a[:H].T, out=dh), np.multiply(dh, np.greater(full[:, :H], 0, out=m), out=dh)),
-            lambda: (np.matmul(s, W2a.T, out=dhf), np.multiply(dhf, np.greater(full, 0, out=mf), out=dhf)))
+    m, mf, W2a, s = (
+        np.empty((N, H), bool),
+        np.empty((N, H + 1), bool),
+        a["params"]["W2"].base[-(H + 1) * C :].reshape(H + 1, C),
+        a["s"],
+    )
+    return (
+        lambda: (np.matmul(s, W2a[:H].T, out=dh), np.multiply(dh, np.greater(full[:, :H], 0, out=m), out=dh)),
+        lambda: (np.matmul(s, W2a.T, out=dhf), np.multiply(dhf, np.greater(full, 0, out=mf), out=dhf)),
+    )
 
 
 def relu_zeros_array(a, shape):
@@ -66,8 +77,13 @@ def relu_zeros_array(a, shape):
 def bias_folded(a, shape):
     N, D, H, _, _ = shape
     p, X, Xa, dh = a["params"], a["X"], a["Xa"], a["dh"]
-    W1a = p["W1"].base[:(D + 1) * H].reshape(D + 1, H)
-    z, dW1, db1, dW1a = np.empty((N, H), X.dtype), np.empty((D, H), X.dtype), np.empty(H, X.dtype), np.empty((D + 1, H), X.dtype)
+    W1a = p["W1"].base[: (D + 1) * H].reshape(D + 1, H)
+    z, dW1, db1, dW1a = (
+        np.empty((N, H), X.dtype),
+        np.empty((D, H), X.dtype),
+        np.empty(H, X.dtype),
+        np.empty((D + 1, H), X.dtype),
+    )
 
     def plain():
         np.matmul(X, p["W1"], out=z)
@@ -78,6 +94,7 @@ def bias_folded(a, shape):
     def fast():
         np.matmul(Xa, W1a, out=z)
         np.matmul(Xa.T, dh, out=dW1a)
+
     return plain, fast
 
 
@@ -85,15 +102,24 @@ def one_hot_labels(a, shape):
     N = shape[0]
     s, y, Y, p = a["s"], a["y"], a["Y"], a["s"].copy()
     rows = np.arange(N)
-    return (lambda: (s[rows, y].sum(), p.__setitem__((rows, y), p[rows, y] - 1)),
-            lambda: (np.vdot(s, Y), np.subtract(p, Y, out=p)))
+    return (
+        lambda: (s[rows, y].sum(), p.__setitem__((rows, y), p[rows, y] - 1)),
+        lambda: (np.vdot(s, Y), np.subtract(p, Y, out=p)),
+    )
 
 
 def row_reductions(a, shape):
     N, C = shape[0], shape[3]
-    s, top, se, ones = a["s"], np.empty((N, 1), a["s"].dtype), np.empty((N, 1), a["s"].dtype), np.ones((C, 1), a["s"].dtype)
-    return (lambda: (s.max(axis=1, keepdims=True), s.sum(axis=1, keepdims=True)),
-            lambda: (np.maximum.reduce(s, axis=1, keepdims=True, out=top), np.matmul(s, ones, out=se)))
+    s, top, se, ones = (
+        a["s"],
+        np.empty((N, 1), a["s"].dtype),
+        np.empty((N, 1), a["s"].dtype),
+        np.ones((C, 1), a["s"].dtype),
+    )
+    return (
+        lambda: (s.max(axis=1, keepdims=True), s.sum(axis=1, keepdims=True)),
+        lambda: (np.maximum.reduce(s, axis=1, keepdims=True, out=top), np.matmul(s, ones, out=se)),
+    )
 
 
 def gather_per_epoch(a, shape):
@@ -104,8 +130,9 @@ def gather_per_epoch(a, shape):
 
     def plain():  # an epoch's worth of batches by fancy indexing
         for start in range(0, n, N):
-            idx = order[start:start + N]
+            idx = order[start : start + N]
             X[idx], y[idx]
+
     return plain, lambda: batches.epoch(order)  # the gather; its batches are slices made once
 
 
@@ -120,6 +147,7 @@ def flat_optimizer(a, shape):
         for k, v in p.items():
             np.multiply(grads[k], lr, out=scratch[k])
             v -= scratch[k]
+
     return plain, lambda: opt.step(w, g, lr)
 
 
@@ -141,6 +169,7 @@ def flat_l2(a, shape):
         np.multiply(w, ws.decay, out=ws.reg_w)
         0.5 * np.vdot(ws.reg_w, w)
         ws.grad.__iadd__(ws.reg_w)
+
     return plain, fast
 
 
@@ -186,8 +215,10 @@ def main():
             calls = 3 if make is gather_per_epoch else (200 if wl == "b" else 20)
             r = race(plain, fast, calls, args.blocks)
             (pm, pmin), (fm, fmin) = r["plain"], r["fast"]
-            print(f"| {name} | ({wl}) | {pm * 1e6:.1f} ({pmin * 1e6:.1f}) | {fm * 1e6:.1f} ({fmin * 1e6:.1f}) | {pm / fm:.1f}x |",
-                  flush=True)
+            print(
+                f"| {name} | ({wl}) | {pm * 1e6:.1f} ({pmin * 1e6:.1f}) | {fm * 1e6:.1f} ({fmin * 1e6:.1f}) | {pm / fm:.1f}x |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

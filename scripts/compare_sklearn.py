@@ -14,6 +14,7 @@ we could have learned from. A config without a test split (spiral_cs231n) is com
 on its training rows, as the case study reports. Prints a markdown table; exits 1 if any
 config is below scikit-learn's accuracy, so the script can guard the README's claim.
 """
+
 import argparse
 import sys
 import tempfile
@@ -35,7 +36,9 @@ from trainer.runs.run import start, train  # noqa: E402
 
 def mlp_accuracy(cfg):
     """(accuracy, seconds, split name) of MLPClassifier(hidden_layer_sizes=(H,)) on cfg's split."""
-    data = start(cfg)[0]  # the run's split, rows and scaler (in the config's dtype, float64 in every shipped one)
+    data = start(cfg)[
+        0
+    ]  # the run's split, rows and scaler (in the config's dtype, float64 in every shipped one)
     parts = [data.train] + ([data.val] if data.val is not None else [])
     X = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
@@ -63,33 +66,51 @@ def compare(cfg, label=None):
     """One table row (a dict) for a Config."""
     ours, ours_s, summary = trainer_accuracy(cfg)
     theirs, theirs_s, split = mlp_accuracy(cfg)
-    return {"config": label or cfg.name, "dataset": cfg.data.dataset, "split": split,
-            "rows": f"{summary['n_train']} / {summary['n_val']} / {summary['n_test']}",
-            "trainer": ours, "mlp": theirs, "trainer_s": ours_s, "mlp_s": theirs_s}
+    return {
+        "config": label or cfg.name,
+        "dataset": cfg.data.dataset,
+        "split": split,
+        "rows": f"{summary['n_train']} / {summary['n_val']} / {summary['n_test']}",
+        "trainer": ours,
+        "mlp": theirs,
+        "trainer_s": ours_s,
+        "mlp_s": theirs_s,
+    }
 
 
 def markdown(rows):
     """The rows as a markdown table."""
-    lines = ["| config | dataset | rows: train / val / test | scored on | trainer | MLPClassifier | trainer s | MLP s |",
-             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| config | dataset | rows: train / val / test | scored on | trainer | MLPClassifier | trainer s | MLP s |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
-        lines.append(f"| {r['config']} | {r['dataset']} | {r['rows']} | {r['split']} | {r['trainer']:.4f} | {r['mlp']:.4f}"
-                     f" | {r['trainer_s']:.2f} | {r['mlp_s']:.2f} |")
+        lines.append(
+            f"| {r['config']} | {r['dataset']} | {r['rows']} | {r['split']} | {r['trainer']:.4f} | {r['mlp']:.4f}"
+            f" | {r['trainer_s']:.2f} | {r['mlp_s']:.2f} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("configs", nargs="*", type=Path, help="config files (default: configs/*.yaml)")
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="cap BLAS threads for both (1 steadies the seconds on a busy machine)")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="cap BLAS threads for both (1 steadies the seconds on a busy machine)",
+    )
     args = parser.parse_args(argv)
     paths = args.configs or sorted((ROOT / "configs").glob("*.yaml"))
     rows = []
     for path in paths:
         with threadpool_limits(limits=args.blas_threads):
             rows.append(compare(load_config(path), label=path.name))
-        print(f"{path.name}: trainer {rows[-1]['trainer']:.4f}, MLPClassifier {rows[-1]['mlp']:.4f}", file=sys.stderr)
+        print(
+            f"{path.name}: trainer {rows[-1]['trainer']:.4f}, MLPClassifier {rows[-1]['mlp']:.4f}",
+            file=sys.stderr,
+        )
     print(markdown(rows))
     below = [r["config"] for r in rows if r["trainer"] < r["mlp"]]
     if below:

@@ -7,6 +7,7 @@
 The meaning is each field's own comment in its dataclass, so the table cannot drift from the code:
 tests/test_readme.py checks that README.md holds exactly what this prints.
 """
+
 import dataclasses
 import inspect
 import re
@@ -32,7 +33,15 @@ def type_name(t):
 
 def default(f):
     value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-    return "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, str) else str(value)
+    return (
+        "null"
+        if value is None
+        else str(value).lower()
+        if isinstance(value, bool)
+        else repr(value)
+        if isinstance(value, str)
+        else str(value)
+    )
 
 
 def rows(cls, prefix=""):

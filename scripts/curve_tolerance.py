@@ -21,6 +21,7 @@ Behaviour changes:
 
 Usage:  python scripts/curve_tolerance.py [--epochs 50] [--json results.json]
 """
+
 import argparse
 import json
 import os
@@ -36,9 +37,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trainer.runs import run  # noqa: E402
 from trainer.config.load import load_config  # noqa: E402
 from trainer.curves.golden import record_curve  # noqa: E402
+from trainer.runs import run  # noqa: E402
 from trainer.training.optim import Optimizer  # noqa: E402
 
 DIGITS_WIDE = ["data.dataset=digits", "data.params={}", "model.hidden_size=256", "train.batch_size=256"]
@@ -69,7 +70,9 @@ def numpy_dispatch(features):
 
 def load(workload, epochs, extra=()):
     path, overrides = WORKLOADS[workload]
-    return load_config(ROOT / path, [*overrides, f"train.epochs={epochs}", "train.early_stopping=false", *extra])
+    return load_config(
+        ROOT / path, [*overrides, f"train.epochs={epochs}", "train.early_stopping=false", *extra]
+    )
 
 
 @contextmanager
@@ -103,7 +106,12 @@ def grads_scaled(rel, random_signs):
         return g * (1 + rel * s).astype(g.dtype)
 
     def perturbed(self, params, grads, lr):  # grads: training's one flat array, or a dict of arrays
-        step(self, params, {k: scaled(g) for k, g in grads.items()} if isinstance(grads, dict) else scaled(grads), lr)
+        step(
+            self,
+            params,
+            {k: scaled(g) for k, g in grads.items()} if isinstance(grads, dict) else scaled(grads),
+            lr,
+        )
 
     with mock.patch.object(Optimizer, "step", perturbed):  # every optimizer, however it was made
         yield
@@ -127,8 +135,13 @@ def in_process(workload, epochs, context=None, extra=()):
 
 def in_subprocess(workload, epochs, env=None):
     """The workload's curve trained by this script in a fresh interpreter (with extra env)."""
-    out = subprocess.run([sys.executable, __file__, "--worker", workload, "--epochs", str(epochs)],
-                         env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", workload, "--epochs", str(epochs)],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -136,14 +149,25 @@ def deviation(base, got):
     """Largest relative deviation of the losses and of val_accuracy, and largest absolute one of the losses."""
     if got is None:
         return {"loss": None, "val_accuracy": None, "loss_abs": None, "min_loss": None}
+
     def worst(names, relative=True):
-        devs = [np.max(np.abs(np.subtract(got["metrics"][k], base["metrics"][k]))
-                       / (np.abs(base["metrics"][k]) if relative else 1.0))
-                for k in names if k in base["metrics"]]
+        devs = [
+            np.max(
+                np.abs(np.subtract(got["metrics"][k], base["metrics"][k]))
+                / (np.abs(base["metrics"][k]) if relative else 1.0)
+            )
+            for k in names
+            if k in base["metrics"]
+        ]
         return float(max(devs)) if devs else float("nan")
+
     losses = ("train_loss", "val_loss")
-    return {"loss": worst(losses), "val_accuracy": worst(("val_accuracy",)), "loss_abs": worst(losses, False),
-            "min_loss": float(min(min(base["metrics"][k]) for k in losses))}
+    return {
+        "loss": worst(losses),
+        "val_accuracy": worst(("val_accuracy",)),
+        "loss_abs": worst(losses, False),
+        "min_loss": float(min(min(base["metrics"][k]) for k in losses)),
+    }
 
 
 def perturbations(workload, epochs):
@@ -154,10 +178,24 @@ def perturbations(workload, epochs):
         "data +1 ulp": lambda: in_process(workload, epochs, data_moved("up")),
         "data +-1 ulp": lambda: in_process(workload, epochs, data_moved("random")),
         "BLAS 1 thread": lambda: in_process(workload, epochs, blas_threads(1)),
-        **{f"BLAS kernel {k}": (lambda k=k: in_subprocess(workload, epochs, {"OPENBLAS_CORETYPE": k})
-                                 if openblas_x86() else None) for k in KERNELS},
-        **{f"numpy SIMD <= {name}": (lambda off=off: in_subprocess(workload, epochs, {"NPY_DISABLE_CPU_FEATURES": numpy_dispatch(off)})
-                                     if numpy_dispatch(off) else None) for name, off in SIMD.items()},
+        **{
+            f"BLAS kernel {k}": (
+                lambda k=k: (
+                    in_subprocess(workload, epochs, {"OPENBLAS_CORETYPE": k}) if openblas_x86() else None
+                )
+            )
+            for k in KERNELS
+        },
+        **{
+            f"numpy SIMD <= {name}": (
+                lambda off=off: (
+                    in_subprocess(workload, epochs, {"NPY_DISABLE_CPU_FEATURES": numpy_dispatch(off)})
+                    if numpy_dispatch(off)
+                    else None
+                )
+            )
+            for name, off in SIMD.items()
+        },
         "lr x 1.01": lambda: in_process(workload, epochs, extra=[f"train.lr={lr * 1.01!r}"]),
         "grad x (1 +- 1e-6)": lambda: in_process(workload, epochs, grads_scaled(1e-6, True)),
         "grad x (1 + 1e-6)": lambda: in_process(workload, epochs, grads_scaled(1e-6, False)),
@@ -181,7 +219,9 @@ def main():
     results = {}
     for workload in WORKLOADS:
         base = in_process(workload, args.epochs)
-        results[workload] = {name: deviation(base, c) for name, c in perturbations(workload, args.epochs).items()}
+        results[workload] = {
+            name: deviation(base, c) for name, c in perturbations(workload, args.epochs).items()
+        }
         print(f"done: {workload} ({base['platform']['blas']})", file=sys.stderr)
     names = list(next(iter(results.values())))
     print(f"largest relative deviation from the baseline over {args.epochs} epochs: losses / val_accuracy\n")

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """`python scripts/evaluate.py ARGS` is `trainer evaluate ARGS`: the same code, runnable from a checkout."""
+
 import sys
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """`python scripts/train.py ARGS` is `trainer train ARGS`: the same code, runnable from a checkout."""
+
 import sys
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Test-session settings that must be in place before scipy is first imported, and the one way
 tests run the `trainer` command in a subprocess."""
+
 import json
 import os
 import subprocess
@@ -15,15 +16,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def trainer_env():
     """os.environ with this checkout first on PYTHONPATH, so a subprocess imports this checkout's trainer."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     env.pop("PYTHONWARNINGS", None)  # a session's warning filter would change the stderr the tests read
     return env
 
 
 def trainer(*args, cwd=None, timeout=300):
     """Run `python -m trainer ARGS` in cwd with this checkout's package; return the CompletedProcess (text)."""
-    return subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], cwd=cwd, env=trainer_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "trainer", *map(str, args)],
+        cwd=cwd,
+        env=trainer_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def outcome(run_dir):
@@ -36,7 +46,9 @@ def outcome(run_dir):
         "files": sorted(p.name for p in run_dir.iterdir()),
         "arrays": {k: (a.dtype.str, a.shape, a.tobytes()) for k, a in model.params.items()},
         "model": (model.classes, model.feature_names, model.config, clockless(model.metrics)),
-        "metrics": [clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()],
+        "metrics": [
+            clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()
+        ],
         "summary": clockless(json.loads((run_dir / "summary.json").read_text())),
         "config": (run_dir / "config.yaml").read_bytes(),
         "curve": (run_dir / "curve.json").read_bytes(),  # no clock in it: byte for byte

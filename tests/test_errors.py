@@ -1,4 +1,5 @@
 """errors.first_line: the one line of a library's message that goes into ours."""
+
 from trainer.errors import first_line
 
 

@@ -1,4 +1,5 @@
 """TwoLayerNetClassifier: scikit-learn's own checks, the CLI's core and loop, random_state, model files."""
+
 import inspect
 import json
 import re
@@ -13,14 +14,14 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from trainer import TwoLayerNetClassifier
+from trainer import fit as train
 from trainer.cli import main
 from trainer.config.load import load_config
 from trainer.data.datasets import SEED_BOUND, DataConfig
-from trainer.model.scaling import fit_scaler, standardize
 from trainer.model.network import ModelConfig, init_params
-from trainer.training.optim import make_optimizer
-from trainer import fit as train
+from trainer.model.scaling import fit_scaler, standardize
 from trainer.training.loop import TrainConfig, TrainState, fit, loss_and_accuracy
+from trainer.training.optim import make_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,10 +29,26 @@ ROOT = Path(__file__).resolve().parents[1]
 # split, momentum; and nesterov, cosine schedule, no standardisation, early stopping on accuracy.
 CHECKED = [
     TwoLayerNetClassifier(),
-    TwoLayerNetClassifier(dtype="float32", optimizer="momentum", lr=0.05, batch_size=None,
-                          early_stopping=False, val_size=0.0, epochs=100),
-    TwoLayerNetClassifier(optimizer="nesterov", lr=0.05, lr_schedule="cosine", init="xavier", batch_size=32,
-                          standardize=False, monitor="val_accuracy", patience=5, val_size=0.2),
+    TwoLayerNetClassifier(
+        dtype="float32",
+        optimizer="momentum",
+        lr=0.05,
+        batch_size=None,
+        early_stopping=False,
+        val_size=0.0,
+        epochs=100,
+    ),
+    TwoLayerNetClassifier(
+        optimizer="nesterov",
+        lr=0.05,
+        lr_schedule="cosine",
+        init="xavier",
+        batch_size=32,
+        standardize=False,
+        monitor="val_accuracy",
+        patience=5,
+        val_size=0.2,
+    ),
 ]
 
 
@@ -46,9 +63,16 @@ def test_scikit_learn_estimator_checks(estimator, check):
 def test_constructor_defaults_are_the_config_defaults():
     defaults = {name: p.default for name, p in inspect.signature(TwoLayerNetClassifier).parameters.items()}
     data = DataConfig()
-    train = {k: v for k, v in asdict(TrainConfig()).items() if not k.startswith("checkpoint_")}  # no run dir to checkpoint
-    expected = {**asdict(ModelConfig()), **train,
-                "val_size": data.val_size, "standardize": data.standardize, "random_state": None}
+    train = {
+        k: v for k, v in asdict(TrainConfig()).items() if not k.startswith("checkpoint_")
+    }  # no run dir to checkpoint
+    expected = {
+        **asdict(ModelConfig()),
+        **train,
+        "val_size": data.val_size,
+        "standardize": data.standardize,
+        "random_state": None,
+    }
     assert defaults == expected
 
 
@@ -64,8 +88,9 @@ def test_from_config_carries_every_model_and_train_key_and_the_seed():
 
 def test_fit_is_the_cli_core_and_loop_on_one_generator():
     X, y = make_blobs(n_samples=120, centers=3, random_state=0)
-    est = TwoLayerNetClassifier(hidden_size=8, epochs=15, batch_size=16, lr=0.01, early_stopping=False,
-                                val_size=0.0, random_state=7).fit(X, y)
+    est = TwoLayerNetClassifier(
+        hidden_size=8, epochs=15, batch_size=16, lr=0.01, early_stopping=False, val_size=0.0, random_state=7
+    ).fit(X, y)
     # the same calls by hand, drawing from default_rng(random_state) in the documented order
     rng = np.random.default_rng(7)
     rng.integers(SEED_BOUND)  # the validation split's seed: drawn even when val_size is 0
@@ -81,15 +106,25 @@ def test_fit_is_the_cli_core_and_loop_on_one_generator():
 
 def test_early_stopping_keeps_the_best_epoch_of_the_validation_curve():
     X, y = make_moons(n_samples=300, noise=0.3, random_state=1)
-    est = TwoLayerNetClassifier(hidden_size=16, lr=0.05, batch_size=16, early_stopping=True, patience=3,
-                                min_delta=0.0, val_size=0.2, random_state=0).fit(X, y)
+    est = TwoLayerNetClassifier(
+        hidden_size=16,
+        lr=0.05,
+        batch_size=16,
+        early_stopping=True,
+        patience=3,
+        min_delta=0.0,
+        val_size=0.2,
+        random_state=0,
+    ).fit(X, y)
     curve = est.validation_loss_curve_
     assert est.n_iter_ == len(curve) == len(est.loss_curve_) == len(est.validation_scores_) < 200
     assert est.best_epoch_ == int(np.argmin(curve)) + 1 < est.n_iter_
     # the kept weights are the best epoch's: recreate the 60 held-out rows (20%, stratified, seeded by
     # the Generator's first draw) and their loss is the curve's minimum, bitwise
     rng = np.random.default_rng(0)
-    _, val = train_test_split(np.arange(300), test_size=60, random_state=int(rng.integers(SEED_BOUND)), stratify=y)
+    _, val = train_test_split(
+        np.arange(300), test_size=60, random_state=int(rng.integers(SEED_BOUND)), stratify=y
+    )
     Xv = standardize(X[val], est.scaler_mean_, est.scaler_scale_)
     assert loss_and_accuracy(est.params_, Xv, y[val])[0] == min(curve)
 
@@ -108,18 +143,26 @@ def test_a_validation_split_that_cannot_be_stratified_is_a_value_error():
     X, y = make_blobs(n_samples=30, centers=2, random_state=0)
     y[:] = 0
     y[0] = 1  # one row of class 1: it cannot reach both sides
-    with pytest.raises(ValueError, match=r"^TwoLayerNetClassifier: val_size=0.2: cannot split 30 rows stratified: .*1 member"):
+    with pytest.raises(
+        ValueError, match=r"^TwoLayerNetClassifier: val_size=0.2: cannot split 30 rows stratified: .*1 member"
+    ):
         TwoLayerNetClassifier(epochs=1, val_size=0.2).fit(X, y)
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"lr": -1}, "TwoLayerNetClassifier: train.lr: expected a number > 0, got -1.0"),
-    ({"optimizer": "adamw"}, "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'"),
-    ({"hidden_size": 2.5}, "model.hidden_size: expected an integer, got float 2.5"),
-    ({"dtype": "float16"}, "model.dtype: expected float64 or float32"),
-    ({"val_size": 0.0, "early_stopping": True}, "train.monitor: 'val_loss' needs a validation split"),
-    ({"random_state": "seed"}, "cannot be used to seed"),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"lr": -1}, "TwoLayerNetClassifier: train.lr: expected a number > 0, got -1.0"),
+        (
+            {"optimizer": "adamw"},
+            "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'",
+        ),
+        ({"hidden_size": 2.5}, "model.hidden_size: expected an integer, got float 2.5"),
+        ({"dtype": "float16"}, "model.dtype: expected float64 or float32"),
+        ({"val_size": 0.0, "early_stopping": True}, "train.monitor: 'val_loss' needs a validation split"),
+        ({"random_state": "seed"}, "cannot be used to seed"),
+    ],
+)
 def test_bad_parameters_raise_value_error_naming_the_key_at_fit(params, expected):
     est = TwoLayerNetClassifier(epochs=2, **params)  # constructing never checks (scikit-learn's rule)
     with pytest.raises(ValueError) as e:
@@ -128,7 +171,9 @@ def test_bad_parameters_raise_value_error_naming_the_key_at_fit(params, expected
 
 
 def test_numpy_scalars_from_a_grid_are_accepted():
-    est = TwoLayerNetClassifier(hidden_size=np.int64(4), lr=np.float32(0.01), epochs=np.int64(2), random_state=0)
+    est = TwoLayerNetClassifier(
+        hidden_size=np.int64(4), lr=np.float32(0.01), epochs=np.int64(2), random_state=0
+    )
     assert est.fit(*make_moons(n_samples=40, random_state=0)).params_["W1"].shape == (2, 4)
 
 
@@ -139,12 +184,16 @@ def test_random_state_int_repeats_none_and_random_state_instances_advance():
         return est.fit(X, y).params_["W1"].copy()
 
     small = {"hidden_size": 4, "epochs": 3}
-    assert np.array_equal(weights(TwoLayerNetClassifier(**small, random_state=3)),
-                          weights(TwoLayerNetClassifier(**small, random_state=3)))
+    assert np.array_equal(
+        weights(TwoLayerNetClassifier(**small, random_state=3)),
+        weights(TwoLayerNetClassifier(**small, random_state=3)),
+    )
     shared = TwoLayerNetClassifier(**small, random_state=np.random.RandomState(3))
     first, second = weights(shared), weights(shared)
     assert not np.array_equal(first, second)  # one seed drawn from the RandomState per fit
-    assert np.array_equal(first, weights(TwoLayerNetClassifier(**small, random_state=np.random.RandomState(3))))
+    assert np.array_equal(
+        first, weights(TwoLayerNetClassifier(**small, random_state=np.random.RandomState(3)))
+    )
     unseeded = TwoLayerNetClassifier(**small)
     assert not np.array_equal(weights(unseeded), weights(unseeded))
 
@@ -169,8 +218,9 @@ def _fitted(labels, dtype):
     return est.fit(frame, np.asarray(labels)[y]), frame, np.asarray(labels)[y]
 
 
-@pytest.mark.parametrize("labels, dtype", [(["setosa", "versicolor", "virginica"], "float64"),
-                                           ([3, 5, 8], "float32")])
+@pytest.mark.parametrize(
+    "labels, dtype", [(["setosa", "versicolor", "virginica"], "float64"), ([3, 5, 8], "float32")]
+)
 def test_save_load_round_trips_predictions_exactly(tmp_path, labels, dtype):
     est, X, _ = _fitted(labels, dtype)
     est.save(tmp_path / "m.npz")
@@ -181,8 +231,12 @@ def test_save_load_round_trips_predictions_exactly(tmp_path, labels, dtype):
     assert np.array_equal(back.predict_log_proba(X), est.predict_log_proba(X))
     assert back.get_params() == est.get_params()
     assert list(back.feature_names_in_) == ["width", "height"] == list(est.feature_names_in_)
-    assert (back.n_iter_, back.best_epoch_, back.loss_curve_, back.validation_loss_curve_) == \
-           (est.n_iter_, est.best_epoch_, est.loss_curve_, est.validation_loss_curve_)
+    assert (back.n_iter_, back.best_epoch_, back.loss_curve_, back.validation_loss_curve_) == (
+        est.n_iter_,
+        est.best_epoch_,
+        est.loss_curve_,
+        est.validation_loss_curve_,
+    )
 
 
 def test_a_saved_estimator_is_evaluated_by_the_cli_on_a_csv(tmp_path, capsys):
@@ -190,7 +244,20 @@ def test_a_saved_estimator_is_evaluated_by_the_cli_on_a_csv(tmp_path, capsys):
     est.save(tmp_path / "m.npz")
     rows = ["label,height,width"] + [f"{c},{h!r},{w!r}" for c, w, h in zip(y, X["width"], X["height"])]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")  # columns reordered: matched by name
-    assert main(["evaluate", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "d.csv"), "--target", "label", "--json"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(tmp_path / "m.npz"),
+                "--csv",
+                str(tmp_path / "d.csv"),
+                "--target",
+                "label",
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["accuracy"] == est.score(X, y) and report["n_samples"] == 150
 
@@ -204,9 +271,24 @@ def test_bool_and_float_labels_survive_save_load_and_cli_evaluate(tmp_path, caps
     back = TwoLayerNetClassifier.load(tmp_path / "m.npz")
     assert back.classes_.dtype == est.classes_.dtype == y.dtype and back.classes_.tolist() == labels
     assert np.array_equal(back.predict(X), est.predict(X)) and back.score(X, y) == est.score(X, y)
-    rows = ["x0,x1,label"] + [f"{a:.17g},{b:.17g},{c}" for (a, b), c in zip(X, y)]  # labels as str() writes them
+    rows = ["x0,x1,label"] + [
+        f"{a:.17g},{b:.17g},{c}" for (a, b), c in zip(X, y)
+    ]  # labels as str() writes them
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
-    assert main(["evaluate", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "d.csv"), "--target", "label", "--json"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(tmp_path / "m.npz"),
+                "--csv",
+                str(tmp_path / "d.csv"),
+                "--target",
+                "label",
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["classes"] == labels and report["accuracy"] == est.score(X, y)
 

@@ -43,7 +43,9 @@ def imports(path):
 
 
 def test_every_module_belongs_to_a_layer():
-    units = {p.stem if p.parent == PACKAGE else p.relative_to(PACKAGE).parts[0] for p in PACKAGE.rglob("*.py")}
+    units = {
+        p.stem if p.parent == PACKAGE else p.relative_to(PACKAGE).parts[0] for p in PACKAGE.rglob("*.py")
+    }
     assert units - RANK.keys() == set()
 
 

@@ -1,4 +1,5 @@
 """The README's promises: the two quick-start commands, CI running the test one, the config reference."""
+
 import importlib.util
 import re
 from pathlib import Path
@@ -45,5 +46,5 @@ def test_every_config_key_is_commented_in_some_config():
                 commented.add(".".join(stack))
             elif re.match(r"^(\s*)(\w+):", line):
                 m = re.match(r"^(\s*)(\w+):", line)
-                stack[len(m[1]) // 2:] = [m[2]]
+                stack[len(m[1]) // 2 :] = [m[2]]
     assert set(known_keys()) - commented == set()

@@ -1,10 +1,10 @@
 """trainer: a tiny, exact and fast two-layer neural network trainer.
 
-    import trainer
-    cfg = trainer.load_config("configs/moons.yaml", ["train.lr=0.01"])
-    result = trainer.fit(cfg, "runs/try1")           # a RunResult: run_dir, state, model, summary
-    model = trainer.load_model("runs/try1/model.npz")
-    report = trainer.evaluate_model(model)           # its own test split, or evaluate_model(model, X, y)
+import trainer
+cfg = trainer.load_config("configs/moons.yaml", ["train.lr=0.01"])
+result = trainer.fit(cfg, "runs/try1")           # a RunResult: run_dir, state, model, summary
+model = trainer.load_model("runs/try1/model.npz")
+report = trainer.evaluate_model(model)           # its own test split, or evaluate_model(model, X, y)
 """
 
 __version__ = "0.1.0"

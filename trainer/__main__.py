@@ -1,4 +1,5 @@
 """`python -m trainer` is the `trainer` command."""
+
 import sys
 
 from trainer.cli import main

@@ -5,6 +5,7 @@ validation split (data.hold_out: split's count and stratified cut) -> standardis
 part's scaler -> run.new_state, train.fit: the calls `trainer train` makes, on arrays instead of
 a dataset.
 """
+
 import numbers
 from dataclasses import fields
 
@@ -16,19 +17,21 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from trainer.config.load import config_from_dict
 from trainer.data.datasets import SEED_BOUND
-from trainer.model.scaling import fit_scaler, standardize
 from trainer.data.prepare import hold_out
 from trainer.errors import ConfigError, DataError
 from trainer.model.network import PARAM_NAMES, ModelConfig, log_softmax, predict_proba, scores
-from trainer.storage.modelfile import SavedModel, is_label, load_model, save_model
+from trainer.model.scaling import fit_scaler, standardize
 from trainer.runs.run import new_state
+from trainer.storage.modelfile import SavedModel, is_label, load_model, save_model
 from trainer.training.loop import TrainConfig
 from trainer.training.loop import fit as train_fit
 
 # config section -> the constructor parameters that carry its keys' names
 SECTIONS = {
     "model": tuple(f.name for f in fields(ModelConfig)),
-    "train": tuple(f.name for f in fields(TrainConfig) if not f.name.startswith("checkpoint_")),  # no run dir to checkpoint into
+    "train": tuple(
+        f.name for f in fields(TrainConfig) if not f.name.startswith("checkpoint_")
+    ),  # no run dir to checkpoint into
     "data": ("val_size", "standardize"),  # the data keys that make sense on arrays
 }
 INPUT_DTYPES = (np.float64, np.float32)  # X is kept in either (no copy); anything else becomes float64
@@ -62,12 +65,36 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     `load(path)`, `trainer evaluate --csv` and `trainer predict` read.
     """
 
-    def __init__(self, hidden_size=100, init="xavier", init_std=0.01, dtype="float64",
-                 epochs=200, batch_size=32, optimizer="adam", lr=1e-3, momentum=0.9,
-                 beta1=0.9, beta2=0.999, eps=1e-8, reg=2e-3, lr_schedule="cosine",
-                 lr_decay=0.1, lr_step=30, lr_min=0.0, early_stopping=False,
-                 monitor="val_loss", patience=10, min_delta=1e-4, shuffle=True, engine="fast", threads=None,
-                 val_size=0.0, standardize=True, random_state=None):
+    def __init__(
+        self,
+        hidden_size=100,
+        init="xavier",
+        init_std=0.01,
+        dtype="float64",
+        epochs=200,
+        batch_size=32,
+        optimizer="adam",
+        lr=1e-3,
+        momentum=0.9,
+        beta1=0.9,
+        beta2=0.999,
+        eps=1e-8,
+        reg=2e-3,
+        lr_schedule="cosine",
+        lr_decay=0.1,
+        lr_step=30,
+        lr_min=0.0,
+        early_stopping=False,
+        monitor="val_loss",
+        patience=10,
+        min_delta=1e-4,
+        shuffle=True,
+        engine="fast",
+        threads=None,
+        val_size=0.0,
+        standardize=True,
+        random_state=None,
+    ):
         self.hidden_size = hidden_size
         self.init = init
         self.init_std = init_std
@@ -120,12 +147,16 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 classes; y holds only one class ({self.classes_[0]!r})")
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes; y holds only one class ({self.classes_[0]!r})"
+            )
         rng = _generator(self.random_state)
         try:
             (X, y), val = _hold_out(X, y, cfg.data.val_size, rng)
         except DataError as e:
-            raise ValueError(f"{type(self).__name__}: val_size={cfg.data.val_size}: {str(e).removeprefix('data: ')}") from None
+            raise ValueError(
+                f"{type(self).__name__}: val_size={cfg.data.val_size}: {str(e).removeprefix('data: ')}"
+            ) from None
         dtype = cfg.model.dtype
         self.scaler_mean_, self.scaler_scale_ = fit_scaler(X) if cfg.data.standardize else (None, None)
         X = standardize(X, self.scaler_mean_, self.scaler_scale_, dtype)
@@ -172,18 +203,35 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         labels = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
         if not all(is_label(c) for c in labels):
-            raise ValueError(f"cannot save classes_ {self.classes_!r}: a model file holds bool, int, finite float or str labels")
+            raise ValueError(
+                f"cannot save classes_ {self.classes_!r}: a model file holds bool, int, finite float or str labels"
+            )
         named = hasattr(self, "feature_names_in_")
         names = list(self.feature_names_in_) if named else [f"x{j}" for j in range(self.n_features_in_)]
         config = {s: {k: getattr(self, k) for k in keys} for s, keys in SECTIONS.items()}
         seed = self.random_state if isinstance(self.random_state, numbers.Integral) else None
-        config["estimator"] = {"class": type(self).__name__, "random_state": None if seed is None else int(seed),
-                               "classes_dtype": self.classes_.dtype.str, "feature_names_in": named}
-        metrics = {"n_iter": self.n_iter_, "best_epoch": self.best_epoch_, "loss_curve": self.loss_curve_,
-                   "validation_loss_curve": self.validation_loss_curve_, "validation_scores": self.validation_scores_}
-        return SavedModel(params=self.params_, classes=labels, feature_names=[str(f) for f in names],
-                          scaler_mean=self.scaler_mean_, scaler_scale=self.scaler_scale_,
-                          config=config, metrics=metrics)
+        config["estimator"] = {
+            "class": type(self).__name__,
+            "random_state": None if seed is None else int(seed),
+            "classes_dtype": self.classes_.dtype.str,
+            "feature_names_in": named,
+        }
+        metrics = {
+            "n_iter": self.n_iter_,
+            "best_epoch": self.best_epoch_,
+            "loss_curve": self.loss_curve_,
+            "validation_loss_curve": self.validation_loss_curve_,
+            "validation_scores": self.validation_scores_,
+        }
+        return SavedModel(
+            params=self.params_,
+            classes=labels,
+            feature_names=[str(f) for f in names],
+            scaler_mean=self.scaler_mean_,
+            scaler_scale=self.scaler_scale_,
+            config=config,
+            metrics=metrics,
+        )
 
     def save(self, path):
         """Write the fitted network to `path` in our model file format (atomically)."""
@@ -204,8 +252,13 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         m = model.metrics
         n_iter = m.get("n_iter", m.get("epochs_run", 0))
         est.n_iter_, est.best_epoch_ = n_iter, m.get("best_epoch", n_iter)
-        est.loss_curve_ = m.get("loss_curve")  # a `trainer train` model keeps its curve in metrics.jsonl instead
-        est.validation_loss_curve_, est.validation_scores_ = m.get("validation_loss_curve"), m.get("validation_scores")
+        est.loss_curve_ = m.get(
+            "loss_curve"
+        )  # a `trainer train` model keeps its curve in metrics.jsonl instead
+        est.validation_loss_curve_, est.validation_scores_ = (
+            m.get("validation_loss_curve"),
+            m.get("validation_scores"),
+        )
         return est
 
     @classmethod
@@ -224,6 +277,8 @@ def _generator(random_state):
 
 def _hold_out(X, y, val_size, rng):
     """((X, y) to train on, (X, y) held out or None): data.hold_out's rows, seeded by one draw from rng."""
-    seed = int(rng.integers(SEED_BOUND))  # drawn even when unused, so the draws after it never depend on val_size
+    seed = int(
+        rng.integers(SEED_BOUND)
+    )  # drawn even when unused, so the draws after it never depend on val_size
     train, val = hold_out(np.arange(len(y)), y, val_size, seed)
     return (X[train], y[train]), None if val is None else (X[val], y[val])

@@ -1,4 +1,5 @@
 """Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
+
 import numpy as np
 
 from trainer.config.load import config_from_dict
@@ -14,11 +15,15 @@ def own_test_split(model):
     """The model's test split in raw feature units, recreated from the config it was trained with
     (model_splits: a DataError when the data changed since)."""
     if "dataset" not in model.config.get("data", {}):  # e.g. saved by TwoLayerNetClassifier, fitted on arrays
-        raise DataError("this model was fitted on arrays, not on a dataset of a config, so it has no test split "
-                        "to recreate; pass --csv FILE --target COLUMN")
+        raise DataError(
+            "this model was fitted on arrays, not on a dataset of a config, so it has no test split "
+            "to recreate; pass --csv FILE --target COLUMN"
+        )
     test = model_splits(model).test
     if test is None:
-        raise DataError("this model was trained with data.test_size 0, so it has no test split; pass --csv FILE --target COLUMN")
+        raise DataError(
+            "this model was trained with data.test_size 0, so it has no test split; pass --csv FILE --target COLUMN"
+        )
     return test
 
 
@@ -51,7 +56,8 @@ def select_features(model, X, names, path):
     if X.shape[1] != model.n_features:
         raise DataError(
             f"{path}: has {X.shape[1]} feature columns; the model expects {model.n_features} "
-            f"({', '.join(model.feature_names)})")
+            f"({', '.join(model.feature_names)})"
+        )
     return X
 
 
@@ -62,7 +68,8 @@ def encode_with(classes, labels, path):
     if unknown:
         raise DataError(
             f"{path}: label(s) {', '.join(unknown[:5])} are not among the model's classes "
-            f"({', '.join(map(str, classes))})")
+            f"({', '.join(map(str, classes))})"
+        )
     return np.array([index[str(label)] for label in labels], dtype=np.int64)
 
 
@@ -79,6 +86,8 @@ def model_splits(model):
     if model.scaler_mean is not None:
         mean, scale = fit_scaler(s.train[0], s.feature_names, data_source(cfg.data))
         if not (np.array_equal(mean, model.scaler_mean) and np.array_equal(scale, model.scaler_scale)):
-            raise DataError(f"{data_source(cfg.data)}: the data changed since this model was trained "
-                            "(its train split no longer gives the model's scaler)")
+            raise DataError(
+                f"{data_source(cfg.data)}: the data changed since this model was trained "
+                "(its train split no longer gives the model's scaler)"
+            )
     return s

@@ -1,10 +1,11 @@
 """Test helpers for users' own suites: regression-test a config's loss curve against its golden.
 
-    from trainer.testing import assert_curve_matches
+from trainer.testing import assert_curve_matches
 
-    def test_moons_curve():
-        assert_curve_matches("configs/moons.yaml", "tests/golden/moons.json")
+def test_moons_curve():
+    assert_curve_matches("configs/moons.yaml", "tests/golden/moons.json")
 """
+
 from trainer.curves.golden import MissingGolden, check, overlay_path
 from trainer.pictures.plots import with_overlay
 
@@ -31,5 +32,7 @@ def assert_curve_matches(config, golden=None, rtol=None, atol=None, exact=False,
     except MissingGolden as e:
         raise AssertionError(str(e)) from None
     if not result.ok:
-        raise AssertionError(result.report if plot is False else with_overlay(result, plot or overlay_path(config, golden)))
+        raise AssertionError(
+            result.report if plot is False else with_overlay(result, plot or overlay_path(config, golden))
+        )
     return result.got

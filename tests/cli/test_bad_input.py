@@ -3,6 +3,7 @@ documented exit code, no traceback (unless --debug), and every file that was the
 
 The rows run as subprocesses, several at a time (each in its own directory), in one fixture.
 """
+
 import io
 import pickle
 from concurrent.futures import ThreadPoolExecutor
@@ -41,8 +42,14 @@ def model_file(**changes):
 
 
 # files every row's directory starts with
-BASE = {"good.yaml": GOOD, "model.npz": model_file(), "points.csv": points(labels=("0", "1")),
-        "notes.txt": "just some notes\n", "oldrun/config.yaml": "name: old\n", "oldrun/model.npz": b"PK old"}
+BASE = {
+    "good.yaml": GOOD,
+    "model.npz": model_file(),
+    "points.csv": points(labels=("0", "1")),
+    "notes.txt": "just some notes\n",
+    "oldrun/config.yaml": "name: old\n",
+    "oldrun/model.npz": b"PK old",
+}
 
 
 @dataclass
@@ -80,55 +87,133 @@ CASES = [
     # config files
     config("yaml-unclosed", "train:\n  lr: [0.1\n", "c.yaml:3", "malformed YAML"),
     config("empty-file", "", "c.yaml", "config file is empty"),
-    config("top-level-list", "- 1\n- 2\n", "c.yaml:1", "expected a mapping of keys at the top level, got a list"),
+    config(
+        "top-level-list", "- 1\n- 2\n", "c.yaml:1", "expected a mapping of keys at the top level, got a list"
+    ),
     config("key-with-a-line-break", '"a\\nb": 1\n', "c.yaml:1", "unknown key 'a\\nb'"),
     config("unknown-nested-key", "train:\n  epohcs: 3\n", "c.yaml:2", "did you mean 'train.epochs'?"),
-    config("wrong-type", "train:\n  epochs: ten\n", "c.yaml:2", "train.epochs: expected an integer, got str 'ten'"),
+    config(
+        "wrong-type",
+        "train:\n  epochs: ten\n",
+        "c.yaml:2",
+        "train.epochs: expected an integer, got str 'ten'",
+    ),
     config("section-not-mapping", "train: 5\n", "c.yaml:1", "train: expected a mapping, got int 5"),
     config("negative-lr", "train:\n  lr: -1\n", "c.yaml:2", "train.lr: expected a number > 0"),
-    config("test-size", "data:\n  test_size: 1.5\n", "c.yaml:2", "data.test_size: expected a fraction in [0, 1)"),
+    config(
+        "test-size", "data:\n  test_size: 1.5\n", "c.yaml:2", "data.test_size: expected a fraction in [0, 1)"
+    ),
     config("unknown-dataset", "data:\n  dataset: moon\n", "c.yaml:2", "data.dataset: expected one of"),
-    config("unknown-optimizer", "train:\n  optimizer: adamw\n", "c.yaml:2", "train.optimizer: expected one of sgd"),
-    config("unknown-param", "data:\n  params: {n_sample: 10}\n", "c.yaml:2", "unknown key 'data.params.n_sample'", "did you mean"),
-    config("python-tag", "!!python/object/apply:os.system ['touch pwned']\n", "c.yaml:1", "could not determine a constructor"),
+    config(
+        "unknown-optimizer",
+        "train:\n  optimizer: adamw\n",
+        "c.yaml:2",
+        "train.optimizer: expected one of sgd",
+    ),
+    config(
+        "unknown-param",
+        "data:\n  params: {n_sample: 10}\n",
+        "c.yaml:2",
+        "unknown key 'data.params.n_sample'",
+        "did you mean",
+    ),
+    config(
+        "python-tag",
+        "!!python/object/apply:os.system ['touch pwned']\n",
+        "c.yaml:1",
+        "could not determine a constructor",
+    ),
     config("deep-nesting", "a: " + "[" * 1000 + "]" * 1000 + "\n", "c.yaml", "nested too deeply"),
-    config("csv-without-path", "data:\n  dataset: csv\n", "c.yaml", "data.path: dataset 'csv' needs data.path"),
+    config(
+        "csv-without-path", "data:\n  dataset: csv\n", "c.yaml", "data.path: dataset 'csv' needs data.path"
+    ),
     config("not-utf8", "", "c.yaml", "cannot read config"),
     Case("missing-config", ("train", "nope.yaml"), 2, ("nope.yaml: no such config file",)),
     # --set overrides
     override("set-no-equals", "train.lr", "--set train.lr: expected key=value"),
     override("set-unknown-key", "train.lrr=0.1", "--set train.lrr=0.1", "did you mean 'train.lr'?"),
-    override("set-bad-value", "train.lr=abc", "--set train.lr=abc", "train.lr: expected a number, got str 'abc'"),
-    override("set-out-of-range", "model.hidden_size=0", "--set model.hidden_size=0", "expected an integer >= 1"),
-    override("set-not-a-section", "train.lr.x=1", "--set train.lr.x=1", "train.lr: expected a number, got dict"),
+    override(
+        "set-bad-value", "train.lr=abc", "--set train.lr=abc", "train.lr: expected a number, got str 'abc'"
+    ),
+    override(
+        "set-out-of-range", "model.hidden_size=0", "--set model.hidden_size=0", "expected an integer >= 1"
+    ),
+    override(
+        "set-not-a-section", "train.lr.x=1", "--set train.lr.x=1", "train.lr: expected a number, got dict"
+    ),
     # CSV data
     csv("csv-missing", None, "d.csv: no such file"),
-    csv("csv-no-target", points(), "d.csv", "no target column 'lable'", "did you mean 'label'?", target="lable"),
+    csv(
+        "csv-no-target",
+        points(),
+        "d.csv",
+        "no target column 'lable'",
+        "did you mean 'label'?",
+        target="lable",
+    ),
     csv("csv-nan", points().replace("0.025,", "nan,", 1), "d.csv:3", "column 'x0'", "is not finite"),
     csv("csv-inf", points().replace("0.025,", "-inf,", 1), "d.csv:3", "is not finite"),
-    csv("csv-non-numeric", points().replace("0.025,", "abc,", 1), "d.csv:3", "column 'x0': not a number: 'abc'"),
+    csv(
+        "csv-non-numeric",
+        points().replace("0.025,", "abc,", 1),
+        "d.csv:3",
+        "column 'x0': not a number: 'abc'",
+    ),
     csv("csv-one-class", points(labels=("a",)), "d.csv", "only one class ('a')"),
     csv("csv-empty", "", "d.csv: file is empty"),
     csv("csv-header-only", "x0,x1,label\n", "d.csv: no data rows"),
-    csv("csv-ragged", points().replace("0.050,0.350,a", "0.050,a", 1), "d.csv:4", "expected 3 fields", "got 2"),
+    csv(
+        "csv-ragged", points().replace("0.050,0.350,a", "0.050,a", 1), "d.csv:4", "expected 3 fields", "got 2"
+    ),
     csv("csv-not-utf8", None, "d.csv: not a UTF-8 text file"),
     csv("csv-too-few-rows", points(n=6), "data.test_size", "cannot hold all 2 classes"),
     csv("csv-huge-values", HUGE, "d.csv", "feature 'x1' is too large to standardise"),
     # model files and their data
     command("model-missing", ("evaluate", "nope.npz"), 1, "nope.npz: no such model file"),
     command("model-is-text", ("evaluate", "notes.txt"), 1, "notes.txt: not a trainer model file"),
-    command("model-is-pickle", ("predict", "evil.npz", "points.csv"), 1, "evil.npz: is a Python pickle",
-            files={"evil.npz": pickle.dumps({"W1": [1.0]})}),
-    command("model-truncated", ("evaluate", "cut.npz"), 1, "cut.npz: truncated or damaged model file",
-            files={"cut.npz": model_file()[:300]}),
-    command("model-weight-changed", ("evaluate", "bad.npz"), 1, "bad.npz: checksum mismatch",
-            files={"bad.npz": model_file(b2=np.array([0.5, 0.0]))}),
-    command("model-object-array", ("evaluate", "obj.npz"), 1, "obj.npz: member W1 holds a Python object array",
-            files={"obj.npz": model_file(W1=np.array([None, 1], dtype=object))}),
-    command("wrong-feature-count", ("predict", "model.npz", "three.csv"), 1,
-            "three.csv: has 3 feature columns; the model expects 2", files={"three.csv": "a,b,c\n1,2,3\n4,5,6\n"}),
-    command("wrong-classes", ("evaluate", "model.npz", "--csv", "animals.csv", "--target", "label"), 1,
-            "animals.csv", "label(s) cat, dog are not among the model's classes", files={"animals.csv": points(labels=("cat", "dog"))}),
+    command(
+        "model-is-pickle",
+        ("predict", "evil.npz", "points.csv"),
+        1,
+        "evil.npz: is a Python pickle",
+        files={"evil.npz": pickle.dumps({"W1": [1.0]})},
+    ),
+    command(
+        "model-truncated",
+        ("evaluate", "cut.npz"),
+        1,
+        "cut.npz: truncated or damaged model file",
+        files={"cut.npz": model_file()[:300]},
+    ),
+    command(
+        "model-weight-changed",
+        ("evaluate", "bad.npz"),
+        1,
+        "bad.npz: checksum mismatch",
+        files={"bad.npz": model_file(b2=np.array([0.5, 0.0]))},
+    ),
+    command(
+        "model-object-array",
+        ("evaluate", "obj.npz"),
+        1,
+        "obj.npz: member W1 holds a Python object array",
+        files={"obj.npz": model_file(W1=np.array([None, 1], dtype=object))},
+    ),
+    command(
+        "wrong-feature-count",
+        ("predict", "model.npz", "three.csv"),
+        1,
+        "three.csv: has 3 feature columns; the model expects 2",
+        files={"three.csv": "a,b,c\n1,2,3\n4,5,6\n"},
+    ),
+    command(
+        "wrong-classes",
+        ("evaluate", "model.npz", "--csv", "animals.csv", "--target", "label"),
+        1,
+        "animals.csv",
+        "label(s) cat, dog are not among the model's classes",
+        files={"animals.csv": points(labels=("cat", "dog"))},
+    ),
     # command-line use
     command("no-command", (), 2, "the following arguments are required: COMMAND"),
     command("bad-command", ("fly",), 2, "invalid choice: 'fly'"),
@@ -136,15 +221,37 @@ CASES = [
     command("train-nothing", ("train",), 2, "give a CONFIG file, or --resume RUN_DIR"),
     command("resume-missing", ("train", "--resume", "nope"), 2, "nope: no such run directory"),
     # where the output goes
-    command("out-under-a-file", ("train", "good.yaml", "--out", "notes.txt/run", "-q"), 1, "notes.txt/run", "Not a directory"),
-    command("out-holds-a-run", ("train", "good.yaml", "--out", "oldrun", "-q"), 1, "oldrun already holds a run"),
-    command("predict-into-missing-dir", ("predict", "model.npz", "points.csv", "-o", "nodir/p.csv"), 1,
-            "cannot write nodir/p.csv: No such file or directory"),
+    command(
+        "out-under-a-file",
+        ("train", "good.yaml", "--out", "notes.txt/run", "-q"),
+        1,
+        "notes.txt/run",
+        "Not a directory",
+    ),
+    command(
+        "out-holds-a-run", ("train", "good.yaml", "--out", "oldrun", "-q"), 1, "oldrun already holds a run"
+    ),
+    command(
+        "predict-into-missing-dir",
+        ("predict", "model.npz", "points.csv", "-o", "nodir/p.csv"),
+        1,
+        "cannot write nodir/p.csv: No such file or directory",
+    ),
     # --debug shows the traceback instead
-    Case("debug-config", ("train", "c.yaml"), 1, ("Traceback", "ConfigError: c.yaml:2"), {"c.yaml": "train:\n  lr: -1\n"}, debug=True),
+    Case(
+        "debug-config",
+        ("train", "c.yaml"),
+        1,
+        ("Traceback", "ConfigError: c.yaml:2"),
+        {"c.yaml": "train:\n  lr: -1\n"},
+        debug=True,
+    ),
     Case("debug-model", ("evaluate", "notes.txt"), 1, ("Traceback", "ModelFileError: notes.txt"), debug=True),
 ]
-BYTES = {"not-utf8": {"c.yaml": b"train:\n  lr: \xff\xfe\n"}, "csv-not-utf8": {"d.csv": b"x0,x1,label\n1,2,\xff\n"}}
+BYTES = {
+    "not-utf8": {"c.yaml": b"train:\n  lr: \xff\xfe\n"},
+    "csv-not-utf8": {"d.csv": b"x0,x1,label\n1,2,\xff\n"},
+}
 
 
 def snapshot(root):

@@ -1,4 +1,5 @@
 """The user's day, end to end through subprocesses: train -> evaluate -> predict, in a temp dir."""
+
 import csv
 import json
 import os
@@ -23,13 +24,28 @@ def ok(result):
 def moons_run(tmp_path_factory):
     """One short moons run shared by the tests that only read it."""
     tmp = tmp_path_factory.mktemp("moons")
-    ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=8", "--set", "data.params.n_samples=300",
-               "--out", "run", "--quiet", "--no-plots", cwd=tmp))
+    ok(
+        trainer(
+            "train",
+            ROOT / "configs/moons.yaml",
+            "--set",
+            "train.epochs=8",
+            "--set",
+            "data.params.n_samples=300",
+            "--out",
+            "run",
+            "--quiet",
+            "--no-plots",
+            cwd=tmp,
+        )
+    )
     return tmp / "run"
 
 
 def test_train_writes_the_run_directory(moons_run):
-    assert {"config.yaml", "metrics.jsonl", "model.npz", "summary.json"} <= {p.name for p in moons_run.iterdir()}
+    assert {"config.yaml", "metrics.jsonl", "model.npz", "summary.json"} <= {
+        p.name for p in moons_run.iterdir()
+    }
     summary = json.loads((moons_run / "summary.json").read_text())
     assert set(summary["train"]) >= {"accuracy", "loss"} and set(summary["test"]) >= {"accuracy", "log_loss"}
     assert summary["epochs_run"] <= 8 and summary["n_train"] + summary["n_val"] + summary["n_test"] == 300
@@ -69,13 +85,30 @@ def test_csv_train_evaluate_predict(tmp_path):
     ok(trainer("train", ROOT / "configs/csv_example.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     example = ROOT / "data/example.csv"
-    report = json.loads(ok(trainer("evaluate", "run/model.npz", "--csv", example, "--target", "label", "--json",
-                                   cwd=tmp_path)).stdout)
+    report = json.loads(
+        ok(
+            trainer(
+                "evaluate", "run/model.npz", "--csv", example, "--target", "label", "--json", cwd=tmp_path
+            )
+        ).stdout
+    )
     assert report["n_samples"] == 300 and report["accuracy"] > 0.8
     assert sorted(report["classes"]) == ["apple", "lemon", "orange"]
     assert summary["test"]["accuracy"] > 0.8
 
-    ok(trainer("predict", "run/model.npz", example, "--target", "label", "--proba", "-o", "preds.csv", cwd=tmp_path))
+    ok(
+        trainer(
+            "predict",
+            "run/model.npz",
+            example,
+            "--target",
+            "label",
+            "--proba",
+            "-o",
+            "preds.csv",
+            cwd=tmp_path,
+        )
+    )
     with open(tmp_path / "preds.csv") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["prediction", "proba_apple", "proba_lemon", "proba_orange"]
@@ -100,41 +133,112 @@ def test_predict_to_stdout_without_a_header_row(moons_run, tmp_path):
 
 def test_scripts_train_is_the_same_command(tmp_path):
     env = {**os.environ, "PYTHONPATH": ""}
-    r = subprocess.run([sys.executable, ROOT / "scripts/train.py", ROOT / "configs/moons.yaml", "--set", "train.epochs=2",
-                        "--out", "run", "-q", "--no-plots"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            ROOT / "scripts/train.py",
+            ROOT / "configs/moons.yaml",
+            "--set",
+            "train.epochs=2",
+            "--out",
+            "run",
+            "-q",
+            "--no-plots",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([sys.executable, ROOT / "scripts/evaluate.py", "run/model.npz"], cwd=tmp_path, env=env,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, ROOT / "scripts/evaluate.py", "run/model.npz"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0 and r.stdout.startswith("accuracy"), r.stderr
 
 
 def test_default_run_directory_and_no_overwrite(tmp_path):
-    ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=1", "-q", "--no-plots", cwd=tmp_path))
+    ok(
+        trainer(
+            "train", ROOT / "configs/moons.yaml", "--set", "train.epochs=1", "-q", "--no-plots", cwd=tmp_path
+        )
+    )
     (run,) = (tmp_path / "runs/moons").iterdir()
     before = (run / "model.npz").read_bytes()
-    r = trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "-q", cwd=tmp_path)
+    r = trainer(
+        "train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "-q", cwd=tmp_path
+    )
     assert r.returncode == 1 and "already holds a run" in r.stderr and len(r.stderr.splitlines()) == 1
     assert (run / "model.npz").read_bytes() == before
-    ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "--overwrite", "-q", "--no-plots",
-               cwd=tmp_path))
+    ok(
+        trainer(
+            "train",
+            ROOT / "configs/moons.yaml",
+            "--set",
+            "train.epochs=2",
+            "--out",
+            run,
+            "--overwrite",
+            "-q",
+            "--no-plots",
+            cwd=tmp_path,
+        )
+    )
     assert (run / "model.npz").read_bytes() != before
 
 
 def test_summary_is_printed_unless_quiet(tmp_path):
-    out = ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "r", cwd=tmp_path)).stdout
+    out = ok(
+        trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "r", cwd=tmp_path)
+    ).stdout
     lines = out.splitlines()
     assert "  epochs   2" in lines  # no "(best 2)": without early stopping no epoch was chosen
     # the two train losses are told apart: the per-epoch objective (with L2) and the final cross-entropy
-    assert any(line.startswith("  loss ") and line.endswith("(train objective per epoch, L2 included)") for line in lines)
+    assert any(
+        line.startswith("  loss ") and line.endswith("(train objective per epoch, L2 included)")
+        for line in lines
+    )
     assert any(line.startswith("  train    accuracy ") and "  cross-entropy " in line for line in lines)
     assert any(line.startswith("  test     accuracy ") for line in lines)
-    assert ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "q", "-q",
-                      "--no-plots", cwd=tmp_path)).stdout == ""
+    assert (
+        ok(
+            trainer(
+                "train",
+                ROOT / "configs/moons.yaml",
+                "--set",
+                "train.epochs=2",
+                "--out",
+                "q",
+                "-q",
+                "--no-plots",
+                cwd=tmp_path,
+            )
+        ).stdout
+        == ""
+    )
 
 
 def test_summary_names_the_best_epoch_early_stopping_chose(tmp_path):
-    out = ok(trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=3", "--set", "train.early_stopping=true",
-                     "--out", "r", "--no-plots", cwd=tmp_path)).stdout
+    out = ok(
+        trainer(
+            "train",
+            ROOT / "configs/moons.yaml",
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "train.early_stopping=true",
+            "--out",
+            "r",
+            "--no-plots",
+            cwd=tmp_path,
+        )
+    ).stdout
     best = json.loads((tmp_path / "r/summary.json").read_text())["best_epoch"]
     assert f"  epochs   3 (best {best})" in out.splitlines()
 

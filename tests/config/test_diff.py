@@ -1,15 +1,20 @@
 """The one config hash and the one config diff (configdiff.py)."""
+
 import hashlib
 
-from trainer.config.load import config_from_dict, config_to_dict
 from trainer.config.diff import config_hash, diff_keys, flatten, show_diff
+from trainer.config.load import config_from_dict, config_to_dict
 
 
 def test_config_hash_is_the_sha256_of_compact_sorted_json():
     text = '{"a":[1,2.5],"b":{"c":"x","d":null}}'
-    assert config_hash({"b": {"d": None, "c": "x"}, "a": (1, 2.5)}) == hashlib.sha256(text.encode()).hexdigest()
+    assert (
+        config_hash({"b": {"d": None, "c": "x"}, "a": (1, 2.5)}) == hashlib.sha256(text.encode()).hexdigest()
+    )
     cfg = config_from_dict({"train": {"lr": 0.01}})
-    assert config_hash(config_to_dict(cfg)) != config_hash(config_to_dict(config_from_dict({"train": {"lr": 0.0100001}})))
+    assert config_hash(config_to_dict(cfg)) != config_hash(
+        config_to_dict(config_from_dict({"train": {"lr": 0.0100001}}))
+    )
 
 
 def test_diff_keys_names_each_changed_dotted_key():

@@ -1,4 +1,5 @@
 """Config loading: defaults, types, ranges, typos, YAML errors with lines, and --set overrides."""
+
 import pytest
 
 from trainer.config.load import config_from_dict, dump_config, known_keys, load_config
@@ -19,7 +20,9 @@ def test_defaults_fill_every_key_and_name_comes_from_the_file(tmp_path):
 
 
 def test_resolved_config_round_trips_through_yaml(tmp_path):
-    cfg = load_config(write(tmp_path, "data: {dataset: moons, params: {n_samples: 300}}\ntrain: {lr: 0.01}\n"))
+    cfg = load_config(
+        write(tmp_path, "data: {dataset: moons, params: {n_samples: 300}}\ntrain: {lr: 0.01}\n")
+    )
     again = load_config(write(tmp_path, dump_config(cfg), "again.yaml"))
     again.name = cfg.name
     assert again == cfg
@@ -30,26 +33,35 @@ def test_numbers_written_like_1e_minus_3_are_numbers(tmp_path):
     assert load_config(write(tmp_path, "train: {lr: 1e-3}\n")).train.lr == 0.001
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("train:\n  epohcs: 3\n", "c.yaml:2: unknown key 'train.epohcs' — did you mean 'train.epochs'?"),
-    ("modle:\n  hidden_size: 3\n", "c.yaml:1: unknown key 'modle'"),
-    ("train:\n  lr: -1\n", "c.yaml:2: train.lr: expected a number > 0, got -1.0"),
-    ("train:\n  epochs: 2.5\n", "c.yaml:2: train.epochs: expected an integer, got float 2.5"),
-    ("train:\n  epochs: true\n", "c.yaml:2: train.epochs: expected an integer, got bool True"),
-    ("train:\n  optimizer: adamw\n", "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'"),
-    ("data:\n  dataset: moon\n", "data.dataset: expected one of"),
-    ("model:\n  dtype: float16\n", "model.dtype: expected float64 or float32, got 'float16'"),
-    ("data:\n  test_size: 1.5\n", "data.test_size: expected a fraction in [0, 1)"),
-    ("data:\n  test_size: 0.5\n  val_size: 0.5\n", "data.test_size + data.val_size must be < 1"),
-    ("train: [1, 2]\n", "c.yaml:1: train: expected a mapping, got list"),
-    ("data:\n  val_size: 0\ntrain:\n  early_stopping: true\n", "train.monitor: 'val_loss' needs a validation split"),
-    ("data:\n  dataset: csv\n", "data.path: dataset 'csv' needs data.path"),
-    ("train:\n  lr: 0.1\n  lr: 0.2\n", "c.yaml:3: duplicate key 'train.lr'"),
-    ("train:\n  lr: [0.1\n", "c.yaml:3: malformed YAML"),
-    ("- 1\n- 2\n", "c.yaml:1: expected a mapping of keys at the top level, got a list"),
-    ("", "c.yaml: config file is empty"),
-    ("name: ../escape\n", "name: expected a plain name"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("train:\n  epohcs: 3\n", "c.yaml:2: unknown key 'train.epohcs' — did you mean 'train.epochs'?"),
+        ("modle:\n  hidden_size: 3\n", "c.yaml:1: unknown key 'modle'"),
+        ("train:\n  lr: -1\n", "c.yaml:2: train.lr: expected a number > 0, got -1.0"),
+        ("train:\n  epochs: 2.5\n", "c.yaml:2: train.epochs: expected an integer, got float 2.5"),
+        ("train:\n  epochs: true\n", "c.yaml:2: train.epochs: expected an integer, got bool True"),
+        (
+            "train:\n  optimizer: adamw\n",
+            "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'",
+        ),
+        ("data:\n  dataset: moon\n", "data.dataset: expected one of"),
+        ("model:\n  dtype: float16\n", "model.dtype: expected float64 or float32, got 'float16'"),
+        ("data:\n  test_size: 1.5\n", "data.test_size: expected a fraction in [0, 1)"),
+        ("data:\n  test_size: 0.5\n  val_size: 0.5\n", "data.test_size + data.val_size must be < 1"),
+        ("train: [1, 2]\n", "c.yaml:1: train: expected a mapping, got list"),
+        (
+            "data:\n  val_size: 0\ntrain:\n  early_stopping: true\n",
+            "train.monitor: 'val_loss' needs a validation split",
+        ),
+        ("data:\n  dataset: csv\n", "data.path: dataset 'csv' needs data.path"),
+        ("train:\n  lr: 0.1\n  lr: 0.2\n", "c.yaml:3: duplicate key 'train.lr'"),
+        ("train:\n  lr: [0.1\n", "c.yaml:3: malformed YAML"),
+        ("- 1\n- 2\n", "c.yaml:1: expected a mapping of keys at the top level, got a list"),
+        ("", "c.yaml: config file is empty"),
+        ("name: ../escape\n", "name: expected a plain name"),
+    ],
+)
 def test_bad_config_names_file_line_key_and_expectation(tmp_path, text, expected):
     with pytest.raises(ConfigError) as e:
         load_config(write(tmp_path, text))
@@ -70,12 +82,15 @@ def test_overrides_are_yaml_scalars_and_validated(tmp_path):
     assert cfg.data.params["n_samples"] == 123 and cfg.data.params["noise"] == 0.2  # defaults filled in
 
 
-@pytest.mark.parametrize("override, expected", [
-    ("train.lr", "--set train.lr: expected key=value"),
-    ("train.lrr=0.1", "--set train.lrr=0.1: unknown key 'train.lrr' — did you mean 'train.lr'?"),
-    ("train.lr=abc", "--set train.lr=abc: train.lr: expected a number, got str 'abc'"),
-    ("model.hidden_size=0", "--set model.hidden_size=0: model.hidden_size: expected an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("train.lr", "--set train.lr: expected key=value"),
+        ("train.lrr=0.1", "--set train.lrr=0.1: unknown key 'train.lrr' — did you mean 'train.lr'?"),
+        ("train.lr=abc", "--set train.lr=abc: train.lr: expected a number, got str 'abc'"),
+        ("model.hidden_size=0", "--set model.hidden_size=0: model.hidden_size: expected an integer >= 1"),
+    ],
+)
 def test_bad_overrides_name_the_override(tmp_path, override, expected):
     with pytest.raises(ConfigError) as e:
         load_config(write(tmp_path, "{}\n"), [override])
@@ -90,10 +105,31 @@ def test_csv_path_resolves_against_the_config_file(tmp_path):
 
 def test_known_keys_cover_the_contract():
     keys = set(known_keys())
-    contract = {"name", "seed", "data.dataset", "data.params", "data.path", "data.target", "data.test_size",
-                "data.val_size", "data.standardize", "model.hidden_size", "model.init", "model.dtype",
-                "train.epochs", "train.batch_size", "train.optimizer", "train.lr", "train.momentum", "train.reg",
-                "train.lr_schedule", "train.early_stopping", "train.monitor", "train.patience", "train.min_delta"}
+    contract = {
+        "name",
+        "seed",
+        "data.dataset",
+        "data.params",
+        "data.path",
+        "data.target",
+        "data.test_size",
+        "data.val_size",
+        "data.standardize",
+        "model.hidden_size",
+        "model.init",
+        "model.dtype",
+        "train.epochs",
+        "train.batch_size",
+        "train.optimizer",
+        "train.lr",
+        "train.momentum",
+        "train.reg",
+        "train.lr_schedule",
+        "train.early_stopping",
+        "train.monitor",
+        "train.patience",
+        "train.min_delta",
+    }
     assert contract <= keys
 
 

@@ -1,5 +1,6 @@
 """Config fuzzing: whatever YAML text, YAML structure or --set overrides come in, load_config
 returns a valid Config (one that writes out and reads back equal) or raises ConfigError."""
+
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -12,13 +13,43 @@ from trainer.config.load import Config, config_from_dict, config_to_dict, dump_c
 from trainer.errors import ConfigError
 from trainer.storage.files import dumps
 
-FUZZ = settings(max_examples=200, deadline=timedelta(seconds=2),
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=200,
+    deadline=timedelta(seconds=2),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 KEYS = known_keys()
 PARTS = sorted({p for k in KEYS for p in k.split(".")} | {"params", "n_samples", "noise", "centers"})
-WORDS = ["moons", "iris", "csv", "adam", "sgd", "cosine", "he", "float32", "val_loss", "null", "true",
-         "~", "1e-3", ".nan", "-.inf", "0x10", "1_000", "2020-01-01", "!!binary aGk=", "!!set {a}",
-         "!!python/object/apply:os.system ['true']", "&a [1, *a]", "*b", "[1, [2, [3]]]", "{a: 1}", "'", '"x', "|\n  x"]
+WORDS = [
+    "moons",
+    "iris",
+    "csv",
+    "adam",
+    "sgd",
+    "cosine",
+    "he",
+    "float32",
+    "val_loss",
+    "null",
+    "true",
+    "~",
+    "1e-3",
+    ".nan",
+    "-.inf",
+    "0x10",
+    "1_000",
+    "2020-01-01",
+    "!!binary aGk=",
+    "!!set {a}",
+    "!!python/object/apply:os.system ['true']",
+    "&a [1, *a]",
+    "*b",
+    "[1, [2, [3]]]",
+    "{a: 1}",
+    "'",
+    '"x',
+    "|\n  x",
+]
 
 
 def load_or_refuse(text, overrides=()):
@@ -40,16 +71,58 @@ def load_or_refuse(text, overrides=()):
         return cfg
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.integers(-3, 300),
-                    st.floats(allow_nan=True, allow_infinity=True), st.floats(0, 1), st.text(max_size=12),
-                    st.sampled_from(WORDS))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.sampled_from(PARTS) | st.text(max_size=6), inner, max_size=4), max_leaves=12)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.integers(-3, 300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(0, 1),
+    st.text(max_size=12),
+    st.sampled_from(WORDS),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(PARTS) | st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 dotted = st.sampled_from(KEYS) | st.sampled_from(PARTS) | st.text(max_size=15)
 
 
-SANE = [0, 1, 2, 3, 10, -1, 0.0, 0.1, 0.5, 0.99, 1.0, 1e-3, None, True, False, "moons", "iris", "adam", "sgd",
-        "momentum", "cosine", "step", "he", "normal", "float32", "val_accuracy", "train_loss", {}, {"noise": 0.3}]
+SANE = [
+    0,
+    1,
+    2,
+    3,
+    10,
+    -1,
+    0.0,
+    0.1,
+    0.5,
+    0.99,
+    1.0,
+    1e-3,
+    None,
+    True,
+    False,
+    "moons",
+    "iris",
+    "adam",
+    "sgd",
+    "momentum",
+    "cosine",
+    "step",
+    "he",
+    "normal",
+    "float32",
+    "val_accuracy",
+    "train_loss",
+    {},
+    {"noise": 0.3},
+]
 
 
 def _default(key):
@@ -113,8 +186,13 @@ def test_fuzz_structured_documents(doc):
 
 
 @FUZZ
-@given(st.lists(st.builds("{}={}".format, dotted, st.sampled_from(WORDS) | st.text(max_size=10)) | st.text(max_size=20),
-                max_size=4))
+@given(
+    st.lists(
+        st.builds("{}={}".format, dotted, st.sampled_from(WORDS) | st.text(max_size=10))
+        | st.text(max_size=20),
+        max_size=4,
+    )
+)
 def test_fuzz_overrides(overrides):
     load_or_refuse("data: {dataset: moons}\ntrain: {epochs: 3}\n", overrides)
 
@@ -134,7 +212,7 @@ def test_corners_the_fuzzers_found_or_might_miss():
         "data: {params: {n_samples: &a [*a]}}\n",  # a list that contains itself
         "data: {params: {noise: !!set {a}}}\n",
         "data: {params: {noise: 2020-01-01}}\n",
-        "data: {dataset: csv, path: \"a\\0b\"}\n",
+        'data: {dataset: csv, path: "a\\0b"}\n',
         deep,
         "x: " + "&a [" * 50 + "]" * 50 + "\n",
     ]

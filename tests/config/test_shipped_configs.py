@@ -1,4 +1,5 @@
 """The shipped configs: each loads, validates and prepares its data; together they explain every key."""
+
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,17 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"
 
 def test_there_is_a_config_per_built_in_and_the_case_study():
     names = {p.stem for p in CONFIGS}
-    assert {"moons", "circles", "blobs", "spiral", "iris", "wine", "breast_cancer", "digits",
-            "spiral_cs231n"} <= names
+    assert {
+        "moons",
+        "circles",
+        "blobs",
+        "spiral",
+        "iris",
+        "wine",
+        "breast_cancer",
+        "digits",
+        "spiral_cs231n",
+    } <= names
     assert any(load_config(p).data.dataset == "csv" for p in CONFIGS)
 
 
@@ -42,6 +52,7 @@ def commented_keys(path):
             if "#" in lines[row] or following.lstrip().startswith("#"):
                 found.add(dotted)
             walk(value, f"{dotted}.")
+
     walk(yaml.compose(path.read_text()), "")
     return found
 

@@ -1,5 +1,6 @@
 """scripts/curve_tolerance.py, the figures behind the default curve tolerance: each perturbation
 it measures must reach training and move the curve, by rounding or by a small behaviour change."""
+
 import importlib.util
 from pathlib import Path
 
@@ -24,12 +25,15 @@ def base(tol):
     return tol.in_process("moons f64", EPOCHS)
 
 
-@pytest.mark.parametrize("perturbation, largest", [
-    (lambda t: t.grads_scaled(1e-6, True), 1e-5),
-    (lambda t: t.grads_scaled(1e-6, False), 1e-5),
-    (lambda t: t.data_moved("up"), 1e-12),
-    (lambda t: t.data_moved("random"), 1e-12),
-])
+@pytest.mark.parametrize(
+    "perturbation, largest",
+    [
+        (lambda t: t.grads_scaled(1e-6, True), 1e-5),
+        (lambda t: t.grads_scaled(1e-6, False), 1e-5),
+        (lambda t: t.data_moved("up"), 1e-12),
+        (lambda t: t.data_moved("random"), 1e-12),
+    ],
+)
 def test_each_perturbation_moves_the_curve_a_little(tol, base, perturbation, largest):
     step = Optimizer.step
     got = tol.in_process("moons f64", EPOCHS, perturbation(tol))
@@ -40,4 +44,7 @@ def test_each_perturbation_moves_the_curve_a_little(tol, base, perturbation, lar
 def test_a_rerun_in_process_and_a_changed_lr_as_measured(tol, base):
     assert tol.deviation(base, tol.in_process("moons f64", EPOCHS))["loss"] == 0
     lr = tol.load("moons f64", EPOCHS).train.lr
-    assert tol.deviation(base, tol.in_process("moons f64", EPOCHS, extra=[f"train.lr={lr * 1.01!r}"]))["loss"] > 1e-4
+    assert (
+        tol.deviation(base, tol.in_process("moons f64", EPOCHS, extra=[f"train.lr={lr * 1.01!r}"]))["loss"]
+        > 1e-4
+    )

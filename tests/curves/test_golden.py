@@ -1,6 +1,7 @@
 """The curve check can fail: a 1% lr, a 1e-6 gradient perturbation, a skipped epoch and a nudged golden
 value are each caught with a readable report; a golden written by `curve update` passes; rounding-level
 changes pass the default tolerance but not --exact; the golden's epoch cap and early stopping are honoured."""
+
 import json
 import math
 import sys
@@ -10,16 +11,16 @@ import numpy as np
 import pytest
 
 import trainer
-from trainer.runs import run
-from trainer.training import loop as train_module
 from trainer.cli import main
 from trainer.config.load import config_from_dict
-from trainer.curves.golden import check, config_diff, record_curve, update
 from trainer.curves.compare import TOLERANCE, compare_curves
-from trainer.storage.curvefile import read_curve
+from trainer.curves.golden import check, config_diff, record_curve, update
 from trainer.errors import DivergenceError
+from trainer.runs import run
+from trainer.storage.curvefile import read_curve
 from trainer.storage.files import write_json
 from trainer.testing import assert_curve_matches
+from trainer.training import loop as train_module
 
 TINY = """\
 name: tiny
@@ -35,7 +36,9 @@ def golden(tmp_path):
     """A tiny config and its golden written by `trainer curve update` (20 of its 60 epochs)."""
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY)
-    assert main(["curve", "update", str(config), "--golden", str(tmp_path / "tiny.json"), "--epochs", "20"]) == 0
+    assert (
+        main(["curve", "update", str(config), "--golden", str(tmp_path / "tiny.json"), "--epochs", "20"]) == 0
+    )
     return config, tmp_path / "tiny.json"
 
 
@@ -60,6 +63,7 @@ def wrap_optimizer_step(monkeypatch, change):
         def changed(params, grads, lr):
             calls[0] += 1
             step(params, *change(grads, lr))
+
         opt.step = changed
         return opt
 
@@ -106,6 +110,7 @@ def test_gradient_perturbed_by_1e6_relative_fails(golden, monkeypatch):
     def perturb(grads, lr):  # grads: the loop's one flat array (or a dict of arrays)
         change = lambda g: g * (1 + 1e-6 * rng.choice([-1.0, 1.0], g.shape))
         return ({k: change(g) for k, g in grads.items()} if isinstance(grads, dict) else change(grads)), lr
+
     calls = wrap_optimizer_step(monkeypatch, perturb)
     report = failed(config, path)
     assert calls[0] > 0
@@ -122,6 +127,7 @@ def test_one_epoch_skipped_in_training_fails(golden, monkeypatch):
         if state.epoch == 4:  # the 5th epoch takes no step
             return state.history[-1]["train_loss"]
         return one_epoch(state, X, y, cfg, lr, *rest)
+
     monkeypatch.setattr(train_module, "one_epoch", skipping)
     report = failed(config, path)
     assert_full_report(report)
@@ -147,7 +153,10 @@ def test_a_golden_value_nudged_at_one_epoch_fails(golden, tmp_path):
     report = failed(config, tmp_path / "nudged.json")
     expected = curve["metrics"]["val_loss"][6]
     assert f"first departure: epoch 7, val_loss: expected {expected!r}, got " in report
-    assert "epochs out of tolerance: 1 of 20" in report and "largest relative deviation: 1.0e-08 (epoch 7, val_loss)" in report
+    assert (
+        "epochs out of tolerance: 1 of 20" in report
+        and "largest relative deviation: 1.0e-08 (epoch 7, val_loss)" in report
+    )
 
 
 def test_rounding_level_changes_pass_the_default_but_not_exact(golden, monkeypatch):
@@ -158,6 +167,7 @@ def test_rounding_level_changes_pass_the_default_but_not_exact(golden, monkeypat
         p = prepare(cfg, rng, dtype)
         p.train = (np.nextafter(p.train[0], np.inf), p.train[1])
         return p
+
     monkeypatch.setattr(run, "prepare", one_ulp_up)
     got = assert_curve_matches(config, path)
     assert got["metrics"] != read_curve(path)["metrics"]  # it did move, within the tolerance
@@ -217,7 +227,9 @@ def test_update_several_configs_and_check_them(tmp_path, monkeypatch, capsys):
 
 
 def test_compare_two_run_directories(tmp_path, capsys):
-    cfg = config_from_dict({"name": "t", "data": {"dataset": "iris"}, "train": {"epochs": 5, "batch_size": 16}})
+    cfg = config_from_dict(
+        {"name": "t", "data": {"dataset": "iris"}, "train": {"epochs": 5, "batch_size": 16}}
+    )
     trainer.fit(cfg, tmp_path / "a")
     trainer.fit(cfg, tmp_path / "b")
     assert main(["curve", "compare", str(tmp_path / "a"), str(tmp_path / "b"), "--exact"]) == 0
@@ -234,20 +246,29 @@ def test_the_report_names_the_platform_when_it_differs(golden, tmp_path):
     curve["platform"]["numpy"] = "1.26.4"
     curve["metrics"]["train_loss"][0] += 1e-3
     write_json(tmp_path / "other.json", curve)
-    assert f'platform differs: numpy: "1.26.4" -> "{np.__version__}"' in failed(config, tmp_path / "other.json")
+    assert f'platform differs: numpy: "1.26.4" -> "{np.__version__}"' in failed(
+        config, tmp_path / "other.json"
+    )
 
 
 def test_compare_counts_every_kind_of_difference():
     def curve(losses, best):
-        return {"platform": {"dtype": "float64"}, "epochs_run": len(losses), "best_epoch": best,
-                "metrics": {"train_loss": losses, "lr": [0.1] * len(losses)}}
+        return {
+            "platform": {"dtype": "float64"},
+            "epochs_run": len(losses),
+            "best_epoch": best,
+            "metrics": {"train_loss": losses, "lr": [0.1] * len(losses)},
+        }
+
     a = curve([1.0, 0.5, 0.25, 0.125], 4)
     assert compare_curves(a, curve([1.0, 0.5, 0.25, 0.125], 4)).ok
     d = compare_curves(a, curve([1.0, 0.5 * (1 + 1e-9), 0.25 * (1 + 1e-6), 0.125], 4))
     assert (d.first.epoch, d.first.metric, d.bad_epochs) == (2, "train_loss", 2)
     assert (d.largest.epoch, math.isclose(d.largest.rel, 1e-6, rel_tol=1e-6)) == (3, True)
     assert compare_curves(a, curve([1.0, 0.5 * (1 + 1e-9), 0.25, 0.125], 4), rtol=1e-8).ok
-    assert not compare_curves(a, curve([1.0, 0.5, 0.25, 0.125], 3)).ok  # early stopping restored another epoch
+    assert not compare_curves(
+        a, curve([1.0, 0.5, 0.25, 0.125], 3)
+    ).ok  # early stopping restored another epoch
     short = compare_curves(a, curve([1.0, 0.5, 0.25], 3))
     assert not short.ok and short.epochs == (4, 3) and short.bad_epochs == 0
     zero = compare_curves(curve([0.0], 1), curve([1e-13], 1))
@@ -257,17 +278,28 @@ def test_compare_counts_every_kind_of_difference():
 
 def test_a_key_the_golden_lacks_counts_only_when_moved_from_its_default():
     golden = {"train": {"lr": 0.01}}
-    assert config_diff(golden, {"train": {"lr": 0.01, "shuffle": True}}) == []  # default: a newer trainer's key
+    assert (
+        config_diff(golden, {"train": {"lr": 0.01, "shuffle": True}}) == []
+    )  # default: a newer trainer's key
     assert config_diff(golden, {"train": {"lr": 0.01, "shuffle": False}}) == [("train.shuffle", True, False)]
-    assert config_diff({"train": {"lr": 0.01, "gone": 1}}, {"train": {"lr": 0.01}}) == [("train.gone", 1, "<absent>")]
+    assert config_diff({"train": {"lr": 0.01, "gone": 1}}, {"train": {"lr": 0.01}}) == [
+        ("train.gone", 1, "<absent>")
+    ]
 
 
 def test_float32_defaults_are_looser(tmp_path):
     config = tmp_path / "f32.yaml"
     config.write_text(TINY.replace("hidden_size: 16", "hidden_size: 16, dtype: float32"))
     update(config, tmp_path / "g.json", epochs=5)
-    d = compare_curves(read_curve(tmp_path / "g.json"), record_curve(config_from_dict(
-        {**json.loads(json.dumps(read_curve(tmp_path / "g.json")["config"])), "name": "f32"}), 5))
+    d = compare_curves(
+        read_curve(tmp_path / "g.json"),
+        record_curve(
+            config_from_dict(
+                {**json.loads(json.dumps(read_curve(tmp_path / "g.json")["config"])), "name": "f32"}
+            ),
+            5,
+        ),
+    )
     assert (d.rtol, d.atol) == TOLERANCE["float32"] and d.ok
 
 
@@ -277,10 +309,17 @@ def test_a_failed_check_draws_golden_vs_new(golden, tmp_path, capsys):
     curve["metrics"]["train_loss"][3] *= 1.01
     write_json(tmp_path / "nudged.json", curve)
     picture = tmp_path / "overlay.png"
-    assert main(["curve", "check", str(config), "--golden", str(tmp_path / "nudged.json"), "--plot", str(picture)]) == 1
+    assert (
+        main(
+            ["curve", "check", str(config), "--golden", str(tmp_path / "nudged.json"), "--plot", str(picture)]
+        )
+        == 1
+    )
     assert f"overlay: {picture}" in capsys.readouterr().out
     assert picture.read_bytes().startswith(b"\x89PNG") and picture.stat().st_size > 10_000
-    assert main(["curve", "check", str(config), "--golden", str(tmp_path / "nudged.json")]) == 1  # default: beside it
+    assert (
+        main(["curve", "check", str(config), "--golden", str(tmp_path / "nudged.json")]) == 1
+    )  # default: beside it
     assert (tmp_path / "nudged.overlay.png").exists()
 
 

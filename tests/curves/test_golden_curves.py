@@ -4,6 +4,7 @@ A config without a golden fails and says how to make one; so does a golden witho
 Goldens record at most 50 epochs (`trainer curve update` caps them), which keeps this module fast.
 The engine is not part of a curve's identity: each golden is also checked on the other engine.
 """
+
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ GOLDEN = ROOT / "tests" / "golden"
 def test_config_matches_its_golden_curve(config, engine, tmp_path):
     golden = GOLDEN / f"{config.stem}.json"
     if not golden.exists():
-        pytest.fail(f"configs/{config.name} has no golden curve; create it with `trainer curve update configs/{config.name}`")
+        pytest.fail(
+            f"configs/{config.name} has no golden curve; create it with `trainer curve update configs/{config.name}`"
+        )
     cfg = load_config(config, [f"train.engine={engine}"])
     assert_curve_matches(cfg, golden, plot=tmp_path / f"{config.stem}.overlay.png")
 
@@ -30,7 +33,9 @@ def test_config_matches_its_golden_curve(config, engine, tmp_path):
 def test_every_config_has_a_golden_and_every_golden_a_config():
     configs = {p.stem for p in CONFIGS}
     goldens = {p.stem for p in GOLDEN.glob("*.json")}
-    assert configs - goldens == set(), ("configs without a golden curve; create them with `trainer curve update "
-                                       + " ".join(f"configs/{s}.yaml" for s in sorted(configs - goldens))
-                                       + "` (or scripts/update_goldens.sh for all)")
+    assert configs - goldens == set(), (
+        "configs without a golden curve; create them with `trainer curve update "
+        + " ".join(f"configs/{s}.yaml" for s in sorted(configs - goldens))
+        + "` (or scripts/update_goldens.sh for all)"
+    )
     assert goldens - configs == set(), "goldens whose config is gone: delete them from tests/golden/"

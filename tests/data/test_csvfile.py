@@ -1,4 +1,5 @@
 """CSV reading: delimiter and header detection, label columns, and every bad CSV as one clear line."""
+
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,6 @@ def write(tmp_path, text, name="d.csv"):
     p = tmp_path / name
     p.write_text(text)
     return p
-
 
 
 # ---------------------------------------------------------------- CSV reading
@@ -58,7 +58,9 @@ def test_explicit_header_delimiter_and_messy_files(tmp_path):
 
 
 def test_string_labels_are_mapped_and_recorded(tmp_path):
-    cfg = DataConfig(dataset="csv", path=str(write(tmp_path, csv_text(rows=ROWS * 5))), test_size=0, val_size=0)
+    cfg = DataConfig(
+        dataset="csv", path=str(write(tmp_path, csv_text(rows=ROWS * 5))), test_size=0, val_size=0
+    )
     ds = load_dataset(cfg, np.random.default_rng(0))
     assert ds.classes == ["cat", "dog", "emu"]
     np.testing.assert_array_equal(ds.y[:4], [0, 1, 0, 2])
@@ -84,8 +86,11 @@ BAD_CSV = [
     ("", -1, ["d.csv: file is empty"]),
     ("  \n\n", -1, ["d.csv: file is empty"]),
     ("a,b,label\n", -1, ["d.csv: no data rows"]),
-    ("a,b,label\n1,2,x\n3,4,y\n", "lable", ["d.csv: no target column 'lable'", "columns: a, b, label",
-                                            "did you mean 'label'?"]),
+    (
+        "a,b,label\n1,2,x\n3,4,y\n",
+        "lable",
+        ["d.csv: no target column 'lable'", "columns: a, b, label", "did you mean 'label'?"],
+    ),
     ("a,b,label\n1,2,x\n", 3, ["d.csv: target column 3 is out of range", "3 columns"]),
     ("1,2,x\n3,4,y\n", "label", ["d.csv: no header row, so the target 'label' must be a column index"]),
     ("a,b,label\n1,2,x\n3,4\n5,6,y\n", -1, ["d.csv:3: expected 3 fields (as on line 1), got 2"]),
@@ -122,10 +127,16 @@ def test_bad_csv_errors_are_deterministic(tmp_path):
     assert messages == {f"{p}:2: column 'b': not a number: 'x'"}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("a,label\n1,x\n2,x\n3,x\n", "only one class ('x'); a classifier needs at least 2 classes"),
-    ("a,label\n1,x\n2,x\n3,x\n4,y\n", "too few rows: class 'y' has 1 row(s); need at least 3 per class for the train/val/test split(s)"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a,label\n1,x\n2,x\n3,x\n", "only one class ('x'); a classifier needs at least 2 classes"),
+        (
+            "a,label\n1,x\n2,x\n3,x\n4,y\n",
+            "too few rows: class 'y' has 1 row(s); need at least 3 per class for the train/val/test split(s)",
+        ),
+    ],
+)
 def test_training_data_needs_two_classes_and_enough_rows(tmp_path, text, expected):
     p = write(tmp_path, text)
     with pytest.raises(DataError) as e:
@@ -136,4 +147,3 @@ def test_training_data_needs_two_classes_and_enough_rows(tmp_path, text, expecte
 def test_bad_delimiter_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="data.delimiter: expected one character"):
         read_csv(write(tmp_path, csv_text()), target=-1, delimiter="::")
-

@@ -1,4 +1,5 @@
 """The built-in datasets: shapes, determinism, params reaching their generators, no network."""
+
 import json
 import socket
 from pathlib import Path
@@ -14,9 +15,16 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "example.csv"
 BUILTINS = [name for name in DATASETS if name != "csv"]
 # name -> (rows, features, classes) with default params
 SHAPES = {
-    "moons": (1000, 2, 2), "circles": (1000, 2, 2), "blobs": (1000, 2, 3), "classification": (1000, 10, 3),
-    "gaussian_quantiles": (1000, 2, 3), "spiral": (300, 2, 3), "iris": (150, 4, 3), "wine": (178, 13, 3),
-    "breast_cancer": (569, 30, 2), "digits": (1797, 64, 10),
+    "moons": (1000, 2, 2),
+    "circles": (1000, 2, 2),
+    "blobs": (1000, 2, 3),
+    "classification": (1000, 10, 3),
+    "gaussian_quantiles": (1000, 2, 3),
+    "spiral": (300, 2, 3),
+    "iris": (150, 4, 3),
+    "wine": (178, 13, 3),
+    "breast_cancer": (569, 30, 2),
+    "digits": (1797, 64, 10),
 }
 GENERATED = ["moons", "circles", "blobs", "classification", "gaussian_quantiles", "spiral"]
 
@@ -25,8 +33,8 @@ def load(name, seed=0, **kw):
     return load_dataset(DataConfig(dataset=name, **kw), np.random.default_rng(seed))
 
 
-
 # ---------------------------------------------------------------- built-ins
+
 
 def test_every_builtin_has_a_shape_row():
     assert set(BUILTINS) == set(SHAPES)
@@ -64,14 +72,22 @@ def test_generated_data_differs_for_another_seed(name):
     assert not np.array_equal(load(name, 0).X, load(name, 1).X)
 
 
-@pytest.mark.parametrize("name, params, shape, n_classes", [
-    ("moons", {"n_samples": 200}, (200, 2), 2),
-    ("moons", {"n_samples": 200, "noise": 0.0}, (200, 2), 2),
-    ("blobs", {"n_samples": 90, "centers": 5, "n_features": 3}, (90, 3), 5),
-    ("classification", {"n_samples": 120, "n_features": 6, "n_informative": 3, "n_classes": 2}, (120, 6), 2),
-    ("gaussian_quantiles", {"n_samples": 99, "n_classes": 4}, (99, 2), 4),
-    ("spiral", {"n_per_class": 50, "n_classes": 4}, (200, 2), 4),
-])
+@pytest.mark.parametrize(
+    "name, params, shape, n_classes",
+    [
+        ("moons", {"n_samples": 200}, (200, 2), 2),
+        ("moons", {"n_samples": 200, "noise": 0.0}, (200, 2), 2),
+        ("blobs", {"n_samples": 90, "centers": 5, "n_features": 3}, (90, 3), 5),
+        (
+            "classification",
+            {"n_samples": 120, "n_features": 6, "n_informative": 3, "n_classes": 2},
+            (120, 6),
+            2,
+        ),
+        ("gaussian_quantiles", {"n_samples": 99, "n_classes": 4}, (99, 2), 4),
+        ("spiral", {"n_per_class": 50, "n_classes": 4}, (200, 2), 4),
+    ],
+)
 def test_params_reach_the_generator(name, params, shape, n_classes):
     ds = load(name, params=params)
     assert ds.X.shape == shape and len(ds.classes) == n_classes
@@ -106,13 +122,25 @@ def test_rng_draws_one_integer_in_load_and_two_in_split():
 
 # ---------------------------------------------------------------- params and safety
 
-@pytest.mark.parametrize("dataset, params, expected", [
-    ("moons", {"nois": 0.1}, "unknown key 'data.params.nois' for dataset 'moons' — did you mean 'data.params.noise'?"),
-    ("spiral", {"n_class": 4}, "did you mean 'data.params.n_classes'?"),
-    ("moons", {"zzz": 1}, "unknown key 'data.params.zzz' for dataset 'moons' (known: n_samples, noise, shuffle)"),
-    ("iris", {"n_samples": 10}, "(dataset 'iris' takes no params)"),
-    ("moon", {}, "data.dataset: unknown dataset 'moon' — did you mean 'moons'?"),
-])
+
+@pytest.mark.parametrize(
+    "dataset, params, expected",
+    [
+        (
+            "moons",
+            {"nois": 0.1},
+            "unknown key 'data.params.nois' for dataset 'moons' — did you mean 'data.params.noise'?",
+        ),
+        ("spiral", {"n_class": 4}, "did you mean 'data.params.n_classes'?"),
+        (
+            "moons",
+            {"zzz": 1},
+            "unknown key 'data.params.zzz' for dataset 'moons' (known: n_samples, noise, shuffle)",
+        ),
+        ("iris", {"n_samples": 10}, "(dataset 'iris' takes no params)"),
+        ("moon", {}, "data.dataset: unknown dataset 'moon' — did you mean 'moons'?"),
+    ],
+)
 def test_check_dataset_params_names_the_key_and_suggests(dataset, params, expected):
     with pytest.raises(ConfigError) as e:
         check_dataset_params(dataset, params)
@@ -132,6 +160,7 @@ def test_a_bad_param_value_is_a_config_error():
 def test_no_network_is_touched(monkeypatch, tmp_path):
     def refuse(*args, **kwargs):
         raise AssertionError("network access")
+
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)

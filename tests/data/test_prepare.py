@@ -4,18 +4,17 @@ import numpy as np
 import pytest
 
 from trainer.data.datasets import DataConfig, Dataset, load_dataset
-from trainer.model.scaling import fit_scaler
 from trainer.data.prepare import prepare, split
 from trainer.errors import DataError
-
+from trainer.model.scaling import fit_scaler
 
 
 def load(name, seed=0, **kw):
     return load_dataset(DataConfig(dataset=name, **kw), np.random.default_rng(seed))
 
 
-
 # ---------------------------------------------------------------- splits and scaling
+
 
 def indexed(n_per_class=(50, 30, 20)):
     """A dataset whose single feature is the row index, to check disjointness."""
@@ -23,10 +22,16 @@ def indexed(n_per_class=(50, 30, 20)):
     return Dataset(np.arange(len(y), dtype=np.float64)[:, None], y, list(range(len(n_per_class))), ["i"])
 
 
-@pytest.mark.parametrize("test_size, val_size, sizes", [
-    (0.2, 0.1, (70, 10, 20)), (0.2, 0.0, (80, None, 20)), (0.0, 0.1, (90, 10, None)),
-    (0.0, 0.0, (100, None, None)), (0.25, 0.25, (50, 25, 25)),
-])
+@pytest.mark.parametrize(
+    "test_size, val_size, sizes",
+    [
+        (0.2, 0.1, (70, 10, 20)),
+        (0.2, 0.0, (80, None, 20)),
+        (0.0, 0.1, (90, 10, None)),
+        (0.0, 0.0, (100, None, None)),
+        (0.25, 0.25, (50, 25, 25)),
+    ],
+)
 def test_split_sizes_are_fractions_of_the_whole_and_disjoint(test_size, val_size, sizes):
     ds = indexed()
     s = split(ds, DataConfig(test_size=test_size, val_size=val_size), np.random.default_rng(0))
@@ -57,10 +62,13 @@ def test_split_depends_only_on_rng():
     assert not np.array_equal(a.test[0], split(ds, cfg, np.random.default_rng(10)).test[0])
 
 
-@pytest.mark.parametrize("test_size, val_size, expected", [
-    (0.02, 0.1, "data.test_size: a test split of 2 of 100 rows cannot hold all 3 classes"),
-    (0.2, 0.01, "data.val_size: a val split of 1 of 100 rows cannot hold all 3 classes"),
-])
+@pytest.mark.parametrize(
+    "test_size, val_size, expected",
+    [
+        (0.02, 0.1, "data.test_size: a test split of 2 of 100 rows cannot hold all 3 classes"),
+        (0.2, 0.01, "data.val_size: a val split of 1 of 100 rows cannot hold all 3 classes"),
+    ],
+)
 def test_split_too_small_for_every_class(test_size, val_size, expected):
     with pytest.raises(DataError, match=expected):
         split(indexed(), DataConfig(test_size=test_size, val_size=val_size), np.random.default_rng(0))
@@ -98,4 +106,3 @@ def test_no_standardisation_and_float32():
     assert p.scaler_mean is None and p.scaler_scale is None
     assert p.train[0].dtype == np.float32 and p.test[0].dtype == np.float32 and p.train[1].dtype == np.int64
     assert p.n_features == 4 and p.n_classes == 3 and p.train[0].max() > 5  # raw units (cm)
-

@@ -50,7 +50,9 @@ def assert_twins(X, y, params, reg):
 
 def random_shapes(count, seed=11):
     rng = np.random.default_rng(seed)
-    return [(*(int(rng.integers(1, hi)) for hi in (70, 20, 40)), int(rng.integers(2, 12))) for _ in range(count)]
+    return [
+        (*(int(rng.integers(1, hi)) for hi in (70, 20, 40)), int(rng.integers(2, 12))) for _ in range(count)
+    ]
 
 
 # (N, D, H, C): every size 1 that can be, C = 2, then random shapes

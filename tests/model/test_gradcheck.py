@@ -1,4 +1,5 @@
 """The gradient checker, its report, and the `trainer gradcheck` command."""
+
 import json
 import re
 
@@ -7,7 +8,6 @@ import pytest
 from conftest import trainer
 
 from trainer import cli
-
 from trainer.model import gradcheck
 from trainer.model.gradcheck import GradcheckConfig, numeric_grad, numeric_grads, random_network, rel_error
 from trainer.model.jacobian import JacobianTooLarge
@@ -70,7 +70,9 @@ def test_report_passes_on_the_default_network():
     assert w1["shape"] == (5, 10) and w1["jacobian"] == "dz/dW1" and w1["jacobian_shape"] == (8, 10, 5, 10)
     assert w1["jacobian_bytes"] == 8 * 10 * 5 * 10 * 8 and w1["compact_bytes"] == 8 * 5 * 8
     assert r["totals"]["jacobian_bytes"] == sum(j["jacobian_bytes"] for j in r["jacobians"])
-    assert r["totals"]["compact_bytes"] == (8 * 3 + 8 * 10 + 10 * 3 + 8 * 5) * 8  # probs, hidden, W2, X once each
+    assert (
+        r["totals"]["compact_bytes"] == (8 * 3 + 8 * 10 + 10 * 3 + 8 * 5) * 8
+    )  # probs, hidden, W2, X once each
     assert r["loss_error"] < 1e-12
     json.dumps(r)
 
@@ -92,7 +94,12 @@ def test_cli_gradcheck_prints_its_table_and_exits_0():
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert "N=8 D=5 H=10 C=3 reg=0.1 seed=0" in lines[0]
-    for name, jac in (("W1", "dz/dW1 (8, 10, 5, 10)"), ("b1", "dz/db1"), ("W2", "dscores/dW2"), ("b2", "dscores/db2")):
+    for name, jac in (
+        ("W1", "dz/dW1 (8, 10, 5, 10)"),
+        ("b1", "dz/db1"),
+        ("W2", "dscores/dW2"),
+        ("b2", "dscores/db2"),
+    ):
         row = next(line for line in lines if line.startswith(name + " "))
         assert len(re.findall(r"\d\.\d\de[-+]\d\d", row)) == 2 and jac in row, row
     assert any(line.startswith("dhidden/dz (8, 10, 8, 10)") and "50.0 KiB" in line for line in lines)
@@ -100,7 +107,9 @@ def test_cli_gradcheck_prints_its_table_and_exits_0():
 
 
 def test_cli_gradcheck_json_takes_the_options():
-    run = trainer("gradcheck", "--n", "1", "--d", "2", "--h", "1", "--c", "2", "--reg", "0.5", "--seed", "3", "--json")
+    run = trainer(
+        "gradcheck", "--n", "1", "--d", "2", "--h", "1", "--c", "2", "--reg", "0.5", "--seed", "3", "--json"
+    )
     assert run.returncode == 0, run.stderr
     r = json.loads(run.stdout)
     assert r["network"] == {"N": 1, "D": 2, "H": 1, "C": 2, "reg": 0.5, "seed": 3}

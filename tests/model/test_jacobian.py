@@ -1,4 +1,5 @@
 """The full Jacobians: right by finite differences, equal to the compact maps, chained, and guarded."""
+
 import tracemalloc
 
 import numpy as np
@@ -41,8 +42,13 @@ LAYERS = {
     "relu": (lambda: jacobian.relu_wrt_z(S), lambda s: np.maximum(s, 0), S),
     "softmax": (lambda: jacobian.softmax_wrt_scores(S), softmax_rows, S),
 }
-SHAPES = {"affine dX": (N, H, N, D), "affine dW": (N, H, D, H), "affine db": (N, H, H),
-          "relu": (N, C, N, C), "softmax": (N, C, N, C)}
+SHAPES = {
+    "affine dX": (N, H, N, D),
+    "affine dW": (N, H, D, H),
+    "affine db": (N, H, H),
+    "relu": (N, C, N, C),
+    "softmax": (N, C, N, C),
+}
 
 
 @pytest.mark.parametrize("name", LAYERS)
@@ -136,7 +142,9 @@ def test_the_guard_refuses_a_jacobian_over_the_limit(name):
     with pytest.raises(JacobianTooLarge) as e:
         BUILDERS[name](size - 1)
     assert isinstance(e.value, ValueError)
-    assert name in str(e.value) and f"{size:,} bytes" in str(e.value) and f"{size - 1:,} bytes" in str(e.value)
+    assert (
+        name in str(e.value) and f"{size:,} bytes" in str(e.value) and f"{size - 1:,} bytes" in str(e.value)
+    )
 
 
 def test_the_default_limit_is_256_mib_and_checked_before_allocating():
@@ -144,7 +152,10 @@ def test_the_default_limit_is_256_mib_and_checked_before_allocating():
     Z = np.zeros((100, 100))  # its ReLU Jacobian would take 10^8 * 8 bytes = 762.9 MiB
     tracemalloc.start()  # NumPy reports its allocations to tracemalloc
     try:
-        with pytest.raises(JacobianTooLarge, match=r"dhidden/dz \(ReLU\) of shape \(100, 100, 100, 100\).*762\.9 MiB.*256\.0 MiB"):
+        with pytest.raises(
+            JacobianTooLarge,
+            match=r"dhidden/dz \(ReLU\) of shape \(100, 100, 100, 100\).*762\.9 MiB.*256\.0 MiB",
+        ):
             jacobian.relu_wrt_z(Z)
         assert tracemalloc.get_traced_memory()[1] < 2**20
     finally:
@@ -167,8 +178,15 @@ def test_jacobians_keep_float32():
 
 def test_sizes_count_the_bytes_of_each_jacobian_and_its_compact_form():
     rows = {r["jacobian"]: r for r in jacobian.sizes(N=8, D=5, H=10, C=3)}
-    assert set(rows) == {"dprobs/dscores", "dscores/dW2", "dscores/db2", "dscores/dhidden",
-                         "dhidden/dz", "dz/dW1", "dz/db1"}
+    assert set(rows) == {
+        "dprobs/dscores",
+        "dscores/dW2",
+        "dscores/db2",
+        "dscores/dhidden",
+        "dhidden/dz",
+        "dz/dW1",
+        "dz/db1",
+    }
     assert rows["dhidden/dz"]["jacobian_shape"] == (8, 10, 8, 10)
     assert rows["dhidden/dz"]["jacobian_bytes"] == 8 * 10 * 8 * 10 * 8
     assert rows["dhidden/dz"]["compact_bytes"] == 8 * 10 * 8
@@ -179,6 +197,8 @@ def test_sizes_count_the_bytes_of_each_jacobian_and_its_compact_form():
     assert half["dz/dW1"]["jacobian_bytes"] * 2 == rows["dz/dW1"]["jacobian_bytes"]
 
 
-@pytest.mark.parametrize("n, text", [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (256 * 2**20, "256.0 MiB")])
+@pytest.mark.parametrize(
+    "n, text", [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (256 * 2**20, "256.0 MiB")]
+)
 def test_format_bytes(n, text):
     assert jacobian.format_bytes(n) == text

@@ -1,5 +1,6 @@
 """The reference network (model/network.py): its lines run, gradients, a network worked by hand,
 stability, dtypes, bad input, init."""
+
 import inspect
 import math
 import sys
@@ -9,12 +10,18 @@ import pytest
 
 import trainer.model
 from trainer.model import gradcheck, network
+from trainer.model.gradcheck import GradcheckConfig, numeric_grads, random_network, rel_error
+from trainer.model.network import (
+    PARAM_NAMES,
+    init_params,
+    log_softmax,
+    loss_and_grads,
+    predict,
+    predict_proba,
+    softmax,
+)
 from trainer.training.loop import TrainConfig, TrainState, one_epoch
 from trainer.training.optim import make_optimizer
-
-from trainer.model.gradcheck import GradcheckConfig, numeric_grads, random_network, rel_error
-from trainer.model.network import PARAM_NAMES, init_params, log_softmax, loss_and_grads, predict, predict_proba, softmax
-
 
 # the derivation's own lines, as the design names them: each must run, not only be written
 LITERAL_LINES = ("dhidden[hidden <= 0] = 0", "db2 = dscores.sum(axis=0)", "db1 = dhidden.sum(axis=0)")
@@ -23,7 +30,10 @@ LITERAL_LINES = ("dhidden[hidden <= 0] = 0", "db2 = dscores.sum(axis=0)", "db1 =
 def _line_numbers(code_lines):
     """The line numbers in network.py whose code (comment stripped) is one of code_lines."""
     lines = inspect.getsource(network).splitlines()
-    found = {text: [i for i, line in enumerate(lines, 1) if line.split("#")[0].strip() == text] for text in code_lines}
+    found = {
+        text: [i for i, line in enumerate(lines, 1) if line.split("#")[0].strip() == text]
+        for text in code_lines
+    }
     assert all(len(v) == 1 for v in found.values()), found
     return {text: v[0] for text, v in found.items()}
 
@@ -54,7 +64,9 @@ def _reference_epoch():
 
 
 RUNNERS = {
-    "trainer.model.loss_and_grads": lambda: trainer.model.loss_and_grads(*random_network(GradcheckConfig()), 0.1),
+    "trainer.model.loss_and_grads": lambda: trainer.model.loss_and_grads(
+        *random_network(GradcheckConfig()), 0.1
+    ),
     "trainer gradcheck": lambda: gradcheck.report(GradcheckConfig(N=3, D=2, H=4, C=2)),
     "train.engine reference": _reference_epoch,
 }
@@ -75,15 +87,25 @@ def test_the_tracer_sees_a_line_that_does_not_run_as_not_run():
 def _random_shapes(count, seed=2024):
     """`count` seeded (N, D, H, C, reg) tuples."""
     rng = np.random.default_rng(seed)
-    return [(int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 9)),
-             int(rng.integers(2, 6)), float(rng.choice([0.0, 0.01, 0.3]))) for _ in range(count)]
+    return [
+        (
+            int(rng.integers(1, 9)),
+            int(rng.integers(1, 7)),
+            int(rng.integers(1, 9)),
+            int(rng.integers(2, 6)),
+            float(rng.choice([0.0, 0.01, 0.3])),
+        )
+        for _ in range(count)
+    ]
 
 
 # (N, D, H, C, reg): the edge cases (N, D, H = 1; C = 2) first, then 20 random ones
 SHAPES = [(1, 3, 4, 3, 0.0), (5, 2, 1, 3, 0.1), (6, 4, 5, 2, 0.0), (1, 1, 1, 2, 0.5)] + _random_shapes(20)
 
 
-@pytest.mark.parametrize("seed, shape", list(enumerate(SHAPES)), ids=[f"N{n}-D{d}-H{h}-C{c}-reg{r}" for n, d, h, c, r in SHAPES])
+@pytest.mark.parametrize(
+    "seed, shape", list(enumerate(SHAPES)), ids=[f"N{n}-D{d}-H{h}-C{c}-reg{r}" for n, d, h, c, r in SHAPES]
+)
 def test_gradients_match_centred_differences(seed, shape):
     N, D, H, C, reg = shape
     params, X, y = random_network(GradcheckConfig(N, D, H, C, reg, seed))
@@ -129,7 +151,9 @@ def test_tiny_network_worked_by_hand():
     # dW2 = hidden.T dscores + 0.1 W2: unit 0: 3 [d, -d] + 1 [-0.25, 0.25] + [0.1, 0] = [0.946588, -0.846588]
     #                                  unit 1: 1 [d, -d] + 1 [-0.25, 0.25] + [-0.1, 0.2] = [0.015529, 0.084471]
     #                                  unit 2: 0 [d, -d] + 0.5 [-0.25, 0.25] + [0.2, 0] = [0.075, 0.125]
-    np.testing.assert_allclose(g["W2"], [[0.946588, -0.846588], [0.015529, 0.084471], [0.075, 0.125]], atol=1e-6)
+    np.testing.assert_allclose(
+        g["W2"], [[0.946588, -0.846588], [0.015529, 0.084471], [0.075, 0.125]], atol=1e-6
+    )
     # dhidden = dscores W2.T: row 0 = [d, -d - 2d, 2d] = [0.365529, -1.096588, 0.731059]
     #                         row 1 = [-0.25, 0.25 + 0.5, -0.5] = [-0.25, 0.75, -0.5]
     # the ReLU kills unit 2 of row 0 (z = -0.5): dz = [[0.365529, -1.096588, 0], [-0.25, 0.75, -0.5]]
@@ -143,8 +167,12 @@ def test_tiny_network_worked_by_hand():
 
 def test_preactivation_of_exactly_zero_gets_zero_gradient():
     X = np.array([[1.0, 2.0]])
-    params = {"W1": np.array([[2.0, 1.0], [-1.0, 1.0]]), "b1": np.zeros(2),  # z = [2 - 2, 1 + 2] = [0, 3]
-              "W2": np.array([[1.0, -1.0], [0.5, 2.0]]), "b2": np.zeros(2)}
+    params = {
+        "W1": np.array([[2.0, 1.0], [-1.0, 1.0]]),
+        "b1": np.zeros(2),  # z = [2 - 2, 1 + 2] = [0, 3]
+        "W2": np.array([[1.0, -1.0], [0.5, 2.0]]),
+        "b2": np.zeros(2),
+    }
     y = np.array([0])
     _, g = loss_and_grads(params, X, y)
     assert g["b1"][0] == 0.0 and np.all(g["W1"][:, 0] == 0.0)  # the `<=` in dhidden[hidden <= 0] = 0
@@ -157,7 +185,7 @@ def test_preactivation_of_exactly_zero_gets_zero_gradient():
 def test_bias_gradients_are_the_sum_of_single_example_gradients():
     params, X, y = random_network(GradcheckConfig(N=7, D=3, H=6, C=4, reg=0.3, seed=11))
     _, g = loss_and_grads(params, X, y, reg=0.3)
-    singles = [loss_and_grads(params, X[i:i + 1], y[i:i + 1], reg=0.3)[1] for i in range(7)]
+    singles = [loss_and_grads(params, X[i : i + 1], y[i : i + 1], reg=0.3)[1] for i in range(7)]
     for name in ("b1", "b2"):  # the mean loss: N times the batch gradient is the sum over examples
         np.testing.assert_allclose(7 * g[name], sum(s[name] for s in singles), rtol=1e-12, atol=1e-15)
         assert np.abs(g[name]).max() > 1e-3
@@ -175,8 +203,12 @@ def test_loss_at_small_init_is_about_log_of_the_class_count(C):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_huge_logits_give_a_finite_loss_and_gradients(dtype):
     # hidden = max(0, [1, 0] I) = [1, 0]; scores = [1e4, -1e4]; the label is the losing class 1
-    params = {"W1": np.eye(2, dtype=dtype), "b1": np.zeros(2, dtype=dtype),
-              "W2": np.array([[1e4, -1e4], [0, 0]], dtype=dtype), "b2": np.zeros(2, dtype=dtype)}
+    params = {
+        "W1": np.eye(2, dtype=dtype),
+        "b1": np.zeros(2, dtype=dtype),
+        "W2": np.array([[1e4, -1e4], [0, 0]], dtype=dtype),
+        "b2": np.zeros(2, dtype=dtype),
+    }
     X, y = np.array([[1.0, 0.0]]), np.array([1])
     loss, g = loss_and_grads(params, X, y)
     assert loss == pytest.approx(2e4)  # log(e^1e4 + e^-1e4) - (-1e4) = 2e4 + log(1 + e^-2e4)
@@ -249,9 +281,18 @@ BAD_INPUTS = {  # what is wrong: (make it wrong, words the message must contain)
     "y too short": (lambda p, X, y: (p, X, y[:4]), ["y has shape (4,)", "(5,)", "(5, 3)"]),
     "label too big": (lambda p, X, y: (p, X, np.array([0, 1, 2, 3, 0])), ["0..2", "W2 (4, 3)", "0..3"]),
     "negative label": (lambda p, X, y: (p, X, np.array([0, -1, 2, 1, 0])), ["0..2", "-1..2"]),
-    "float labels": (lambda p, X, y: (p, X, np.array([0.0, 1.5, 2.0, 1.0, 0.0])), ["integer labels", "float64"]),
-    "b1 wrong size": (lambda p, X, y: ({**p, "b1": np.zeros(5)}, X, y), ["inconsistent shapes", "b1 (5,)", "W1 (3, 4)"]),
-    "W2 wrong rows": (lambda p, X, y: ({**p, "W2": np.zeros((5, 3))}, X, y), ["inconsistent shapes", "W2 (5, 3)"]),
+    "float labels": (
+        lambda p, X, y: (p, X, np.array([0.0, 1.5, 2.0, 1.0, 0.0])),
+        ["integer labels", "float64"],
+    ),
+    "b1 wrong size": (
+        lambda p, X, y: ({**p, "b1": np.zeros(5)}, X, y),
+        ["inconsistent shapes", "b1 (5,)", "W1 (3, 4)"],
+    ),
+    "W2 wrong rows": (
+        lambda p, X, y: ({**p, "W2": np.zeros((5, 3))}, X, y),
+        ["inconsistent shapes", "W2 (5, 3)"],
+    ),
     "b2 missing": (lambda p, X, y: ({k: v for k, v in p.items() if k != "b2"}, X, y), ["lack b2"]),
     "mixed dtypes": (lambda p, X, y: ({**p, "W1": p["W1"].astype(np.float32)}, X, y), ["float32", "float64"]),
 }

@@ -1,5 +1,6 @@
 """Pictures of a run: real PNGs from `trainer train` and `trainer plot`, what each figure draws,
 raw feature units, the 64-feature case, and training without matplotlib."""
+
 import json
 import subprocess
 import sys
@@ -9,17 +10,16 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.image import imread
 
-from trainer.pictures import plots
 from trainer.cli import main
 from trainer.config.load import config_from_dict
-from trainer.storage.curvefile import is_metric
 from trainer.data.prepare import prepare
-from trainer.model.scaling import standardize
-from trainer.evaluate import evaluate
+from trainer.evaluate import evaluate, model_splits
 from trainer.model.metrics import confusion_counts
-from trainer.storage.modelfile import load_model
-from trainer.evaluate import model_splits
+from trainer.model.scaling import standardize
+from trainer.pictures import plots
 from trainer.pictures.sparkline import BARS
+from trainer.storage.curvefile import is_metric
+from trainer.storage.modelfile import load_model
 
 MOONS = """\
 name: tiny_moons
@@ -79,6 +79,7 @@ def curve(run_dir):
 
 
 # ---------------------------------------------------------------- trainer train / trainer plot
+
 
 def test_train_writes_three_real_pictures_and_a_loss_sparkline(moons_run):
     run_dir, out = moons_run
@@ -143,8 +144,12 @@ sys.exit(code)
 
 def test_training_without_matplotlib_succeeds_prints_one_hint_and_the_same_curve(moons_run, tmp_path):
     (tmp_path / "c.yaml").write_text(MOONS)
-    proc = subprocess.run([sys.executable, "-c", BLOCKED, "train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCKED, "train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     hint = [line for line in proc.stderr.splitlines() if "pip install 'trainer[plot]'" in line]
     assert len(hint) == 1 and proc.stderr.strip() == hint[0]
@@ -171,7 +176,10 @@ def test_a_failed_picture_does_not_fail_the_saved_run(tmp_path, monkeypatch, cap
 def test_plot_without_matplotlib_is_a_one_line_error(moons_run, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now raises ImportError
     assert main(["plot", str(moons_run[0])]) == 1
-    assert capsys.readouterr().err == "trainer: error: trainer plot needs matplotlib: pip install 'trainer[plot]'\n"
+    assert (
+        capsys.readouterr().err
+        == "trainer: error: trainer plot needs matplotlib: pip install 'trainer[plot]'\n"
+    )
 
 
 def test_plot_errors_name_the_problem(tmp_path, moons_run, capsys):
@@ -181,9 +189,11 @@ def test_plot_errors_name_the_problem(tmp_path, moons_run, capsys):
     for name in ("model.npz", "summary.json"):
         (tmp_path / "bad" / name).write_bytes((moons_run[0] / name).read_bytes())
     (tmp_path / "bad" / "metrics.jsonl").write_text('{"epoch": 1}\n[1, 2]\n')
-    cases = {tmp_path / "nope": "no such run directory",
-             tmp_path / "half": "incomplete run: no model.npz, summary.json (did training finish?)",
-             tmp_path / "bad": "metrics.jsonl:2: not a JSON object"}
+    cases = {
+        tmp_path / "nope": "no such run directory",
+        tmp_path / "half": "incomplete run: no model.npz, summary.json (did training finish?)",
+        tmp_path / "bad": "metrics.jsonl:2: not a JSON object",
+    }
     for run_dir, message in cases.items():
         assert main(["plot", str(run_dir)]) == 1
         err = capsys.readouterr().err
@@ -202,6 +212,7 @@ def test_plot_refuses_a_csv_changed_since_training(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- what the figures draw
+
 
 def test_model_splits_are_the_training_splits_before_scaling(moons_run):
     model = load_model(moons_run[0] / "model.npz")
@@ -230,8 +241,17 @@ def test_confusion_counts_match_evaluate_and_the_cells_show_them(moons_run):
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
 
 
-HISTORY = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1 / e + 0.01 * e, "val_accuracy": 0.5 + 0.01 * e,
-            "lr": 0.1, "epoch_seconds": 0.01} for e in range(1, 31)]
+HISTORY = [
+    {
+        "epoch": e,
+        "train_loss": 1 / e,
+        "val_loss": 1 / e + 0.01 * e,
+        "val_accuracy": 0.5 + 0.01 * e,
+        "lr": 0.1,
+        "epoch_seconds": 0.01,
+    }
+    for e in range(1, 31)
+]
 
 
 def test_curves_draw_each_metric_per_epoch_and_mark_the_best_epoch():
@@ -239,7 +259,11 @@ def test_curves_draw_each_metric_per_epoch_and_mark_the_best_epoch():
     loss, acc = fig.axes
     lines = {line.get_label(): line for ax in (loss, acc) for line in ax.get_lines()}
     epochs = [r["epoch"] for r in HISTORY]
-    for key, label in (("train_loss", "train"), ("val_loss", "validation"), ("val_accuracy", "validation accuracy")):
+    for key, label in (
+        ("train_loss", "train"),
+        ("val_loss", "validation"),
+        ("val_accuracy", "validation accuracy"),
+    ):
         line = next(v for k, v in lines.items() if k.split(" (")[0] == label)
         assert list(line.get_xdata()) == epochs and list(line.get_ydata()) == [r[key] for r in HISTORY]
     best = [ln for ax in (loss, acc) for ln in ax.get_lines() if ln.get_label().startswith("best epoch 9")]
@@ -260,7 +284,9 @@ def test_boundary_is_drawn_over_raw_units_with_train_and_test_points(moons_run):
     splits = model_splits(model)
     train, test = splits.train, splits.test
     ax = plots.boundary_figure(model, train, test, "t").axes[0]
-    shown = np.vstack([c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)])  # the scatters
+    shown = np.vstack(
+        [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+    )  # the scatters
     assert np.array_equal(np.sort(shown, axis=0), np.sort(np.vstack([train[0], test[0]]), axis=0))
     everything = np.vstack([train[0], test[0]])
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -285,6 +311,7 @@ def test_boundary_regions_follow_the_models_predictions(moons_run):
 
 # ---------------------------------------------------------------- golden vs new overlay (issue 4 calls it)
 
+
 def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
     got = [dict(r) for r in HISTORY]
     got[11]["val_loss"] += 1e-9
@@ -292,8 +319,12 @@ def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:3] == ["train_loss", "val_loss", "val_accuracy"] and "epoch_seconds" not in titles
     notes = dict(zip(titles[:4], titles[4:]))
-    assert notes == {"train_loss": "identical", "val_loss": "first differs at epoch 12",
-                     "val_accuracy": "identical", "lr": "identical"}
+    assert notes == {
+        "train_loss": "identical",
+        "val_loss": "first differs at epoch 12",
+        "val_accuracy": "identical",
+        "lr": "identical",
+    }
     path = tmp_path / "o.png"
     assert plots.curve_overlay(HISTORY, got, path, "check failed", metrics=["val_loss"]) == path
     assert_real_png(path)

@@ -1,4 +1,5 @@
 """The terminal sparkline: scaled min to max, downsampled by means, gaps for non-finite values."""
+
 import math
 
 from trainer.pictures.sparkline import BARS, sparkline

@@ -1,5 +1,6 @@
 """Checkpoints and resume, in process: a run stopped at any epoch end and resumed ends exactly as
 an unbroken run; damaged checkpoints fall back; a changed config or data is refused."""
+
 import io
 import json
 import warnings
@@ -9,20 +10,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import outcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import outcome
-from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from trainer.config.load import config_from_dict, dump_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
-from trainer.storage.rundir import new_run_dir
 from trainer.runs.run import resume_config, train
+from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
+from trainer.storage.rundir import new_run_dir
 
-SMALL = {"name": "small", "seed": 5, "data": {"params": {"n_samples": 240}, "val_size": 0.1},
-         "model": {"hidden_size": 8},
-         "train": {"epochs": 9, "batch_size": 16, "lr": 0.02, "lr_schedule": "cosine", "early_stopping": True,
-                   "patience": 6, "checkpoint_seconds": 0}}
+SMALL = {
+    "name": "small",
+    "seed": 5,
+    "data": {"params": {"n_samples": 240}, "val_size": 0.1},
+    "model": {"hidden_size": 8},
+    "train": {
+        "epochs": 9,
+        "batch_size": 16,
+        "lr": 0.02,
+        "lr_schedule": "cosine",
+        "early_stopping": True,
+        "patience": 6,
+        "checkpoint_seconds": 0,
+    },
+}
 
 
 def small(**train):
@@ -66,14 +78,21 @@ def test_a_run_stopped_at_any_epoch_resumes_to_the_same_files(tmp_path, unbroken
     assert load_checkpoint(run / CHECKPOINT).epoch == epoch
     train(small(), run, resume=True)
     assert outcome(run) == unbroken
-    assert unbroken["summary"]["stopped_early"] and unbroken["summary"]["best_epoch"] == 2  # the best weights came back
+    assert (
+        unbroken["summary"]["stopped_early"] and unbroken["summary"]["best_epoch"] == 2
+    )  # the best weights came back
 
 
 def test_the_previous_checkpoint_is_kept(tmp_path):
     run = crashed(tmp_path, 5)
     assert load_checkpoint(run / CHECKPOINT).epoch == 5
     assert load_checkpoint(run / PREVIOUS).epoch == 4
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.npz", "checkpoint.prev.npz", "config.yaml", "metrics.jsonl"]
+    assert sorted(p.name for p in run.iterdir()) == [
+        "checkpoint.npz",
+        "checkpoint.prev.npz",
+        "config.yaml",
+        "metrics.jsonl",
+    ]
 
 
 def test_a_checkpoint_holds_the_whole_state(tmp_path):
@@ -82,7 +101,9 @@ def test_a_checkpoint_holds_the_whole_state(tmp_path):
     assert set(ckpt.optimizer) == {"t"} | {f"{s}.{k}" for s in ("m", "v") for k in ckpt.params}
     assert [r["epoch"] for r in ckpt.history] == [1, 2, 3]
     assert ckpt.meta["rng"]["bit_generator"] == "PCG64"
-    assert {"best_score", "best_epoch", "bad_epochs", "stopped_early", "config_sha256", "data_sha256"} <= set(ckpt.meta)
+    assert {"best_score", "best_epoch", "bad_epochs", "stopped_early", "config_sha256", "data_sha256"} <= set(
+        ckpt.meta
+    )
 
 
 def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, unbroken):
@@ -90,7 +111,9 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, unbrok
     data = bytearray((run / CHECKPOINT).read_bytes())
     data[len(data) // 2] ^= 0xFF
     (run / CHECKPOINT).write_bytes(bytes(data))
-    with pytest.warns(UserWarning, match=r"checkpoint.npz: truncated or damaged checkpoint .*; trying the one before it"):
+    with pytest.warns(
+        UserWarning, match=r"checkpoint.npz: truncated or damaged checkpoint .*; trying the one before it"
+    ):
         train(small(), run, resume=True)
     assert outcome(run) == unbroken
 
@@ -117,7 +140,10 @@ def test_a_changed_config_yaml_is_refused_naming_the_keys(tmp_path):
     run = crashed(tmp_path, 3)
     edited = small(lr=0.05, patience=7)
     (run / "config.yaml").write_text(dump_config(edited))
-    with pytest.raises(ConfigError, match=r"was written with another config \(train.lr: 0.02 -> 0.05; train.patience: 6 -> 7\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"was written with another config \(train.lr: 0.02 -> 0.05; train.patience: 6 -> 7\)",
+    ):
         train(edited, run, resume=True)
 
 
@@ -136,8 +162,12 @@ def test_changed_data_are_refused(tmp_path):
     csv = tmp_path / "d.csv"
     rows = [f"{i % 7},{i % 5},{'ab'[i % 2]}" for i in range(60)]
     csv.write_text("x,z,label\n" + "\n".join(rows) + "\n")
-    cfg = config_from_dict({"data": {"dataset": "csv", "path": str(csv), "target": "label"},
-                            "train": {"epochs": 4, "checkpoint_seconds": 0}})
+    cfg = config_from_dict(
+        {
+            "data": {"dataset": "csv", "path": str(csv), "target": "label"},
+            "train": {"epochs": 4, "checkpoint_seconds": 0},
+        }
+    )
     run = crashed(tmp_path, 2, cfg)
     csv.write_text("x,z,label\n" + "\n".join(rows[::-1]) + "\n")
     with pytest.raises(DataError, match="the data differ from those the run was trained on"):
@@ -190,19 +220,30 @@ def test_a_checkpoint_is_a_safe_archive_without_pickle(checkpoint_bytes):
 
 
 def same_checkpoint(a, b):
-    arrays = lambda c: {**c.params, **c.optimizer, **{f"best.{k}": v for k, v in (c.best_params or {}).items()}}
+    arrays = lambda c: {
+        **c.params,
+        **c.optimizer,
+        **{f"best.{k}": v for k, v in (c.best_params or {}).items()},
+    }
     x, y = arrays(a), arrays(b)
-    return x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x) and (a.history, a.meta) == (b.history, b.meta)
+    return (
+        x.keys() == y.keys()
+        and all(np.array_equal(x[k], y[k]) for k in x)
+        and (a.history, a.meta) == (b.history, b.meta)
+    )
 
 
-@settings(max_examples=150, deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=timedelta(seconds=2),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_fuzz_flipped_and_truncated_checkpoints(tmp_path, checkpoint_bytes, data):
     raw = bytearray(checkpoint_bytes)
     for i, x in data.draw(st.lists(st.tuples(st.integers(0, len(raw) - 1), st.integers(1, 255)), max_size=4)):
         raw[i] ^= x
-    raw = raw[:data.draw(st.integers(0, len(raw)))]
+    raw = raw[: data.draw(st.integers(0, len(raw)))]
     path = tmp_path / "fuzzed.npz"
     path.write_bytes(bytes(raw))
     (tmp_path / "valid.npz").write_bytes(checkpoint_bytes)
@@ -224,10 +265,17 @@ def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes)
         load_checkpoint(Path(run) / "model.npz")
 
 
-@pytest.mark.parametrize("history, message", [(b"[1]\n", "history:1: not a JSON object"),
-                                              (b'{"epoch": 1}\n{"epoch": NaN}\n', "history:2: malformed JSON"),
-                                              (b"\xff\n", "history is not UTF-8 text")])
-def test_a_checkpoint_whose_history_is_not_json_records_is_refused(tmp_path, checkpoint_bytes, history, message):
+@pytest.mark.parametrize(
+    "history, message",
+    [
+        (b"[1]\n", "history:1: not a JSON object"),
+        (b'{"epoch": 1}\n{"epoch": NaN}\n', "history:2: malformed JSON"),
+        (b"\xff\n", "history is not UTF-8 text"),
+    ],
+)
+def test_a_checkpoint_whose_history_is_not_json_records_is_refused(
+    tmp_path, checkpoint_bytes, history, message
+):
     from trainer.storage.archive import digest, pack, unpack
     from trainer.storage.checkpoint import MEMBERS
 

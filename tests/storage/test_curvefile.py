@@ -1,5 +1,6 @@
 """Curve files: exact float round trip, what a curve holds, a config hash free of machine paths,
 curve.json in every run directory, and bitwise determinism in one process and across two."""
+
 import json
 import shutil
 from pathlib import Path
@@ -8,18 +9,22 @@ import numpy as np
 import pytest
 from conftest import trainer
 
-from trainer.config.load import config_from_dict, load_config
-from trainer.config.diff import config_hash
-from trainer.curves.golden import record_curve
-from trainer.storage.curvefile import FORMAT, VERSION, canonical_config, curve_metrics, read_curve
-from trainer.errors import TrainerError
-from trainer.storage.files import write_json
 from trainer import fit as train
+from trainer.config.diff import config_hash
+from trainer.config.load import config_from_dict, load_config
+from trainer.curves.golden import record_curve
+from trainer.errors import TrainerError
+from trainer.storage.curvefile import FORMAT, VERSION, canonical_config, curve_metrics, read_curve
+from trainer.storage.files import write_json
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = {"name": "tiny", "seed": 1, "data": {"dataset": "moons", "params": {"n_samples": 200}, "val_size": 0.1},
-        "model": {"hidden_size": 8},
-        "train": {"epochs": 6, "batch_size": 32, "lr": 0.01, "early_stopping": True, "patience": 3}}
+TINY = {
+    "name": "tiny",
+    "seed": 1,
+    "data": {"dataset": "moons", "params": {"n_samples": 200}, "val_size": 0.1},
+    "model": {"hidden_size": 8},
+    "train": {"epochs": 6, "batch_size": 32, "lr": 0.01, "early_stopping": True, "patience": 3},
+}
 
 
 def tiny(**train):
@@ -62,8 +67,10 @@ def test_a_curve_holds_the_deterministic_metrics_config_and_platform():
 
 
 def test_wall_clock_fields_are_left_out_and_other_metrics_kept():
-    history = [{"epoch": 1, "train_loss": 0.5, "epoch_seconds": 0.01, "eval_time": 2.0, "grad_norm": 3},
-               {"epoch": 2, "train_loss": 0.4, "epoch_seconds": 0.02, "eval_time": 2.0, "grad_norm": 2}]
+    history = [
+        {"epoch": 1, "train_loss": 0.5, "epoch_seconds": 0.01, "eval_time": 2.0, "grad_norm": 3},
+        {"epoch": 2, "train_loss": 0.4, "epoch_seconds": 0.02, "eval_time": 2.0, "grad_norm": 2},
+    ]
     assert curve_metrics(history) == {"train_loss": [0.5, 0.4], "grad_norm": [3.0, 2.0]}
 
 
@@ -71,7 +78,9 @@ def test_config_hash_ignores_the_name_and_where_the_csv_lives(tmp_path):
     for d in ("a", "b/deeper"):
         (tmp_path / d).mkdir(parents=True)
         shutil.copy(ROOT / "data/example.csv", tmp_path / d / "fruit.csv")
-        (tmp_path / d / "c.yaml").write_text(f"name: n{len(d)}\ndata: {{dataset: csv, path: fruit.csv, target: label}}\n")
+        (tmp_path / d / "c.yaml").write_text(
+            f"name: n{len(d)}\ndata: {{dataset: csv, path: fruit.csv, target: label}}\n"
+        )
     a, b = (canonical_config(load_config(tmp_path / d / "c.yaml")) for d in ("a", "b/deeper"))
     assert a == b and config_hash(a) == config_hash(b)
     assert a["data"]["path"]["file"] == "fruit.csv" and str(tmp_path) not in json.dumps(a)
@@ -92,7 +101,11 @@ def test_config_hash_changes_with_anything_that_changes_the_numbers():
 @pytest.mark.parametrize("config", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.stem)
 def test_each_golden_holds_the_hash_of_its_config(config):
     golden = json.loads((ROOT / "tests/golden" / f"{config.stem}.json").read_text())
-    assert golden["config_hash"] == config_hash(canonical_config(load_config(config))) == config_hash(golden["config"])
+    assert (
+        golden["config_hash"]
+        == config_hash(canonical_config(load_config(config)))
+        == config_hash(golden["config"])
+    )
 
 
 def test_every_run_directory_has_its_curve(tmp_path):
@@ -119,14 +132,23 @@ def test_same_config_same_curve_file_bytes_across_two_processes(tmp_path):
     assert json.loads(a)["metrics"] == record_curve(load_config(config))["metrics"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{", "malformed JSON"),
-    ('{"format": "other"}', "not a trainer curve file"),
-    ('{"format": "trainer-curve", "version": 99}', "version 99"),
-    ('{"format": "trainer-curve", "version": 1, "epochs": 3, "config": {}, "platform": {}, "metrics": []}', "'metrics'"),
-    ('{"format": "trainer-curve", "version": 1, "epochs": 3, "config": {}, "platform": {},'
-     ' "metrics": {"a": [1], "b": [1, 2]}}', "one value per epoch"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{", "malformed JSON"),
+        ('{"format": "other"}', "not a trainer curve file"),
+        ('{"format": "trainer-curve", "version": 99}', "version 99"),
+        (
+            '{"format": "trainer-curve", "version": 1, "epochs": 3, "config": {}, "platform": {}, "metrics": []}',
+            "'metrics'",
+        ),
+        (
+            '{"format": "trainer-curve", "version": 1, "epochs": 3, "config": {}, "platform": {},'
+            ' "metrics": {"a": [1], "b": [1, 2]}}',
+            "one value per epoch",
+        ),
+    ],
+)
 def test_a_bad_curve_file_is_one_line_naming_the_file(tmp_path, text, message):
     (tmp_path / "c.json").write_text(text)
     with pytest.raises(TrainerError, match=message) as e:

@@ -1,5 +1,6 @@
 """Model files never execute code: each kind of bad file gets its own message; fuzzed bytes load
 identically or raise ModelFileError, never anything else and never slowly."""
+
 import io
 import os
 import pickle
@@ -21,9 +22,15 @@ FUZZ = settings(max_examples=300, deadline=timedelta(seconds=2), suppress_health
 
 def small_model():
     params = init_params(2, 3, 2, np.random.default_rng(0))
-    return SavedModel(params=params, classes=["no", "yes"], feature_names=["x0", "x1"],
-                      scaler_mean=np.array([0.5, -1.0]), scaler_scale=np.array([2.0, 0.25]),
-                      config={"seed": 0, "model": {"hidden_size": 3}}, metrics={"test": {"accuracy": 0.9}})
+    return SavedModel(
+        params=params,
+        classes=["no", "yes"],
+        feature_names=["x0", "x1"],
+        scaler_mean=np.array([0.5, -1.0]),
+        scaler_scale=np.array([2.0, 0.25]),
+        config={"seed": 0, "model": {"hidden_size": 3}},
+        metrics={"test": {"accuracy": 0.9}},
+    )
 
 
 VALID = model_bytes(small_model())
@@ -31,7 +38,9 @@ VALID = model_bytes(small_model())
 
 def same_model(a, b):
     arrays = lambda m: {**m.params, "mean": m.scaler_mean, "scale": m.scaler_scale}
-    same_arrays = all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(arrays(a).values(), arrays(b).values()))
+    same_arrays = all(
+        x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(arrays(a).values(), arrays(b).values())
+    )
     fields = ("classes", "feature_names", "config", "metrics", "trainer_version")
     return same_arrays and all(getattr(a, f) == getattr(b, f) for f in fields)
 
@@ -118,27 +127,57 @@ def test_a_flipped_byte_in_the_weights_is_caught():
     assert "damaged" in message(bytes(data))  # the zip member's CRC-32, before the SHA-256
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda a: {**a, "evil": np.zeros(1)}, "unexpected member(s) 'evil.npy'; not part of a trainer model file"),
-    (lambda a: {k: v for k, v in a.items() if k != "b2"}, "missing member(s) b2"),
-    (lambda a: {k: v for k, v in a.items() if k != "metadata"}, "missing member metadata"),
-    (lambda a: with_metadata(a, format_version=2), "model format version 2 is not supported (this trainer reads version 1)"),
-    (lambda a: with_metadata(a, format="other"), "not a trainer model (format is 'other')"),
-    (lambda a: with_metadata(a, classes="ab"), "metadata field 'classes' is missing or not a list"),
-    (lambda a: with_metadata(a, classes=["a", "a"]), "metadata field 'classes' lists a name twice"),
-    (lambda a: with_metadata(a, classes=[None, "a"]), "metadata field 'classes' must list booleans, integers, finite floats or strings"),
-    (lambda a: with_metadata(a, classes=[["a"], "b"]), "metadata field 'classes' must list booleans"),
-    (lambda a: with_metadata(a, classes=["a", "b", "c"]), "metadata lists 3 classes and 2 features; the weights have 2 and 2"),
-    (lambda a: {**a, "metadata": np.frombuffer(b"{not json", dtype=np.uint8)}, "metadata is not valid JSON"),
-    (lambda a: {**a, "metadata": np.frombuffer(b'{"x": NaN}', dtype=np.uint8)}, "metadata is not valid JSON"),
-    (lambda a: {**a, "metadata": np.zeros(3, dtype=np.float64)}, "metadata must be at most"),
-    (lambda a: {**a, "W1": a["W1"].astype(np.int64)}, "member W1 has dtype int64; expected float32 or float64"),
-    (lambda a: {**a, "W1": a["W1"].astype(np.complex128)}, "member W1 has dtype complex128; expected one of"),
-    (lambda a: {**a, "W2": np.zeros((4, 2))}, "member W2 has shape (4, 2); expected (3, 2)"),
-    (lambda a: {**a, "W1": a["W1"].ravel()}, "W1 and W2 must be non-empty matrices, got shapes (6,) and (3, 2)"),
-    (lambda a: {**a, "W1": a["W1"].astype(np.float32)}, "params mix dtypes"),
-    (lambda a: {**a, "b1": np.full(3, np.nan)}, "checksum mismatch"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda a: {**a, "evil": np.zeros(1)},
+            "unexpected member(s) 'evil.npy'; not part of a trainer model file",
+        ),
+        (lambda a: {k: v for k, v in a.items() if k != "b2"}, "missing member(s) b2"),
+        (lambda a: {k: v for k, v in a.items() if k != "metadata"}, "missing member metadata"),
+        (
+            lambda a: with_metadata(a, format_version=2),
+            "model format version 2 is not supported (this trainer reads version 1)",
+        ),
+        (lambda a: with_metadata(a, format="other"), "not a trainer model (format is 'other')"),
+        (lambda a: with_metadata(a, classes="ab"), "metadata field 'classes' is missing or not a list"),
+        (lambda a: with_metadata(a, classes=["a", "a"]), "metadata field 'classes' lists a name twice"),
+        (
+            lambda a: with_metadata(a, classes=[None, "a"]),
+            "metadata field 'classes' must list booleans, integers, finite floats or strings",
+        ),
+        (lambda a: with_metadata(a, classes=[["a"], "b"]), "metadata field 'classes' must list booleans"),
+        (
+            lambda a: with_metadata(a, classes=["a", "b", "c"]),
+            "metadata lists 3 classes and 2 features; the weights have 2 and 2",
+        ),
+        (
+            lambda a: {**a, "metadata": np.frombuffer(b"{not json", dtype=np.uint8)},
+            "metadata is not valid JSON",
+        ),
+        (
+            lambda a: {**a, "metadata": np.frombuffer(b'{"x": NaN}', dtype=np.uint8)},
+            "metadata is not valid JSON",
+        ),
+        (lambda a: {**a, "metadata": np.zeros(3, dtype=np.float64)}, "metadata must be at most"),
+        (
+            lambda a: {**a, "W1": a["W1"].astype(np.int64)},
+            "member W1 has dtype int64; expected float32 or float64",
+        ),
+        (
+            lambda a: {**a, "W1": a["W1"].astype(np.complex128)},
+            "member W1 has dtype complex128; expected one of",
+        ),
+        (lambda a: {**a, "W2": np.zeros((4, 2))}, "member W2 has shape (4, 2); expected (3, 2)"),
+        (
+            lambda a: {**a, "W1": a["W1"].ravel()},
+            "W1 and W2 must be non-empty matrices, got shapes (6,) and (3, 2)",
+        ),
+        (lambda a: {**a, "W1": a["W1"].astype(np.float32)}, "params mix dtypes"),
+        (lambda a: {**a, "b1": np.full(3, np.nan)}, "checksum mismatch"),
+    ],
+)
 def test_each_check_says_what_failed(change, expected):
     assert expected in message(npz(**change(members())))
 
@@ -169,18 +208,25 @@ def test_a_compressed_member_is_refused_before_it_is_expanded():
         for k, v in {**members(), "W1": np.zeros((5000, 1000))}.items():
             zf.writestr(f"{k}.npy", _npy(v), zipfile.ZIP_DEFLATED if k == "W1" else zipfile.ZIP_STORED)
     assert len(buf.getvalue()) < 100_000
-    assert "member W1 is compressed; a trainer model file stores its arrays uncompressed" in message(buf.getvalue())
+    assert "member W1 is compressed; a trainer model file stores its arrays uncompressed" in message(
+        buf.getvalue()
+    )
 
 
 def test_a_huge_declared_shape_is_refused_before_allocating():
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**9)})
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**9)}
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for k, v in members().items():
             with zf.open(f"{k}.npy", "w") as f:
                 f.write(header.getvalue() + b"\0" * 64 if k == "W1" else _npy(v))
-    assert "member W1 declares shape (1000000000, 1000000000) (8000000000000000000 bytes) but holds 64 bytes" in message(buf.getvalue())
+    assert (
+        "member W1 declares shape (1000000000, 1000000000) (8000000000000000000 bytes) but holds 64 bytes"
+        in message(buf.getvalue())
+    )
 
 
 def _npy(a):

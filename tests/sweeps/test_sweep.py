@@ -1,4 +1,5 @@
 """trainer sweep: the same results on every backend, the CLI's own runs, ranking, one-line errors."""
+
 import csv
 import json
 import subprocess
@@ -9,13 +10,12 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import trainer.training.loop
-from trainer.sweeps import sweep
+from trainer import fit as train
 from trainer.cli import main
 from trainer.config.load import load_config
 from trainer.errors import ConfigError
-from trainer.sweeps.jobs import ONE_BLAS_THREAD
-from trainer.sweeps.jobs import run_jobs
-from trainer import fit as train
+from trainer.sweeps import sweep
+from trainer.sweeps.jobs import ONE_BLAS_THREAD, run_jobs
 
 TINY = """\
 name: tiny
@@ -47,7 +47,7 @@ def comparable(out):
         t.pop("fit_time")
     rows = list(csv.reader((out / "results.csv").read_text().splitlines()))
     drop = rows[0].index("fit_time")
-    table = [row[:drop] + row[drop + 1:] for row in rows]
+    table = [row[:drop] + row[drop + 1 :] for row in rows]
     best = [line for line in (out / "best.yaml").read_text().splitlines() if not line.startswith("#")]
     return results, table, best
 
@@ -72,10 +72,14 @@ def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_c
     assert files["loky"] == files["threading"] == files["dask"]
     trials = files["loky"][0]["trials"]
     assert len(trials) == 4 and all(len(t["val_scores"]) == 2 for t in trials)
-    assert len({t["mean_val_score"] for t in trials}) > 1  # the grid points differ, so equality says something
+    assert (
+        len({t["mean_val_score"] for t in trials}) > 1
+    )  # the grid points differ, so equality says something
 
 
-def test_validation_split_sweep_does_not_depend_on_n_jobs_and_its_best_trains_to_the_same_score(tmp_path, tiny):
+def test_validation_split_sweep_does_not_depend_on_n_jobs_and_its_best_trains_to_the_same_score(
+    tmp_path, tiny
+):
     alone = sweep.run_trials(trials_of(tiny), n_jobs=1)
     threads = sweep.run_trials(trials_of(tiny), n_jobs=2, backend="threading")
     assert outcome(alone) == outcome(threads)
@@ -87,14 +91,25 @@ def test_validation_split_sweep_does_not_depend_on_n_jobs_and_its_best_trains_to
 def test_sweep_on_an_existing_dask_scheduler(tiny):
     distributed = pytest.importorskip("distributed")
     # one in-process worker with two threads: trials share a process, as on a multi-threaded worker
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         on_cluster = sweep.run_trials(trials_of(tiny), backend="dask", scheduler=cluster.scheduler_address)
     assert outcome(on_cluster) == outcome(sweep.run_trials(trials_of(tiny)))
 
 
 def test_results_files_are_ranked_and_a_diverged_trial_is_recorded_last(tmp_path, tiny, capsys):
     out = tmp_path / "out"
-    argv = ["sweep", str(tiny), "--grid", "train.lr=0.1,1e9", "--set", "train.optimizer=sgd", "--out", str(out)]
+    argv = [
+        "sweep",
+        str(tiny),
+        "--grid",
+        "train.lr=0.1,1e9",
+        "--set",
+        "train.optimizer=sgd",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "failed" in printed and str(out / "best.yaml") in printed
@@ -108,7 +123,16 @@ def test_results_files_are_ranked_and_a_diverged_trial_is_recorded_last(tmp_path
 
 
 def test_every_trial_diverging_exits_3_and_writes_nothing(tmp_path, tiny, capsys):
-    argv = ["sweep", str(tiny), "--grid", "train.lr=1e9,1e10", "--set", "train.optimizer=sgd", "--out", str(tmp_path / "o")]
+    argv = [
+        "sweep",
+        str(tiny),
+        "--grid",
+        "train.lr=1e9,1e10",
+        "--set",
+        "train.optimizer=sgd",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     assert main(argv) == 3
     assert "every trial failed" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
@@ -123,22 +147,53 @@ def test_an_earlier_sweep_is_not_overwritten(tmp_path, tiny, capsys):
     assert main([*argv, "--overwrite"]) == 0
 
 
-@pytest.mark.parametrize("args, code, expected", [
-    (["--grid", "train.lr"], 2, "--grid train.lr: expected KEY=V1,V2,... with no empty value"),
-    (["--grid", "train.lr=0.1,,1"], 2, "--grid train.lr=0.1,,1: expected KEY=V1,V2,..."),
-    (["--grid", "=1,2"], 2, "--grid =1,2: expected KEY=V1,V2,..."),
-    (["--grid", "train.lrr=0.1,1"], 2, "--grid train.lrr=0.1,1: unknown key 'train.lrr' — did you mean 'train.lr'?"),
-    (["--grid", "train.lr=-1,0.1"], 2, "--grid train.lr=-1,0.1: train.lr: expected a number > 0, got -1.0"),
-    (["--grid", "model.hidden_size=8,abc"], 2, "--grid model.hidden_size=8,abc: model.hidden_size: expected an integer, got str 'abc'"),
-    (["--grid", "data.params.nois=0.1"], 2, "--grid data.params.nois=0.1: unknown key 'data.params.nois' for dataset 'moons' — did you mean 'data.params.noise'?"),
-    (["--grid", "data.test_size=0.5", "--grid", "data.val_size=0.6"], 2, "--grid data.test_size=0.5, --grid data.val_size=0.6: data.test_size + data.val_size must be < 1"),
-    (["--grid", "train.lr=0.1", "--grid", "train.lr=0.2"], 2, "'train.lr' is already given by --grid"),
-    (["--grid", "train.lr=0.1", "--scheduler", "tcp://127.0.0.1:8786"], 2, "only used with --backend dask"),
-    (["--grid", "train.lr=0.1", "--backend", "spark"], 2, "invalid choice: 'spark'"),
-    (["--grid", "train.lr=0.1", "--n-jobs", "0"], 2, "--n-jobs: must be a positive number of jobs"),
-    (["--grid", "train.lr=0.1", "--cv", "1"], 2, "--cv: must be an integer >= 2"),
-    (["--grid", "train.lr=0.1", "--cv", "90"], 1, "90-fold cross-validation on 160 train and validation rows: n_splits=90 cannot be greater than the number of members in each class"),
-])
+@pytest.mark.parametrize(
+    "args, code, expected",
+    [
+        (["--grid", "train.lr"], 2, "--grid train.lr: expected KEY=V1,V2,... with no empty value"),
+        (["--grid", "train.lr=0.1,,1"], 2, "--grid train.lr=0.1,,1: expected KEY=V1,V2,..."),
+        (["--grid", "=1,2"], 2, "--grid =1,2: expected KEY=V1,V2,..."),
+        (
+            ["--grid", "train.lrr=0.1,1"],
+            2,
+            "--grid train.lrr=0.1,1: unknown key 'train.lrr' — did you mean 'train.lr'?",
+        ),
+        (
+            ["--grid", "train.lr=-1,0.1"],
+            2,
+            "--grid train.lr=-1,0.1: train.lr: expected a number > 0, got -1.0",
+        ),
+        (
+            ["--grid", "model.hidden_size=8,abc"],
+            2,
+            "--grid model.hidden_size=8,abc: model.hidden_size: expected an integer, got str 'abc'",
+        ),
+        (
+            ["--grid", "data.params.nois=0.1"],
+            2,
+            "--grid data.params.nois=0.1: unknown key 'data.params.nois' for dataset 'moons' — did you mean 'data.params.noise'?",
+        ),
+        (
+            ["--grid", "data.test_size=0.5", "--grid", "data.val_size=0.6"],
+            2,
+            "--grid data.test_size=0.5, --grid data.val_size=0.6: data.test_size + data.val_size must be < 1",
+        ),
+        (["--grid", "train.lr=0.1", "--grid", "train.lr=0.2"], 2, "'train.lr' is already given by --grid"),
+        (
+            ["--grid", "train.lr=0.1", "--scheduler", "tcp://127.0.0.1:8786"],
+            2,
+            "only used with --backend dask",
+        ),
+        (["--grid", "train.lr=0.1", "--backend", "spark"], 2, "invalid choice: 'spark'"),
+        (["--grid", "train.lr=0.1", "--n-jobs", "0"], 2, "--n-jobs: must be a positive number of jobs"),
+        (["--grid", "train.lr=0.1", "--cv", "1"], 2, "--cv: must be an integer >= 2"),
+        (
+            ["--grid", "train.lr=0.1", "--cv", "90"],
+            1,
+            "90-fold cross-validation on 160 train and validation rows: n_splits=90 cannot be greater than the number of members in each class",
+        ),
+    ],
+)
 def test_bad_sweeps_fail_in_one_line_and_write_nothing(tmp_path, tiny, capsys, args, code, expected):
     assert main(["sweep", str(tiny), "--out", str(tmp_path / "o"), *args]) == code
     err = capsys.readouterr().err
@@ -149,44 +204,101 @@ def test_bad_sweeps_fail_in_one_line_and_write_nothing(tmp_path, tiny, capsys, a
 def test_a_config_without_a_validation_split_is_cross_validated_in_5_folds_and_says_so(tmp_path, capsys):
     iris = ROOT / "configs/iris.yaml"
     assert load_config(iris).data.val_size == 0
-    assert main(["sweep", str(iris), "--grid", "train.lr=0.001,0.01", "--out", str(tmp_path / "default")]) == 0
+    assert (
+        main(["sweep", str(iris), "--grid", "train.lr=0.001,0.01", "--out", str(tmp_path / "default")]) == 0
+    )
     printed = capsys.readouterr().out
-    assert "scored by mean accuracy over 5-fold stratified cross-validation: the default, as data.val_size is 0" in printed
+    assert (
+        "scored by mean accuracy over 5-fold stratified cross-validation: the default, as data.val_size is 0"
+        in printed
+    )
     results = json.loads((tmp_path / "default" / "results.json").read_text())
     assert results["cv"] == 5 and [len(t["val_scores"]) for t in results["trials"]] == [5, 5]
-    assert main(["sweep", str(iris), "--grid", "train.lr=0.001,0.01", "--cv", "5", "--out", str(tmp_path / "cv5"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(iris),
+                "--grid",
+                "train.lr=0.001,0.01",
+                "--cv",
+                "5",
+                "--out",
+                str(tmp_path / "cv5"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert comparable(tmp_path / "default") == comparable(tmp_path / "cv5")  # the default is --cv 5
 
 
 def test_scoring_is_one_way_for_every_trial_and_says_why(tiny):
     with_val, mixed = trials_of(tiny), trials_of(ROOT / "configs/moons.yaml", grid=["data.val_size=0,0.1"])
     assert sweep.scoring(with_val) == (None, "accuracy on each trial's validation split (data.val_size)")
-    assert sweep.scoring(with_val, cv=3) == (3, "mean accuracy over 3-fold stratified cross-validation (--cv 3)")
+    assert sweep.scoring(with_val, cv=3) == (
+        3,
+        "mean accuracy over 3-fold stratified cross-validation (--cv 3)",
+    )
     cv, how = sweep.scoring(mixed)  # one trial has no validation split: all are cross-validated, to compare
     assert cv == sweep.DEFAULT_CV == 5 and "the default, as data.val_size is 0 in 1 of 2 trials" in how
 
 
 def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now raises ImportError
-    assert main(["sweep", str(tiny), "--grid", "train.lr=0.1", "--backend", "dask", "--out", str(tmp_path / "o")]) == 1
-    assert capsys.readouterr().err == "trainer: error: --backend dask needs dask.distributed: pip install 'trainer[dask]'\n"
+    assert (
+        main(
+            ["sweep", str(tiny), "--grid", "train.lr=0.1", "--backend", "dask", "--out", str(tmp_path / "o")]
+        )
+        == 1
+    )
+    assert (
+        capsys.readouterr().err
+        == "trainer: error: --backend dask needs dask.distributed: pip install 'trainer[dask]'\n"
+    )
 
 
 def test_rank_breaks_accuracy_ties_by_loss_then_grid_order_and_puts_failures_last(tiny):
     trials = trials_of(tiny, grid=["train.lr=0.1,0.2,0.3,0.4,0.5"])
-    for t, (scores, losses, error) in zip(trials, [([0.9], [0.3], None), ([], [], "diverged"), ([0.9], [0.2], None),
-                                                    ([0.8], [0.1], None), ([0.9], [0.3], None)]):
+    for t, (scores, losses, error) in zip(
+        trials,
+        [
+            ([0.9], [0.3], None),
+            ([], [], "diverged"),
+            ([0.9], [0.2], None),
+            ([0.8], [0.1], None),
+            ([0.9], [0.3], None),
+        ],
+    ):
         t.scores, t.losses, t.error = scores, losses, error
     ranked = sweep.rank(trials)
-    assert [(t.params["train.lr"], t.rank) for t in ranked] == [(0.3, 1), (0.1, 2), (0.5, 2), (0.4, 4), (0.2, 5)]
+    assert [(t.params["train.lr"], t.rank) for t in ranked] == [
+        (0.3, 1),
+        (0.1, 2),
+        (0.5, 2),
+        (0.4, 4),
+        (0.2, 5),
+    ]
 
 
 def test_grid_values_are_resolved_yaml_scalars_in_parameter_grid_order(tiny):
     trials = trials_of(tiny, grid=["train.batch_size=null,16", "train.lr=1e-3,1"])
-    assert [t.params for t in trials] == [{"train.batch_size": None, "train.lr": 0.001}, {"train.batch_size": None, "train.lr": 1.0},
-                                          {"train.batch_size": 16, "train.lr": 0.001}, {"train.batch_size": 16, "train.lr": 1.0}]
-    assert [(t.config.train.batch_size, t.config.train.lr) for t in trials] == [(None, 0.001), (None, 1.0), (16, 0.001), (16, 1.0)]
-    assert [t.params for t in trials_of(tiny, grid=["data.params.noise=0.1,0.2"])] == [{"data.params.noise": 0.1}, {"data.params.noise": 0.2}]
+    assert [t.params for t in trials] == [
+        {"train.batch_size": None, "train.lr": 0.001},
+        {"train.batch_size": None, "train.lr": 1.0},
+        {"train.batch_size": 16, "train.lr": 0.001},
+        {"train.batch_size": 16, "train.lr": 1.0},
+    ]
+    assert [(t.config.train.batch_size, t.config.train.lr) for t in trials] == [
+        (None, 0.001),
+        (None, 1.0),
+        (16, 0.001),
+        (16, 1.0),
+    ]
+    assert [t.params for t in trials_of(tiny, grid=["data.params.noise=0.1,0.2"])] == [
+        {"data.params.noise": 0.1},
+        {"data.params.noise": 0.2},
+    ]
 
 
 def _blas_threads():
@@ -217,9 +329,18 @@ def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeyp
     # train.threads sets a process-wide limit inside the job: one job in this process (n_jobs 1)
     # would lift the sweep's limit to 2 threads, and threads running trials would undo each other's
     seen, one_epoch = set(), trainer.training.loop.one_epoch
-    monkeypatch.setattr(trainer.training.loop, "one_epoch", lambda *a, **k: seen.add(tuple(_blas_threads())) or one_epoch(*a, **k))
-    trials = sweep.expand(tiny, sweep.parse_grid(["train.lr=0.01,0.1"]), ["train.threads=2", "train.epochs=2"])
-    for n_jobs, backend in ((1, "loky"), (2, "threading")):  # the trials run in this process: the spy sees them
+    monkeypatch.setattr(
+        trainer.training.loop,
+        "one_epoch",
+        lambda *a, **k: seen.add(tuple(_blas_threads())) or one_epoch(*a, **k),
+    )
+    trials = sweep.expand(
+        tiny, sweep.parse_grid(["train.lr=0.01,0.1"]), ["train.threads=2", "train.epochs=2"]
+    )
+    for n_jobs, backend in (
+        (1, "loky"),
+        (2, "threading"),
+    ):  # the trials run in this process: the spy sees them
         for cv in (None, 2):  # trainer train's run, and the estimator in cross-validation
             sweep.run_trials(trials, cv=cv, n_jobs=n_jobs, backend=backend)
     assert seen == {(1,) * len(_blas_threads())}
@@ -227,8 +348,10 @@ def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeyp
 
 
 def test_the_backend_choices_are_jobs_backends_and_reading_them_imports_no_joblib():
-    code = ("import sys; from trainer.cli import build_parser; from trainer.sweeps.jobs import BACKENDS; "
-            "sweep = build_parser()._subparsers._group_actions[0].choices['sweep']; "
-            "[choices] = [a.choices for a in sweep._actions if a.dest == 'backend']; "
-            "assert choices == list(BACKENDS), choices; assert 'joblib' not in sys.modules")
+    code = (
+        "import sys; from trainer.cli import build_parser; from trainer.sweeps.jobs import BACKENDS; "
+        "sweep = build_parser()._subparsers._group_actions[0].choices['sweep']; "
+        "[choices] = [a.choices for a in sweep._actions if a.dest == 'backend']; "
+        "assert choices == list(BACKENDS), choices; assert 'joblib' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

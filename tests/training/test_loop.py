@@ -1,4 +1,5 @@
 """The training loop: determinism, history, early stopping, divergence, and both engines against the textbook loop."""
+
 import numpy as np
 import pytest
 
@@ -6,7 +7,15 @@ from trainer.errors import DivergenceError
 from trainer.model.fast import one_hot, with_ones
 from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads
 from trainer.training import loop
-from trainer.training.loop import ENGINES, FastBatches, TrainConfig, TrainState, fit, loss_and_accuracy, one_epoch
+from trainer.training.loop import (
+    ENGINES,
+    FastBatches,
+    TrainConfig,
+    TrainState,
+    fit,
+    loss_and_accuracy,
+    one_epoch,
+)
 from trainer.training.optim import make_optimizer
 
 
@@ -53,8 +62,9 @@ def test_early_stopping_restores_the_best_epoch():
     rng = np.random.default_rng(4)
     X, y = blobs(rng, n=60)
     Xv, yv = blobs(np.random.default_rng(5), n=60)  # other centers: val loss soon rises
-    cfg = TrainConfig(epochs=300, batch_size=8, optimizer="sgd", lr=0.5, patience=3, min_delta=0.0,
-                      early_stopping=True)
+    cfg = TrainConfig(
+        epochs=300, batch_size=8, optimizer="sgd", lr=0.5, patience=3, min_delta=0.0, early_stopping=True
+    )
     state = fit(make_state(), X, y, cfg, val=(Xv, yv))
     losses = [r["val_loss"] for r in state.history]
     assert state.stopped_early and len(losses) < 300
@@ -64,8 +74,15 @@ def test_early_stopping_restores_the_best_epoch():
 
 def test_early_stopping_on_accuracy_maximises():
     X, y = blobs(np.random.default_rng(6))
-    cfg = TrainConfig(epochs=40, batch_size=16, optimizer="sgd", lr=0.05, monitor="val_accuracy", patience=5,
-                      early_stopping=True)
+    cfg = TrainConfig(
+        epochs=40,
+        batch_size=16,
+        optimizer="sgd",
+        lr=0.05,
+        monitor="val_accuracy",
+        patience=5,
+        early_stopping=True,
+    )
     state = fit(make_state(), X, y, cfg, val=(X, y))
     accs = [r["val_accuracy"] for r in state.history]
     assert accs[state.best_epoch - 1] == max(accs)
@@ -140,7 +157,9 @@ def plain_epoch(params, X, y, order, bs, lr, reg):
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n, bs", [(50, 16), (48, 16), (7, None), (5, 8)])  # partial last batch, none, full, bs > n
+@pytest.mark.parametrize(
+    "n, bs", [(50, 16), (48, 16), (7, None), (5, 8)]
+)  # partial last batch, none, full, bs > n
 def test_an_epoch_is_the_textbook_sgd_loop(n, bs, dtype, engine):
     X, y, params = problem(n=n, dtype=dtype)
     plain = {k: v.copy() for k, v in params.items()}
@@ -210,7 +229,9 @@ def test_params_that_are_not_one_buffer_are_rehomed_and_training_continues_exact
     opt.load_state_dict(half.optimizer.state_dict())
     rng = np.random.default_rng()
     rng.bit_generator.state = half.rng.bit_generator.state
-    resumed = fit(TrainState(params=params, optimizer=opt, rng=rng, epoch=2, history=list(half.history)), X, y, cfg)
+    resumed = fit(
+        TrainState(params=params, optimizer=opt, rng=rng, epoch=2, history=list(half.history)), X, y, cfg
+    )
     assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
     for k in PARAM_NAMES:
         np.testing.assert_array_equal(resumed.params[k], whole.params[k])
@@ -227,7 +248,9 @@ def test_an_optimizer_built_for_another_param_order_is_refused():
 @pytest.mark.parametrize("engine", ENGINES)
 def test_fit_with_no_epoch_left_builds_no_batches(engine, monkeypatch):
     X, y, params = problem()
-    state = TrainState(params=params, optimizer=make_optimizer("sgd", params), rng=np.random.default_rng(0), epoch=3)
+    state = TrainState(
+        params=params, optimizer=make_optimizer("sgd", params), rng=np.random.default_rng(0), epoch=3
+    )
     built = []
     monkeypatch.setitem(loop.ENGINES, engine, lambda *a: built.append(a))
     ends = []

@@ -1,4 +1,5 @@
 """Optimizers and schedules: steps worked by hand, exact state round trips, dtypes, convergence."""
+
 import math
 
 import numpy as np
@@ -44,6 +45,7 @@ def model_params(rng, dtype=np.float64, D=2, H=3, C=2):
 
 
 # --- one step (and two) of each optimizer, worked by hand: lr = 0.1, mu = 0.9 ---
+
 
 def test_sgd_one_step_by_hand():
     params, opt = run("sgd", [G1])
@@ -143,8 +145,8 @@ def textbook(name, params, steps, lr, mu=0.9, b1=0.9, b2=0.999, eps=1e-8):
                 w += -mu * v_prev + (1 + mu) * v[k]
             else:
                 m[k] = b1 * m[k] + (1 - b1) * dw
-                v[k] = b2 * v[k] + (1 - b2) * dw ** 2
-                mhat, vhat = m[k] / (1 - b1 ** t), v[k] / (1 - b2 ** t)
+                v[k] = b2 * v[k] + (1 - b2) * dw**2
+                mhat, vhat = m[k] / (1 - b1**t), v[k] / (1 - b2**t)
                 w -= lr * mhat / (np.sqrt(vhat) + eps)
     return params
 
@@ -170,6 +172,7 @@ def test_matches_the_textbook_formulas(name, dtype):
 
 # --- contracts shared by every optimizer ---
 
+
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_step_updates_params_in_place_and_leaves_grads_alone(name):
     rng = np.random.default_rng(1)
@@ -187,8 +190,10 @@ def test_step_updates_params_in_place_and_leaves_grads_alone(name):
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_state_dict_round_trip_is_bitwise(name):
     rng = np.random.default_rng(2)
-    steps = [{k: rng.standard_normal(s) for k, s in (("W1", (2, 3)), ("b1", (3,)), ("W2", (3, 2)), ("b2", (2,)))}
-             for _ in range(6)]
+    steps = [
+        {k: rng.standard_normal(s) for k, s in (("W1", (2, 3)), ("b1", (3,)), ("W2", (3, 2)), ("b2", (2,)))}
+        for _ in range(6)
+    ]
     a_params = model_params(rng)
     a = make_optimizer(name, a_params)
     for g in steps[:3]:
@@ -216,15 +221,21 @@ def test_state_dict_names():
     assert names["adam"] == {"m.W1", "m.b1", "m.W2", "m.b2", "v.W1", "v.b1", "v.W2", "v.b2", "t"}
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda s: s.pop("m.b1"), "m.b1"),
-    (lambda s: s.pop("t"), "'t'"),
-    (lambda s: s.update({"v.W3": np.zeros(2)}), "v.W3"),
-    (lambda s: s.update({"v.W2": np.zeros((2, 3))}), "'v.W2' has shape (2, 3)"),
-    (lambda s: s.update({"m.W1": np.zeros((2, 3), np.float32)}), "'m.W1' has shape (2, 3) and dtype float32"),
-    (lambda s: s.update({"t": np.array([1])}), "'t' has shape (1,)"),
-    (lambda s: s.update({"t": np.array(-1)}), "'t' must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s.pop("m.b1"), "m.b1"),
+        (lambda s: s.pop("t"), "'t'"),
+        (lambda s: s.update({"v.W3": np.zeros(2)}), "v.W3"),
+        (lambda s: s.update({"v.W2": np.zeros((2, 3))}), "'v.W2' has shape (2, 3)"),
+        (
+            lambda s: s.update({"m.W1": np.zeros((2, 3), np.float32)}),
+            "'m.W1' has shape (2, 3) and dtype float32",
+        ),
+        (lambda s: s.update({"t": np.array([1])}), "'t' has shape (1,)"),
+        (lambda s: s.update({"t": np.array(-1)}), "'t' must be >= 0"),
+    ],
+)
 def test_load_state_dict_names_the_bad_key_and_changes_nothing(change, message):
     rng = np.random.default_rng(4)
     params = model_params(rng)
@@ -273,22 +284,27 @@ def test_quadratic_bowl_converges(name):
     opt = make_optimizer(name, params)
     start = loss()
     for i in range(200):
-        opt.step(params, {k: a[k] * (params[k] - c[k]) for k in params}, lr * (0.98 ** i))
+        opt.step(params, {k: a[k] * (params[k] - c[k]) for k in params}, lr * (0.98**i))
     assert loss() < 1e-3 * start
 
 
 def test_unknown_optimizer_lists_the_choices():
-    with pytest.raises(ValueError, match="unknown optimizer 'adma'; expected one of sgd, momentum, nesterov, adam"):
+    with pytest.raises(
+        ValueError, match="unknown optimizer 'adma'; expected one of sgd, momentum, nesterov, adam"
+    ):
         make_optimizer("adma", tiny())
 
 
-@pytest.mark.parametrize("name, hyper, message", [
-    ("momentum", {"momentum": 1.0}, "momentum must lie in"),
-    ("nesterov", {"momentum": -0.1}, "momentum must lie in"),
-    ("adam", {"beta1": 1.0}, "beta1 must lie in"),
-    ("adam", {"beta2": 1.5}, "beta2 must lie in"),
-    ("adam", {"eps": 0.0}, "eps must be > 0"),
-])
+@pytest.mark.parametrize(
+    "name, hyper, message",
+    [
+        ("momentum", {"momentum": 1.0}, "momentum must lie in"),
+        ("nesterov", {"momentum": -0.1}, "momentum must lie in"),
+        ("adam", {"beta1": 1.0}, "beta1 must lie in"),
+        ("adam", {"beta2": 1.5}, "beta2 must lie in"),
+        ("adam", {"eps": 0.0}, "eps must be > 0"),
+    ],
+)
 def test_bad_hyperparameters(name, hyper, message):
     with pytest.raises(ValueError, match=message):
         make_optimizer(name, tiny(), **hyper)
@@ -301,6 +317,7 @@ def test_params_of_mixed_dtypes_are_refused():
 
 
 # --- schedules, worked by hand ---
+
 
 def test_constant_schedule():
     assert [lr_at("constant", 0.1, e, 100) for e in (0, 50, 99)] == [0.1, 0.1, 0.1]
@@ -334,7 +351,9 @@ def test_schedules_return_floats_and_start_at_lr(schedule):
 
 
 def test_unknown_schedule_lists_the_choices():
-    with pytest.raises(ValueError, match="unknown schedule 'cosin'; expected one of constant, step, exponential, cosine"):
+    with pytest.raises(
+        ValueError, match="unknown schedule 'cosin'; expected one of constant, step, exponential, cosine"
+    ):
         lr_at("cosin", 0.1, 0, 10)
 
 

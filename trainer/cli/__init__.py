@@ -5,6 +5,7 @@ train.py (train, plot), models.py (evaluate, predict, datasets), sweep.py (sweep
 check.py (gradcheck, curve). Library code raises trainer.errors types; main turns them into
 one line on stderr and the error's exit code.
 """
+
 import argparse
 import os
 import sys
@@ -26,9 +27,11 @@ COMMANDS = {}  # name -> (help, arguments, run)
 
 def command(name, help, arguments=lambda p: None):
     """Register `run(args) -> exit code` as subcommand `name`; `arguments(parser)` adds its options."""
+
     def register(run):
         COMMANDS[name] = (help, arguments, run)
         return run
+
     return register
 
 
@@ -61,11 +64,13 @@ def show_progress(args):
 
 def at_least(low):
     """An argparse type: an integer >= low."""
+
     def parse(text):
         n = int(text)
         if n < low:
             raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {n}")
         return n
+
     parse.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
     return parse
 
@@ -121,4 +126,4 @@ def _warn_one_line(message, category, filename, lineno, file=None, line=None):
 
 
 # each module registers its commands on import; this order is the order of `trainer --help`
-from trainer.cli import train, models, sweep, check  # noqa: E402, F401  (after the registry they use)
+from trainer.cli import check, models, sweep, train  # noqa: E402, F401  (after the registry they use)

@@ -1,4 +1,5 @@
 """The checks: `trainer gradcheck` (issue 2) and `trainer curve check | update | compare` (issue 4)."""
+
 from trainer.cli import add_subcommands, at_least, columns, command
 from trainer.errors import ConfigError
 
@@ -17,7 +18,11 @@ def _gradcheck_arguments(p):
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
-@command("gradcheck", help="check the compact gradients against centred differences and the full Jacobians", arguments=_gradcheck_arguments)
+@command(
+    "gradcheck",
+    help="check the compact gradients against centred differences and the full Jacobians",
+    arguments=_gradcheck_arguments,
+)
 def gradcheck_command(args):
     import json
 
@@ -41,22 +46,56 @@ def _gradcheck_text(r):
     def shaped(name, shape):
         return name if shape is None else f"{name} {tuple(shape)}"
 
-    params = [["param", "shape", "vs numeric", "vs Jacobian", "full Jacobian dY/dparam", "bytes", "compact form", "bytes"]]
-    params += [[p["param"], str(tuple(p["shape"])), f"{p['numeric_error']:.2e}", f"{p['jacobian_error']:.2e}",
-                shaped(p["jacobian"], p["jacobian_shape"]), size(p["jacobian_bytes"]),
-                shaped(p["compact"], p["compact_shape"]), size(p["compact_bytes"])] for p in r["params"]]
+    params = [
+        [
+            "param",
+            "shape",
+            "vs numeric",
+            "vs Jacobian",
+            "full Jacobian dY/dparam",
+            "bytes",
+            "compact form",
+            "bytes",
+        ]
+    ]
+    params += [
+        [
+            p["param"],
+            str(tuple(p["shape"])),
+            f"{p['numeric_error']:.2e}",
+            f"{p['jacobian_error']:.2e}",
+            shaped(p["jacobian"], p["jacobian_shape"]),
+            size(p["jacobian_bytes"]),
+            shaped(p["compact"], p["compact_shape"]),
+            size(p["compact_bytes"]),
+        ]
+        for p in r["params"]
+    ]
     jacs = [["every Jacobian chained", "bytes", "read by the compact map instead", "bytes"]]
-    jacs += [[shaped(j["jacobian"], j["jacobian_shape"]), size(j["jacobian_bytes"]),
-              shaped(j["compact"], j["compact_shape"]), size(j["compact_bytes"])] for j in r["jacobians"]]
+    jacs += [
+        [
+            shaped(j["jacobian"], j["jacobian_shape"]),
+            size(j["jacobian_bytes"]),
+            shaped(j["compact"], j["compact_shape"]),
+            size(j["compact_bytes"]),
+        ]
+        for j in r["jacobians"]
+    ]
     t = r["totals"]
     jacs.append(["total", size(t["jacobian_bytes"]), "total (each array once)", size(t["compact_bytes"])])
     net = " ".join(f"{k}={v}" for k, v in r["network"].items())
     verdict = "ok: every" if r["ok"] else "FAILED: not every"
-    return "\n".join([
-        f"gradcheck of a random network {net} ({r['dtype']}): loss {r['loss']:.6f}", "",
-        columns(params), "", columns(jacs), "",
-        f"{verdict} error vs numeric is < {r['numeric_tol']:.0e} and vs Jacobian < {r['jacobian_tol']:.0e}",
-    ])
+    return "\n".join(
+        [
+            f"gradcheck of a random network {net} ({r['dtype']}): loss {r['loss']:.6f}",
+            "",
+            columns(params),
+            "",
+            columns(jacs),
+            "",
+            f"{verdict} error vs numeric is < {r['numeric_tol']:.0e} and vs Jacobian < {r['jacobian_tol']:.0e}",
+        ]
+    )
 
 
 # --- trainer curve check | update | compare ---
@@ -68,23 +107,42 @@ def _curve_arguments(p):
 
 
 def _tolerance_arguments(p):
-    p.add_argument("--rtol", type=float, help="relative tolerance (default 1e-10 for float64, 1e-3 for float32)")
-    p.add_argument("--atol", type=float, help="absolute tolerance (default 1e-12 for float64, 1e-5 for float32)")
+    p.add_argument(
+        "--rtol", type=float, help="relative tolerance (default 1e-10 for float64, 1e-3 for float32)"
+    )
+    p.add_argument(
+        "--atol", type=float, help="absolute tolerance (default 1e-12 for float64, 1e-5 for float32)"
+    )
     p.add_argument("--exact", action="store_true", help="bitwise equality (same machine, numpy and BLAS)")
 
 
 def _check_arguments(p):
-    p.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML config file(s), e.g. configs/moons.yaml")
-    p.add_argument("--golden", metavar="PATH", help="golden curve (default tests/golden/<config stem>.json); one CONFIG only")
+    p.add_argument(
+        "configs", nargs="+", metavar="CONFIG", help="YAML config file(s), e.g. configs/moons.yaml"
+    )
+    p.add_argument(
+        "--golden",
+        metavar="PATH",
+        help="golden curve (default tests/golden/<config stem>.json); one CONFIG only",
+    )
     _tolerance_arguments(p)
-    p.add_argument("--plot", metavar="PATH", help="on a mismatch, draw golden vs new here (default beside the golden)")
+    p.add_argument(
+        "--plot", metavar="PATH", help="on a mismatch, draw golden vs new here (default beside the golden)"
+    )
 
 
 def _update_arguments(p):
     p.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML config file(s), e.g. configs/*.yaml")
-    p.add_argument("--golden", metavar="PATH", help="golden curve (default tests/golden/<config stem>.json); one CONFIG only")
-    p.add_argument("--epochs", type=at_least(1), help="epochs to record, at most train.epochs "
-                   "(default: the old golden's count, or 50 for a new one)")
+    p.add_argument(
+        "--golden",
+        metavar="PATH",
+        help="golden curve (default tests/golden/<config stem>.json); one CONFIG only",
+    )
+    p.add_argument(
+        "--epochs",
+        type=at_least(1),
+        help="epochs to record, at most train.epochs (default: the old golden's count, or 50 for a new one)",
+    )
 
 
 def _compare_arguments(p):
@@ -135,13 +193,28 @@ def _curve_compare(args):
 
 
 CURVE_ACTIONS = {  # action -> (help, arguments, run)
-    "check": ("train each CONFIG and compare its loss curve with its golden; exit 1 on a mismatch",
-              _check_arguments, _curve_check),
-    "update": ("write or refresh the golden curve of each CONFIG and say how it moved", _update_arguments, _curve_update),
-    "compare": ("compare two curve files or run directories epoch by epoch", _compare_arguments, _curve_compare),
+    "check": (
+        "train each CONFIG and compare its loss curve with its golden; exit 1 on a mismatch",
+        _check_arguments,
+        _curve_check,
+    ),
+    "update": (
+        "write or refresh the golden curve of each CONFIG and say how it moved",
+        _update_arguments,
+        _curve_update,
+    ),
+    "compare": (
+        "compare two curve files or run directories epoch by epoch",
+        _compare_arguments,
+        _curve_compare,
+    ),
 }
 
 
-@command("curve", help="regression-test loss curves against golden files: check, update, compare", arguments=_curve_arguments)
+@command(
+    "curve",
+    help="regression-test loss curves against golden files: check, update, compare",
+    arguments=_curve_arguments,
+)
 def curve_command(args):
     return args.curve_run(args)

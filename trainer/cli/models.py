@@ -1,4 +1,5 @@
 """Saved models and data: `trainer evaluate`, `trainer predict`, `trainer datasets`."""
+
 import sys
 
 from trainer.cli import command
@@ -15,11 +16,19 @@ def _column(text):
 def _evaluate_arguments(p):
     p.add_argument("model", help="a model.npz written by `trainer train`")
     p.add_argument("--csv", help="labelled CSV to evaluate on (default: the model's own test split)")
-    p.add_argument("--target", type=_column, help="label column of --csv: name or index (default: the model's data.target)")
+    p.add_argument(
+        "--target",
+        type=_column,
+        help="label column of --csv: name or index (default: the model's data.target)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-@command("evaluate", help="metrics of a saved model on its own test split or on a CSV", arguments=_evaluate_arguments)
+@command(
+    "evaluate",
+    help="metrics of a saved model on its own test split or on a CSV",
+    arguments=_evaluate_arguments,
+)
 def evaluate_command(args):
     import json
 
@@ -38,10 +47,14 @@ def evaluate_command(args):
 
 def _report_text(r):
     width = max(len(str(c)) for c in r["classes"])
-    lines = [f"accuracy {r['accuracy']:.4f}  log_loss {r['log_loss']:.4f}  n_samples {r['n_samples']}",
-             f"{'class':<{width}}  precision  recall  f1      support"]
+    lines = [
+        f"accuracy {r['accuracy']:.4f}  log_loss {r['log_loss']:.4f}  n_samples {r['n_samples']}",
+        f"{'class':<{width}}  precision  recall  f1      support",
+    ]
     for c, m in r["per_class"].items():
-        lines.append(f"{c:<{width}}  {m['precision']:.4f}     {m['recall']:.4f}  {m['f1']:.4f}  {m['support']}")
+        lines.append(
+            f"{c:<{width}}  {m['precision']:.4f}     {m['recall']:.4f}  {m['f1']:.4f}  {m['support']}"
+        )
     lines.append("confusion matrix (rows: true, columns: predicted)")
     lines += ["  " + " ".join(f"{v:5d}" for v in row) for row in r["confusion_matrix"]]
     return "\n".join(lines)
@@ -55,7 +68,11 @@ def _predict_arguments(p):
     p.add_argument("-o", "--output", help="write the predictions to this CSV file (default: stdout)")
 
 
-@command("predict", help="predict the classes of the rows of a CSV with a saved model", arguments=_predict_arguments)
+@command(
+    "predict",
+    help="predict the classes of the rows of a CSV with a saved model",
+    arguments=_predict_arguments,
+)
 def predict_command(args):
     from trainer.evaluate import predict_csv
     from trainer.storage.files import atomic_write
@@ -64,8 +81,10 @@ def predict_command(args):
     model = load_model(args.model)
     pred, proba = predict_csv(model, args.csv, target=args.target)
     header = ["prediction"] + ([f"proba_{c}" for c in model.classes] if args.proba else [])
-    rows = [[str(model.classes[i])] + ([repr(float(p)) for p in ps] if args.proba else [])
-            for i, ps in zip(pred, proba)]
+    rows = [
+        [str(model.classes[i])] + ([repr(float(p)) for p in ps] if args.proba else [])
+        for i, ps in zip(pred, proba)
+    ]
     text = "".join(",".join(r) + "\n" for r in [header, *rows])
     if args.output:
         atomic_write(args.output, text)

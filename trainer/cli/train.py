@@ -1,4 +1,5 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
+
 import sys
 
 from trainer.cli import command, show_progress
@@ -6,12 +7,23 @@ from trainer.errors import ConfigError, TrainerError
 
 
 def _train_arguments(p):
-    p.add_argument("config", nargs="?", help="YAML config file, e.g. configs/moons.yaml (with --resume: optional)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its newest checkpoint")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key, e.g. --set train.lr=0.05 (repeatable)")
+    p.add_argument(
+        "config", nargs="?", help="YAML config file, e.g. configs/moons.yaml (with --resume: optional)"
+    )
+    p.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue an interrupted run from its newest checkpoint"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set train.lr=0.05 (repeatable)",
+    )
     p.add_argument("--out", help="run directory (default runs/<name>/<timestamp>/)")
-    p.add_argument("--overwrite", action="store_true", help="allow --out to name a directory holding an earlier run")
+    p.add_argument(
+        "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier run"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--no-plots", action="store_true", help="do not draw the run's pictures (curves.png, ...)")
 
@@ -41,7 +53,9 @@ def _new_run(args):
     from trainer.storage.rundir import default_run_dir, new_run_dir
 
     if args.config is None:
-        raise ConfigError("trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)")
+        raise ConfigError(
+            "trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)"
+        )
     cfg = load_config(args.config, args.set)
     return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
 
@@ -76,10 +90,16 @@ def _draw_pictures(run_dir, args):
         except Exception as e:  # the run is saved and sound; a failed picture must not fail it
             if args.debug:
                 raise
-            print(f"trainer: warning: no pictures: {e}; `trainer --debug plot {run_dir}` shows why", file=sys.stderr)
+            print(
+                f"trainer: warning: no pictures: {e}; `trainer --debug plot {run_dir}` shows why",
+                file=sys.stderr,
+            )
     elif not args.no_plots and not args.quiet:
-        print(f"trainer: no pictures: matplotlib is not installed; `{plots.INSTALL_HINT}` draws "
-              "curves.png, confusion.png and boundary.png into every run", file=sys.stderr)
+        print(
+            f"trainer: no pictures: matplotlib is not installed; `{plots.INSTALL_HINT}` draws "
+            "curves.png, confusion.png and boundary.png into every run",
+            file=sys.stderr,
+        )
     plots.remove_pictures(run_dir)  # after --overwrite, an earlier run's pictures would show the wrong run
     return []
 
@@ -89,12 +109,19 @@ def _summary_text(result, cfg, pictures=()):
     from trainer.pictures.sparkline import sparkline
 
     s = result.summary
-    best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""  # else the weights are the last epoch's
-    lines = [f"run {result.run_dir}", f"  epochs   {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else "")]
+    best = (
+        f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""
+    )  # else the weights are the last epoch's
+    lines = [
+        f"run {result.run_dir}",
+        f"  epochs   {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
+    ]
     losses = [r["train_loss"] for r in result.state.history]
     # two train losses that differ: this one is what the steps minimised (L2 included), the mean
     # over each epoch's steps; the train line below is the cross-entropy of the final weights
-    lines.append(f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} (train objective per epoch, L2 included)")
+    lines.append(
+        f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} (train objective per epoch, L2 included)"
+    )
     for split in ("train", "val", "test"):
         if split in s:
             loss = s[split].get("loss", s[split].get("log_loss"))

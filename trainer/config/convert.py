@@ -4,6 +4,7 @@ Annotations understood: int, float, bool, str, dict (of plain JSON-like values),
 (sections), and unions of these with None. Errors go through `where.error(key, message)`, which
 says where the dotted key came from (config.py's file:line or --set).
 """
+
 import dataclasses
 import math
 import types
@@ -11,8 +12,13 @@ import typing
 
 from trainer.errors import did_you_mean
 
-TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string",
-              dict: "a mapping of plain values (numbers, strings, lists)"}
+TYPE_NAMES = {
+    int: "an integer",
+    float: "a number",
+    bool: "true/false",
+    str: "a string",
+    dict: "a mapping of plain values (numbers, strings, lists)",
+}
 
 
 def build(cls, raw, where, prefix="", keys=None):
@@ -93,7 +99,11 @@ def _plain(value, depth=0):
         return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
     if isinstance(value, list):
         return all(_plain(v, depth + 1) for v in value)
-    return value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and math.isfinite(value))
+    return (
+        value is None
+        or isinstance(value, (bool, int, str))
+        or (isinstance(value, float) and math.isfinite(value))
+    )
 
 
 def _show(value):

@@ -2,6 +2,7 @@
 
 Checkpoints, --resume and golden curves all use these, so "the same config" means one thing.
 """
+
 import hashlib
 import json
 
@@ -9,7 +10,9 @@ import json
 def config_hash(config):
     """SHA-256 of a config as plain data (config_to_dict, curves.canonical_config): compact JSON, keys
     sorted, so equal configs hash alike on any machine."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(config, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    ).hexdigest()
 
 
 def diff_keys(old, new, fallback=None):

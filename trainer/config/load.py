@@ -4,6 +4,7 @@ Each component owns its section and its defaults (DataConfig in data.py, ModelCo
 model.py, TrainConfig in train.py); this module only reads, checks and writes them. Types are
 checked by configtypes.py (against the dataclass annotations), ranges here (RULES).
 """
+
 import dataclasses
 import os
 import re
@@ -16,8 +17,8 @@ from trainer.config.convert import build, dotted_keys
 from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
 from trainer.errors import ConfigError
 from trainer.model.network import INITS, ModelConfig
-from trainer.training.optim import OPTIMIZERS, SCHEDULES
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
+from trainer.training.optim import OPTIMIZERS, SCHEDULES
 
 
 @dataclass
@@ -43,7 +44,10 @@ def _fraction(v):
 
 # dotted key -> (test, what the value must be); type checks come from the dataclass annotations
 RULES = {
-    "name": (lambda v: re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", v) is not None, "a plain name (letters, digits, . _ -)"),
+    "name": (
+        lambda v: re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", v) is not None,
+        "a plain name (letters, digits, . _ -)",
+    ),
     "seed": (_non_negative, "an integer >= 0"),
     "data.dataset": (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
     "data.test_size": (_fraction, "a fraction in [0, 1)"),
@@ -71,7 +75,10 @@ RULES = {
     "train.checkpoint_every": (_non_negative, "an integer >= 0 (0 = no checkpoints)"),
     "train.checkpoint_seconds": (_non_negative, "a number >= 0"),
     "train.engine": (lambda v: v in ENGINES, f"one of {', '.join(ENGINES)}"),
-    "train.threads": (lambda v: v is None or v > 0, "an integer >= 1, or null for the BLAS default (all cores)"),
+    "train.threads": (
+        lambda v: v is None or v > 0,
+        "an integer >= 1, or null for the BLAS default (all cores)",
+    ),
 }
 
 
@@ -131,9 +138,13 @@ def _parse_yaml(text, path):
     except RecursionError:
         raise ConfigError(f"{path}: malformed YAML: nested too deeply") from None
     if raw is None:
-        raise ConfigError(f"{path}: config file is empty; expected a mapping with data, model and train sections")
+        raise ConfigError(
+            f"{path}: config file is empty; expected a mapping with data, model and train sections"
+        )
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of keys at the top level, got a {type(raw).__name__}")
+        raise ConfigError(
+            f"{path}:1: expected a mapping of keys at the top level, got a {type(raw).__name__}"
+        )
     lines = {}
     _key_lines(root, "", lines, path, set())
     return raw, lines
@@ -203,13 +214,20 @@ def _check_together(cfg, where):
     """Rules that involve more than one key."""
     d, t = cfg.data, cfg.train
     if d.test_size + d.val_size >= 1:
-        raise where.error("data.val_size", f"data.test_size + data.val_size must be < 1, got {d.test_size} + {d.val_size}")
+        raise where.error(
+            "data.val_size", f"data.test_size + data.val_size must be < 1, got {d.test_size} + {d.val_size}"
+        )
     if d.dataset == "csv" and not d.path:
         raise where.error("data.path", "data.path: dataset 'csv' needs data.path, the CSV file to read")
     if d.dataset != "csv" and d.path:
-        raise where.error("data.path", f"data.path: only used with dataset 'csv', but data.dataset is '{d.dataset}'")
+        raise where.error(
+            "data.path", f"data.path: only used with dataset 'csv', but data.dataset is '{d.dataset}'"
+        )
     if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
-        raise where.error("train.monitor", f"train.monitor: '{t.monitor}' needs a validation split, but data.val_size is 0 (monitor train_loss, or set data.val_size)")
+        raise where.error(
+            "train.monitor",
+            f"train.monitor: '{t.monitor}' needs a validation split, but data.val_size is 0 (monitor train_loss, or set data.val_size)",
+        )
     try:
         check_dataset_params(d.dataset, d.params)
     except ConfigError as e:

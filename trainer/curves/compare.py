@@ -4,6 +4,7 @@ A value passes when |got - expected| <= atol + rtol * |expected| (relative to th
 or, with exact=True, when its float64 bits are equal. The default tolerance depends on the dtype
 (TOLERANCE); scripts/curve_tolerance.py measures what it must absorb and what it must catch.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,10 +63,14 @@ def compare_curves(expected, got, rtol=None, atol=None, exact=False):
     """Compare two curves (dicts as read_curve returns) epoch by epoch; a CurveDiff."""
     rtol, atol = tolerance(expected["platform"].get("dtype"), rtol, atol)
     names = [m for m in expected["metrics"] if m in got["metrics"]]
-    only = (tuple(m for m in expected["metrics"] if m not in got["metrics"]),
-            tuple(m for m in got["metrics"] if m not in expected["metrics"]))
+    only = (
+        tuple(m for m in expected["metrics"] if m not in got["metrics"]),
+        tuple(m for m in got["metrics"] if m not in expected["metrics"]),
+    )
     n = min(len(next(iter(c["metrics"].values()), [])) for c in (expected, got))
-    e = np.array([as_floats(expected["metrics"][m][:n]) for m in names]).reshape(len(names), n)  # (metrics, epochs)
+    e = np.array([as_floats(expected["metrics"][m][:n]) for m in names]).reshape(
+        len(names), n
+    )  # (metrics, epochs)
     g = np.array([as_floats(got["metrics"][m][:n]) for m in names]).reshape(len(names), n)
     both_nan = np.isnan(e) & np.isnan(g)
     if exact:
@@ -86,6 +91,15 @@ def compare_curves(expected, got, rtol=None, atol=None, exact=False):
         j = int(np.argmax(bad_epochs))
         first = at(int(np.argmax(bad[:, j])), j)
     largest = at(*np.unravel_index(np.argmax(rel), rel.shape)) if rel.size else None
-    return CurveDiff(rtol, atol, exact, (expected.get("epochs_run"), got.get("epochs_run")),
-                     (expected.get("best_epoch"), got.get("best_epoch")), only, n,
-                     int(bad_epochs.sum()), first, largest)
+    return CurveDiff(
+        rtol,
+        atol,
+        exact,
+        (expected.get("epochs_run"), got.get("epochs_run")),
+        (expected.get("best_epoch"), got.get("best_epoch")),
+        only,
+        n,
+        int(bad_epochs.sum()),
+        first,
+        largest,
+    )

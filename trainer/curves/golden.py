@@ -3,17 +3,18 @@
 How two curves are compared (tolerance, --exact) is compare.py; the words of the reports are
 report.py; the picture of a failed check is drawn by its caller (pictures.plots.with_overlay).
 """
+
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from trainer.config.load import Config, config_from_dict, load_config
 from trainer.config.diff import diff_keys, flatten
+from trainer.config.load import Config, config_from_dict, load_config
 from trainer.curves.compare import compare_curves
 from trainer.curves.report import config_report, curve_report, movement_report
-from trainer.storage.curvefile import canonical_config, make_curve, read_curve
 from trainer.errors import TrainerError
-from trainer.storage.files import make_dir, write_json
 from trainer.runs.run import train_in_memory
+from trainer.storage.curvefile import canonical_config, make_curve, read_curve
+from trainer.storage.files import make_dir, write_json
 
 GOLDEN_DIR = Path("tests/golden")  # default home of goldens, relative to the working directory
 GOLDEN_EPOCHS = 50  # a new golden records at most this many epochs, so checking it stays fast
@@ -75,11 +76,15 @@ def check(config, golden=None, rtol=None, atol=None, exact=False):
     """
     cfg, golden = _config(config), Path(golden) if golden else default_golden(config)
     if not golden.exists():
-        raise MissingGolden(f"no golden curve {golden} for {_label(config)}; create it with: {_hint(config, golden)}")
+        raise MissingGolden(
+            f"no golden curve {golden} for {_label(config)}; create it with: {_hint(config, golden)}"
+        )
     expected = read_curve(golden)
     diff = config_diff(expected["config"], canonical_config(cfg))
     if diff:
-        return CheckResult(False, config_report(diff, golden, _label(config), _hint(config, golden)), expected, None)
+        return CheckResult(
+            False, config_report(diff, golden, _label(config), _hint(config, golden)), expected, None
+        )
     got = record_curve(cfg, expected["epochs"])
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(cmp, str(golden), _label(config), platform_diff(expected, got))
@@ -100,7 +105,9 @@ def _hint(config, golden):
     """The command that writes this golden."""
     if isinstance(config, Config):
         return f"trainer.curves.golden.update(config, '{golden}')"
-    return f"trainer curve update {config}" + ("" if golden == default_golden(config) else f" --golden {golden}")
+    return f"trainer curve update {config}" + (
+        "" if golden == default_golden(config) else f" --golden {golden}"
+    )
 
 
 def update(config, golden=None, epochs=None):
@@ -118,9 +125,16 @@ def update(config, golden=None, epochs=None):
     write_json(golden, got)
     if old is None:
         return movement_report(golden, got, cfg.train.epochs, note)
-    return movement_report(golden, got, cfg.train.epochs, note, exact=compare_curves(old, got, exact=True),
-                           tolerant=compare_curves(old, got), config=config_diff(old["config"], got["config"]),
-                           platform=platform_diff(old, got))
+    return movement_report(
+        golden,
+        got,
+        cfg.train.epochs,
+        note,
+        exact=compare_curves(old, got, exact=True),
+        tolerant=compare_curves(old, got),
+        config=config_diff(old["config"], got["config"]),
+        platform=platform_diff(old, got),
+    )
 
 
 def _old_golden(path):
@@ -137,6 +151,7 @@ def compare_files(a, b, rtol=None, atol=None, exact=False):
     """Compare two curve files or run directories; a CheckResult (configs that differ are noted)."""
     expected, got = read_curve(a), read_curve(b)
     cmp = compare_curves(expected, got, rtol, atol, exact)
-    report = curve_report(cmp, str(a), str(b), platform_diff(expected, got),
-                          config_diff(expected["config"], got["config"]))
+    report = curve_report(
+        cmp, str(a), str(b), platform_diff(expected, got), config_diff(expected["config"], got["config"])
+    )
     return CheckResult(cmp.ok, report, expected, got, f"{a} vs {b}")

@@ -3,6 +3,7 @@
 Each function returns text; trainer.cli prints it. Values are shown in full (repr) so that two
 numbers that differ in the last digit look different.
 """
+
 from trainer.config.diff import show_diff
 
 
@@ -19,15 +20,19 @@ def curve_report(cmp, expected_label, got_label, platform=(), config=()):
     largest = cmp.largest.rel if cmp.largest else 0.0
     if cmp.ok:
         where = f" ({_at(cmp.largest)})" if largest else ""
-        text = (f"ok: {got_label} matches {expected_label} ({_tolerance(cmp)}): {cmp.compared} epochs, "
-                f"largest relative deviation {largest:.1e}{where}")
+        text = (
+            f"ok: {got_label} matches {expected_label} ({_tolerance(cmp)}): {cmp.compared} epochs, "
+            f"largest relative deviation {largest:.1e}{where}"
+        )
         return text + (f"\n  note: the configs differ: {show_diff(config)}" if config else "")
     lines = [f"FAILED: {got_label} departs from {expected_label} ({_tolerance(cmp)})"]
     if config:
         lines.append(f"  note: the configs differ: {show_diff(config)}")
     if cmp.first:
         d = cmp.first
-        lines.append(f"  first departure: {_at(d)}: expected {d.expected!r}, got {d.got!r} (relative {d.rel:.1e})")
+        lines.append(
+            f"  first departure: {_at(d)}: expected {d.expected!r}, got {d.got!r} (relative {d.rel:.1e})"
+        )
     elif cmp.epochs[0] != cmp.epochs[1]:
         lines.append(f"  first departure: after epoch {cmp.compared}, where one run ended")
     if largest:
@@ -47,8 +52,10 @@ def curve_report(cmp, expected_label, got_label, platform=(), config=()):
 
 def config_report(diff, golden, label, hint):
     """The golden was made from another config: which keys differ, and how to refresh it."""
-    lines = [f"FAILED: {label}: the golden {golden} was made from a different config, so the curves "
-             f"were not compared; keys that differ (golden -> now):"]
+    lines = [
+        f"FAILED: {label}: the golden {golden} was made from a different config, so the curves "
+        f"were not compared; keys that differ (golden -> now):"
+    ]
     lines += [f"  {show_diff([d])}" for d in diff]
     lines.append(f"  if the change is meant, refresh the golden: {hint}")
     return "\n".join(lines)
@@ -56,7 +63,9 @@ def config_report(diff, golden, label, hint):
 
 def movement_report(golden, got, config_epochs, note="", exact=None, tolerant=None, config=(), platform=()):
     """What `curve update` wrote and, given the old golden's CurveDiffs (exact, tolerant), how it moved."""
-    ran = f"ran {got['epochs_run']}" + (f", stopped early, best epoch {got['best_epoch']}" if got["stopped_early"] else "")
+    ran = f"ran {got['epochs_run']}" + (
+        f", stopped early, best epoch {got['best_epoch']}" if got["stopped_early"] else ""
+    )
     lines = [f"wrote {golden}: {got['epochs']} of the config's {config_epochs} epochs ({ran})"]
     if note:
         lines.append(f"  {note}")
@@ -74,8 +83,10 @@ def movement_report(golden, got, config_epochs, note="", exact=None, tolerant=No
         d = exact.first
         lines.append(f"  first change: {_at(d)}: {d.expected!r} -> {d.got!r} (relative {d.rel:.1e})")
     if exact.largest and exact.largest.rel:
-        lines.append(f"  largest relative change: {exact.largest.rel:.1e} ({_at(exact.largest)}); "
-                     f"{exact.bad_epochs} of {exact.compared} epochs changed")
+        lines.append(
+            f"  largest relative change: {exact.largest.rel:.1e} ({_at(exact.largest)}); "
+            f"{exact.bad_epochs} of {exact.compared} epochs changed"
+        )
     if exact.epochs[0] != exact.epochs[1]:
         lines.append(f"  epochs run: {exact.epochs[0]} -> {exact.epochs[1]}")
     verdict = "within" if tolerant.ok else "beyond"

@@ -2,6 +2,7 @@
 
 Every problem is a DataError naming the file and, where there is one, the line and column.
 """
+
 import csv
 import io
 import math
@@ -35,7 +36,9 @@ def read_csv(path, target=None, delimiter=None, header=None):
         raise DataError(f"{path}: no data rows, only a header")
     for line, fields in body:
         if len(fields) != width:
-            raise DataError(f"{path}:{line}: expected {width} fields (as on line {rows[0][0]}), got {len(fields)}")
+            raise DataError(
+                f"{path}:{line}: expected {width} fields (as on line {rows[0][0]}), got {len(fields)}"
+            )
     t = _target_index(target, names, has_header, path)
     cols = [j for j in range(width) if j != t]
     if not cols:
@@ -50,7 +53,9 @@ def _delimiter(delimiter, path):
     """The delimiter character for a config value (None stays None: sniff)."""
     d = DELIMITER_NAMES.get(delimiter, delimiter)
     if d is not None and len(d) != 1:
-        raise ConfigError(f"data.delimiter: expected one character or one of {', '.join(DELIMITER_NAMES)}, got {delimiter!r}")
+        raise ConfigError(
+            f"data.delimiter: expected one character or one of {', '.join(DELIMITER_NAMES)}, got {delimiter!r}"
+        )
     return d
 
 
@@ -120,15 +125,20 @@ def _target_index(target, names, has_header, path):
         return None
     if isinstance(target, int) and not isinstance(target, bool):
         if not -width <= target < width:
-            raise DataError(f"{path}: target column {target} is out of range: the file has {width} columns "
-                            f"(0..{width - 1}, or -{width}..-1 from the end)")
+            raise DataError(
+                f"{path}: target column {target} is out of range: the file has {width} columns "
+                f"(0..{width - 1}, or -{width}..-1 from the end)"
+            )
         return target % width
     if not has_header:
-        raise DataError(f"{path}: no header row, so the target '{target}' must be a column index "
-                        f"(0..{width - 1}, or -1 for the last)")
+        raise DataError(
+            f"{path}: no header row, so the target '{target}' must be a column index "
+            f"(0..{width - 1}, or -1 for the last)"
+        )
     if target not in names:
-        raise DataError(f"{path}: no target column '{target}'; columns: {', '.join(names)}"
-                        f"{did_you_mean(target, names)}")
+        raise DataError(
+            f"{path}: no target column '{target}'; columns: {', '.join(names)}{did_you_mean(target, names)}"
+        )
     return names.index(target)
 
 

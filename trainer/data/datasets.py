@@ -5,8 +5,8 @@ the dataset, so the draws after it do not depend on the data chosen.
 """
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from sklearn import datasets as skd
@@ -20,14 +20,19 @@ SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)
 @dataclass
 class DataConfig:
     dataset: str = "moons"  # a name in DATASETS ("csv" reads data.path)
-    params: dict = field(default_factory=dict)  # keyword arguments for the dataset's generator (n_samples, noise, ...)
-    path: str | None = None  # CSV file (dataset csv); the config loader resolves it relative to the config file
+    params: dict = field(
+        default_factory=dict
+    )  # keyword arguments for the dataset's generator (n_samples, noise, ...)
+    path: str | None = (
+        None  # CSV file (dataset csv); the config loader resolves it relative to the config file
+    )
     target: str | int = -1  # CSV label column: header name, or index (negative counts from the end)
     delimiter: str | None = None  # CSV delimiter; None = sniff from the first lines
     header: bool | None = None  # CSV has a header row; None = detect (a first row with no number is a header)
     test_size: float = 0.2  # fraction of the whole held out for the test split; 0 = no test split
     val_size: float = 0.0  # fraction held out for validation (early stopping); 0: train on every non-test row, as MLPClassifier
     standardize: bool = True  # fit a StandardScaler on the train split only, so val/test stay unseen
+
 
 @dataclass
 class Dataset:
@@ -36,12 +41,14 @@ class Dataset:
     classes: list  # original label of each class index: int or str, JSON-able
     feature_names: list[str]
 
+
 @dataclass
 class DatasetSpec:
     loader: Callable  # (cfg, seed, **params) -> Dataset
     description: str
     defaults: dict  # params used when the config gives none
     allowed: frozenset  # params a config may set
+
 
 def _from_labels(X, labels, feature_names=None):
     """A Dataset from features and raw labels; features named x0, x1, ... unless given."""
@@ -52,20 +59,28 @@ def _from_labels(X, labels, feature_names=None):
 
 def _generator(make, description, **defaults):
     """Spec for a scikit-learn make_* generator; it gets the drawn seed as random_state."""
+
     def load(cfg, seed, **params):
         X, y = make(**params, random_state=seed)
         return _from_labels(X, y)
+
     allowed = set(inspect.signature(make).parameters) - {"random_state"}
     return DatasetSpec(load, description, defaults, frozenset(allowed))
 
 
 def _bundled(load_fn, description):
     """Spec for a dataset shipped inside scikit-learn (read from disk, never downloaded)."""
+
     def load(cfg, seed):
         b = load_fn()  # keep scikit-learn's class order (breast_cancer: 0 = malignant), not sorted names
         X = np.ascontiguousarray(b.data, dtype=np.float64)
-        return Dataset(X, b.target.astype(np.int64), [c.item() for c in b.target_names],
-                       [str(f) for f in b.feature_names])
+        return Dataset(
+            X,
+            b.target.astype(np.int64),
+            [c.item() for c in b.target_names],
+            [str(f) for f in b.feature_names],
+        )
+
     return DatasetSpec(load, description, {}, frozenset())
 
 
@@ -89,25 +104,54 @@ def _load_csv(cfg, seed):
 
 
 DATASETS = {
-    "moons": _generator(skd.make_moons, "two interleaving half circles (2 features, 2 classes)",
-                        n_samples=1000, noise=0.2),
-    "circles": _generator(skd.make_circles, "a small circle inside a large one (2 features, 2 classes)",
-                          n_samples=1000, noise=0.1, factor=0.5),
-    "blobs": _generator(skd.make_blobs, "isotropic Gaussian blobs (2 features, 3 classes)",
-                        n_samples=1000, n_features=2, centers=3, cluster_std=1.5),
+    "moons": _generator(
+        skd.make_moons, "two interleaving half circles (2 features, 2 classes)", n_samples=1000, noise=0.2
+    ),
+    "circles": _generator(
+        skd.make_circles,
+        "a small circle inside a large one (2 features, 2 classes)",
+        n_samples=1000,
+        noise=0.1,
+        factor=0.5,
+    ),
+    "blobs": _generator(
+        skd.make_blobs,
+        "isotropic Gaussian blobs (2 features, 3 classes)",
+        n_samples=1000,
+        n_features=2,
+        centers=3,
+        cluster_std=1.5,
+    ),
     "classification": _generator(
-        skd.make_classification, "Madelon-like clusters on a hypercube (10 features, 3 classes)",
-        n_samples=1000, n_features=10, n_informative=5, n_redundant=2, n_classes=3,
-        n_clusters_per_class=1, class_sep=1.0, flip_y=0.01),
+        skd.make_classification,
+        "Madelon-like clusters on a hypercube (10 features, 3 classes)",
+        n_samples=1000,
+        n_features=10,
+        n_informative=5,
+        n_redundant=2,
+        n_classes=3,
+        n_clusters_per_class=1,
+        class_sep=1.0,
+        flip_y=0.01,
+    ),
     "gaussian_quantiles": _generator(
-        skd.make_gaussian_quantiles, "nested shells of one Gaussian split by quantile (2 features, 3 classes)",
-        n_samples=1000, n_features=2, n_classes=3),
-    "spiral": DatasetSpec(_load_spiral, "cs231n case study: K interleaved spiral arms (2 features)",
-                          dict(n_per_class=100, n_classes=3, noise=0.2),
-                          frozenset({"n_per_class", "n_classes", "noise"})),
+        skd.make_gaussian_quantiles,
+        "nested shells of one Gaussian split by quantile (2 features, 3 classes)",
+        n_samples=1000,
+        n_features=2,
+        n_classes=3,
+    ),
+    "spiral": DatasetSpec(
+        _load_spiral,
+        "cs231n case study: K interleaved spiral arms (2 features)",
+        dict(n_per_class=100, n_classes=3, noise=0.2),
+        frozenset({"n_per_class", "n_classes", "noise"}),
+    ),
     "iris": _bundled(skd.load_iris, "Fisher's iris flowers (150 rows, 4 features, 3 classes)"),
     "wine": _bundled(skd.load_wine, "wine cultivars (178 rows, 13 features, 3 classes)"),
-    "breast_cancer": _bundled(skd.load_breast_cancer, "Wisconsin breast cancer (569 rows, 30 features, 2 classes)"),
+    "breast_cancer": _bundled(
+        skd.load_breast_cancer, "Wisconsin breast cancer (569 rows, 30 features, 2 classes)"
+    ),
     "digits": _bundled(skd.load_digits, "8x8 handwritten digits (1797 rows, 64 features, 10 classes)"),
     "csv": DatasetSpec(_load_csv, "a CSV file: data.path, label column data.target", {}, frozenset()),
 }
@@ -122,7 +166,10 @@ def check_dataset_params(dataset, params):
         if key not in allowed:
             # match bare names (a shared 'data.params.' prefix makes anything look close), show dotted ones
             hint = did_you_mean(key, sorted(allowed)).replace("mean '", "mean 'data.params.") or (
-                f" (known: {', '.join(sorted(allowed))})" if allowed else f" (dataset '{dataset}' takes no params)")
+                f" (known: {', '.join(sorted(allowed))})"
+                if allowed
+                else f" (dataset '{dataset}' takes no params)"
+            )
             raise ConfigError(f"unknown key 'data.params.{key}' for dataset '{dataset}'{hint}")
 
 
@@ -134,7 +181,9 @@ def load_dataset(cfg, rng):
     try:
         ds = spec.loader(cfg, seed, **{**spec.defaults, **cfg.params})
     except (TypeError, ValueError) as e:  # scikit-learn's parameter validation, numpy on bad sizes
-        raise ConfigError(f"data.params: dataset '{cfg.dataset}' rejected {cfg.params}: {first_line(e)}") from None
+        raise ConfigError(
+            f"data.params: dataset '{cfg.dataset}' rejected {cfg.params}: {first_line(e)}"
+        ) from None
     _check_classes(ds, cfg, data_source(cfg))
     return ds
 
@@ -153,5 +202,7 @@ def _check_classes(ds, cfg, source):
     counts = np.bincount(ds.y, minlength=len(ds.classes))
     c = int(counts.argmin())
     if counts[c] < len(splits):
-        raise DataError(f"{source}: too few rows: class '{ds.classes[c]}' has {counts[c]} row(s); need at least "
-                        f"{len(splits)} per class for the {'/'.join(splits)} split(s)")
+        raise DataError(
+            f"{source}: too few rows: class '{ds.classes[c]}' has {counts[c]} row(s); need at least "
+            f"{len(splits)} per class for the {'/'.join(splits)} split(s)"
+        )

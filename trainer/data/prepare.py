@@ -24,6 +24,7 @@ class Splits:
     classes: list
     feature_names: list[str]
 
+
 @dataclass
 class Prepared:
     """Splits ready for the network: standardised with the train split's scaler, cast to the model dtype."""
@@ -43,6 +44,7 @@ class Prepared:
     @property
     def n_classes(self):
         return len(self.classes)
+
 
 def _count(fraction, n):
     """Rows a fraction of n gives: rounded half up, at least 1 when the fraction is not 0."""
@@ -66,12 +68,16 @@ def split(ds, cfg, rng):
 def _check_sizes(sizes, n, C):
     """Every split that exists must be able to hold one row of each class."""
     if sizes["train"] < C:
-        raise DataError(f"data: the train split keeps {sizes['train']} of {n} rows, fewer than the {C} classes; "
-                        "lower data.test_size / data.val_size or add rows")
+        raise DataError(
+            f"data: the train split keeps {sizes['train']} of {n} rows, fewer than the {C} classes; "
+            "lower data.test_size / data.val_size or add rows"
+        )
     for name in ("val", "test"):
         if 0 < sizes[name] < C:
-            raise DataError(f"data.{name}_size: a {name} split of {sizes[name]} of {n} rows cannot hold "
-                            f"all {C} classes; raise data.{name}_size or add rows")
+            raise DataError(
+                f"data.{name}_size: a {name} split of {sizes[name]} of {n} rows cannot hold "
+                f"all {C} classes; raise data.{name}_size or add rows"
+            )
 
 
 def _cut(idx, y, size, seed):
@@ -90,6 +96,7 @@ def hold_out(idx, y, fraction, seed):
     Held-out is None when fraction is 0; DataError when the cut cannot be stratified."""
     return _cut(idx, y, _count(fraction, len(idx)), seed)
 
+
 def raw_splits(cfg, rng):
     """The Splits of the dataset cfg names, in raw feature units: load_dataset, then split (three draws from rng).
 
@@ -102,6 +109,8 @@ def raw_splits(cfg, rng):
 def prepare(cfg, rng, dtype="float64"):
     """raw_splits, then standardise every split with the train split's scaler (three draws from rng)."""
     s = raw_splits(cfg, rng)
-    mean, scale = fit_scaler(s.train[0], s.feature_names, data_source(cfg)) if cfg.standardize else (None, None)
+    mean, scale = (
+        fit_scaler(s.train[0], s.feature_names, data_source(cfg)) if cfg.standardize else (None, None)
+    )
     ready = lambda part: None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
     return Prepared(ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale)

@@ -3,6 +3,7 @@
 Element-wise math over all of them is then one numpy call over the buffer instead of one call per
 array; on small batches the ~0.6 us a numpy call costs is most of a training step (issue 6).
 """
+
 import math
 
 import numpy as np
@@ -14,7 +15,7 @@ def flat_buffer(shapes, dtype):
     views, start = {}, 0
     for k, shape in shapes.items():
         n = math.prod(shape)
-        views[k] = flat[start:start + n].reshape(shape)
+        views[k] = flat[start : start + n].reshape(shape)
         start += n
     return flat, views
 

@@ -1,4 +1,5 @@
 """Checking the compact gradients twice: against centred differences and against the full Jacobians."""
+
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -75,18 +76,27 @@ def report(cfg=None, limit=jacobian.MAX_BYTES):
     num_grads = numeric_grads(params, X, y, cfg.reg)
     sizes = {row["jacobian"]: row for row in jacobian.sizes(cfg.N, cfg.D, cfg.H, cfg.C, X.itemsize)}
     rows = [
-        {"param": name, "shape": params[name].shape,
-         "numeric_error": rel_error(grads[name], num_grads[name]),
-         "jacobian_error": rel_error(grads[name], jac_grads[name]),
-         **sizes[PARAM_JACOBIANS[name]]}
+        {
+            "param": name,
+            "shape": params[name].shape,
+            "numeric_error": rel_error(grads[name], num_grads[name]),
+            "jacobian_error": rel_error(grads[name], jac_grads[name]),
+            **sizes[PARAM_JACOBIANS[name]],
+        }
         for name in PARAM_NAMES
     ]
     ok = all(r["numeric_error"] < NUMERIC_TOL and r["jacobian_error"] < JACOBIAN_TOL for r in rows)
     return {
-        "network": asdict(cfg), "dtype": str(X.dtype), "loss": loss,
+        "network": asdict(cfg),
+        "dtype": str(X.dtype),
+        "loss": loss,
         "loss_error": rel_error(loss, jac_loss),
-        "params": rows, "jacobians": list(sizes.values()), "totals": _totals(sizes.values()),
-        "numeric_tol": NUMERIC_TOL, "jacobian_tol": JACOBIAN_TOL, "ok": ok,
+        "params": rows,
+        "jacobians": list(sizes.values()),
+        "totals": _totals(sizes.values()),
+        "numeric_tol": NUMERIC_TOL,
+        "jacobian_tol": JACOBIAN_TOL,
+        "ok": ok,
     }
 
 

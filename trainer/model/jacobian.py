@@ -6,6 +6,7 @@ and `network_grads` chains them with np.tensordot alone, so it shares no code wi
 Shapes follow one affine layer Y = X W + b with X (N, D), W (D, H), Y (N, H); the network is
 z = X W1 + b1, hidden = max(0, z), scores = hidden W2 + b2, probs = softmax(scores).
 """
+
 import math
 
 import numpy as np
@@ -65,7 +66,9 @@ def relu_wrt_z(z, limit=MAX_BYTES):
     """dhidden/dz of hidden = max(0, z), (N, H, N, H): dhidden_ij/dz_kl = 1(i == k) 1(j == l) 1(z_ij > 0)."""
     N, H = z.shape
     _guard("dhidden/dz (ReLU)", (N, H, N, H), z.dtype, limit)
-    return np.einsum("ik,jl,ij->ijkl", np.eye(N, dtype=z.dtype), np.eye(H, dtype=z.dtype), (z > 0).astype(z.dtype))
+    return np.einsum(
+        "ik,jl,ij->ijkl", np.eye(N, dtype=z.dtype), np.eye(H, dtype=z.dtype), (z > 0).astype(z.dtype)
+    )
 
 
 def _probs(scores):
@@ -130,8 +133,13 @@ def sizes(N, D, H, C, itemsize=8):
         ("dz/db1", (N, H, H), "nothing: a row sum", None),
     ]
     return [
-        {"jacobian": name, "jacobian_shape": shape, "jacobian_bytes": math.prod(shape) * itemsize,
-         "compact": compact, "compact_shape": cshape,
-         "compact_bytes": 0 if cshape is None else math.prod(cshape) * itemsize}
+        {
+            "jacobian": name,
+            "jacobian_shape": shape,
+            "jacobian_bytes": math.prod(shape) * itemsize,
+            "compact": compact,
+            "compact_shape": cshape,
+            "compact_bytes": 0 if cshape is None else math.prod(cshape) * itemsize,
+        }
         for name, shape, compact, cshape in table
     ]

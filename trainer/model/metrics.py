@@ -1,5 +1,6 @@
 """Classification metrics of a model's predictions, scikit-learn's, computed one way for every
 caller: a run's summary.json, `trainer evaluate` and the confusion picture agree to the last digit."""
+
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
 
@@ -10,8 +11,7 @@ def classification_report(proba, y, classes):
     pred = proba.argmax(axis=1)
     proba = proba.astype(np.float64)
     proba /= proba.sum(axis=1, keepdims=True)  # float32 rows summing to 1 +- 1e-7 would make log_loss warn
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y, pred, labels=labels, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     return {
         "accuracy": float(accuracy_score(y, pred)),
         "log_loss": float(log_loss(y, proba, labels=labels)),

@@ -16,7 +16,9 @@ def fit_scaler(X_train, feature_names=None, source="data"):
     if bad.any():
         j = int(np.argmax(bad))
         name = feature_names[j] if feature_names else f"column {j}"
-        raise DataError(f"{source}: feature '{name}' is too large to standardise (its variance overflows); rescale it")
+        raise DataError(
+            f"{source}: feature '{name}' is too large to standardise (its variance overflows); rescale it"
+        )
     scale = np.where(s.scale_ > 0, s.scale_, 1.0)
     return s.mean_.astype(np.float64), scale.astype(np.float64)
 

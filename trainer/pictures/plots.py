@@ -5,6 +5,7 @@ draw on a bare `matplotlib.figure.Figure` printed by the Agg canvas: no display,
 global backend choice. Everything is read back from the run directory's files, so `trainer plot`
 draws the same pictures as `trainer train` without retraining.
 """
+
 import io
 import math
 from pathlib import Path
@@ -13,10 +14,10 @@ import numpy as np
 
 from trainer.config.load import config_from_dict
 from trainer.curves.compare import as_floats
+from trainer.evaluate import model_splits
+from trainer.model.metrics import confusion_counts
 from trainer.storage.curvefile import is_metric
 from trainer.storage.files import atomic_write
-from trainer.model.metrics import confusion_counts
-from trainer.evaluate import model_splits
 from trainer.storage.rundir import read_run
 
 PICTURES = ("curves.png", "confusion.png", "boundary.png")
@@ -99,20 +100,41 @@ def curves_figure(history, title, best_epoch=None):
     axes = fig.subplots(1, 2 if has_val else 1, squeeze=False)[0]
     marker = "o" if len(epochs) <= 25 else None  # few epochs: show each one
     loss = axes[0]
-    loss.plot(epochs, _column(history, "train_loss"), color=COLORS[0], marker=marker, ms=4,
-              label="train (mean over the epoch's batches, with L2)")
+    loss.plot(
+        epochs,
+        _column(history, "train_loss"),
+        color=COLORS[0],
+        marker=marker,
+        ms=4,
+        label="train (mean over the epoch's batches, with L2)",
+    )
     if has_val:
-        loss.plot(epochs, _column(history, "val_loss"), color=COLORS[1], ls="--", marker=marker, ms=4,
-                  label="validation (after the epoch)")
+        loss.plot(
+            epochs,
+            _column(history, "val_loss"),
+            color=COLORS[1],
+            ls="--",
+            marker=marker,
+            ms=4,
+            label="validation (after the epoch)",
+        )
         acc = axes[1]
-        acc.plot(epochs, _column(history, "val_accuracy"), color=COLORS[2], marker=marker, ms=4,
-                 label="validation accuracy")
+        acc.plot(
+            epochs,
+            _column(history, "val_accuracy"),
+            color=COLORS[2],
+            marker=marker,
+            ms=4,
+            label="validation accuracy",
+        )
         acc.set(title="validation accuracy", xlabel="epoch", ylabel="accuracy")
     loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy loss")
     _log_scale_if_wide(loss)  # after set(ylabel=...): it adds "(log scale)"
     for ax in axes:
         if best_epoch:
-            ax.axvline(best_epoch, color="0.35", ls=":", lw=1.5, label=f"best epoch {best_epoch} (weights restored)")
+            ax.axvline(
+                best_epoch, color="0.35", ls=":", lw=1.5, label=f"best epoch {best_epoch} (weights restored)"
+            )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         if len(ax.get_legend_handles_labels()[0]) > 1:  # a lone curve is named by its panel's title
@@ -132,7 +154,9 @@ def _log_scale_if_wide(ax):
         ax.set_yscale("log")
         ax.set_ylabel(f"{ax.get_ylabel()} (log scale)")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.1, not 10^-1
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if few_decades and _mantissa(v) in (2, 5) else ""))
+        ax.yaxis.set_minor_formatter(
+            FuncFormatter(lambda v, _: f"{v:g}" if few_decades and _mantissa(v) in (2, 5) else "")
+        )
 
 
 def _mantissa(v):
@@ -159,8 +183,15 @@ def confusion_figure(counts, classes, title):
     if C <= 30:  # more cells than that are too small to hold a number
         dark = counts.max() / 4  # a quarter of the max is past the middle of the square-root scale
         for (i, j), n in np.ndenumerate(counts):
-            ax.text(j, i, str(n), ha="center", va="center", fontsize="small" if C > 10 else "medium",
-                    color="white" if n > dark else "black" if n else "0.7")
+            ax.text(
+                j,
+                i,
+                str(n),
+                ha="center",
+                va="center",
+                fontsize="small" if C > 10 else "medium",
+                color="white" if n > dark else "black" if n else "0.7",
+            )
     n, right = counts.sum(), np.trace(counts)
     ax.set_title(f"{title}\n{right} of {n} test rows classified right")
     return fig
@@ -190,18 +221,40 @@ def boundary_figure(model, train, test=None, title="", resolution=200):
     fig = _figure(7.6, 5.6)
     ax = fig.subplots()
     extent = (xs[0], xs[-1], ys[0], ys[-1])
-    ax.imshow(_region_image(proba, colors), origin="lower", extent=extent, aspect="auto", interpolation="bilinear")
+    ax.imshow(
+        _region_image(proba, colors), origin="lower", extent=extent, aspect="auto", interpolation="bilinear"
+    )
     for k in range(model.n_classes):  # class k's border: where p_k equals the largest other probability
-        ax.contour(xs, ys, proba[..., k] - np.delete(proba, k, axis=2).max(axis=2), levels=[0.0],
-                   colors="0.2", linewidths=1.0)
+        ax.contour(
+            xs,
+            ys,
+            proba[..., k] - np.delete(proba, k, axis=2).max(axis=2),
+            levels=[0.0],
+            colors="0.2",
+            linewidths=1.0,
+        )
     for k, color in enumerate(colors):
-        ax.scatter(*train[0][train[1] == k].T, s=14, color=color, edgecolors="white", linewidths=0.3, alpha=0.85)
+        ax.scatter(
+            *train[0][train[1] == k].T, s=14, color=color, edgecolors="white", linewidths=0.3, alpha=0.85
+        )
         if test is not None:
-            ax.scatter(*test[0][test[1] == k].T, s=34, marker="^", color=color, edgecolors="black", linewidths=0.7)
-    ax.legend(handles=_boundary_handles(model.classes, colors, test is not None), title="class",
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # outside: never covers a point
-    ax.set(xlim=extent[:2], ylim=extent[2:], xlabel=model.feature_names[0], ylabel=model.feature_names[1],
-           title=f"{title}\nin raw feature units; paler = less sure")
+            ax.scatter(
+                *test[0][test[1] == k].T, s=34, marker="^", color=color, edgecolors="black", linewidths=0.7
+            )
+    ax.legend(
+        handles=_boundary_handles(model.classes, colors, test is not None),
+        title="class",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+    )  # outside: never covers a point
+    ax.set(
+        xlim=extent[:2],
+        ylim=extent[2:],
+        xlabel=model.feature_names[0],
+        ylabel=model.feature_names[1],
+        title=f"{title}\nin raw feature units; paler = less sure",
+    )
     return fig
 
 
@@ -220,7 +273,9 @@ def _boundary_handles(classes, colors, has_test):
     """Legend entries: a swatch per class, then the point markers and the boundary line."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], ls="", marker="s", ms=9, color=c, label=str(name)) for name, c in zip(classes, colors)]
+    handles = [
+        Line2D([], [], ls="", marker="s", ms=9, color=c, label=str(name)) for name, c in zip(classes, colors)
+    ]
     handles.append(Line2D([], [], ls="", marker="o", ms=5, color="0.5", mec="white", label="train point"))
     if has_test:
         handles.append(Line2D([], [], ls="", marker="^", ms=7, color="0.5", mec="black", label="test point"))
@@ -261,7 +316,9 @@ def overlay_figure(expected, got, title="", metrics=None):
     fig = _figure(4.2 * len(names) + 0.6, 6.0)
     axes = fig.subplots(2, len(names), squeeze=False, sharex="col", height_ratios=[2, 1])
     for j, name in enumerate(names):
-        _overlay_column(axes[0, j], axes[1, j], name, as_floats(expected.get(name, [])), as_floats(got.get(name, [])))
+        _overlay_column(
+            axes[0, j], axes[1, j], name, as_floats(expected.get(name, [])), as_floats(got.get(name, []))
+        )
     axes[0, 0].legend(fontsize="small")
     fig.suptitle(title or "golden vs new curve")
     return fig
@@ -288,8 +345,13 @@ def _overlay_column(top, bottom, name, a, b):
     if (diff > 0).any():
         bottom.set_yscale("log")
     first = int(epochs[differs][0]) if differs.any() else n + 1 if len(a) != len(b) else None
-    note = (f"first differs at epoch {first}" if differs.any()
-            else f"equal while both run; {len(a)} vs {len(b)} epochs" if first else "identical")
+    note = (
+        f"first differs at epoch {first}"
+        if differs.any()
+        else f"equal while both run; {len(a)} vs {len(b)} epochs"
+        if first
+        else "identical"
+    )
     for ax in (top, bottom):
         if first is not None:
             ax.axvline(first, color="0.35", ls=":", lw=1.5)

@@ -1,4 +1,5 @@
 """A curve as one line of text: the loss sparkline in the terminal summary (no matplotlib needed)."""
+
 import math
 
 BARS = "▁▂▃▄▅▆▇█"  # eight heights, lowest first
@@ -25,5 +26,5 @@ def _downsample(values, width):
     n = len(values)
     if n <= width:
         return values
-    runs = (values[i * n // width:(i + 1) * n // width] for i in range(width))
+    runs = (values[i * n // width : (i + 1) * n // width] for i in range(width))
     return [sum(run) / len(run) for run in runs]

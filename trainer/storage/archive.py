@@ -6,6 +6,7 @@ plain numeric dtype, and hold exactly the bytes its .npy header declares. So a r
 allocates at most the file's own size, and a zip bomb or a huge declared shape is refused
 before any memory is taken. Every failure is a ModelFileError naming the file and the check.
 """
+
 import hashlib
 import io
 import math
@@ -23,8 +24,19 @@ MAX_HEADER_BYTES = 10_000  # an .npy header is ~128 bytes; numpy's own default l
 NPY_VERSIONS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 PICKLE_STARTS = (b"\x80", b"(d", b"(l", b"}q", b"]q")  # protocol 2+ opcode PROTO; protocols 0-1 dict/list
 # what zipfile, zlib, struct and numpy's header parser raise on damaged bytes
-DAMAGED = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, KeyError,
-           NotImplementedError, RuntimeError, OverflowError, RecursionError)
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+    RecursionError,
+)
 
 
 def digest(arrays):
@@ -58,8 +70,10 @@ def unpack(data, path, allowed, what, max_metadata_bytes):
             if "metadata" not in infos:
                 raise ModelFileError(f"{path}: missing member metadata; not a trainer {what}")
             if infos["metadata"].file_size > max_metadata_bytes + MAX_HEADER_BYTES:
-                raise ModelFileError(f"{path}: metadata is {infos['metadata'].file_size} bytes, "
-                                     f"more than the {max_metadata_bytes} allowed")
+                raise ModelFileError(
+                    f"{path}: metadata is {infos['metadata'].file_size} bytes, "
+                    f"more than the {max_metadata_bytes} allowed"
+                )
             arrays = {name: _read_member(zf, info, path) for name, info in infos.items()}
     except ModelFileError:
         raise
@@ -71,7 +85,9 @@ def unpack(data, path, allowed, what, max_metadata_bytes):
 def _check_signature(data, path, what):
     """Refuse pickles, bare .npy files and anything that is not a zip archive, by their first bytes."""
     if data.startswith(PICKLE_STARTS):
-        raise ModelFileError(f"{path}: is a Python pickle, not a trainer {what}; refusing to load it (unpickling can run code)")
+        raise ModelFileError(
+            f"{path}: is a Python pickle, not a trainer {what}; refusing to load it (unpickling can run code)"
+        )
     if data.startswith(b"\x93NUMPY"):
         raise ModelFileError(f"{path}: is a single .npy array, not a trainer {what} (.npz archive)")
     if not data.startswith(b"PK"):
@@ -81,19 +97,29 @@ def _check_signature(data, path, what):
 def _members(zf, size, path, allowed, what):
     """name -> ZipInfo, after checking names, duplicates, encryption, compression and sizes."""
     infos = {}
-    unknown = [i.filename for i in zf.infolist() if not (i.filename.endswith(".npy") and allowed.fullmatch(i.filename[:-4]))]
+    unknown = [
+        i.filename
+        for i in zf.infolist()
+        if not (i.filename.endswith(".npy") and allowed.fullmatch(i.filename[:-4]))
+    ]
     if unknown:
-        raise ModelFileError(f"{path}: unexpected member(s) {', '.join(map(repr, unknown[:5]))}; not part of a trainer {what}")
+        raise ModelFileError(
+            f"{path}: unexpected member(s) {', '.join(map(repr, unknown[:5]))}; not part of a trainer {what}"
+        )
     for info in zf.infolist():
         name = info.filename[:-4]
         if name in infos:
             raise ModelFileError(f"{path}: member {name} appears twice")
         if info.compress_type != zipfile.ZIP_STORED:
-            raise ModelFileError(f"{path}: member {name} is compressed; a trainer {what} stores its arrays "
-                                 "uncompressed (a compressed member could expand without bound)")
+            raise ModelFileError(
+                f"{path}: member {name} is compressed; a trainer {what} stores its arrays "
+                "uncompressed (a compressed member could expand without bound)"
+            )
         if info.flag_bits & 0x1 or info.file_size != info.compress_size or info.file_size > size:
-            raise ModelFileError(f"{path}: truncated or damaged {what} (member {name} declares "
-                                 f"{info.file_size} bytes in a {size}-byte file)")
+            raise ModelFileError(
+                f"{path}: truncated or damaged {what} (member {name} declares "
+                f"{info.file_size} bytes in a {size}-byte file)"
+            )
         infos[name] = info
     return infos
 
@@ -104,18 +130,26 @@ def _read_member(zf, info, path):
     with zf.open(info) as f:
         version = np.lib.format.read_magic(f)
         if version not in NPY_VERSIONS:
-            raise ModelFileError(f"{path}: member {name} has .npy format version {version}; expected 1.0 or 2.0")
+            raise ModelFileError(
+                f"{path}: member {name} has .npy format version {version}; expected 1.0 or 2.0"
+            )
         shape, fortran_order, dtype = NPY_VERSIONS[version](f, max_header_size=MAX_HEADER_BYTES)
         if dtype.hasobject:
-            raise ModelFileError(f"{path}: member {name} holds a Python object array; refusing to load it "
-                                 "(only numeric arrays are allowed: unpickling objects can run code)")
+            raise ModelFileError(
+                f"{path}: member {name} holds a Python object array; refusing to load it "
+                "(only numeric arrays are allowed: unpickling objects can run code)"
+            )
         if dtype not in SAFE_DTYPES or fortran_order:
-            raise ModelFileError(f"{path}: member {name} has dtype {dtype}{' in Fortran order' if fortran_order else ''}; "
-                                 f"expected one of {', '.join(sorted(str(d) for d in SAFE_DTYPES))}")
+            raise ModelFileError(
+                f"{path}: member {name} has dtype {dtype}{' in Fortran order' if fortran_order else ''}; "
+                f"expected one of {', '.join(sorted(str(d) for d in SAFE_DTYPES))}"
+            )
         nbytes = math.prod(shape) * dtype.itemsize
         if f.tell() + nbytes != info.file_size:  # before allocating: the header must match the member's size
-            raise ModelFileError(f"{path}: member {name} declares shape {shape} ({nbytes} bytes) but holds "
-                                 f"{info.file_size - f.tell()} bytes of data")
+            raise ModelFileError(
+                f"{path}: member {name} declares shape {shape} ({nbytes} bytes) but holds "
+                f"{info.file_size - f.tell()} bytes of data"
+            )
         raw = f.read(nbytes)
         if len(raw) != nbytes or f.read(1):  # reading to the end also checks the member's CRC-32
             raise ModelFileError(f"{path}: member {name} is truncated")

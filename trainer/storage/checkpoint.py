@@ -10,6 +10,7 @@ Resuming (run.resume_config checks the run's config, run.train(resume=True)) rec
 data and the initial state from the config (all from its seed), then loads the checkpoint over
 them, so the run goes on bit for bit as if it had never stopped.
 """
+
 import re
 import signal
 import threading
@@ -21,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.storage.archive import check_fields, digest, pack, unpack
-from trainer.config.load import config_to_dict
 from trainer.config.diff import config_hash, diff_keys, show_diff
+from trainer.config.load import config_to_dict
 from trainer.errors import ConfigError, DataError, ModelFileError
-from trainer.storage.files import atomic_write, dumps, json_records
 from trainer.model.network import PARAM_NAMES
+from trainer.storage.archive import check_fields, digest, pack, unpack
+from trainer.storage.files import atomic_write, dumps, json_records
 
 CHECKPOINT, PREVIOUS = "checkpoint.npz", "checkpoint.prev.npz"
 FORMAT = "trainer.storage.checkpoint"
@@ -34,9 +35,19 @@ FORMAT_VERSION = 1
 _PARAM = "|".join(PARAM_NAMES)
 MEMBERS = re.compile(rf"metadata|history|(params|best)\.({_PARAM})|optimizer\.(t|[a-z0-9_]+\.({_PARAM}))")
 MAX_METADATA_BYTES = 1 << 20  # the resolved config and the RNG state: kilobytes
-FIELDS = {"trainer_version": str, "epoch": int, "best_score": (float, int, type(None)), "best_epoch": int,
-          "bad_epochs": int, "stopped_early": bool, "rng": dict, "config": dict, "config_sha256": str,
-          "data_sha256": str, "sha256": str}
+FIELDS = {
+    "trainer_version": str,
+    "epoch": int,
+    "best_score": (float, int, type(None)),
+    "best_epoch": int,
+    "bad_epochs": int,
+    "stopped_early": bool,
+    "rng": dict,
+    "config": dict,
+    "config_sha256": str,
+    "data_sha256": str,
+    "sha256": str,
+}
 
 
 @dataclass
@@ -57,7 +68,9 @@ class Checkpoint:
 def data_digest(data):
     """SHA-256 of the prepared splits: resuming on other data (an edited CSV) would not be exact."""
     parts = {"train": data.train, "val": data.val, "test": data.test}
-    return digest({f"{s}.{i}": a for s, part in parts.items() if part is not None for i, a in enumerate(part)})
+    return digest(
+        {f"{s}.{i}": a for s, part in parts.items() if part is not None for i, a in enumerate(part)}
+    )
 
 
 def checkpoint_bytes(state, history_bytes, config, data_sha):
@@ -68,11 +81,19 @@ def checkpoint_bytes(state, history_bytes, config, data_sha):
         arrays.update({f"best.{k}": v for k, v in state.best_params.items()})
     arrays["history"] = np.frombuffer(history_bytes, dtype=np.uint8)
     meta = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "trainer_version": __version__,
-        "epoch": state.epoch, "best_score": state.best_score if np.isfinite(state.best_score) else None,
-        "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs, "stopped_early": state.stopped_early,
-        "rng": state.rng.bit_generator.state, "config": config, "config_sha256": config_hash(config),
-        "data_sha256": data_sha, "sha256": digest(arrays),
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "trainer_version": __version__,
+        "epoch": state.epoch,
+        "best_score": state.best_score if np.isfinite(state.best_score) else None,
+        "best_epoch": state.best_epoch,
+        "bad_epochs": state.bad_epochs,
+        "stopped_early": state.stopped_early,
+        "rng": state.rng.bit_generator.state,
+        "config": config,
+        "config_sha256": config_hash(config),
+        "data_sha256": data_sha,
+        "sha256": digest(arrays),
     }
     return pack(arrays, meta)
 
@@ -85,12 +106,16 @@ def load_checkpoint(path):
         raise ModelFileError(f"{path}: cannot read checkpoint: {e.strerror or e}") from None
     arrays, meta = unpack(data, path, MEMBERS, "checkpoint", MAX_METADATA_BYTES)
     if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: not a trainer checkpoint of format version {FORMAT_VERSION} "
-                             f"(format {meta.get('format')!r}, version {meta.get('format_version')!r})")
+        raise ModelFileError(
+            f"{path}: not a trainer checkpoint of format version {FORMAT_VERSION} "
+            f"(format {meta.get('format')!r}, version {meta.get('format_version')!r})"
+        )
     check_fields(meta, FIELDS, path)
     if "history" not in arrays or digest(arrays) != meta["sha256"]:
-        raise ModelFileError(f"{path}: checksum mismatch: the checkpoint was changed after saving (SHA-256 differs)")
-    group = lambda prefix: {k[len(prefix):]: a for k, a in arrays.items() if k.startswith(prefix)}
+        raise ModelFileError(
+            f"{path}: checksum mismatch: the checkpoint was changed after saving (SHA-256 differs)"
+        )
+    group = lambda prefix: {k[len(prefix) :]: a for k, a in arrays.items() if k.startswith(prefix)}
     history = _history(arrays["history"], path)
     if len(history) != meta["epoch"]:
         raise ModelFileError(f"{path}: holds {len(history)} history records for epoch {meta['epoch']}")
@@ -108,12 +133,17 @@ def _history(raw, path):
 
 def load_into(state, ckpt, path):
     """Load ckpt into the fresh TrainState of the same config; every check comes before any change."""
-    groups = {"params": ckpt.params, "best": ckpt.best_params or state.params}  # no best yet: nothing to check
+    groups = {
+        "params": ckpt.params,
+        "best": ckpt.best_params or state.params,
+    }  # no best yet: nothing to check
     for name, group in groups.items():
         for k, p in state.params.items():
             a = group.get(k)
             if a is None or a.shape != p.shape or a.dtype != p.dtype:
-                raise ModelFileError(f"{path}: {name}.{k} does not fit the model: expected shape {p.shape} {p.dtype}")
+                raise ModelFileError(
+                    f"{path}: {name}.{k} does not fit the model: expected shape {p.shape} {p.dtype}"
+                )
     try:
         np.random.Generator(type(state.rng.bit_generator)()).bit_generator.state = ckpt.meta["rng"]
         state.optimizer.load_state_dict(ckpt.optimizer)  # checks every key first, then loads
@@ -124,9 +154,15 @@ def load_into(state, ckpt, path):
     state.rng.bit_generator.state = ckpt.meta["rng"]
     m = ckpt.meta
     state.epoch, state.history = m["epoch"], ckpt.history
-    state.best_params = None if ckpt.best_params is None else {k: a.copy() for k, a in ckpt.best_params.items()}
+    state.best_params = (
+        None if ckpt.best_params is None else {k: a.copy() for k, a in ckpt.best_params.items()}
+    )
     state.best_score = np.inf if m["best_score"] is None else float(m["best_score"])
-    state.best_epoch, state.bad_epochs, state.stopped_early = m["best_epoch"], m["bad_epochs"], m["stopped_early"]
+    state.best_epoch, state.bad_epochs, state.stopped_early = (
+        m["best_epoch"],
+        m["bad_epochs"],
+        m["stopped_early"],
+    )
 
 
 class Checkpointer:
@@ -176,10 +212,14 @@ class Checkpointer:
     def _check_same_run(self, ckpt, path):
         if ckpt.meta["config_sha256"] != config_hash(self.config):
             changed = show_diff(diff_keys(ckpt.meta["config"], self.config)) or "the hash only"
-            raise ConfigError(f"{path}: was written with another config ({changed}); "
-                              "config.yaml was changed after the run started")
+            raise ConfigError(
+                f"{path}: was written with another config ({changed}); "
+                "config.yaml was changed after the run started"
+            )
         if ckpt.meta["data_sha256"] != self.data_sha:
-            raise DataError(f"{path}: the data differ from those the run was trained on (was the CSV changed?)")
+            raise DataError(
+                f"{path}: the data differ from those the run was trained on (was the CSV changed?)"
+            )
 
     def on_train_begin(self, state):
         self.last = time.monotonic()
@@ -198,7 +238,7 @@ class Checkpointer:
 
     def save(self, state):
         """Write state as the newest checkpoint; the newest before it becomes checkpoint.prev.npz."""
-        self.lines += [dumps(r) + "\n" for r in state.history[len(self.lines):]]
+        self.lines += [dumps(r) + "\n" for r in state.history[len(self.lines) :]]
         data = checkpoint_bytes(state, "".join(self.lines).encode("utf-8"), self.config, self.data_sha)
         atomic_write(self.run_dir / CHECKPOINT, data, backup=self.run_dir / PREVIOUS)
         self.saved_epoch = state.epoch
@@ -211,7 +251,10 @@ class Checkpointer:
 
     def _catch_sigint(self):
         """Turn Ctrl-C into a flag read at the next epoch end (main thread only; never when SIGINT is ignored)."""
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None):
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) not in (
+            signal.SIG_IGN,
+            None,
+        ):
             self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
 
     def _on_sigint(self, signum, frame):

@@ -13,6 +13,7 @@ diff of two goldens shows the epoch. Floats are written by `json` as Python's `r
 back to the same float64, so a curve read back is bitwise the curve written. No timestamps: the
 same run writes the same bytes.
 """
+
 import hashlib
 import json
 import platform
@@ -21,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.config.load import config_to_dict
 from trainer.config.diff import config_hash
+from trainer.config.load import config_to_dict
 from trainer.errors import DataError, TrainerError
 from trainer.storage.files import read_json
 
@@ -62,9 +63,16 @@ def platform_info(dtype):
     """What the numbers may depend on beyond the config: library versions, BLAS, dtype, machine."""
     import sklearn
 
-    return {"numpy": np.__version__, "scikit_learn": sklearn.__version__, "blas": blas_info(),
-            "dtype": str(dtype), "python": platform.python_version(), "machine": platform.machine(),
-            "system": platform.system(), "trainer": __version__}
+    return {
+        "numpy": np.__version__,
+        "scikit_learn": sklearn.__version__,
+        "blas": blas_info(),
+        "dtype": str(dtype),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "trainer": __version__,
+    }
 
 
 def blas_info():
@@ -75,8 +83,12 @@ def blas_info():
         blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
         if blas:  # scipy may load a BLAS of its own: prefer the one shipped with numpy
             lib = next((b for b in blas if "numpy" in str(b.get("filepath"))), blas[0])
-            return {"name": lib.get("internal_api"), "version": lib.get("version"),
-                    "architecture": lib.get("architecture"), "threads": lib.get("num_threads")}
+            return {
+                "name": lib.get("internal_api"),
+                "version": lib.get("version"),
+                "architecture": lib.get("architecture"),
+                "threads": lib.get("num_threads"),
+            }
     except ImportError:  # threadpoolctl comes with scikit-learn, but numpy alone also knows its build
         pass
     try:
@@ -102,11 +114,16 @@ def make_curve(cfg, state, epochs=None):
     """The curve of a finished TrainState trained from cfg (for `epochs`, default train.epochs)."""
     config = canonical_config(cfg)
     return {
-        "format": FORMAT, "version": VERSION, "name": cfg.name,
+        "format": FORMAT,
+        "version": VERSION,
+        "name": cfg.name,
         "epochs": cfg.train.epochs if epochs is None else epochs,
-        "config_hash": config_hash(config), "config": config,
+        "config_hash": config_hash(config),
+        "config": config,
         "platform": platform_info(cfg.model.dtype),
-        "epochs_run": state.epoch, "best_epoch": state.best_epoch, "stopped_early": state.stopped_early,
+        "epochs_run": state.epoch,
+        "best_epoch": state.best_epoch,
+        "stopped_early": state.stopped_early,
         "metrics": curve_metrics(state.history),
     }
 
@@ -124,9 +141,11 @@ def read_curve(path):
 def _check_curve(curve, path):
     """Raise a one-line TrainerError unless `curve` is a readable trainer-curve of this version."""
     if not isinstance(curve, dict) or curve.get("format") != FORMAT:
-        raise TrainerError(f"{path}: not a trainer curve file (no \"format\": \"{FORMAT}\")")
+        raise TrainerError(f'{path}: not a trainer curve file (no "format": "{FORMAT}")')
     if curve.get("version") != VERSION:
-        raise TrainerError(f"{path}: curve format version {curve.get('version')!r}; this trainer reads version {VERSION}")
+        raise TrainerError(
+            f"{path}: curve format version {curve.get('version')!r}; this trainer reads version {VERSION}"
+        )
     kinds = {"epochs": int, "config": dict, "metrics": dict, "platform": dict}
     for key, kind in kinds.items():
         if not isinstance(curve.get(key), kind):

@@ -1,5 +1,6 @@
 """Atomic file writes and strict JSON: a crash never leaves a half-written file behind, and a
 file that cannot be read back is one line naming it (and the line in it)."""
+
 import functools
 import json
 import math
@@ -58,7 +59,7 @@ def _write_all(fd, data):
     """os.write until every byte is out (a write may take only part, e.g. on a nearly full disk)."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _remove_quietly(path):

@@ -5,6 +5,7 @@ the training split; absent when the config did not standardise), and metadata, a
 holding UTF-8 JSON: format, format_version, trainer_version, classes, feature_names, the
 resolved config, final metrics and the SHA-256 of every other member.
 """
+
 import math
 import re
 import warnings
@@ -13,18 +14,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer import __version__
-from trainer.storage.archive import check_fields, digest, pack, unpack
-from trainer.model.scaling import standardize
 from trainer.errors import ModelFileError
-from trainer.storage.files import atomic_write
 from trainer.model.network import PARAM_NAMES, predict_proba
+from trainer.model.scaling import standardize
+from trainer.storage.archive import check_fields, digest, pack, unpack
+from trainer.storage.files import atomic_write
 
 FORMAT = "trainer.model.network"
 FORMAT_VERSION = 1
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + ("metadata",)))  # the allow-list of member names
 MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
-LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (floats finite)
+LABEL_TYPES = (
+    bool,
+    int,
+    float,
+    str,
+)  # class labels: JSON scalars that read back as themselves (floats finite)
 
 
 def is_label(c):
@@ -115,7 +121,9 @@ def model_from_bytes(data, path="<bytes>"):
     _check_metadata(meta, path)
     _check_arrays(arrays, meta, path)
     if meta["trainer_version"] != __version__:
-        warnings.warn(f"{path}: saved by trainer {meta['trainer_version']}, loading with {__version__}", stacklevel=2)
+        warnings.warn(
+            f"{path}: saved by trainer {meta['trainer_version']}, loading with {__version__}", stacklevel=2
+        )
     has_scaler = "scaler_mean" in arrays
     return SavedModel(
         params={k: arrays[k] for k in PARAM_NAMES},
@@ -134,12 +142,26 @@ def _check_metadata(meta, path):
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a trainer model (format is {meta.get('format')!r})")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model format version {meta.get('format_version')!r} is not supported "
-                             f"(this trainer reads version {FORMAT_VERSION})")
-    check_fields(meta, {"trainer_version": str, "classes": list, "feature_names": list, "config": dict,
-                        "metrics": dict, "sha256": str}, path)
+        raise ModelFileError(
+            f"{path}: model format version {meta.get('format_version')!r} is not supported "
+            f"(this trainer reads version {FORMAT_VERSION})"
+        )
+    check_fields(
+        meta,
+        {
+            "trainer_version": str,
+            "classes": list,
+            "feature_names": list,
+            "config": dict,
+            "metrics": dict,
+            "sha256": str,
+        },
+        path,
+    )
     if not all(is_label(c) for c in meta["classes"]):
-        raise ModelFileError(f"{path}: metadata field 'classes' must list booleans, integers, finite floats or strings")
+        raise ModelFileError(
+            f"{path}: metadata field 'classes' must list booleans, integers, finite floats or strings"
+        )
     if not all(isinstance(f, str) for f in meta["feature_names"]):
         raise ModelFileError(f"{path}: metadata field 'feature_names' must list strings")
     for key in ("classes", "feature_names"):
@@ -156,7 +178,9 @@ def _check_arrays(arrays, meta, path):
         raise ModelFileError(f"{path}: scaler_mean and scaler_scale must come together")
     W1, W2 = arrays["W1"], arrays["W2"]
     if W1.ndim != 2 or W2.ndim != 2 or 0 in W1.shape + W2.shape:
-        raise ModelFileError(f"{path}: W1 and W2 must be non-empty matrices, got shapes {W1.shape} and {W2.shape}")
+        raise ModelFileError(
+            f"{path}: W1 and W2 must be non-empty matrices, got shapes {W1.shape} and {W2.shape}"
+        )
     (D, H), C = W1.shape, W2.shape[1]
     expected = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), "scaler_mean": (D,), "scaler_scale": (D,)}
     for name, a in arrays.items():
@@ -165,9 +189,13 @@ def _check_arrays(arrays, meta, path):
     if len({arrays[k].dtype for k in PARAM_NAMES}) != 1:
         raise ModelFileError(f"{path}: params mix dtypes")
     if len(meta["classes"]) != C or len(meta["feature_names"]) != D:
-        raise ModelFileError(f"{path}: metadata lists {len(meta['classes'])} classes and {len(meta['feature_names'])} features; the weights have {C} and {D}")
+        raise ModelFileError(
+            f"{path}: metadata lists {len(meta['classes'])} classes and {len(meta['feature_names'])} features; the weights have {C} and {D}"
+        )
     if digest(arrays) != meta["sha256"]:
-        raise ModelFileError(f"{path}: checksum mismatch: the arrays were changed after saving (SHA-256 differs)")
+        raise ModelFileError(
+            f"{path}: checksum mismatch: the arrays were changed after saving (SHA-256 differs)"
+        )
     for name, a in arrays.items():
         if not np.isfinite(a).all():
             raise ModelFileError(f"{path}: member {name} contains NaN or inf")

@@ -1,4 +1,5 @@
 """The run directory: its default name, claiming it for a new run, and a finished run read back."""
+
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def check_unused(path, files, what, overwrite=False):
     path = Path(path)
     taken = [f for f in files if (path / f).exists()]
     if taken and not overwrite:
-        raise TrainerError(f"{path} already holds {what} ({', '.join(taken)}); choose another --out or pass --overwrite")
+        raise TrainerError(
+            f"{path} already holds {what} ({', '.join(taken)}); choose another --out or pass --overwrite"
+        )
     return path
 
 
@@ -38,8 +41,10 @@ def read_run(run_dir):
     """(SavedModel, per-epoch records, summary) of a run directory; a one-line error if it is not a finished run."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise TrainerError(f"{run_dir}: {'not a directory' if run_dir.exists() else 'no such run directory'}; "
-                           "give a run directory written by `trainer train`")
+        raise TrainerError(
+            f"{run_dir}: {'not a directory' if run_dir.exists() else 'no such run directory'}; "
+            "give a run directory written by `trainer train`"
+        )
     missing = [f for f in ("metrics.jsonl", "model.npz", "summary.json") if not (run_dir / f).is_file()]
     if missing:
         raise TrainerError(f"{run_dir}: incomplete run: no {', '.join(missing)} (did training finish?)")

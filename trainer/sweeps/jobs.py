@@ -4,6 +4,7 @@ Every job runs with BLAS on one thread: jobs are the unit of parallelism, so ext
 would only oversubscribe the cores, and a job's numbers must not depend on how many jobs run
 beside it (a BLAS may split its sums differently with another thread count).
 """
+
 import threading
 from contextlib import ExitStack, closing, contextmanager
 
@@ -62,13 +63,19 @@ def run_jobs(fn, calls, n_jobs=None, backend="loky", scheduler=None):
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend '{backend}'; expected one of {', '.join(BACKENDS)}")
     if scheduler is not None and backend != "dask":
-        raise ConfigError(f"--scheduler {scheduler}: only used with --backend dask, but the backend is {backend}")
+        raise ConfigError(
+            f"--scheduler {scheduler}: only used with --backend dask, but the backend is {backend}"
+        )
     n = -1 if backend == "dask" and n_jobs is None else n_jobs or 1
     jobs = (delayed(_call)(fn, i, args) for i, args in enumerate(calls))
     # the caller holds the limit too: jobs in this process (threading backend, n_jobs 1) then run
     # inside one limit set once from this thread, and pool threads never set it themselves
-    with ONE_BLAS_THREAD, _dask_client(backend, scheduler, n_jobs), parallel_config(backend=backend, n_jobs=n), \
-            closing(Parallel(return_as="generator_unordered")(jobs)) as results:
+    with (
+        ONE_BLAS_THREAD,
+        _dask_client(backend, scheduler, n_jobs),
+        parallel_config(backend=backend, n_jobs=n),
+        closing(Parallel(return_as="generator_unordered")(jobs)) as results,
+    ):
         yield from results
 
 
@@ -86,8 +93,15 @@ def _dask_client(backend, scheduler, n_jobs):
         try:
             if scheduler is None:
                 workers = n_jobs if n_jobs and n_jobs > 0 else None  # None: one per core
-                scheduler = stack.enter_context(distributed.LocalCluster(
-                    host="127.0.0.1", n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
+                scheduler = stack.enter_context(
+                    distributed.LocalCluster(
+                        host="127.0.0.1",
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                    )
+                )
             stack.enter_context(distributed.Client(scheduler, timeout="10s"))
         except (OSError, TimeoutError) as e:
             raise TrainerError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None

@@ -12,6 +12,7 @@ each fold is scored by a TwoLayerNetClassifier fitted on the other K-1, which ho
 share of its rows for early stopping as the validation split is of the non-test rows. `scoring`
 picks cv: as given, else the validation split when every trial has one, else DEFAULT_CV folds.
 """
+
 import csv
 import io
 import re
@@ -28,10 +29,10 @@ from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
-from trainer.storage.files import atomic_write, make_dir, write_json
-from trainer.sweeps.jobs import run_jobs
-from trainer.storage.rundir import check_unused
 from trainer.runs.run import train_in_memory
+from trainer.storage.files import atomic_write, make_dir, write_json
+from trainer.storage.rundir import check_unused
+from trainer.sweeps.jobs import run_jobs
 from trainer.training.loop import loss_and_accuracy
 
 SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
@@ -66,6 +67,7 @@ class Trial:
 
 # ------------------------------------------------------------ the grid
 
+
 def parse_grid(items, overrides=()):
     """`KEY=V1,V2,...` strings -> {key: (item, [value texts])}; a one-line ConfigError for bad syntax."""
     grid, set_keys = {}, {o.partition("=")[0].strip() for o in overrides}
@@ -73,9 +75,13 @@ def parse_grid(items, overrides=()):
         key, sep, text = (part.strip() for part in item.partition("="))
         values = [v.strip() for v in text.split(",")]
         if not sep or not key or "" in values:
-            raise ConfigError(f"--grid {item}: expected KEY=V1,V2,... with no empty value, e.g. --grid train.lr=0.01,0.1,1")
+            raise ConfigError(
+                f"--grid {item}: expected KEY=V1,V2,... with no empty value, e.g. --grid train.lr=0.01,0.1,1"
+            )
         if key in grid or key in set_keys:
-            raise ConfigError(f"--grid {item}: '{key}' is already given by {'--grid' if key in grid else '--set'}")
+            raise ConfigError(
+                f"--grid {item}: '{key}' is already given by {'--grid' if key in grid else '--set'}"
+            )
         grid[key] = (item, values)
     return grid
 
@@ -108,8 +114,10 @@ def scoring(trials, cv=None):
     if cv is not None:
         return cv, f"mean accuracy over {cv}-fold stratified cross-validation (--cv {cv})"
     which = "is 0" if without == len(trials) else f"is 0 in {without} of {len(trials)} trials"
-    return DEFAULT_CV, (f"mean accuracy over {DEFAULT_CV}-fold stratified cross-validation: the default, "
-                        f"as data.val_size {which} (no validation split); choose the folds with --cv K")
+    return DEFAULT_CV, (
+        f"mean accuracy over {DEFAULT_CV}-fold stratified cross-validation: the default, "
+        f"as data.val_size {which} (no validation split); choose the folds with --cv K"
+    )
 
 
 def _from_grid(error, path, grid, items):
@@ -123,6 +131,7 @@ def _from_grid(error, path, grid, items):
 
 
 # ------------------------------------------------------------ one trial
+
 
 def run_trial(cfg, cv):
     """One trial's outcome, a function of cfg and cv alone: a dict of Trial fields, or the
@@ -156,22 +165,30 @@ def _cross_validate(cfg, k):
     X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
     folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
     est = TwoLayerNetClassifier.from_config(cfg).set_params(
-        random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size))
+        random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size)
+    )
     try:
-        result = cross_validate(est, X, y, cv=folds, scoring=("accuracy", "neg_log_loss"), error_score="raise")
+        result = cross_validate(
+            est, X, y, cv=folds, scoring=("accuracy", "neg_log_loss"), error_score="raise"
+        )
     except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
-        raise DataError(f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}") from None
+        raise DataError(
+            f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
+        ) from None
     losses = [-float(s) for s in result["test_neg_log_loss"]]
     return [float(s) for s in result["test_accuracy"]], losses, float(result["fit_time"].sum())
 
 
 # ------------------------------------------------------------ running them all
 
+
 def run_trials(trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_done=lambda trial: None):
     """Fill in every trial's scores through jobs.run_jobs (see it for n_jobs, backend and scheduler);
     call on_done(trial) as each finishes. Returns the trials ranked."""
     stop = {}  # trial index -> the TrainerError it returned
-    with closing(run_jobs(run_trial, [(t.config, cv) for t in trials], n_jobs, backend, scheduler)) as outcomes:
+    with closing(
+        run_jobs(run_trial, [(t.config, cv) for t in trials], n_jobs, backend, scheduler)
+    ) as outcomes:
         for i, outcome in outcomes:
             if isinstance(outcome, TrainerError):
                 stop[i] = outcome
@@ -197,6 +214,7 @@ def rank(trials):
 
 # ------------------------------------------------------------ results
 
+
 def check_out_dir(path, overwrite=False):
     """The sweep's output directory as a Path; refuse one holding an earlier sweep unless told to.
 
@@ -205,9 +223,17 @@ def check_out_dir(path, overwrite=False):
 
 
 def trial_record(t):
-    return {"rank": t.rank, "params": t.params, "mean_val_score": t.mean, "std_val_score": t.std,
-            "mean_val_loss": t.loss, "val_scores": t.scores, "val_losses": t.losses,
-            "fit_time": t.fit_time, "error": t.error}
+    return {
+        "rank": t.rank,
+        "params": t.params,
+        "mean_val_score": t.mean,
+        "std_val_score": t.std,
+        "mean_val_loss": t.loss,
+        "val_scores": t.scores,
+        "val_losses": t.losses,
+        "fit_time": t.fit_time,
+        "error": t.error,
+    }
 
 
 def write_results(out, ranked, config_path, cv):
@@ -217,18 +243,31 @@ def write_results(out, ranked, config_path, cv):
         raise DivergenceError(f"every trial failed; the first: {best.error}")
     how = f"{cv}-fold cross-validation" if cv else "the validation split"
     make_dir(out)
-    write_json(out / "results.json", {"config": str(config_path), "grid": list(best.params), "cv": cv,
-                                      "score": "accuracy", "loss": "cross-entropy",
-                                      "trials": [trial_record(t) for t in ranked]})
+    write_json(
+        out / "results.json",
+        {
+            "config": str(config_path),
+            "grid": list(best.params),
+            "cv": cv,
+            "score": "accuracy",
+            "loss": "cross-entropy",
+            "trials": [trial_record(t) for t in ranked],
+        },
+    )
     header = ["rank", *best.params, "mean_val_score", "std_val_score", "mean_val_loss", "fit_time", "error"]
-    rows = [[t.rank, *map(_cell, t.params.values()), t.mean, t.std, t.loss, t.fit_time, t.error] for t in ranked]
+    rows = [
+        [t.rank, *map(_cell, t.params.values()), t.mean, t.std, t.loss, t.fit_time, t.error] for t in ranked
+    ]
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerows([header, *rows])  # None (a failed trial's score) -> ""
     atomic_write(out / "results.csv", text.getvalue())
     chosen = " ".join(f"{k}={_cell(v)}" for k, v in best.params.items())
-    atomic_write(out / "best.yaml", f"# the best trial of a sweep of {config_path}: {chosen}\n"
-                                    f"# mean accuracy {best.mean:.4f} on {how}; train it with: trainer train best.yaml\n"
-                                    + dump_config(best.config))
+    atomic_write(
+        out / "best.yaml",
+        f"# the best trial of a sweep of {config_path}: {chosen}\n"
+        f"# mean accuracy {best.mean:.4f} on {how}; train it with: trainer train best.yaml\n"
+        + dump_config(best.config),
+    )
     return best
 
 

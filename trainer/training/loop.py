@@ -8,6 +8,7 @@ batches gathered once an epoch into buffers it owns; `reference` runs the deriva
 model.network.step, on each batch's rows. Both visit the same rows in the same order and hand the
 optimizer the same gradient, so their curves agree to rounding.
 """
+
 import contextlib
 import math
 import time
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.errors import DivergenceError
-from trainer.model.flat import flat_copy
 from trainer.model import network
 from trainer.model.fast import FastStep
+from trainer.model.flat import flat_copy
 from trainer.model.network import PARAM_NAMES, log_softmax, scores
 from trainer.training.optim import lr_at
 
@@ -28,8 +29,12 @@ MONITORS = {"val_loss": 1.0, "val_accuracy": -1.0, "train_loss": 1.0}
 
 @dataclass
 class TrainConfig:
-    epochs: int = 200  # passes over the training split; scikit-learn's max_iter default, enough with cosine decay
-    batch_size: int | None = 32  # examples per step; null = the full batch. 32 (not MLPClassifier's 200) gives small sets enough steps
+    epochs: int = (
+        200  # passes over the training split; scikit-learn's max_iter default, enough with cosine decay
+    )
+    batch_size: int | None = (
+        32  # examples per step; null = the full batch. 32 (not MLPClassifier's 200) gives small sets enough steps
+    )
     optimizer: str = "adam"  # sgd | momentum | nesterov | adam; adam needs the least tuning
     lr: float = 1e-3  # learning rate (base of the schedule); Adam's usual 1e-3
     momentum: float = 0.9  # mu of momentum and nesterov
@@ -37,19 +42,29 @@ class TrainConfig:
     beta2: float = 0.999  # Adam's decay of the mean of squared gradients
     eps: float = 1e-8  # Adam's guard against division by zero
     reg: float = 2e-3  # L2: loss += 0.5*reg*(|W1|^2+|W2|^2), biases free; = MLPClassifier's alpha / batch_size (its 1e-4/200 = 5e-7); 2e-3 tested best
-    lr_schedule: str = "cosine"  # constant | step | exponential | cosine (per epoch); cosine settles the fixed budget
+    lr_schedule: str = (
+        "cosine"  # constant | step | exponential | cosine (per epoch); cosine settles the fixed budget
+    )
     lr_decay: float = 0.1  # step: lr *= lr_decay every lr_step epochs; exponential: lr *= lr_decay each epoch
     lr_step: int = 30  # epochs between decays of the step schedule
     lr_min: float = 0.0  # the floor the cosine schedule anneals to
-    early_stopping: bool = False  # stop when `monitor` stops improving, restore the best weights; off: no val split by default
+    early_stopping: bool = (
+        False  # stop when `monitor` stops improving, restore the best weights; off: no val split by default
+    )
     monitor: str = "val_loss"  # val_loss | val_accuracy | train_loss
     patience: int = 10  # epochs without improvement before stopping (scikit-learn's n_iter_no_change)
-    min_delta: float = 1e-4  # the least change of `monitor` that counts as an improvement (scikit-learn's tol)
+    min_delta: float = (
+        1e-4  # the least change of `monitor` that counts as an improvement (scikit-learn's tol)
+    )
     shuffle: bool = True  # reshuffle the training split every epoch
-    checkpoint_every: int = 1  # epochs between checkpoints in the run directory, for `trainer train --resume`; 0 = none
+    checkpoint_every: int = (
+        1  # epochs between checkpoints in the run directory, for `trainer train --resume`; 0 = none
+    )
     checkpoint_seconds: float = 1.0  # and at least this many seconds between two: a write (fsync) takes 1-10 ms, more than a small epoch
     engine: str = "fast"  # fast | reference: the step that trains (model/fast.py, or the derivation in model/network.py)
-    threads: int | None = None  # BLAS threads while training; null = the BLAS default (all cores); 1 on a busy machine (README "Performance")
+    threads: int | None = (
+        None  # BLAS threads while training; null = the BLAS default (all cores); 1 on a busy machine (README "Performance")
+    )
 
 
 @dataclass
@@ -75,8 +90,10 @@ class TrainState:
 
     def __post_init__(self):
         if tuple(self.optimizer.shapes) != PARAM_NAMES:  # its flat layout is its params' order
-            raise ValueError(f"the optimizer was built for params in the order {', '.join(self.optimizer.shapes)}; "
-                             f"training needs {', '.join(PARAM_NAMES)} (as init_params returns them)")
+            raise ValueError(
+                f"the optimizer was built for params in the order {', '.join(self.optimizer.shapes)}; "
+                f"training needs {', '.join(PARAM_NAMES)} (as init_params returns them)"
+            )
         self.w, self.params = flat_copy({k: self.params[k] for k in PARAM_NAMES})
 
 
@@ -87,7 +104,7 @@ def loss_and_accuracy(params, X, y):
     """Cross-entropy (no L2) and accuracy of params on (X, y), VAL_ROWS rows at a time."""
     loss = correct = 0.0
     for start in range(0, len(y), VAL_ROWS):
-        s, t = scores(params, X[start:start + VAL_ROWS]), y[start:start + VAL_ROWS]
+        s, t = scores(params, X[start : start + VAL_ROWS]), y[start : start + VAL_ROWS]
         loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
         correct += np.sum(s.argmax(axis=1) == t)
     return float(loss / len(y)), float(correct / len(y))
@@ -113,9 +130,18 @@ def _epochs(state, X, y, cfg, val, callbacks):
     with _blas_threads(cfg.threads):
         while state.epoch < cfg.epochs and not state.stopped_early:
             t0 = time.perf_counter()
-            lr = lr_at(cfg.lr_schedule, cfg.lr, state.epoch, cfg.epochs,
-                       decay=cfg.lr_decay, step=cfg.lr_step, lr_min=cfg.lr_min)
-            with np.errstate(over="ignore", invalid="ignore"):  # a diverging step raises DivergenceError below
+            lr = lr_at(
+                cfg.lr_schedule,
+                cfg.lr,
+                state.epoch,
+                cfg.epochs,
+                decay=cfg.lr_decay,
+                step=cfg.lr_step,
+                lr_min=cfg.lr_min,
+            )
+            with np.errstate(
+                over="ignore", invalid="ignore"
+            ):  # a diverging step raises DivergenceError below
                 train_loss = one_epoch(state, X, y, cfg, lr, batches)
                 record = {"epoch": state.epoch + 1, "train_loss": train_loss}
                 if val is not None:  # huge finite weights overflow here first; the next step then diverges

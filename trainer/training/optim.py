@@ -11,6 +11,7 @@ reads is held as a 0-d array of the params' dtype, which a ufunc takes 0.2-0.3 u
 Python float (numpy 2.4, 502 params); math on scalars alone (Adam's bias corrections) is done in
 Python floats, so float32 training rounds nothing more than its element-wise math.
 """
+
 import math
 
 import numpy as np
@@ -22,7 +23,9 @@ def _float_dtype(params):
     """The one float dtype shared by every param; ValueError otherwise."""
     dtypes = {np.asarray(p).dtype for p in params.values()}
     if not params or len(dtypes) != 1 or not np.issubdtype(next(iter(dtypes)), np.floating):
-        raise ValueError(f"params must be a non-empty dict of arrays of one float dtype, got {sorted(map(str, dtypes))}")
+        raise ValueError(
+            f"params must be a non-empty dict of arrays of one float dtype, got {sorted(map(str, dtypes))}"
+        )
     return dtypes.pop()
 
 
@@ -70,8 +73,10 @@ class Optimizer:
         """arrays as one flat array: itself when it is one, else its values copied into buffer `name`."""
         if isinstance(arrays, np.ndarray):
             if arrays.shape != self.flat[name].shape or arrays.dtype != self.dtype:
-                raise ValueError(f"a flat {name} must have shape {self.flat[name].shape} and dtype {self.dtype}, "
-                                 f"got {arrays.shape} and {arrays.dtype}")
+                raise ValueError(
+                    f"a flat {name} must have shape {self.flat[name].shape} and dtype {self.dtype}, "
+                    f"got {arrays.shape} and {arrays.dtype}"
+                )
             return arrays
         for k, u in self.views[name].items():
             u[...] = arrays[k]
@@ -97,8 +102,10 @@ class Optimizer:
         for k, ref in expected.items():
             a = np.asarray(state[k])
             if a.shape != ref.shape or a.dtype != ref.dtype:
-                raise ValueError(f"optimizer state {k!r} has shape {a.shape} and dtype {a.dtype}; "
-                                 f"expected shape {ref.shape} and dtype {ref.dtype}")
+                raise ValueError(
+                    f"optimizer state {k!r} has shape {a.shape} and dtype {a.dtype}; "
+                    f"expected shape {ref.shape} and dtype {ref.dtype}"
+                )
         if state["t"] < 0:
             raise ValueError(f"optimizer state 't' must be >= 0, got {state['t']}")
         for s in self.STATE:  # everything was checked first, so a bad state changes nothing
@@ -181,7 +188,7 @@ class Adam(Optimizer):
     def _update(self, w, dw, lr):
         """t += 1; m, v = moving means of dw, dw^2; w -= lr * mhat / (sqrt(vhat) + eps)."""
         # step() has advanced t once for this step, not per param: the bias corrections depend on it
-        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t  # mhat = m / c1, vhat = v / c2
+        c1, c2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t  # mhat = m / c1, vhat = v / c2
         m, v, s = self.flat["m"], self.flat["v"], self.flat["s"]
         # m = b1 * m + (1 - b1) * dw
         m *= self.b1
@@ -231,7 +238,7 @@ def _step(lr, epoch, epochs, decay, step, lr_min):
 
 def _exponential(lr, epoch, epochs, decay, step, lr_min):
     """lr * decay ** epoch: multiplied by decay every epoch (cs231n)."""
-    return lr * decay ** epoch
+    return lr * decay**epoch
 
 
 def _cosine(lr, epoch, epochs, decay, step, lr_min):
