@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-epoch training time of trainer against scikit-learn's MLPClassifier and a plain PyTorch loop.
+"""Time per epoch of trainer (both engines) against scikit-learn's MLPClassifier and a plain PyTorch loop.
 
     python scripts/bench.py                     # the full run (a few minutes): prints a markdown table
     python scripts/bench.py --quick             # fewer repeats and epochs (about a minute)
@@ -15,6 +15,7 @@ Each measurement runs in a fresh subprocess (one side, one workload, one dtype, 
 sides take turns within every repeat, so a busy spell of the machine hits them all. What is timed:
   trainer  `epoch_seconds` from the run's metrics.jsonl, written by trainer.runs.run.train (the code
            `trainer train` runs) on a Config built here: no val or test split, early stopping off;
+  reference  the same with train.engine: reference, the derivation itself (model/network.py);
   sklearn  MLPClassifier(solver="sgd", momentum=0, nesterovs_momentum=False, learning_rate="constant",
            shuffle=True, alpha=reg * batch, so its L2 term equals ours on full batches) fitted once
            with max_iter=E; an epoch is the time between two of its epoch ends (stamped where fit
@@ -56,7 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 LR, REG, SEED = 0.1, 1e-5, 0
-SIDES = ("trainer", "sklearn", "torch")
+SIDES = ("trainer", "reference", "sklearn", "torch")
 
 
 @dataclass
@@ -89,7 +90,7 @@ WORKLOADS = {
 # ---------------------------------------------------------------- workers (one per subprocess)
 
 
-def make_config(w, dtype, epochs, threads="default"):
+def make_config(w, dtype, epochs, threads="default", engine="fast"):
     """The Config `trainer train` would get; threads "default" keeps train.threads' default."""
     from trainer.config.load import config_from_dict
 
@@ -107,6 +108,7 @@ def make_config(w, dtype, epochs, threads="default"):
                 "reg": REG,
                 "early_stopping": False,
                 "shuffle": True,
+                "engine": engine,
                 **({} if threads == "default" else {"threads": None if threads == "null" else int(threads)}),
             },
         }
@@ -135,7 +137,7 @@ def load_data(cfg):
     return start(cfg)[0].train
 
 
-def worker_trainer(w, dtype, epochs, threads="default"):
+def worker_trainer(w, dtype, epochs, threads="default", engine="fast"):
     from trainer.runs.run import train
 
     class RssProbe:
@@ -144,7 +146,7 @@ def worker_trainer(w, dtype, epochs, threads="default"):
 
     probe = RssProbe()
     with tempfile.TemporaryDirectory() as tmp:
-        result = train(make_config(w, dtype, epochs, threads), tmp, [probe])
+        result = train(make_config(w, dtype, epochs, threads, engine), tmp, [probe])
     records = result.state.history
     return {
         "epoch_seconds": [r["epoch_seconds"] for r in records],
@@ -246,7 +248,7 @@ def worker_torch(w, dtype, epochs):
 
 
 def worker_peak(dtype, size=2048, repeats=5):
-    """Best GFLOP/s of a size^3 matmul with one BLAS thread and with the default (all cores): the GEMM peak."""
+    """The GEMM peak: the best GFLOP/s of a size^3 matmul on one BLAS thread and on all cores."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
@@ -292,6 +294,18 @@ def environment():
     }
 
 
+def worker_reference(w, dtype, epochs):
+    return worker_trainer(w, dtype, epochs, engine="reference")
+
+
+WORKERS = {
+    "trainer": worker_trainer,
+    "reference": worker_reference,
+    "sklearn": worker_sklearn,
+    "torch": worker_torch,
+}
+
+
 def worker(args):
     """Run one measurement in this process and print it as one JSON line."""
     if args[0] == "peak":
@@ -300,9 +314,7 @@ def worker(args):
         result = environment()
     else:
         side, name, dtype, epochs, *threads = args
-        result = {"trainer": worker_trainer, "sklearn": worker_sklearn, "torch": worker_torch}[side](
-            WORKLOADS[name], dtype, int(epochs), *threads
-        )
+        result = WORKERS[side](WORKLOADS[name], dtype, int(epochs), *threads)
         result["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         result["train_hwm"] = hwm_bytes()
     print(json.dumps(result))
@@ -334,7 +346,7 @@ def torch_available():
 
 
 def measure(names, dtypes, sides, repeats, quick, progress):
-    """Every (workload, dtype, side) `repeats` times, the sides taking turns; plus the GEMM peak each repeat."""
+    """Every (workload, dtype, side) `repeats` times, the sides taking turns; the GEMM peak each repeat."""
     runs, peaks = {}, {dt: [] for dt in dtypes}
     for rep in range(repeats):
         for dt in dtypes:
@@ -395,7 +407,7 @@ def summarize(runs, peaks):
 
 
 def table(rows, peaks, sides):
-    """The markdown table: per workload and dtype, each side's ms per epoch, and the ratios baseline/trainer."""
+    """The markdown table: per workload and dtype, each side's ms per epoch, the ratios baseline/trainer."""
     by = {(r["workload"], r["dtype"], r["side"]): r for r in rows}
     others = [s for s in sides if not s.startswith("trainer")]
     head = [
@@ -447,10 +459,11 @@ def main(argv=None):
         "--repeats", type=int, help="runs of each side per workload and dtype (default 5; --quick 2)"
     )
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
+    p.add_argument("--no-reference", action="store_true", help="leave the reference engine out")
     p.add_argument(
         "--also-threads",
         metavar="T",
-        help="also time trainer with train.threads T (an integer, or null: the BLAS default), as side trainer@T",
+        help="also time trainer with train.threads T (an integer, or null: the BLAS default): side trainer@T",
     )
     p.add_argument("--out", type=Path, help="JSON results file (default bench-results/bench-<time>.json)")
     args = p.parse_args(argv)
@@ -459,7 +472,12 @@ def main(argv=None):
     bad = [n for n in names if n not in WORKLOADS] + [d for d in dtypes if d not in ("float64", "float32")]
     if bad:
         p.error(f"unknown workload or dtype: {', '.join(bad)}")
-    sides = [s for s in SIDES if s != "torch" or (not args.no_torch and torch_available())]
+    sides = [
+        s
+        for s in SIDES
+        if (s != "torch" or (not args.no_torch and torch_available()))
+        and (s != "reference" or not args.no_reference)
+    ]
     if args.also_threads:
         sides.insert(1, f"trainer@{args.also_threads}")
     repeats = args.repeats or (2 if args.quick else 5)

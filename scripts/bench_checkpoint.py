@@ -71,7 +71,8 @@ def main():
     for name, (raw, epochs) in CASES.items():
         epoch, write, check, size = bench(raw, epochs)
         print(
-            f"{name:<28} {epoch * 1e3:7.3f}ms {write * 1e3:7.3f}ms {write / epoch:10.1f}x {check * 1e6:6.2f}us {size / 1024:7.1f}kB"
+            f"{name:<28} {epoch * 1e3:7.3f}ms {write * 1e3:7.3f}ms {write / epoch:10.1f}x "
+            f"{check * 1e6:6.2f}us {size / 1024:7.1f}kB"
         )
 
 

@@ -21,7 +21,9 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from trainer.model import network
 from trainer.model.fast import FastStep, one_hot, with_ones
+from trainer.model.flat import flat_copy
 from trainer.model.network import init_params
 from trainer.training.loop import FastBatches
 from trainer.training.optim import make_optimizer
@@ -39,8 +41,10 @@ def arrays(shape, dtype):
         "z": rng.standard_normal((N, H)).astype(dtype),
         "dh": rng.standard_normal((N, H)).astype(dtype),
         "s": rng.standard_normal((N, C)).astype(dtype),
-        "params": init_params(D, H, C, rng, dtype=dtype),
     }
+    a["w"], a["params"] = flat_copy(
+        init_params(D, H, C, rng, dtype=dtype)
+    )  # views of one flat w, as in training
     a["Xa"], a["Y"] = with_ones(a["X"]), one_hot(a["y"], C, dtype)
     a["full"] = np.ones((N, H + 1), dtype)  # [hidden 1]
     a["full"][:, :H] = np.maximum(a["z"], 0)
@@ -133,13 +137,13 @@ def gather_per_epoch(a, shape):
             idx = order[start : start + N]
             X[idx], y[idx]
 
-    return plain, lambda: batches.epoch(order)  # the gather; its batches are slices made once
+    return plain, lambda: batches.gather(order)  # the gather; its batches are slices made once
 
 
 def flat_optimizer(a, shape):
     p = a["params"]
     grads = {k: np.full_like(v, 1e-9) for k, v in p.items()}
-    w, g = p["W1"].base, np.full_like(p["W1"].base, 1e-9)
+    w, g = a["w"], np.full_like(a["w"], 1e-9)
     opt = make_optimizer("sgd", p)
     lr, scratch = 1e-9, {k: np.empty_like(v) for k, v in p.items()}
 
@@ -155,7 +159,7 @@ def flat_l2(a, shape):
     N, D, H, C, _ = shape
     p, dtype = a["params"], a["X"].dtype
     ws = FastStep(N, D, H, C, dtype, 1e-5)
-    w, t1, t2 = p["W1"].base, np.empty_like(p["W1"]), np.empty_like(p["W2"])
+    w, t1, t2 = a["w"], np.empty_like(p["W1"]), np.empty_like(p["W2"])
     g1, g2 = ws.grads["W1"], ws.grads["W2"]
 
     def plain():
@@ -166,23 +170,33 @@ def flat_l2(a, shape):
         g2.__iadd__(t2)
 
     def fast():
-        np.multiply(w, ws.decay, out=ws.reg_w)
+        np.multiply(w, ws.reg_or_0, out=ws.reg_w)
         0.5 * np.vdot(ws.reg_w, w)
         ws.grad.__iadd__(ws.reg_w)
 
     return plain, fast
 
 
+def whole_step(a, shape):
+    N, D, H, C, _ = shape
+    step = FastStep(N, D, H, C, a["X"].dtype, 1e-5)
+    return (
+        lambda: network.step(a["params"], a["X"], a["y"], 1e-5),
+        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"]),
+    )
+
+
 TRICKS = {
+    "the whole step: the derivation (model/network.py) -> its twin FastStep (model/fast.py)": whole_step,
     "ReLU backward: boolean-mask assignment -> multiply by the mask": relu_mask,
-    "mask over [hidden 1] (contiguous) instead of its hidden view (strided), with dhidden's matmul": mask_full_width,
+    "mask over [hidden 1] (contiguous), not its view hidden (strided), and dhidden's matmul": mask_full_width,
     "ReLU forward: np.maximum(h, 0) -> np.maximum(h, zeros array)": relu_zeros_array,
     "bias add + bias-gradient sum -> folded into the matmuls ([X 1] @ [W1; b1])": bias_folded,
     "labels: fancy indexing s[rows, y], p[rows, y] -= 1 -> one-hot Y (vdot, p -= Y)": one_hot_labels,
     "row max, row sum: .max/.sum(axis=1) -> np.maximum.reduce, matvec with ones": row_reductions,
-    "minibatches of an epoch: fancy index per step -> one gather per epoch (train.FastBatches)": gather_per_epoch,
+    "minibatches: fancy index per step -> one gather per epoch (training.loop.FastBatches)": gather_per_epoch,
     "SGD update: per-param calls -> one flat buffer": flat_optimizer,
-    "L2 term: per weight matrix -> one flat decay vector": flat_l2,
+    "L2 term: per weight matrix -> one flat reg-or-0 vector": flat_l2,
 }
 
 
@@ -216,7 +230,8 @@ def main():
             r = race(plain, fast, calls, args.blocks)
             (pm, pmin), (fm, fmin) = r["plain"], r["fast"]
             print(
-                f"| {name} | ({wl}) | {pm * 1e6:.1f} ({pmin * 1e6:.1f}) | {fm * 1e6:.1f} ({fmin * 1e6:.1f}) | {pm / fm:.1f}x |",
+                f"| {name} | ({wl}) | {pm * 1e6:.1f} ({pmin * 1e6:.1f}) | "
+                f"{fm * 1e6:.1f} ({fmin * 1e6:.1f}) | {pm / fm:.1f}x |",
                 flush=True,
             )
 

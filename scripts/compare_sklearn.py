@@ -81,13 +81,14 @@ def compare(cfg, label=None):
 def markdown(rows):
     """The rows as a markdown table."""
     lines = [
-        "| config | dataset | rows: train / val / test | scored on | trainer | MLPClassifier | trainer s | MLP s |",
+        "| config | dataset | rows: train / val / test | scored on | trainer | MLPClassifier "
+        "| trainer s | MLP s |",
         "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['config']} | {r['dataset']} | {r['rows']} | {r['split']} | {r['trainer']:.4f} | {r['mlp']:.4f}"
-            f" | {r['trainer_s']:.2f} | {r['mlp_s']:.2f} |"
+            f"| {r['config']} | {r['dataset']} | {r['rows']} | {r['split']} "
+            f"| {r['trainer']:.4f} | {r['mlp']:.4f} | {r['trainer_s']:.2f} | {r['mlp_s']:.2f} |"
         )
     return "\n".join(lines)
 

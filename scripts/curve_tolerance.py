@@ -146,7 +146,7 @@ def in_subprocess(workload, epochs, env=None):
 
 
 def deviation(base, got):
-    """Largest relative deviation of the losses and of val_accuracy, and largest absolute one of the losses."""
+    """The largest relative deviation of the losses and val_accuracy; the largest absolute of the losses."""
     if got is None:
         return {"loss": None, "val_accuracy": None, "loss_abs": None, "min_loss": None}
 
