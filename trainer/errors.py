@@ -36,6 +36,6 @@ def did_you_mean(name, candidates):
 
 
 def first_line(e):
-    """The first line of an exception's message (library messages may run to several), else its type's name."""
+    """The first line of an exception's message (a library's may run to several), else its type's name."""
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__

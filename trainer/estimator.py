@@ -1,9 +1,9 @@
-"""scikit-learn's face of the network: TwoLayerNetClassifier, trained by the command line's own core and loop.
+"""scikit-learn's face of the network: TwoLayerNetClassifier, trained by the command line's core and loop.
 
 fit: check the parameters with the config loader -> check X, y (scikit-learn) -> hold out the
-validation split (data.hold_out: split's count and stratified cut) -> standardise with the train
-part's scaler -> run.new_state, train.fit: the calls `trainer train` makes, on arrays instead of
-a dataset.
+validation split (data.prepare.hold_out: split's count and stratified cut) -> standardise with the
+train part's scaler -> runs.run.new_state, training.loop.fit: the calls `trainer train` makes, on
+arrays instead of a dataset.
 """
 
 import numbers
@@ -29,9 +29,8 @@ from trainer.training.loop import fit as train_fit
 # config section -> the constructor parameters that carry its keys' names
 SECTIONS = {
     "model": tuple(f.name for f in fields(ModelConfig)),
-    "train": tuple(
-        f.name for f in fields(TrainConfig) if not f.name.startswith("checkpoint_")
-    ),  # no run dir to checkpoint into
+    # all but checkpoint_*: there is no run dir to checkpoint into
+    "train": tuple(f.name for f in fields(TrainConfig) if not f.name.startswith("checkpoint_")),
     "data": ("val_size", "standardize"),  # the data keys that make sense on arrays
 }
 INPUT_DTYPES = (np.float64, np.float32)  # X is kept in either (no copy); anything else becomes float64
@@ -148,7 +147,8 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes; y holds only one class ({self.classes_[0]!r})"
+                f"{type(self).__name__} needs at least 2 classes; "
+                f"y holds only one class ({self.classes_[0]!r})"
             )
         rng = _generator(self.random_state)
         try:
@@ -168,7 +168,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _set_history(self, history, best_epoch):
-        """n_iter_, best_epoch_ and the per-epoch curves from train.fit's records."""
+        """n_iter_, best_epoch_ and the per-epoch curves from training.loop.fit's records."""
         self.n_iter_, self.best_epoch_ = len(history), best_epoch
         self.loss_curve_ = [r["train_loss"] for r in history]
         validated = bool(history) and "val_loss" in history[0]
@@ -204,7 +204,8 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         labels = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
         if not all(is_label(c) for c in labels):
             raise ValueError(
-                f"cannot save classes_ {self.classes_!r}: a model file holds bool, int, finite float or str labels"
+                f"cannot save classes_ {self.classes_!r}: "
+                "a model file holds bool, int, finite float or str labels"
             )
         named = hasattr(self, "feature_names_in_")
         names = list(self.feature_names_in_) if named else [f"x{j}" for j in range(self.n_features_in_)]
@@ -252,13 +253,10 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         m = model.metrics
         n_iter = m.get("n_iter", m.get("epochs_run", 0))
         est.n_iter_, est.best_epoch_ = n_iter, m.get("best_epoch", n_iter)
-        est.loss_curve_ = m.get(
-            "loss_curve"
-        )  # a `trainer train` model keeps its curve in metrics.jsonl instead
-        est.validation_loss_curve_, est.validation_scores_ = (
-            m.get("validation_loss_curve"),
-            m.get("validation_scores"),
-        )
+        # None for a `trainer train` model: its run keeps the curves in metrics.jsonl
+        est.loss_curve_ = m.get("loss_curve")
+        est.validation_loss_curve_ = m.get("validation_loss_curve")
+        est.validation_scores_ = m.get("validation_scores")
         return est
 
     @classmethod
@@ -276,9 +274,7 @@ def _generator(random_state):
 
 
 def _hold_out(X, y, val_size, rng):
-    """((X, y) to train on, (X, y) held out or None): data.hold_out's rows, seeded by one draw from rng."""
-    seed = int(
-        rng.integers(SEED_BOUND)
-    )  # drawn even when unused, so the draws after it never depend on val_size
+    """((X, y) to train on, (X, y) held out or None): prepare.hold_out's rows, seeded by one draw from rng."""
+    seed = int(rng.integers(SEED_BOUND))  # drawn even when unused: later draws never depend on val_size
     train, val = hold_out(np.arange(len(y)), y, val_size, seed)
     return (X[train], y[train]), None if val is None else (X[val], y[val])

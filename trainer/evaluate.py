@@ -22,13 +22,14 @@ def own_test_split(model):
     test = model_splits(model).test
     if test is None:
         raise DataError(
-            "this model was trained with data.test_size 0, so it has no test split; pass --csv FILE --target COLUMN"
+            "this model was trained with data.test_size 0, so it has no test split; "
+            "pass --csv FILE --target COLUMN"
         )
     return test
 
 
 def evaluate(model, X=None, y=None):
-    """Metrics of `model` on raw (X, y), or on its own test split (equal to its summary.json's test metrics)."""
+    """Metrics of `model` on raw (X, y), or on its own test split (equal to summary.json's test metrics)."""
     if X is None:
         X, y = own_test_split(model)
     return classification_report(model.predict_proba(X), np.asarray(y), model.classes)
@@ -74,8 +75,8 @@ def encode_with(classes, labels, path):
 
 
 def model_splits(model):
-    """The data.Splits a saved model was trained on, in raw feature units, recreated from its config
-    (the same seed draws the same rows, as run.start drew them).
+    """The data.prepare.Splits a saved model was trained on, in raw feature units, recreated from its
+    config (the same seed draws the same rows, as runs.run.start drew them).
 
     The data must still be what the model was trained on: the train split must give the model's
     scaler again, else a one-line DataError (a CSV edited since would not). A model trained

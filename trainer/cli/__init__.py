@@ -1,4 +1,4 @@
-"""The `trainer` command line: the parser, the command registry and main; the only package that prints and exits.
+"""The `trainer` command line: parser, command registry and main; the only package that prints and exits.
 
 One module per group of subcommands, each a small function registered with @command:
 train.py (train, plot), models.py (evaluate, predict, datasets), sweep.py (sweep),
@@ -78,7 +78,8 @@ def at_least(low):
 def columns(rows):
     """Rows of strings as left-aligned columns, two spaces apart."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # --- main ---

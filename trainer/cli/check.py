@@ -1,4 +1,4 @@
-"""The checks: `trainer gradcheck` (issue 2) and `trainer curve check | update | compare` (issue 4)."""
+"""The checks: `trainer gradcheck` (the gradients) and `trainer curve check | update | compare` (curves)."""
 
 from trainer.cli import add_subcommands, at_least, columns, command
 from trainer.errors import ConfigError
@@ -93,7 +93,8 @@ def _gradcheck_text(r):
             "",
             columns(jacs),
             "",
-            f"{verdict} error vs numeric is < {r['numeric_tol']:.0e} and vs Jacobian < {r['jacobian_tol']:.0e}",
+            f"{verdict} error vs numeric is < {r['numeric_tol']:.0e} "
+            f"and vs Jacobian < {r['jacobian_tol']:.0e}",
         ]
     )
 

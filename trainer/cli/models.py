@@ -83,7 +83,7 @@ def predict_command(args):
     header = ["prediction"] + ([f"proba_{c}" for c in model.classes] if args.proba else [])
     rows = [
         [str(model.classes[i])] + ([repr(float(p)) for p in ps] if args.proba else [])
-        for i, ps in zip(pred, proba)
+        for i, ps in zip(pred, proba, strict=True)
     ]
     text = "".join(",".join(r) + "\n" for r in [header, *rows])
     if args.output:

@@ -1,4 +1,4 @@
-"""`trainer sweep` (issue 7): train every combination of a grid of config values and rank them."""
+"""`trainer sweep`: train every combination of a grid of config values and rank them."""
 
 import argparse
 import sys
@@ -13,7 +13,8 @@ def _sweep_arguments(p):
         action="append",
         required=True,
         metavar="KEY=V1,V2,...",
-        help="sweep a config key over values (YAML scalars), e.g. --grid train.lr=0.01,0.1,1 (repeatable: every combination)",
+        help="sweep a config key over values (YAML scalars), e.g. --grid train.lr=0.01,0.1,1 "
+        "(repeatable: every combination)",
     )
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every trial"
@@ -23,7 +24,8 @@ def _sweep_arguments(p):
         type=at_least(2),
         metavar="K",
         help="score by stratified K-fold cross-validation on the train+validation rows "
-        "(default: the validation split when every trial has one, else cross-validation; the output says which)",
+        "(default: the validation split when every trial has one, else cross-validation; "
+        "the output says which)",
     )
     p.add_argument(
         "--n-jobs",
@@ -42,11 +44,13 @@ def _sweep_arguments(p):
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (dask backend; default: a local cluster on 127.0.0.1)",
+        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(dask backend; default: a local cluster on 127.0.0.1)",
     )
     p.add_argument(
         "--out",
-        help="directory for results.csv, results.json and best.yaml (default runs/sweeps/<name>/<timestamp>/)",
+        help="directory for results.csv, results.json and best.yaml "
+        "(default runs/sweeps/<name>/<timestamp>/)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier sweep"
@@ -100,7 +104,7 @@ def sweep_command(args):
 
 
 def _sweep_text(out, ranked, best, how):
-    """How the trials were scored, the ranked trials as a table, then where the results and the best config are."""
+    """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are."""
     rows = [["rank", *best.params, "accuracy", "std", "loss", "fit time"]]
     rows += [
         [str(t.rank), *(str(v) for v in t.params.values())]

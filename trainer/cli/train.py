@@ -109,9 +109,8 @@ def _summary_text(result, cfg, pictures=()):
     from trainer.pictures.sparkline import sparkline
 
     s = result.summary
-    best = (
-        f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""
-    )  # else the weights are the last epoch's
+    # without early stopping the weights are the last epoch's: no epoch to name
+    best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""
     lines = [
         f"run {result.run_dir}",
         f"  epochs   {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
@@ -120,7 +119,8 @@ def _summary_text(result, cfg, pictures=()):
     # two train losses that differ: this one is what the steps minimised (L2 included), the mean
     # over each epoch's steps; the train line below is the cross-entropy of the final weights
     lines.append(
-        f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} (train objective per epoch, L2 included)"
+        f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} "
+        "(train objective per epoch, L2 included)"
     )
     for split in ("train", "val", "test"):
         if split in s:

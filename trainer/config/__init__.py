@@ -1,1 +1,1 @@
-"""Configs: YAML and `--set` -> a typed, checked Config (load.py, convert.py); hashing and diffing (diff.py)."""
+"""Configs: YAML and `--set` -> a typed, checked Config (load.py, convert.py); hashes and diffs (diff.py)."""

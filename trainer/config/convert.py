@@ -2,7 +2,7 @@
 
 Annotations understood: int, float, bool, str, dict (of plain JSON-like values), nested dataclasses
 (sections), and unions of these with None. Errors go through `where.error(key, message)`, which
-says where the dotted key came from (config.py's file:line or --set).
+says where the dotted key came from (load.py's file:line or --set).
 """
 
 import dataclasses

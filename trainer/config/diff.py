@@ -1,4 +1,4 @@
-"""Comparing configs as plain data (config_to_dict, curves.canonical_config): one hash, one key-by-key diff.
+"""Configs compared as plain data (config_to_dict, curvefile.canonical_config): one hash, one key-by-key diff.
 
 Checkpoints, --resume and golden curves all use these, so "the same config" means one thing.
 """
@@ -8,8 +8,8 @@ import json
 
 
 def config_hash(config):
-    """SHA-256 of a config as plain data (config_to_dict, curves.canonical_config): compact JSON, keys
-    sorted, so equal configs hash alike on any machine."""
+    """SHA-256 of a config as plain data (config_to_dict, curvefile.canonical_config): compact JSON,
+    keys sorted, so equal configs hash alike on any machine."""
     return hashlib.sha256(
         json.dumps(config, sort_keys=True, separators=(",", ":")).encode("utf-8")
     ).hexdigest()

@@ -1,8 +1,8 @@
 """YAML config -> typed, validated Config; `--set key=value` overrides; resolved config -> YAML.
 
-Each component owns its section and its defaults (DataConfig in data.py, ModelConfig in
-model.py, TrainConfig in train.py); this module only reads, checks and writes them. Types are
-checked by configtypes.py (against the dataclass annotations), ranges here (RULES).
+Each component owns its section and its defaults (DataConfig in data/datasets.py, ModelConfig in
+model/network.py, TrainConfig in training/loop.py); this module only reads, checks and writes them.
+Types are checked by convert.py (against the dataclass annotations), ranges here (RULES).
 """
 
 import dataclasses
@@ -226,7 +226,8 @@ def _check_together(cfg, where):
     if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
         raise where.error(
             "train.monitor",
-            f"train.monitor: '{t.monitor}' needs a validation split, but data.val_size is 0 (monitor train_loss, or set data.val_size)",
+            f"train.monitor: '{t.monitor}' needs a validation split, but data.val_size is 0 "
+            "(monitor train_loss, or set data.val_size)",
         )
     try:
         check_dataset_params(d.dataset, d.params)

@@ -9,12 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# dtype -> (rtol, atol), from scripts/curve_tolerance.py (README, "Tolerance"): in 50 epochs rounding-level
-# changes (1 ulp of the data, BLAS threads or kernels, numpy SIMD) move float64 curves by <= 1.9e-15
-# relative (3.7e-15 in 200) and float32 ones by <= 7.1e-7; a 1e-6 relative gradient perturbation moves
-# float64 curves by >= 9.6e-8 and a 1% change of lr moves either by >= 9.0e-3. float64: 50,000x above
-# rounding, 1,000x below the gradient perturbation; float32: 1,400x above rounding, 9x below the lr
-# change (over 200 epochs float32 rounding reached 1.1e-3 on digits-wide: long float32 goldens need more)
+# dtype -> (rtol, atol): orders of magnitude above what rounding-level changes (1 ulp of the data,
+# BLAS threads or kernels, numpy SIMD) move a curve, and below what a 1e-6 relative gradient
+# perturbation (float64) or a 1% change of lr moves it; scripts/curve_tolerance.py measures both
+# (README "Tolerance"). float32 rounding grows with the epochs: a long float32 golden needs a looser rtol
 TOLERANCE = {"float64": (1e-10, 1e-12), "float32": (1e-3, 1e-5)}
 
 
@@ -68,9 +66,8 @@ def compare_curves(expected, got, rtol=None, atol=None, exact=False):
         tuple(m for m in got["metrics"] if m not in expected["metrics"]),
     )
     n = min(len(next(iter(c["metrics"].values()), [])) for c in (expected, got))
-    e = np.array([as_floats(expected["metrics"][m][:n]) for m in names]).reshape(
-        len(names), n
-    )  # (metrics, epochs)
+    # e, g: (metrics, epochs)
+    e = np.array([as_floats(expected["metrics"][m][:n]) for m in names]).reshape(len(names), n)
     g = np.array([as_floats(got["metrics"][m][:n]) for m in names]).reshape(len(names), n)
     both_nan = np.isnan(e) & np.isnan(g)
     if exact:

@@ -42,7 +42,7 @@ def curve_report(cmp, expected_label, got_label, platform=(), config=()):
         lines.append(f"  epochs run: expected {cmp.epochs[0]}, got {cmp.epochs[1]}")
     if cmp.best_epoch[0] != cmp.best_epoch[1]:
         lines.append(f"  best epoch (early stopping): expected {cmp.best_epoch[0]}, got {cmp.best_epoch[1]}")
-    for side, names in zip(("expected", "got"), cmp.only):
+    for side, names in zip(("expected", "got"), cmp.only, strict=True):
         if names:
             lines.append(f"  metrics only the {side} curve has: {', '.join(names)}")
     if platform:

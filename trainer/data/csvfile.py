@@ -54,7 +54,8 @@ def _delimiter(delimiter, path):
     d = DELIMITER_NAMES.get(delimiter, delimiter)
     if d is not None and len(d) != 1:
         raise ConfigError(
-            f"data.delimiter: expected one character or one of {', '.join(DELIMITER_NAMES)}, got {delimiter!r}"
+            f"data.delimiter: expected one character or one of {', '.join(DELIMITER_NAMES)}, "
+            f"got {delimiter!r}"
         )
     return d
 

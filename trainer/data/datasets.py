@@ -20,17 +20,13 @@ SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)
 @dataclass
 class DataConfig:
     dataset: str = "moons"  # a name in DATASETS ("csv" reads data.path)
-    params: dict = field(
-        default_factory=dict
-    )  # keyword arguments for the dataset's generator (n_samples, noise, ...)
-    path: str | None = (
-        None  # CSV file (dataset csv); the config loader resolves it relative to the config file
-    )
+    params: dict = field(default_factory=dict)  # arguments of the dataset's generator (n_samples, noise, ...)
+    path: str | None = None  # CSV file (dataset csv); relative to the config file, or to the cwd under --set
     target: str | int = -1  # CSV label column: header name, or index (negative counts from the end)
-    delimiter: str | None = None  # CSV delimiter; None = sniff from the first lines
-    header: bool | None = None  # CSV has a header row; None = detect (a first row with no number is a header)
+    delimiter: str | None = None  # CSV delimiter; null = sniff from the first lines
+    header: bool | None = None  # CSV has a header row; null = detect (a first row with no number is a header)
     test_size: float = 0.2  # fraction of the whole held out for the test split; 0 = no test split
-    val_size: float = 0.0  # fraction held out for validation (early stopping); 0: train on every non-test row, as MLPClassifier
+    val_size: float = 0.0  # fraction held out for validation; 0: train on all non-test rows, as MLPClassifier
     standardize: bool = True  # fit a StandardScaler on the train split only, so val/test stay unseen
 
 

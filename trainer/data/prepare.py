@@ -61,7 +61,10 @@ def split(ds, cfg, rng):
     idx = np.arange(n)
     train, test = _cut(idx, ds.y, sizes["test"], test_seed)
     train, val = _cut(train, ds.y, sizes["val"], val_seed)
-    part = lambda i: None if i is None else (ds.X[i], ds.y[i])
+
+    def part(i):
+        return None if i is None else (ds.X[i], ds.y[i])
+
     return Splits(part(train), part(val), part(test), ds.classes, ds.feature_names)
 
 
@@ -81,7 +84,7 @@ def _check_sizes(sizes, n, C):
 
 
 def _cut(idx, y, size, seed):
-    """(rest, held-out) indices: `size` rows of idx held out, stratified by y; held-out None when size is 0."""
+    """(rest, held-out) indices: `size` rows of idx held out, stratified by y; held-out None if size is 0."""
     if size == 0:
         return idx, None
     try:
@@ -98,10 +101,10 @@ def hold_out(idx, y, fraction, seed):
 
 
 def raw_splits(cfg, rng):
-    """The Splits of the dataset cfg names, in raw feature units: load_dataset, then split (three draws from rng).
+    """The Splits of the dataset cfg names, in raw feature units: load_dataset, then split (three draws).
 
-    Every recreation of a run's data goes through here (run.start via prepare, a saved model's
-    splits in runfiles, the sweep's folds), so they all draw the same rows.
+    Every recreation of a run's data goes through here (runs.run.start via prepare, a saved
+    model's splits in evaluate.model_splits, the sweep's folds), so they all draw the same rows.
     """
     return split(load_dataset(cfg, rng), cfg, rng)
 
@@ -112,5 +115,8 @@ def prepare(cfg, rng, dtype="float64"):
     mean, scale = (
         fit_scaler(s.train[0], s.feature_names, data_source(cfg)) if cfg.standardize else (None, None)
     )
-    ready = lambda part: None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
+
+    def ready(part):
+        return None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
+
     return Prepared(ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale)

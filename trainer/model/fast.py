@@ -39,9 +39,7 @@ class FastStep:
         self.hidden_ones = np.ones((N, H + 1), dtype)  # [hidden 1]: column H stays 1 (max(1, 0) = 1)
         self.zeros = np.zeros((N, H + 1), dtype)  # np.maximum(z, zeros): the array-array loop is the fast one
         self.active = np.empty((N, H + 1), bool)  # [hidden 1] > 0, the ReLU's mask
-        self.dhidden_ones = np.empty(
-            (N, H + 1), dtype
-        )  # d[hidden 1]; its last column, d of the constant, is unread
+        self.dhidden_ones = np.empty((N, H + 1), dtype)  # d[hidden 1]; its last column (d of the 1) is unread
         self.scores = np.empty((N, C), dtype)  # scores, then exp(scores), probs, dscores: in place
         self.row_max, self.sumexp = np.empty((N, 1), dtype), np.empty((N, 1), dtype)
         self.ones_C = np.ones((C, 1), dtype)  # row sums as a matvec with ones

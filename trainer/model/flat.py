@@ -1,7 +1,7 @@
 """One flat buffer holding several arrays back to back, each seen through a view of its own shape.
 
 Element-wise math over all of them is then one numpy call over the buffer instead of one call per
-array; on small batches the ~0.6 us a numpy call costs is most of a training step (issue 6).
+array: on small batches the fixed cost of each numpy call is most of a training step.
 """
 
 import math

@@ -31,7 +31,7 @@ def rel_error(a, b):
 
 
 def numeric_grad(f, x, eps=1e-6):
-    """Centred differences in float64: g_k = (f(x + eps e_k) - f(x - eps e_k)) / (2 eps); x is left unchanged."""
+    """Centred differences in float64: g_k = (f(x + eps e_k) - f(x - eps e_k)) / (2 eps); x is unchanged."""
     x = np.array(x, dtype=np.float64)  # our own copy, perturbed one entry at a time
     g = np.zeros_like(x)
     for k in np.ndindex(x.shape):

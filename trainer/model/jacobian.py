@@ -1,6 +1,6 @@
 """The tensor monsters: each layer's full Jacobian as an ndarray, and backprop by contracting them.
 
-The compact backward in model.py never builds these; here they exist to prove it right. Each
+The compact backward in network.py never builds these; here they exist to prove it right. Each
 Jacobian is built straight from its element-wise formula (the einsum subscripts are the formula),
 and `network_grads` chains them with np.tensordot alone, so it shares no code with the compact maps.
 Shapes follow one affine layer Y = X W + b with X (N, D), W (D, H), Y (N, H); the network is

@@ -6,7 +6,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precisio
 
 
 def classification_report(proba, y, classes):
-    """accuracy, log_loss, n_samples, confusion_matrix and per-class precision/recall/F1 of (N, C) probabilities."""
+    """accuracy, log_loss, n_samples, confusion_matrix and per-class precision/recall/F1 of (N, C) probs."""
     labels = np.arange(len(classes))
     pred = proba.argmax(axis=1)
     proba = proba.astype(np.float64)
@@ -20,7 +20,7 @@ def classification_report(proba, y, classes):
         "confusion_matrix": confusion_counts(y, pred, len(classes)).tolist(),
         "per_class": {
             str(c): {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for c, p, r, f, s in zip(classes, precision, recall, f1, support)
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
         },
     }
 

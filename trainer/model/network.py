@@ -48,7 +48,7 @@ INITS = {"he": _he, "xavier": _xavier, "normal": _normal}
 def init_params(
     n_features, hidden_size, n_classes, rng, init=ModelConfig.init, std=ModelConfig.init_std, dtype=np.float64
 ):
-    """Weights drawn by `init` (he | xavier | normal, std for normal) from the Generator `rng`, biases zero."""
+    """Weights drawn by `init` (he | xavier | normal, std for normal) from the Generator rng, biases zero."""
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
     if min(n_features, hidden_size, n_classes) < 1:
@@ -119,7 +119,7 @@ def _shifted_exp(s):
 
 
 def log_softmax(s):
-    """Row-wise log softmax (N, C): log p_ic = s_ic - log sum_c' exp(s_ic'); finite where p underflows to 0."""
+    """Row-wise log softmax (N, C): log p_ic = s_ic - log sum_c' exp(s_ic'); finite where p underflows."""
     top, _, sumexp = _shifted_exp(s)
     return s - (top + np.log(sumexp))  # log sum_c' exp(s_ic') = m_i + log sum_c' exp(s_ic' - m_i)
 

@@ -1,4 +1,4 @@
-"""Standardisation: the scaler fitted on a training split, and the transform a saved model applies to raw rows."""
+"""Standardisation: the scaler fitted on the train split, and the transform a model applies to raw rows."""
 
 import numpy as np
 from sklearn.preprocessing import StandardScaler

@@ -49,8 +49,11 @@ def plot_run(run_dir):
     splits = model_splits(model)
     train, test = splits.train, splits.test
     score = f"test accuracy {summary['test']['accuracy']:.3f}" if "test" in summary else "no test split"
-    title = lambda what: f"{cfg.name}: {what} ({score})"
     best = summary["best_epoch"] if cfg.train.early_stopping else None
+
+    def title(what):
+        return f"{cfg.name}: {what} ({score})"
+
     figures = {"curves.png": curves_figure(history, title("training curves"), best)}
     if test is not None:
         counts = confusion_counts(test[1], model.predict(test[0]), model.n_classes)
@@ -91,7 +94,7 @@ def _figure(width, height):
 
 
 def curves_figure(history, title, best_epoch=None):
-    """Loss per epoch (train and validation) beside validation accuracy; a dotted line at the restored best epoch."""
+    """Loss per epoch (train and validation) beside validation accuracy; a dotted line at the best epoch."""
     from matplotlib.ticker import MaxNLocator
 
     epochs = _column(history, "epoch")
@@ -144,7 +147,7 @@ def curves_figure(history, title, best_epoch=None):
 
 
 def _log_scale_if_wide(ax):
-    """A log y axis when the plotted values span more than a factor of 10, so the late epochs stay readable."""
+    """A log y axis when the plotted values span over a factor of 10, so the late epochs stay readable."""
     ys = np.concatenate([line.get_ydata() for line in ax.get_lines()])
     ys = ys[np.isfinite(ys) & (ys > 0)]
     if len(ys) and ys.max() > 10 * ys.min():
@@ -241,13 +244,14 @@ def boundary_figure(model, train, test=None, title="", resolution=200):
             ax.scatter(
                 *test[0][test[1] == k].T, s=34, marker="^", color=color, edgecolors="black", linewidths=0.7
             )
+    # the legend stands outside the axes: it never covers a point
     ax.legend(
         handles=_boundary_handles(model.classes, colors, test is not None),
         title="class",
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize="small",
-    )  # outside: never covers a point
+    )
     ax.set(
         xlim=extent[:2],
         ylim=extent[2:],
@@ -274,7 +278,8 @@ def _boundary_handles(classes, colors, has_test):
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], ls="", marker="s", ms=9, color=c, label=str(name)) for name, c in zip(classes, colors)
+        Line2D([], [], ls="", marker="s", ms=9, color=c, label=str(name))
+        for name, c in zip(classes, colors, strict=True)
     ]
     handles.append(Line2D([], [], ls="", marker="o", ms=5, color="0.5", mec="white", label="train point"))
     if has_test:

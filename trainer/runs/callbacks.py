@@ -2,13 +2,14 @@
 
 A callback has any of on_train_begin(state), on_epoch_end(state, record), on_train_end(state).
 """
+
 import sys
 import time
 
 import numpy as np
 
-from trainer.storage.files import write_jsonl
 from trainer.model.flat import flat_copy
+from trainer.storage.files import write_jsonl
 
 
 class MetricsWriter:
@@ -30,11 +31,11 @@ class MetricsWriter:
 
 
 class LastEpochWeights:
-    """Keeps a copy of the params as the newest epoch ended (`epoch`, `params`), in one flat buffer allocated once.
+    """Keeps a copy of the params as the newest epoch ended (`epoch`, `params`), in one flat buffer.
 
     A diverging step has already changed the params in place when DivergenceError is raised, so
     this copy is what is left of the last finite weights (one_epoch checks them every epoch end).
-    It costs an epoch end one copy of the flat weights (state.w), no allocation.
+    The buffer is allocated once: an epoch end costs one copy of the flat weights (state.w).
     """
 
     def on_train_begin(self, state):
@@ -47,7 +48,7 @@ class LastEpochWeights:
 
 
 class ProgressBar:
-    """A tqdm bar over epochs on stderr showing the latest loss and accuracy, refreshed a few times a second."""
+    """A tqdm bar over epochs on stderr with the latest loss and accuracy, refreshed a few times a second."""
 
     def __init__(self, total, desc=None, every=0.25):
         self.total, self.desc, self.every = total, desc, every
@@ -56,8 +57,16 @@ class ProgressBar:
     def on_train_begin(self, state):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=self.total, initial=state.epoch, desc=self.desc, unit="epoch",
-                        file=sys.stderr, mininterval=self.every, dynamic_ncols=True, leave=False)
+        self.bar = tqdm(
+            total=self.total,
+            initial=state.epoch,
+            desc=self.desc,
+            unit="epoch",
+            file=sys.stderr,
+            mininterval=self.every,
+            dynamic_ncols=True,
+            leave=False,
+        )
 
     def on_epoch_end(self, state, record):
         now = time.monotonic()

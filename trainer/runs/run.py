@@ -4,26 +4,26 @@ Run directory: config.yaml (resolved), metrics.jsonl (one record per epoch), mod
 curve.json, summary.json (written last: it marks the run finished); while training also
 checkpoint.npz and checkpoint.prev.npz. Every file is written atomically.
 """
+
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
-from trainer.storage.checkpoint import Checkpointer
-from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.config.diff import diff_keys, show_diff
-from trainer.storage.curvefile import make_curve
+from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.prepare import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.storage.files import atomic_write, make_dir, write_json, write_jsonl
 from trainer.model.metrics import classification_report
 from trainer.model.network import init_params, predict_proba
+from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
+from trainer.storage.checkpoint import Checkpointer
+from trainer.storage.curvefile import make_curve
+from trainer.storage.files import atomic_write, write_json, write_jsonl
 from trainer.storage.modelfile import SavedModel, save_model
-from trainer.training.optim import make_optimizer
 from trainer.training.loop import TrainState, fit, loss_and_accuracy
-
+from trainer.training.optim import make_optimizer
 
 
 @dataclass
@@ -48,8 +48,10 @@ def resume_config(run_dir, config=None, overrides=()):
     asked = load_config(config or stored_path, overrides)
     changed = diff_keys(config_to_dict(stored), config_to_dict(asked))
     if changed:
-        raise ConfigError(f"cannot resume {run_dir}: the config differs from its config.yaml "
-                          f"({show_diff(changed)}); resume without changes, or start a new run")
+        raise ConfigError(
+            f"cannot resume {run_dir}: the config differs from its config.yaml "
+            f"({show_diff(changed)}); resume without changes, or start a new run"
+        )
     return stored
 
 
@@ -61,27 +63,29 @@ def start(cfg):
 
 
 def new_state(cfg, n_features, n_classes, rng):
-    """The TrainState training starts from: cfg.model's initial params (drawn from rng), a fresh cfg.train optimizer."""
+    """The TrainState training starts from: cfg.model's initial params drawn from rng, a new optimizer."""
     m, t = cfg.model, cfg.train
-    params = init_params(n_features, m.hidden_size, n_classes, rng, init=m.init, std=m.init_std, dtype=m.dtype)
+    params = init_params(
+        n_features, m.hidden_size, n_classes, rng, init=m.init, std=m.init_std, dtype=m.dtype
+    )
     opt = make_optimizer(t.optimizer, params, momentum=t.momentum, beta1=t.beta1, beta2=t.beta2, eps=t.eps)
     return TrainState(params=params, optimizer=opt, rng=rng)
 
 
 def train_in_memory(cfg, callbacks=()):
-    """cfg trained with no file written: start, then train.fit on the train split, validated on
-    the val split; returns (data, state). `train` does the same with its files and checkpoints."""
+    """cfg trained with no file written: start, then fit on the train split, validated on the val
+    split; returns (data, state). `train` does the same with its files and checkpoints."""
     data, state = start(cfg)
     fit(state, *data.train, cfg.train, data.val, callbacks)
     return data, state
 
 
 def train(cfg, run_dir, callbacks=(), resume=False):
-    """Train cfg and fill run_dir (claimed by storage.rundir.new_run_dir) with its files; return the RunResult.
+    """Train cfg and fill run_dir (claimed by storage.rundir.new_run_dir) with its files; a RunResult.
 
-    Checkpoints are written as it goes (checkpoint.py) and removed at the end. resume: go on
-    from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
-    On divergence the finite weights are kept (_keep_finite_weights) before DivergenceError is raised.
+    Checkpoints are written as it goes (storage/checkpoint.py) and removed at the end. resume: go
+    on from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
+    On divergence the finite weights are kept (_keep_finite_weights), then DivergenceError is raised.
     """
     run_dir = Path(run_dir)
     data, state = start(cfg)  # before any file is written: bad data leaves no half-made run
@@ -92,9 +96,10 @@ def train(cfg, run_dir, callbacks=(), resume=False):
         saver.remove()  # checkpoints of an earlier run in an --overwrite'n directory are not this run's
         atomic_write(run_dir / "config.yaml", dump_config(cfg))
     last = LastEpochWeights()
+    callbacks = [MetricsWriter(run_dir / "metrics.jsonl"), saver, last, *callbacks]
     t0 = time.perf_counter()
     try:
-        fit(state, *data.train, cfg.train, data.val, [MetricsWriter(run_dir / "metrics.jsonl"), saver, last, *callbacks])
+        fit(state, *data.train, cfg.train, data.val, callbacks)
     except DivergenceError as e:
         raise _keep_finite_weights(e, cfg, run_dir, data, state, last, time.perf_counter() - t0) from None
     finally:
@@ -111,9 +116,15 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, **extra):
     crash before it leaves a run that `--resume` completes.
     """
     summary = {**summarize(cfg, data, state, seconds), **extra}
-    model = SavedModel(params=state.params, classes=data.classes, feature_names=data.feature_names,
-                       scaler_mean=data.scaler_mean, scaler_scale=data.scaler_scale,
-                       config=config_to_dict(cfg), metrics=summary)
+    model = SavedModel(
+        params=state.params,
+        classes=data.classes,
+        feature_names=data.feature_names,
+        scaler_mean=data.scaler_mean,
+        scaler_scale=data.scaler_scale,
+        config=config_to_dict(cfg),
+        metrics=summary,
+    )
     save_model(run_dir / "model.npz", model)
     if curve is not None:
         write_json(run_dir / "curve.json", curve)

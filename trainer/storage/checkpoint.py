@@ -6,7 +6,7 @@ digests of the config and the prepared data. It is written atomically as
 run_dir/checkpoint.npz, the one before it kept as checkpoint.prev.npz, in the model file's
 safe container (archive.py: no pickle, sizes bounded, SHA-256 checked).
 
-Resuming (run.resume_config checks the run's config, run.train(resume=True)) recreates the
+Resuming (runs.run.resume_config checks the run's config, runs.run.train(resume=True)) recreates the
 data and the initial state from the config (all from its seed), then loads the checkpoint over
 them, so the run goes on bit for bit as if it had never stopped.
 """
@@ -115,10 +115,13 @@ def load_checkpoint(path):
         raise ModelFileError(
             f"{path}: checksum mismatch: the checkpoint was changed after saving (SHA-256 differs)"
         )
-    group = lambda prefix: {k[len(prefix) :]: a for k, a in arrays.items() if k.startswith(prefix)}
     history = _history(arrays["history"], path)
     if len(history) != meta["epoch"]:
         raise ModelFileError(f"{path}: holds {len(history)} history records for epoch {meta['epoch']}")
+
+    def group(prefix):
+        return {k[len(prefix) :]: a for k, a in arrays.items() if k.startswith(prefix)}
+
     return Checkpoint(group("params."), group("optimizer."), group("best.") or None, history, meta)
 
 
@@ -133,10 +136,8 @@ def _history(raw, path):
 
 def load_into(state, ckpt, path):
     """Load ckpt into the fresh TrainState of the same config; every check comes before any change."""
-    groups = {
-        "params": ckpt.params,
-        "best": ckpt.best_params or state.params,
-    }  # no best yet: nothing to check
+    # no best weights yet: the params stand in for them, so there is nothing more to check
+    groups = {"params": ckpt.params, "best": ckpt.best_params or state.params}
     for name, group in groups.items():
         for k, p in state.params.items():
             a = group.get(k)
@@ -186,7 +187,7 @@ class Checkpointer:
 
     @property
     def data_sha(self):
-        """data_digest(data), hashed at the first checkpoint written or read (42 ms at 100k x 64 float64): none, no cost."""
+        """data_digest(data), hashed at the first checkpoint written or read: no checkpoint, no cost."""
         if self._data_sha is None:
             self._data_sha = data_digest(self.data)
         return self._data_sha
@@ -250,11 +251,9 @@ class Checkpointer:
             (self.run_dir / name).unlink(missing_ok=True)
 
     def _catch_sigint(self):
-        """Turn Ctrl-C into a flag read at the next epoch end (main thread only; never when SIGINT is ignored)."""
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) not in (
-            signal.SIG_IGN,
-            None,
-        ):
+        """Turn Ctrl-C into a flag read at the next epoch end (main thread only; not if SIGINT is ignored)."""
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None):
             self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
 
     def _on_sigint(self, signum, frame):

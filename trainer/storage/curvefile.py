@@ -9,9 +9,9 @@ curve.json (format "trainer-curve", version 1) holds:
 
 Every per-epoch value of the history except wall-clock ones (names ending in CLOCK_SUFFIXES) is a
 metric. A curve is written by files.write_json: atomically, indented, one value a line, so that a
-diff of two goldens shows the epoch. Floats are written by `json` as Python's `repr` writes them, the shortest text that reads
-back to the same float64, so a curve read back is bitwise the curve written. No timestamps: the
-same run writes the same bytes.
+diff of two goldens shows the epoch. Floats are written by `json` as Python's `repr` writes them,
+the shortest text that reads back to the same float64, so a curve read back is bitwise the curve
+written. No timestamps: the same run writes the same bytes.
 """
 
 import hashlib

@@ -25,12 +25,7 @@ FORMAT_VERSION = 1
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + ("metadata",)))  # the allow-list of member names
 MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
-LABEL_TYPES = (
-    bool,
-    int,
-    float,
-    str,
-)  # class labels: JSON scalars that read back as themselves (floats finite)
+LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (if finite)
 
 
 def is_label(c):
@@ -190,7 +185,8 @@ def _check_arrays(arrays, meta, path):
         raise ModelFileError(f"{path}: params mix dtypes")
     if len(meta["classes"]) != C or len(meta["feature_names"]) != D:
         raise ModelFileError(
-            f"{path}: metadata lists {len(meta['classes'])} classes and {len(meta['feature_names'])} features; the weights have {C} and {D}"
+            f"{path}: metadata lists {len(meta['classes'])} classes and {len(meta['feature_names'])} "
+            f"features; the weights have {C} and {D}"
         )
     if digest(arrays) != meta["sha256"]:
         raise ModelFileError(

@@ -27,7 +27,7 @@ def new_run_dir(path, overwrite=False):
 
 
 def check_unused(path, files, what, overwrite=False):
-    """path as a Path; TrainerError when it holds any of `files` (those of an earlier `what`), unless overwrite."""
+    """path as a Path; TrainerError if it holds any of `files` (an earlier `what`'s), unless overwrite."""
     path = Path(path)
     taken = [f for f in files if (path / f).exists()]
     if taken and not overwrite:
@@ -38,7 +38,7 @@ def check_unused(path, files, what, overwrite=False):
 
 
 def read_run(run_dir):
-    """(SavedModel, per-epoch records, summary) of a run directory; a one-line error if it is not a finished run."""
+    """(SavedModel, per-epoch records, summary) of a run directory; a one-line error unless it is finished."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise TrainerError(

@@ -57,7 +57,7 @@ def run_jobs(fn, calls, n_jobs=None, backend="loky", scheduler=None):
     single-threaded worker process per job (n_jobs; default one per core), and closes it after.
     An exception raised by fn propagates; results not yet taken are cancelled.
     """
-    # joblib takes ~100 ms to import: here, not at the top (see BACKENDS)
+    # joblib is slow to import: imported here, not at the top (see BACKENDS)
     from joblib import Parallel, delayed, parallel_config
 
     if backend not in BACKENDS:

@@ -4,7 +4,7 @@ A trial is a function of its config alone (its seed included), never of the work
 and runs with BLAS on one thread (jobs.py), whatever its train.threads: so its scores are the same
 on every backend and any number of workers; only fit_time differs.
 
-Scores are accuracies. Without cv a trial is `trainer train`'s own run (run.train_in_memory) scored
+Scores are accuracies. Without cv a trial is `trainer train`'s own run (runs.run.train_in_memory) scored
 on the config's validation split. With cv=K: the dataset is loaded and split exactly as `trainer
 train` splits it (the same three draws from default_rng(seed)), its test split is set aside
 untouched, and the train and validation rows together are cut into K stratified shuffled folds;
@@ -204,7 +204,10 @@ def run_trials(trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_
 def rank(trials):
     """Trials best first: higher mean accuracy, then lower mean loss, then grid order; failed ones last."""
     done = [t for t in trials if t.error is None]
-    key = lambda t: (-t.mean, t.loss)
+
+    def key(t):
+        return (-t.mean, t.loss)
+
     for t in done:
         t.rank = 1 + sum(key(o) < key(t) for o in done)
     for t in trials:

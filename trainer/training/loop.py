@@ -29,42 +29,28 @@ MONITORS = {"val_loss": 1.0, "val_accuracy": -1.0, "train_loss": 1.0}
 
 @dataclass
 class TrainConfig:
-    epochs: int = (
-        200  # passes over the training split; scikit-learn's max_iter default, enough with cosine decay
-    )
-    batch_size: int | None = (
-        32  # examples per step; null = the full batch. 32 (not MLPClassifier's 200) gives small sets enough steps
-    )
+    epochs: int = 200  # passes over the training split; MLPClassifier's max_iter, enough with cosine decay
+    batch_size: int | None = 32  # examples per step (null: the full batch); 32 gives small sets enough steps
     optimizer: str = "adam"  # sgd | momentum | nesterov | adam; adam needs the least tuning
     lr: float = 1e-3  # learning rate (base of the schedule); Adam's usual 1e-3
     momentum: float = 0.9  # mu of momentum and nesterov
     beta1: float = 0.9  # Adam's decay of the mean of gradients
     beta2: float = 0.999  # Adam's decay of the mean of squared gradients
     eps: float = 1e-8  # Adam's guard against division by zero
-    reg: float = 2e-3  # L2: loss += 0.5*reg*(|W1|^2+|W2|^2), biases free; = MLPClassifier's alpha / batch_size (its 1e-4/200 = 5e-7); 2e-3 tested best
-    lr_schedule: str = (
-        "cosine"  # constant | step | exponential | cosine (per epoch); cosine settles the fixed budget
-    )
+    reg: float = 2e-3  # L2 on W1, W2: loss += 0.5*reg*|W|^2; 2e-3 lets data-only configs match MLPClassifier
+    lr_schedule: str = "cosine"  # constant | step | exponential | cosine (per epoch); cosine fits any budget
     lr_decay: float = 0.1  # step: lr *= lr_decay every lr_step epochs; exponential: lr *= lr_decay each epoch
     lr_step: int = 30  # epochs between decays of the step schedule
     lr_min: float = 0.0  # the floor the cosine schedule anneals to
-    early_stopping: bool = (
-        False  # stop when `monitor` stops improving, restore the best weights; off: no val split by default
-    )
+    early_stopping: bool = False  # stop when `monitor` stalls, restore the best weights; off: no val split
     monitor: str = "val_loss"  # val_loss | val_accuracy | train_loss
     patience: int = 10  # epochs without improvement before stopping (scikit-learn's n_iter_no_change)
-    min_delta: float = (
-        1e-4  # the least change of `monitor` that counts as an improvement (scikit-learn's tol)
-    )
+    min_delta: float = 1e-4  # the least change of `monitor` that counts as improving (scikit-learn's tol)
     shuffle: bool = True  # reshuffle the training split every epoch
-    checkpoint_every: int = (
-        1  # epochs between checkpoints in the run directory, for `trainer train --resume`; 0 = none
-    )
-    checkpoint_seconds: float = 1.0  # and at least this many seconds between two: a write (fsync) takes 1-10 ms, more than a small epoch
-    engine: str = "fast"  # fast | reference: the step that trains (model/fast.py, or the derivation in model/network.py)
-    threads: int | None = (
-        None  # BLAS threads while training; null = the BLAS default (all cores); 1 on a busy machine (README "Performance")
-    )
+    checkpoint_every: int = 1  # epochs between checkpoints, for `trainer train --resume`; 0 = none
+    checkpoint_seconds: float = 1.0  # min seconds between checkpoints: a write (fsync) can outlast an epoch
+    engine: str = "fast"  # fast | reference (model/fast.py | model/network.py): same curve to rounding
+    threads: int | None = None  # BLAS threads while training; null = all cores; 1 on a busy machine
 
 
 @dataclass
@@ -139,9 +125,8 @@ def _epochs(state, X, y, cfg, val, callbacks):
                 step=cfg.lr_step,
                 lr_min=cfg.lr_min,
             )
-            with np.errstate(
-                over="ignore", invalid="ignore"
-            ):  # a diverging step raises DivergenceError below
+            # no overflow warnings: a diverging step raises DivergenceError below
+            with np.errstate(over="ignore", invalid="ignore"):
                 train_loss = one_epoch(state, X, y, cfg, lr, batches)
                 record = {"epoch": state.epoch + 1, "train_loss": train_loss}
                 if val is not None:  # huge finite weights overflow here first; the next step then diverges
@@ -157,7 +142,7 @@ def _epochs(state, X, y, cfg, val, callbacks):
 
 
 def _blas_threads(n):
-    """A with-block in which BLAS uses n threads (its results depend on n in the last bits); None: its default."""
+    """A with-block with BLAS on n threads (n can change its results' last bits); None: BLAS's default."""
     if n is None:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits  # scikit-learn's dependency; slow to import, so only here
@@ -229,7 +214,7 @@ class FastBatches:
         np.take(self.eye, self.y[order], axis=0, out=self.Y, mode="clip")
 
     def steps(self, state, order):
-        """(loss, flat gradient, rows) of each step of an epoch visiting the rows in `order`, at state.w."""
+        """(loss, flat gradient, rows) of each step of an epoch over the rows in `order`, at state.w."""
         self.gather(order)
         for X_ones, Y, fast in self.batches:
             yield fast.loss_and_grads(state.w, X_ones, Y), fast.grad, len(Y)
@@ -243,7 +228,7 @@ class ReferenceBatches:
         self.size, self.reg = batch_size or len(y), reg
 
     def steps(self, state, order):
-        """(loss, gradient dict, rows) of each step of an epoch visiting the rows in `order`, at state.params."""
+        """(loss, gradient dict, rows) of each step of an epoch over the rows in `order`, at state.params."""
         for start in range(0, len(order), self.size):
             rows = order[start : start + self.size]
             loss, grads = network.step(state.params, self.X[rows], self.y[rows], self.reg)

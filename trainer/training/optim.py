@@ -3,13 +3,13 @@
 An optimizer updates the caller's params in place and only reads the grads. Its state and scratch
 are flat buffers of the params' dtype (trainer.model.flat), and its math runs on flat arrays, so each
 element-wise operation is one numpy call over every param rather than one call per param: on small
-batches the ~0.6 us per numpy call is most of a step (issue 6). Training hands it the params and
+batches the fixed cost of each numpy call is most of a step. Training hands it the params and
 grads as flat arrays directly (model.fast.FastStep); dicts are copied in and out.
 
 Scalars: hyperparameters and each step's lr arrive as Python floats. What the element-wise math
-reads is held as a 0-d array of the params' dtype, which a ufunc takes 0.2-0.3 us faster than a
-Python float (numpy 2.4, 502 params); math on scalars alone (Adam's bias corrections) is done in
-Python floats, so float32 training rounds nothing more than its element-wise math.
+reads is held as a 0-d array of the params' dtype, which a ufunc takes faster than a Python float;
+math on scalars alone (Adam's bias corrections) is done in Python floats, so float32 training
+rounds nothing more than its element-wise math.
 """
 
 import math
@@ -52,7 +52,7 @@ class Optimizer:
             self.flat[name], self.views[name] = flat_buffer(self.shapes, self.dtype)
 
     def _scalar(self, value=0.0):
-        """A 0-d array of the params' dtype: a ufunc takes it ~0.2 us faster than a Python float."""
+        """A 0-d array of the params' dtype: a ufunc takes it faster than a Python float."""
         return np.array(value, dtype=self.dtype)
 
     def step(self, params, grads, lr):
@@ -83,7 +83,7 @@ class Optimizer:
         return self.flat[name]
 
     def _update(self, w, dw, lr):
-        """One step on the flat params w (in place) from the flat gradient dw (read only) at lr, a Python float."""
+        """One step on the flat params w (in place) from the flat gradient dw (read only) at lr (a float)."""
         raise NotImplementedError
 
     def state_dict(self):
