@@ -25,7 +25,7 @@ def trainer_env():
 
 
 def trainer(*args, cwd=None, timeout=300):
-    """Run `python -m trainer ARGS` in cwd with this checkout's package; return the CompletedProcess (text)."""
+    """Run `python -m trainer ARGS` in cwd with this checkout's package; the CompletedProcess (text)."""
     return subprocess.run(
         [sys.executable, "-m", "trainer", *map(str, args)],
         cwd=cwd,
@@ -41,7 +41,10 @@ def outcome(run_dir):
     from trainer.storage.modelfile import load_model
 
     model = load_model(run_dir / "model.npz")
-    clockless = lambda d: {k: v for k, v in d.items() if k not in ("seconds", "epoch_seconds")}
+
+    def clockless(d):
+        return {k: v for k, v in d.items() if k not in ("seconds", "epoch_seconds")}
+
     return {
         "files": sorted(p.name for p in run_dir.iterdir()),
         "arrays": {k: (a.dtype.str, a.shape, a.tobytes()) for k, a in model.params.items()},

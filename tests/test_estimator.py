@@ -1,4 +1,5 @@
-"""TwoLayerNetClassifier: scikit-learn's own checks, the CLI's core and loop, random_state, model files."""
+"""TwoLayerNetClassifier passes scikit-learn's own checks, trains by the CLI's core and loop, follows
+random_state, and saves model files the CLI reads."""
 
 import inspect
 import json
@@ -63,9 +64,8 @@ def test_scikit_learn_estimator_checks(estimator, check):
 def test_constructor_defaults_are_the_config_defaults():
     defaults = {name: p.default for name, p in inspect.signature(TwoLayerNetClassifier).parameters.items()}
     data = DataConfig()
-    train = {
-        k: v for k, v in asdict(TrainConfig()).items() if not k.startswith("checkpoint_")
-    }  # no run dir to checkpoint
+    # all but checkpoint_*: no run dir to checkpoint into
+    train = {k: v for k, v in asdict(TrainConfig()).items() if not k.startswith("checkpoint_")}
     expected = {
         **asdict(ModelConfig()),
         **train,
@@ -132,7 +132,7 @@ def test_early_stopping_keeps_the_best_epoch_of_the_validation_curve():
 def test_validation_rows_are_counted_and_cut_as_trainer_train_cuts_them():
     X, y = make_blobs(n_samples=92, centers=2, random_state=4)
     est = TwoLayerNetClassifier(hidden_size=4, epochs=3, val_size=0.1, random_state=5).fit(X, y)
-    # 0.1 * 92 = 9.2 rows: 9 (rounded half up, as data.split counts; not ceil's 10), stratified
+    # 0.1 * 92 = 9.2 rows: 9 (rounded half up, as data.prepare.split counts; not ceil's 10), stratified
     seed = int(np.random.default_rng(5).integers(SEED_BOUND))
     _, val = train_test_split(np.arange(92), test_size=9, random_state=seed, stratify=y)
     Xv = standardize(X[val], est.scaler_mean_, est.scaler_scale_)
@@ -242,7 +242,8 @@ def test_save_load_round_trips_predictions_exactly(tmp_path, labels, dtype):
 def test_a_saved_estimator_is_evaluated_by_the_cli_on_a_csv(tmp_path, capsys):
     est, X, y = _fitted(["a", "b", "c"], "float64")
     est.save(tmp_path / "m.npz")
-    rows = ["label,height,width"] + [f"{c},{h!r},{w!r}" for c, w, h in zip(y, X["width"], X["height"])]
+    rows = ["label,height,width"]
+    rows += [f"{c},{h!r},{w!r}" for c, w, h in zip(y, X["width"], X["height"], strict=True)]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")  # columns reordered: matched by name
     assert (
         main(
@@ -271,9 +272,8 @@ def test_bool_and_float_labels_survive_save_load_and_cli_evaluate(tmp_path, caps
     back = TwoLayerNetClassifier.load(tmp_path / "m.npz")
     assert back.classes_.dtype == est.classes_.dtype == y.dtype and back.classes_.tolist() == labels
     assert np.array_equal(back.predict(X), est.predict(X)) and back.score(X, y) == est.score(X, y)
-    rows = ["x0,x1,label"] + [
-        f"{a:.17g},{b:.17g},{c}" for (a, b), c in zip(X, y)
-    ]  # labels as str() writes them
+    # labels as str() writes them
+    rows = ["x0,x1,label"] + [f"{a:.17g},{b:.17g},{c}" for (a, b), c in zip(X, y, strict=True)]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
     assert (
         main(

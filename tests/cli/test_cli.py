@@ -119,7 +119,7 @@ def test_csv_train_evaluate_predict(tmp_path):
     assert [r[0] for r in rows[1:]] == [names[i].removeprefix("proba_") for i in proba.argmax(axis=1)]
     with open(example) as f:
         truth = [r["label"] for r in csv.DictReader(f)]
-    agree = np.mean([p[0] == t for p, t in zip(rows[1:], truth)])
+    agree = np.mean([p[0] == t for p, t in zip(rows[1:], truth, strict=True)])
     assert agree == pytest.approx(report["accuracy"])  # predict and evaluate see the same model
 
 

@@ -1,4 +1,4 @@
-"""configtypes.build on a config of its own: conversion, nested sections, unknown keys, type errors."""
+"""config.convert.build on a config of its own: conversion, nested sections, unknown keys, type errors."""
 
 from dataclasses import dataclass, field
 

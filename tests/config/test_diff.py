@@ -1,4 +1,4 @@
-"""The one config hash and the one config diff (configdiff.py)."""
+"""The one config hash and the one config diff (config/diff.py)."""
 
 import hashlib
 

@@ -107,8 +107,10 @@ def test_gradient_perturbed_by_1e6_relative_fails(golden, monkeypatch):
     config, path = golden
     rng = np.random.default_rng(7)  # its own Generator: the run's stream is untouched
 
+    def change(g):
+        return g * (1 + 1e-6 * rng.choice([-1.0, 1.0], g.shape))
+
     def perturb(grads, lr):  # grads: the loop's one flat array (or a dict of arrays)
-        change = lambda g: g * (1 + 1e-6 * rng.choice([-1.0, 1.0], g.shape))
         return ({k: change(g) for k, g in grads.items()} if isinstance(grads, dict) else change(grads)), lr
 
     calls = wrap_optimizer_step(monkeypatch, perturb)
@@ -266,9 +268,8 @@ def test_compare_counts_every_kind_of_difference():
     assert (d.first.epoch, d.first.metric, d.bad_epochs) == (2, "train_loss", 2)
     assert (d.largest.epoch, math.isclose(d.largest.rel, 1e-6, rel_tol=1e-6)) == (3, True)
     assert compare_curves(a, curve([1.0, 0.5 * (1 + 1e-9), 0.25, 0.125], 4), rtol=1e-8).ok
-    assert not compare_curves(
-        a, curve([1.0, 0.5, 0.25, 0.125], 3)
-    ).ok  # early stopping restored another epoch
+    # the same values, but early stopping restored another epoch
+    assert not compare_curves(a, curve([1.0, 0.5, 0.25, 0.125], 3)).ok
     short = compare_curves(a, curve([1.0, 0.5, 0.25], 3))
     assert not short.ok and short.epochs == (4, 3) and short.bad_epochs == 0
     zero = compare_curves(curve([0.0], 1), curve([1e-13], 1))
@@ -278,9 +279,8 @@ def test_compare_counts_every_kind_of_difference():
 
 def test_a_key_the_golden_lacks_counts_only_when_moved_from_its_default():
     golden = {"train": {"lr": 0.01}}
-    assert (
-        config_diff(golden, {"train": {"lr": 0.01, "shuffle": True}}) == []
-    )  # default: a newer trainer's key
+    # shuffle at its default: a newer trainer's key, no change
+    assert config_diff(golden, {"train": {"lr": 0.01, "shuffle": True}}) == []
     assert config_diff(golden, {"train": {"lr": 0.01, "shuffle": False}}) == [("train.shuffle", True, False)]
     assert config_diff({"train": {"lr": 0.01, "gone": 1}}, {"train": {"lr": 0.01}}) == [
         ("train.gone", 1, "<absent>")
@@ -308,18 +308,12 @@ def test_a_failed_check_draws_golden_vs_new(golden, tmp_path, capsys):
     curve = read_curve(path)
     curve["metrics"]["train_loss"][3] *= 1.01
     write_json(tmp_path / "nudged.json", curve)
-    picture = tmp_path / "overlay.png"
-    assert (
-        main(
-            ["curve", "check", str(config), "--golden", str(tmp_path / "nudged.json"), "--plot", str(picture)]
-        )
-        == 1
-    )
+    picture, nudged = tmp_path / "overlay.png", str(tmp_path / "nudged.json")
+    assert main(["curve", "check", str(config), "--golden", nudged, "--plot", str(picture)]) == 1
     assert f"overlay: {picture}" in capsys.readouterr().out
     assert picture.read_bytes().startswith(b"\x89PNG") and picture.stat().st_size > 10_000
-    assert (
-        main(["curve", "check", str(config), "--golden", str(tmp_path / "nudged.json")]) == 1
-    )  # default: beside it
+    # without --plot the picture goes beside the golden
+    assert main(["curve", "check", str(config), "--golden", nudged]) == 1
     assert (tmp_path / "nudged.overlay.png").exists()
 
 
@@ -338,7 +332,10 @@ def test_the_help_states_the_default_tolerances(capsys):
     with pytest.raises(SystemExit):
         main(["curve", "check", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    short = lambda x: f"{x:.0e}".replace("e-0", "e-")  # 1e-3, 1e-10
+
+    def short(x):
+        return f"{x:.0e}".replace("e-0", "e-")  # 1e-3, 1e-10
+
     for dtype, (rtol, atol) in TOLERANCE.items():
         assert f"{short(rtol)} for {dtype}" in text and f"{short(atol)} for {dtype}" in text
 

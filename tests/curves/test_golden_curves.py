@@ -24,7 +24,8 @@ def test_config_matches_its_golden_curve(config, engine, tmp_path):
     golden = GOLDEN / f"{config.stem}.json"
     if not golden.exists():
         pytest.fail(
-            f"configs/{config.name} has no golden curve; create it with `trainer curve update configs/{config.name}`"
+            f"configs/{config.name} has no golden curve; "
+            f"create it with `trainer curve update configs/{config.name}`"
         )
     cfg = load_config(config, [f"train.engine={engine}"])
     assert_curve_matches(cfg, golden, plot=tmp_path / f"{config.stem}.overlay.png")

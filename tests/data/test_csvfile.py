@@ -51,7 +51,7 @@ def test_target_in_the_middle_and_features_only(tmp_path):
 
 
 def test_explicit_header_delimiter_and_messy_files(tmp_path):
-    # numeric header names would be read as data unless header is given; a BOM, spaces and blank lines are fine
+    # numeric header names read as data unless header=True; a BOM, spaces and blank lines are fine
     p = write(tmp_path, "\ufeff1 ; 2 ; 3\n\n0.5 ; 1 ; x\n\n1.5 ; 2 ; y\n\n")
     X, labels, names = read_csv(p, target=-1, delimiter="semicolon", header=True)
     assert names == ["1", "2"] and labels == ["x", "y"] and X.tolist() == [[0.5, 1], [1.5, 2]]

@@ -105,7 +105,7 @@ def test_the_fast_step_reads_its_arguments_only():
     X_ones, Y = with_ones(X), one_hot(y, 4, np.float64)
     before = (w.copy(), X_ones.copy(), Y.copy())
     FastStep(8, 3, 7, 4, np.float64, reg).loss_and_grads(w, X_ones, Y)
-    for a, b in zip((w, X_ones, Y), before):
+    for a, b in zip((w, X_ones, Y), before, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -70,9 +70,8 @@ def test_report_passes_on_the_default_network():
     assert w1["shape"] == (5, 10) and w1["jacobian"] == "dz/dW1" and w1["jacobian_shape"] == (8, 10, 5, 10)
     assert w1["jacobian_bytes"] == 8 * 10 * 5 * 10 * 8 and w1["compact_bytes"] == 8 * 5 * 8
     assert r["totals"]["jacobian_bytes"] == sum(j["jacobian_bytes"] for j in r["jacobians"])
-    assert (
-        r["totals"]["compact_bytes"] == (8 * 3 + 8 * 10 + 10 * 3 + 8 * 5) * 8
-    )  # probs, hidden, W2, X once each
+    # probs, hidden, W2, X once each
+    assert r["totals"]["compact_bytes"] == (8 * 3 + 8 * 10 + 10 * 3 + 8 * 5) * 8
     assert r["loss_error"] < 1e-12
     json.dumps(r)
 

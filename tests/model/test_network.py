@@ -1,5 +1,6 @@
-"""The reference network (model/network.py): its lines run, gradients, a network worked by hand,
-stability, dtypes, bad input, init."""
+"""The reference network (model/network.py): the derivation's own lines run; its gradients match
+centred differences and a network worked by hand; it stays finite on huge logits, keeps float32,
+names bad input, and initialises as each init promises."""
 
 import inspect
 import math
@@ -148,9 +149,10 @@ def test_tiny_network_worked_by_hand():
     d = s / 2
     # db2 = dscores summed over rows = [d - 0.25, -d + 0.25] = [0.115529, -0.115529]
     np.testing.assert_allclose(g["b2"], [0.115529, -0.115529], atol=1e-6)
-    # dW2 = hidden.T dscores + 0.1 W2: unit 0: 3 [d, -d] + 1 [-0.25, 0.25] + [0.1, 0] = [0.946588, -0.846588]
-    #                                  unit 1: 1 [d, -d] + 1 [-0.25, 0.25] + [-0.1, 0.2] = [0.015529, 0.084471]
-    #                                  unit 2: 0 [d, -d] + 0.5 [-0.25, 0.25] + [0.2, 0] = [0.075, 0.125]
+    # dW2 = hidden.T dscores + 0.1 W2, a row per hidden unit:
+    #   unit 0: 3 [d, -d] + 1 [-0.25, 0.25] + [0.1, 0] = [0.946588, -0.846588]
+    #   unit 1: 1 [d, -d] + 1 [-0.25, 0.25] + [-0.1, 0.2] = [0.015529, 0.084471]
+    #   unit 2: 0 [d, -d] + 0.5 [-0.25, 0.25] + [0.2, 0] = [0.075, 0.125]
     np.testing.assert_allclose(
         g["W2"], [[0.946588, -0.846588], [0.015529, 0.084471], [0.075, 0.125]], atol=1e-6
     )
@@ -160,8 +162,10 @@ def test_tiny_network_worked_by_hand():
     # db1 = dz summed over rows = [0.115529, -0.346588, -0.5]
     np.testing.assert_allclose(g["b1"], [d - 0.25, -3 * d + 0.75, -0.5], atol=1e-12)
     np.testing.assert_allclose(g["b1"], [0.115529, -0.346588, -0.5], atol=1e-6)
-    # dW1 = X.T dz + 0.1 W1: row 0 = 1 dz_0 + 0 dz_1 + [0.1, -0.1, 0] = [0.465529, -1.196588, 0]
-    #                        row 1 = 2 dz_0 + 1 dz_1 + [0.1, 0.1, -0.1] = [0.731059 - 0.25 + 0.1, -2.193176 + 0.75 + 0.1, -0.5 - 0.1]
+    # dW1 = X.T dz + 0.1 W1, a row per feature:
+    #   row 0: 1 dz_0 + 0 dz_1 + [0.1, -0.1, 0] = [0.465529, -1.196588, 0]
+    #   row 1: 2 dz_0 + 1 dz_1 + [0.1, 0.1, -0.1]
+    #        = [0.731059 - 0.25 + 0.1, -2.193176 + 0.75 + 0.1, -0.5 - 0.1] = [0.581059, -1.343176, -0.6]
     np.testing.assert_allclose(g["W1"], [[0.465529, -1.196588, 0.0], [0.581059, -1.343176, -0.6]], atol=1e-6)
 
 

@@ -174,7 +174,7 @@ def test_a_failed_picture_does_not_fail_the_saved_run(tmp_path, monkeypatch, cap
 
 
 def test_plot_without_matplotlib_is_a_one_line_error(moons_run, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now raises ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # from here `import matplotlib` raises ImportError
     assert main(["plot", str(moons_run[0])]) == 1
     assert (
         capsys.readouterr().err
@@ -284,9 +284,8 @@ def test_boundary_is_drawn_over_raw_units_with_train_and_test_points(moons_run):
     splits = model_splits(model)
     train, test = splits.train, splits.test
     ax = plots.boundary_figure(model, train, test, "t").axes[0]
-    shown = np.vstack(
-        [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
-    )  # the scatters
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    shown = np.vstack([c.get_offsets() for c in scatters])
     assert np.array_equal(np.sort(shown, axis=0), np.sort(np.vstack([train[0], test[0]]), axis=0))
     everything = np.vstack([train[0], test[0]])
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -309,7 +308,7 @@ def test_boundary_regions_follow_the_models_predictions(moons_run):
     assert np.all((blue_minus_red > 0) == (pred == 0))
 
 
-# ---------------------------------------------------------------- golden vs new overlay (issue 4 calls it)
+# ---------------------------------------------------------------- golden vs new overlay
 
 
 def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
@@ -318,7 +317,7 @@ def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
     fig = plots.overlay_figure(HISTORY, got, "check failed")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:3] == ["train_loss", "val_loss", "val_accuracy"] and "epoch_seconds" not in titles
-    notes = dict(zip(titles[:4], titles[4:]))
+    notes = dict(zip(titles[:4], titles[4:], strict=True))
     assert notes == {
         "train_loss": "identical",
         "val_loss": "first differs at epoch 12",

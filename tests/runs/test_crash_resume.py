@@ -1,6 +1,7 @@
 """Real crashes, through the command line: a run killed with SIGKILL at any moment (also mid-epoch
 and mid-write) and resumed, or stopped with Ctrl-C and resumed, ends bit-identical to an unbroken
 run; a diverging run exits 3 and keeps its best finite weights, with no NaN in any JSON file."""
+
 import json
 import signal
 import subprocess
@@ -13,8 +14,8 @@ import numpy as np
 import pytest
 from conftest import outcome, trainer, trainer_env
 
-from trainer.storage.checkpoint import CHECKPOINT, load_checkpoint
 from trainer.errors import ModelFileError
+from trainer.storage.checkpoint import CHECKPOINT, load_checkpoint
 from trainer.storage.modelfile import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,8 +84,14 @@ sys.exit(main())
 
 def start(*args, cwd, killer=None):
     prefix = ["-c", KILLER, *map(str, killer)] if killer else ["-m", "trainer"]
-    return subprocess.Popen([sys.executable, *prefix, *map(str, args)], cwd=cwd, env=trainer_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, *prefix, *map(str, args)],
+        cwd=cwd,
+        env=trainer_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def checkpoint_epoch(run_dir):
@@ -147,7 +154,16 @@ def test_killed_mid_run(tmp, unbroken):
 
 
 def test_killed_mid_epoch_twice(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", 3 * STEPS + STEPS // 2))
+    proc = start(
+        "train",
+        "c.yaml",
+        "--out",
+        "run",
+        "-q",
+        "--no-plots",
+        cwd=tmp,
+        killer=("step", 3 * STEPS + STEPS // 2),
+    )
     killed(proc)
     assert checkpoint_epoch(tmp / "run") == 3
     proc = start("train", "--resume", "run", "-q", "--no-plots", cwd=tmp, killer=("step", 9 * STEPS + 7))
@@ -186,20 +202,25 @@ def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130
     epoch = checkpoint_epoch(tmp / "run")
-    assert stderr.splitlines() == [f"trainer: interrupted: checkpoint of epoch {epoch} saved; "
-                                   "resume with: trainer train --resume run"]
+    assert stderr.splitlines() == [
+        f"trainer: interrupted: checkpoint of epoch {epoch} saved; resume with: trainer train --resume run"
+    ]
     assert 3 <= epoch < 16 and len(load_checkpoint(tmp / "run" / CHECKPOINT).history) == epoch
     assert resume(tmp) == unbroken
 
 
 def test_ctrl_c_without_a_checkpoint_offers_no_resume(tmp):
-    proc = start("train", "c.yaml", "--out", "run", "--set", "train.checkpoint_every=0", "-q", "--no-plots", cwd=tmp)
+    proc = start(
+        "train", "c.yaml", "--out", "run", "--set", "train.checkpoint_every=0", "-q", "--no-plots", cwd=tmp
+    )
     wait_until(lambda: (tmp / "run" / "config.yaml").exists(), proc)  # training has begun
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130 and not (tmp / "run" / CHECKPOINT).exists()
-    assert stderr.splitlines() == ["trainer: interrupted: stopped; no checkpoint was saved "
-                                   "(train.checkpoint_every is 0), so there is nothing to resume in run"]
+    assert stderr.splitlines() == [
+        "trainer: interrupted: stopped; no checkpoint was saved "
+        "(train.checkpoint_every is 0), so there is nothing to resume in run"
+    ]
 
 
 def test_resume_refuses_a_changed_config(tmp):
@@ -208,14 +229,16 @@ def test_resume_refuses_a_changed_config(tmp):
     before = {p.name: p.read_bytes() for p in (tmp / "run").iterdir()}
     r = trainer("train", "--resume", "run", "--set", "train.lr=0.01", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 2
-    assert r.stderr.splitlines() == ["trainer: error: cannot resume run: the config differs from its config.yaml "
-                                     "(train.lr: 0.002 -> 0.01); resume without changes, or start a new run"]
+    assert r.stderr.splitlines() == [
+        "trainer: error: cannot resume run: the config differs from its config.yaml "
+        "(train.lr: 0.002 -> 0.01); resume without changes, or start a new run"
+    ]
     assert {p.name: p.read_bytes() for p in (tmp / "run").iterdir()} == before
 
 
 DIVERGING = """data: {params: {n_samples: 300}, val_size: 0.1}
-train: {optimizer: sgd, lr: 1000, lr_schedule: constant, reg: 0, epochs: 60, early_stopping: true, patience: 100,
-        checkpoint_seconds: 0}
+train: {optimizer: sgd, lr: 1000, lr_schedule: constant, reg: 0, epochs: 60, early_stopping: true,
+        patience: 100, checkpoint_seconds: 0}
 """
 
 
@@ -235,6 +258,7 @@ def json_texts(run_dir):
 def strict(text):
     def refuse(token):
         raise AssertionError(f"{token} in JSON")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -247,8 +271,14 @@ def test_divergence_exits_3_keeping_the_best_finite_weights(tmp_path):
     assert ", step " in line and "try a smaller train.lr (now 1000)" in line
     assert "the best weights (epoch 1) are saved in run/model.npz" in line
     run = tmp_path / "run"
-    assert {p.name for p in run.iterdir()} == {"config.yaml", "metrics.jsonl", "model.npz", "summary.json",
-                                               "checkpoint.npz", "checkpoint.prev.npz"}
+    assert {p.name for p in run.iterdir()} == {
+        "config.yaml",
+        "metrics.jsonl",
+        "model.npz",
+        "summary.json",
+        "checkpoint.npz",
+        "checkpoint.prev.npz",
+    }
     texts = list(json_texts(run))
     assert {name for name, _ in texts} == {p.name for p in run.iterdir()} - {"config.yaml"}
     for name, text in texts:

@@ -1,4 +1,5 @@
 """A training run through the Python API: saved models round-trip, evaluation reproduces the summary."""
+
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,7 @@ from trainer.data.prepare import prepare
 
 
 def small(dataset="moons", **train):
-    return config_from_dict({"name": "t", "data": {"dataset": dataset},
-                             "train": {"epochs": 5, **train}})
+    return config_from_dict({"name": "t", "data": {"dataset": dataset}, "train": {"epochs": 5, **train}})
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -25,9 +25,13 @@ def test_saved_model_predicts_exactly_what_the_trained_params_predict(tmp_path, 
         assert np.array_equal(v, model.params[k])
     data = prepare(cfg.data, np.random.default_rng(cfg.seed), dtype)
     X_raw = np.asarray(data.test[0]) * data.scaler_scale + data.scaler_mean  # back to raw feature units
-    np.testing.assert_allclose(model.transform(X_raw), data.test[0], rtol=1e-5 if dtype == "float32" else 1e-12)
-    assert np.array_equal(trainer.model.network.predict_proba(result.state.params, data.test[0]),
-                          trainer.model.network.predict_proba(model.params, data.test[0]))
+    np.testing.assert_allclose(
+        model.transform(X_raw), data.test[0], rtol=1e-5 if dtype == "float32" else 1e-12
+    )
+    assert np.array_equal(
+        trainer.model.network.predict_proba(result.state.params, data.test[0]),
+        trainer.model.network.predict_proba(model.params, data.test[0]),
+    )
     assert model.classes == ["setosa", "versicolor", "virginica"]
     assert model.feature_names[0] == "sepal length (cm)"
     assert model.config["model"]["dtype"] == dtype
@@ -46,7 +50,10 @@ def test_evaluate_api_equals_the_summary(tmp_path, dtype):
 def test_same_config_same_run(tmp_path):
     a = trainer.fit(small(), tmp_path / "a")
     b = trainer.fit(small(), tmp_path / "b")
-    strip = lambda h: [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in h]
+
+    def strip(h):
+        return [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in h]
+
     assert strip(a.state.history) == strip(b.state.history)
     for k in a.state.params:
         assert np.array_equal(a.state.params[k], b.state.params[k])
@@ -61,8 +68,12 @@ def test_another_seed_another_run(tmp_path):
 
 
 def test_full_batch_and_no_splits(tmp_path):
-    cfg = config_from_dict({"data": {"dataset": "spiral", "test_size": 0, "val_size": 0, "standardize": False},
-                            "train": {"epochs": 3, "batch_size": None, "early_stopping": False}})
+    cfg = config_from_dict(
+        {
+            "data": {"dataset": "spiral", "test_size": 0, "val_size": 0, "standardize": False},
+            "train": {"epochs": 3, "batch_size": None, "early_stopping": False},
+        }
+    )
     result = trainer.fit(cfg, tmp_path / "run")
     assert "test" not in result.summary and "val" not in result.summary and result.summary["n_train"] == 300
     model = trainer.load_model(tmp_path / "run/model.npz")
@@ -105,7 +116,9 @@ def test_summary_json_is_written_last_so_a_run_killed_before_it_can_be_resumed(t
         train(cfg, tmp_path / "run")
     assert not (tmp_path / "run" / "summary.json").exists()  # the run is not marked finished ...
     written = []
-    monkeypatch.setattr(os, "replace", lambda src, dst: written.append(Path(dst).name) or real_replace(src, dst))
+    monkeypatch.setattr(
+        os, "replace", lambda src, dst: written.append(Path(dst).name) or real_replace(src, dst)
+    )
     resumed = train(resume_config(tmp_path / "run"), tmp_path / "run", resume=True)  # ... so it resumes
     assert written[-1] == "summary.json" and {"model.npz", "curve.json"} <= set(written)
     assert {**resumed.summary, "seconds": 0} == {**whole.summary, "seconds": 0}
@@ -122,7 +135,9 @@ def test_evaluate_refuses_a_csv_changed_since_training(tmp_path, capsys):
     model = trainer.load_model(tmp_path / "run/model.npz")
     assert trainer.evaluate_model(model)["accuracy"] == model.metrics["test"]["accuracy"]
     (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join("1" + row for row in rows) + "\n")  # f1 += 10
-    with pytest.raises(trainer.errors.DataError, match="d.csv: the data changed since this model was trained"):
+    with pytest.raises(
+        trainer.errors.DataError, match="d.csv: the data changed since this model was trained"
+    ):
         trainer.evaluate_model(model)
     capsys.readouterr()
     assert main(["evaluate", str(tmp_path / "run/model.npz")]) == 1
@@ -130,8 +145,10 @@ def test_evaluate_refuses_a_csv_changed_since_training(tmp_path, capsys):
     assert "d.csv: the data changed since this model was trained" in err and err.count("\n") == 1
 
 
-DIVERGING = {"data": {"params": {"n_samples": 300}},  # early stopping off, checkpoints 1 s apart: the defaults
-             "train": {"optimizer": "sgd", "lr": 1000, "lr_schedule": "constant", "reg": 0, "epochs": 60}}
+DIVERGING = {
+    "data": {"params": {"n_samples": 300}},  # early stopping off, checkpoints 1 s apart: the defaults
+    "train": {"optimizer": "sgd", "lr": 1000, "lr_schedule": "constant", "reg": 0, "epochs": 60},
+}
 
 
 def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
@@ -150,8 +167,10 @@ def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
         train(config_from_dict(DIVERGING), tmp_path / "run", [Record()])
     last = max(ends)
     assert last >= 2 and str(caught.value).startswith(f"training diverged at epoch {last + 1}, ")
-    assert str(caught.value).endswith(f"; the weights of epoch {last}, the last to end finite, "
-                                      f"are saved in {tmp_path / 'run' / 'model.npz'}")
+    assert str(caught.value).endswith(
+        f"; the weights of epoch {last}, the last to end finite, "
+        f"are saved in {tmp_path / 'run' / 'model.npz'}"
+    )
     model = trainer.load_model(tmp_path / "run/model.npz")
     for k, a in ends[last].items():
         assert np.array_equal(model.params[k], a) and not np.array_equal(a, ends[last - 1][k])
@@ -165,10 +184,18 @@ def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
 def test_divergence_in_the_first_epoch_saves_no_weights(tmp_path):
     from trainer.runs.run import train
 
-    cfg = config_from_dict({"data": {"params": {"n_samples": 300}}, "model": {"init": "normal", "init_std": 1e160},
-                            "train": {"optimizer": "sgd", "lr": 1, "epochs": 3}})  # scores overflow at once
+    cfg = config_from_dict(
+        {
+            "data": {"params": {"n_samples": 300}},
+            "model": {"init": "normal", "init_std": 1e160},  # scores overflow at once
+            "train": {"optimizer": "sgd", "lr": 1, "epochs": 3},
+        }
+    )
     (tmp_path / "run").mkdir()
-    with pytest.raises(trainer.errors.DivergenceError, match=r"^training diverged at epoch 1, step 1: .*; "
-                                                             r"no epoch ended, so no weights were saved$"):
+    with pytest.raises(
+        trainer.errors.DivergenceError,
+        match=r"^training diverged at epoch 1, step 1: .*; "
+        r"no epoch ended, so no weights were saved$",
+    ):
         train(cfg, tmp_path / "run")
     assert not (tmp_path / "run/model.npz").exists() and not (tmp_path / "run/summary.json").exists()

@@ -78,9 +78,8 @@ def test_a_run_stopped_at_any_epoch_resumes_to_the_same_files(tmp_path, unbroken
     assert load_checkpoint(run / CHECKPOINT).epoch == epoch
     train(small(), run, resume=True)
     assert outcome(run) == unbroken
-    assert (
-        unbroken["summary"]["stopped_early"] and unbroken["summary"]["best_epoch"] == 2
-    )  # the best weights came back
+    # the best weights came back
+    assert unbroken["summary"]["stopped_early"] and unbroken["summary"]["best_epoch"] == 2
 
 
 def test_the_previous_checkpoint_is_kept(tmp_path):
@@ -220,11 +219,9 @@ def test_a_checkpoint_is_a_safe_archive_without_pickle(checkpoint_bytes):
 
 
 def same_checkpoint(a, b):
-    arrays = lambda c: {
-        **c.params,
-        **c.optimizer,
-        **{f"best.{k}": v for k, v in (c.best_params or {}).items()},
-    }
+    def arrays(c):
+        return {**c.params, **c.optimizer, **{f"best.{k}": v for k, v in (c.best_params or {}).items()}}
+
     x, y = arrays(a), arrays(b)
     return (
         x.keys() == y.keys()

@@ -139,7 +139,8 @@ def test_same_config_same_curve_file_bytes_across_two_processes(tmp_path):
         ('{"format": "other"}', "not a trainer curve file"),
         ('{"format": "trainer-curve", "version": 99}', "version 99"),
         (
-            '{"format": "trainer-curve", "version": 1, "epochs": 3, "config": {}, "platform": {}, "metrics": []}',
+            '{"format": "trainer-curve", "version": 1, "epochs": 3, "config": {}, "platform": {},'
+            ' "metrics": []}',
             "'metrics'",
         ),
         (

@@ -1,4 +1,4 @@
-"""files.py: the mode of atomically written files, and the strict JSON readers."""
+"""storage/files.py: the mode of atomically written files, and the strict JSON readers."""
 
 import os
 import subprocess

@@ -37,10 +37,11 @@ VALID = model_bytes(small_model())
 
 
 def same_model(a, b):
-    arrays = lambda m: {**m.params, "mean": m.scaler_mean, "scale": m.scaler_scale}
-    same_arrays = all(
-        x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(arrays(a).values(), arrays(b).values())
-    )
+    def arrays(m):
+        return {**m.params, "mean": m.scaler_mean, "scale": m.scaler_scale}
+
+    pairs = zip(arrays(a).values(), arrays(b).values(), strict=True)
+    same_arrays = all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in pairs)
     fields = ("classes", "feature_names", "config", "metrics", "trainer_version")
     return same_arrays and all(getattr(a, f) == getattr(b, f) for f in fields)
 

@@ -72,9 +72,8 @@ def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_c
     assert files["loky"] == files["threading"] == files["dask"]
     trials = files["loky"][0]["trials"]
     assert len(trials) == 4 and all(len(t["val_scores"]) == 2 for t in trials)
-    assert (
-        len({t["mean_val_score"] for t in trials}) > 1
-    )  # the grid points differ, so equality says something
+    # the grid points differ, so equality says something
+    assert len({t["mean_val_score"] for t in trials}) > 1
 
 
 def test_validation_split_sweep_does_not_depend_on_n_jobs_and_its_best_trains_to_the_same_score(
@@ -171,7 +170,8 @@ def test_an_earlier_sweep_is_not_overwritten(tmp_path, tiny, capsys):
         (
             ["--grid", "data.params.nois=0.1"],
             2,
-            "--grid data.params.nois=0.1: unknown key 'data.params.nois' for dataset 'moons' — did you mean 'data.params.noise'?",
+            "--grid data.params.nois=0.1: unknown key 'data.params.nois' for dataset 'moons' "
+            "— did you mean 'data.params.noise'?",
         ),
         (
             ["--grid", "data.test_size=0.5", "--grid", "data.val_size=0.6"],
@@ -190,7 +190,8 @@ def test_an_earlier_sweep_is_not_overwritten(tmp_path, tiny, capsys):
         (
             ["--grid", "train.lr=0.1", "--cv", "90"],
             1,
-            "90-fold cross-validation on 160 train and validation rows: n_splits=90 cannot be greater than the number of members in each class",
+            "90-fold cross-validation on 160 train and validation rows: "
+            "n_splits=90 cannot be greater than the number of members in each class",
         ),
     ],
 )
@@ -245,7 +246,7 @@ def test_scoring_is_one_way_for_every_trial_and_says_why(tiny):
 
 
 def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now raises ImportError
+    monkeypatch.setitem(sys.modules, "distributed", None)  # from here `import distributed` raises ImportError
     assert (
         main(
             ["sweep", str(tiny), "--grid", "train.lr=0.1", "--backend", "dask", "--out", str(tmp_path / "o")]
@@ -260,16 +261,14 @@ def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, c
 
 def test_rank_breaks_accuracy_ties_by_loss_then_grid_order_and_puts_failures_last(tiny):
     trials = trials_of(tiny, grid=["train.lr=0.1,0.2,0.3,0.4,0.5"])
-    for t, (scores, losses, error) in zip(
-        trials,
-        [
-            ([0.9], [0.3], None),
-            ([], [], "diverged"),
-            ([0.9], [0.2], None),
-            ([0.8], [0.1], None),
-            ([0.9], [0.3], None),
-        ],
-    ):
+    outcomes = [
+        ([0.9], [0.3], None),
+        ([], [], "diverged"),
+        ([0.9], [0.2], None),
+        ([0.8], [0.1], None),
+        ([0.9], [0.3], None),
+    ]
+    for t, (scores, losses, error) in zip(trials, outcomes, strict=True):
         t.scores, t.losses, t.error = scores, losses, error
     ranked = sweep.rank(trials)
     assert [(t.params["train.lr"], t.rank) for t in ranked] == [

@@ -1,4 +1,5 @@
-"""The training loop: determinism, history, early stopping, divergence, and both engines against the textbook loop."""
+"""The training loop repeats itself under a seed, records every epoch, stops early and restores the
+best weights, names a divergence, and steps on both engines as the textbook SGD loop does."""
 
 import numpy as np
 import pytest
@@ -144,7 +145,7 @@ def test_a_train_state_keeps_its_params_in_its_own_flat_buffer():
 
 
 def plain_epoch(params, X, y, order, bs, lr, reg):
-    """One epoch of SGD as the textbook writes it: fancy-indexed batches, the public loss_and_grads, w -= lr * dw."""
+    """One epoch of SGD as the textbook writes it: fancy-indexed batches, loss_and_grads, w -= lr * dw."""
     losses = []
     for start in range(0, len(y), bs):
         idx = order[start : start + bs]
@@ -157,9 +158,8 @@ def plain_epoch(params, X, y, order, bs, lr, reg):
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(
-    "n, bs", [(50, 16), (48, 16), (7, None), (5, 8)]
-)  # partial last batch, none, full, bs > n
+# a partial last batch, none, the full batch, bs > n
+@pytest.mark.parametrize("n, bs", [(50, 16), (48, 16), (7, None), (5, 8)])
 def test_an_epoch_is_the_textbook_sgd_loop(n, bs, dtype, engine):
     X, y, params = problem(n=n, dtype=dtype)
     plain = {k: v.copy() for k, v in params.items()}

@@ -1,4 +1,5 @@
-"""Optimizers and schedules: steps worked by hand, exact state round trips, dtypes, convergence."""
+"""Optimizers and schedules: steps and learning rates match ones worked by hand, optimizers match the
+textbook formulas, state round-trips exactly, float32 stays float32, and every optimizer converges."""
 
 import math
 
@@ -99,7 +100,8 @@ def test_adam_two_steps_by_hand():
     #   mhat = m / 0.19 = [0.76315789473684211, -0.47368421052631579, 0.42105263157894737]
     #   vhat = v / 0.001999 = [0.62518759379689845, 0.49974987493746873, 2.4992496248124062]
     #   sqrt(vhat) = [0.79068805087524780, 0.70692989393395208, 1.5809015228066567]
-    #   update = 0.1 * mhat / (sqrt(vhat) + 1e-8) = [0.096518201361491240, -0.067005824465811782, 0.026633703797568640]
+    #   update = 0.1 * mhat / (sqrt(vhat) + 1e-8)
+    #          = [0.096518201361491240, -0.067005824465811782, 0.026633703797568640]
     #   w = [0.90000000199999996 - 0.09651820136149124, -1.90000000099999999 + 0.06700582446581178]
     #   b = 0.40000000049999999 - 0.02663370379756864
     assert_params(params, [0.80348180063850872, -1.8329941765341882], [0.37336629670243136])
