@@ -48,3 +48,40 @@ def test_every_config_key_is_commented_in_some_config():
                 m = re.match(r"^(\s*)(\w+):", line)
                 stack[len(m[1]) // 2 :] = [m[2]]
     assert set(known_keys()) - commented == set()
+
+
+def _derivation_source():
+    """forward, softmax_loss and backward of the reference network, as written."""
+    import inspect
+
+    from trainer.model import network
+
+    functions = (network.forward, network.softmax_loss, network.backward)
+    return "\n\n\n".join(inspect.getsource(f).rstrip() for f in functions)  # as ruff formats the block
+
+
+def test_the_derivation_block_is_the_reference_code():
+    section = README.split("## The idea", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert block.rstrip() == _derivation_source(), (
+        "paste network.forward, softmax_loss and backward into the README"
+    )
+
+
+def _layout_rows():
+    section = README.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| `trainer/")]
+    return {
+        entry.strip().strip("`"): set(re.findall(r"`([\w.]+\.py)`", modules)) for entry, modules, _ in rows
+    }
+
+
+def test_the_layout_table_is_the_tree():
+    package = ROOT / "trainer"
+    tree = {}
+    for p in package.iterdir():
+        if p.is_dir() and (p / "__init__.py").exists():
+            tree[f"trainer/{p.name}/"] = {q.name for q in p.glob("*.py") if q.name != "__init__.py"}
+        elif p.suffix == ".py":
+            tree[f"trainer/{p.name}"] = set()
+    assert _layout_rows() == tree
