@@ -31,7 +31,7 @@ STEPS = 560
 # Runs `python -m trainer ARGS` after arranging to SIGKILL itself at the n-th event of a kind:
 # step: the n-th optimizer step; write: halfway through writing the n-th checkpoint; write-model:
 # halfway through writing model.npz; rename: between moving the n-th checkpoint's predecessor aside
-# and putting it in place.
+# and putting it in place. pause: SIGSTOP itself at the n-th optimizer step, for the test to kill.
 KILLER = r"""
 import os, signal, sys
 import trainer.storage.checkpoint, trainer.runs.run, trainer.storage.files
@@ -41,8 +41,8 @@ def due():
     seen[0] += 1
     return seen[0] == n
 def die():
-    os.kill(os.getpid(), signal.SIGKILL)
-if kind == "step":
+    os.kill(os.getpid(), signal.SIGSTOP if kind == "pause" else signal.SIGKILL)
+if kind in ("step", "pause"):
     make = trainer.runs.run.make_optimizer
     def counting(*args, **kwargs):
         opt = make(*args, **kwargs)
@@ -145,11 +145,20 @@ def test_killed_in_the_first_epoch(tmp, unbroken):
     assert resume(tmp) == unbroken  # from epoch 0
 
 
+def stopped(proc):
+    """Whether proc is stopped by a signal (state T in /proc/PID/stat)."""
+    with open(f"/proc/{proc.pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
 def test_killed_mid_run(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp)
-    wait_until(lambda: checkpoint_epoch(tmp / "run") >= 6, proc)
+    # the run stops itself mid-epoch 7 and is killed from outside, however fast or slow the machine
+    killer = ("pause", 6 * STEPS + STEPS // 3)
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=killer)
+    wait_until(lambda: stopped(proc), proc)
+    proc.kill()
     killed(proc)
-    assert 6 <= checkpoint_epoch(tmp / "run") < 16
+    assert checkpoint_epoch(tmp / "run") == 6
     assert resume(tmp) == unbroken
 
 
@@ -195,27 +204,31 @@ def test_killed_while_writing_the_model_file(tmp, unbroken):
     assert resume(tmp) == unbroken
 
 
-def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
-    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp)
-    wait_until(lambda: checkpoint_epoch(tmp / "run") >= 3, proc)
+def interrupt(proc):
+    """Ctrl-C to a run that stopped itself (killer kind "pause"), then let it go on."""
+    wait_until(lambda: stopped(proc), proc)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    proc.send_signal(signal.SIGCONT)
+    return proc.communicate(timeout=120)
+
+
+def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
+    killer = ("pause", 3 * STEPS + STEPS // 2)  # Ctrl-C mid-epoch 4
+    proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=killer)
+    _, stderr = interrupt(proc)
     assert proc.returncode == 130
     epoch = checkpoint_epoch(tmp / "run")
     assert stderr.splitlines() == [
         f"trainer: interrupted: checkpoint of epoch {epoch} saved; resume with: trainer train --resume run"
     ]
-    assert 3 <= epoch < 16 and len(load_checkpoint(tmp / "run" / CHECKPOINT).history) == epoch
+    assert epoch == 4 and len(load_checkpoint(tmp / "run" / CHECKPOINT).history) == epoch
     assert resume(tmp) == unbroken
 
 
 def test_ctrl_c_without_a_checkpoint_offers_no_resume(tmp):
-    proc = start(
-        "train", "c.yaml", "--out", "run", "--set", "train.checkpoint_every=0", "-q", "--no-plots", cwd=tmp
-    )
-    wait_until(lambda: (tmp / "run" / "config.yaml").exists(), proc)  # training has begun
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    args = ("train", "c.yaml", "--out", "run", "--set", "train.checkpoint_every=0", "-q", "--no-plots")
+    proc = start(*args, cwd=tmp, killer=("pause", 100))
+    _, stderr = interrupt(proc)
     assert proc.returncode == 130 and not (tmp / "run" / CHECKPOINT).exists()
     assert stderr.splitlines() == [
         "trainer: interrupted: stopped; no checkpoint was saved "
