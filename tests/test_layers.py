@@ -8,7 +8,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "trainer"
 # lowest first; a module may import its own layer and those before it, never one after it
 LAYERS = [
     {"errors"},
-    {"model"},
+    {"model", "stats"},
     {"training"},
     {"data"},
     {"config"},

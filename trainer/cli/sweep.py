@@ -1,9 +1,8 @@
 """`trainer sweep`: train every combination of a grid of config values and rank them."""
 
-import argparse
 import sys
 
-from trainer.cli import at_least, columns, command, show_progress
+from trainer.cli import at_least, columns, command, job_arguments, show_progress
 
 
 def _sweep_arguments(p):
@@ -27,26 +26,7 @@ def _sweep_arguments(p):
         "(default: the validation split when every trial has one, else cross-validation; "
         "the output says which)",
     )
-    p.add_argument(
-        "--n-jobs",
-        type=_n_jobs,
-        metavar="N",
-        help="trials at once; -1 = one per core (default 1; dask: every worker)",
-    )
-    from trainer.sweeps.jobs import BACKENDS
-
-    p.add_argument(
-        "--backend",
-        choices=list(BACKENDS),
-        default="loky",
-        help=f"joblib backend: {', '.join(f'{k} ({v})' for k, v in BACKENDS.items())} (default loky)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-        "(dask backend; default: a local cluster on 127.0.0.1)",
-    )
+    job_arguments(p, "trials")
     p.add_argument(
         "--out",
         help="directory for results.csv, results.json and best.yaml "
@@ -56,16 +36,6 @@ def _sweep_arguments(p):
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier sweep"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
-
-
-def _n_jobs(text):
-    """An argparse type: joblib's n_jobs, any integer but 0."""
-    n = int(text)
-    if n == 0:
-        raise argparse.ArgumentTypeError(
-            "must be a positive number of jobs, or negative (-1 = one per core), not 0"
-        )
-    return n
 
 
 @command(
