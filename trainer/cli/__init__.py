@@ -161,4 +161,4 @@ def _warn_one_line(message, category, filename, lineno, file=None, line=None):
 
 
 # each module registers its commands on import; this order is the order of `trainer --help`
-from trainer.cli import check, models, sweep, train  # noqa: E402, F401  (after the registry they use)
+from trainer.cli import check, compare, models, sweep, train  # noqa: E402, F401  (after the registry they use)
