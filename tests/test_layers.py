@@ -17,7 +17,7 @@ LAYERS = [
     {"estimator", "curves"},
     {"sweeps"},
     {"pictures"},
-    {"testing", "cli", "__init__", "__main__"},
+    {"testing", "pytest_plugin", "cli", "__init__", "__main__"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
