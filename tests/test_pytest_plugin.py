@@ -30,7 +30,7 @@ def suite(pytester):
 
 
 def goldens(pytester):
-    return {p.name: p.read_bytes() for p in (pytester.path / "tests" / "golden").iterdir()}
+    return {p.name: p.read_bytes() for p in (pytester.path / "tests" / "golden").glob("*.json")}
 
 
 def test_a_missing_golden_fails_and_names_the_flag(suite):

@@ -26,6 +26,12 @@ def _sweep_arguments(p):
         "(default: the validation split when every trial has one, else cross-validation; "
         "the output says which)",
     )
+    p.add_argument(
+        "--seeds",
+        metavar="SPEC",
+        help="train each trial once per seed and rank by the mean over seeds (std over seeds): "
+        "N (N seeds from the config's seed), 0,3,7 or 0-9",
+    )
     job_arguments(p, "trials")
     p.add_argument(
         "--out",
@@ -53,11 +59,16 @@ def sweep_command(args):
     grid = sweep.parse_grid(args.grid, args.set)
     trials = sweep.expand(args.config, grid, args.set)
     cv, how = sweep.scoring(trials, args.cv)
+    seeds = _seeds(args, grid, trials)
+    if seeds:
+        from trainer.config.seeds import seeds_text
+
+        how += f"; each trial trained on {len(seeds)} seeds ({seeds_text(seeds)}): mean and std over seeds"
     out = sweep.check_out_dir(
         args.out or default_run_dir(load_config(args.config, args.set), "runs/sweeps"), args.overwrite
     )
     with tqdm(
-        total=len(trials),
+        total=len(trials) * len(seeds or [None]),
         desc="sweep",
         unit="trial",
         file=sys.stderr,
@@ -65,12 +76,24 @@ def sweep_command(args):
         disable=not show_progress(args),
     ) as bar:
         ranked = sweep.run_trials(
-            trials, cv, args.n_jobs, args.backend, args.scheduler, on_done=lambda t: bar.update(1)
+            trials, cv, args.n_jobs, args.backend, args.scheduler, lambda t: bar.update(1), seeds
         )
     best = sweep.write_results(out, ranked, args.config, cv)
     if not args.quiet:
         print(_sweep_text(out, ranked, best, how))
     return 0
+
+
+def _seeds(args, grid, trials):
+    """The seeds of --seeds, counted from the config's seed; None without it."""
+    from trainer.config.seeds import parse_seeds
+    from trainer.errors import ConfigError
+
+    if args.seeds is None:
+        return None
+    if "seed" in grid:
+        raise ConfigError("--grid seed=...: the seeds are given by --seeds; drop one of them")
+    return parse_seeds(args.seeds, trials[0].config.seed)
 
 
 def _sweep_text(out, ranked, best, how):
