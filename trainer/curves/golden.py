@@ -90,9 +90,9 @@ def check_band(config, golden=None, seeds=None, alpha=bands.ALPHA, rtol=None, at
     whether the new curves are the same process (band.py); a CheckResult whose curves are the
     two bands' per-epoch means. A golden without a band is a one-line TrainerError."""
     cfg, golden, expected, refused = _golden_for(config, golden)
+    band = bands.band_in(expected, golden, _hint(config, golden, "--seeds 10"))
     if refused:
         return refused
-    band = bands.band_in(expected, golden, _hint(config, golden, "--seeds 10"))
     got, _ = bands.record_band(cfg, bands.band_seeds(band, seeds, cfg.seed), expected["epochs"], record_curve)
     diff = bands.compare_bands(band, got, expected["platform"].get("dtype"), alpha, rtol, atol)
     report = bands.band_report(diff, golden, _label(config))
