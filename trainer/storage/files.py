@@ -28,7 +28,7 @@ def atomic_write(path, data, backup=None):
     try:
         try:
             os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -55,7 +55,7 @@ def _umask():
         return mask
 
 
-def _write_all(fd, data):
+def write_all(fd, data):
     """os.write until every byte is out (a write may take only part, e.g. on a nearly full disk)."""
     view = memoryview(data)
     while view:
