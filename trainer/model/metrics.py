@@ -25,6 +25,14 @@ def classification_report(proba, y, classes):
     }
 
 
+def chance_level(y, n_classes):
+    """(majority-class rate, cross-entropy of predicting the class priors) of class indices y: the
+    accuracy and the loss of a network that learned nothing but how often each class occurs."""
+    priors = np.bincount(y, minlength=n_classes) / len(y)
+    seen = priors[priors > 0]
+    return float(priors.max()), float(-np.sum(seen * np.log(seen)))
+
+
 def confusion_counts(y, pred, n_classes):
     """(C, C) counts of class indices: row = true class, column = predicted class."""
     return confusion_matrix(y, pred, labels=np.arange(n_classes))

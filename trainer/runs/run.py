@@ -15,13 +15,14 @@ from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.prepare import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.model.metrics import classification_report
+from trainer.model.metrics import chance_level, classification_report
 from trainer.model.network import init_params, predict_proba
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
 from trainer.storage.checkpoint import Checkpointer
 from trainer.storage.curvefile import make_curve
 from trainer.storage.files import atomic_write, write_json, write_jsonl
 from trainer.storage.modelfile import SavedModel, save_model
+from trainer.storage.rundir import DirLock
 from trainer.training.loop import TrainState, fit, loss_and_accuracy
 from trainer.training.optim import make_optimizer
 
@@ -53,6 +54,20 @@ def resume_config(run_dir, config=None, overrides=()):
             f"({show_diff(changed)}); resume without changes, or start a new run"
         )
     return stored
+
+
+def claim_resume(run_dir, config=None, overrides=()):
+    """(Config, DirLock) of the unfinished run in run_dir, locked for resuming it (resume_config).
+
+    Checked before the lock, so that a refusal touches nothing, and again under it: another
+    process may have finished the run in between."""
+    resume_config(run_dir, config, overrides)
+    lock = DirLock(run_dir).acquire()
+    try:
+        return resume_config(run_dir, config, overrides), lock
+    except BaseException:
+        lock.release()
+        raise
 
 
 def start(cfg):
@@ -92,14 +107,15 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     """
     run_dir = Path(run_dir)
     data, state = start(cfg)  # before any file is written: bad data leaves no half-made run
-    saver = Checkpointer(run_dir, cfg, data)
+    metrics = MetricsWriter(run_dir / "metrics.jsonl")
+    saver = Checkpointer(run_dir, cfg, data, before_save=metrics.write)
     if resume:
         saver.restore(state)
     else:
         saver.remove()  # checkpoints of an earlier run in an --overwrite'n directory are not this run's
         atomic_write(run_dir / "config.yaml", dump_config(cfg))
     last = LastEpochWeights()
-    callbacks = [MetricsWriter(run_dir / "metrics.jsonl"), saver, last, *callbacks]
+    callbacks = [metrics, saver, last, *callbacks]
     t0 = time.perf_counter()
     how = replace(cfg.train, threads=None) if in_job else cfg.train
     try:
@@ -120,20 +136,25 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, **extra):
     crash before it leaves a run that `--resume` completes.
     """
     summary = {**summarize(cfg, data, state, seconds), **extra}
-    model = SavedModel(
-        params=state.params,
-        classes=data.classes,
-        feature_names=data.feature_names,
-        scaler_mean=data.scaler_mean,
-        scaler_scale=data.scaler_scale,
-        config=config_to_dict(cfg),
-        metrics=summary,
-    )
+    model = saved_model(cfg, data, state.params, summary)
     save_model(run_dir / "model.npz", model)
     if curve is not None:
         write_json(run_dir / "curve.json", curve)
     write_json(run_dir / "summary.json", summary)
     return model, summary
+
+
+def saved_model(cfg, data, params, metrics):
+    """The SavedModel of params trained on data (its scaler, classes, features) by cfg."""
+    return SavedModel(
+        params=params,
+        classes=data.classes,
+        feature_names=data.feature_names,
+        scaler_mean=data.scaler_mean,
+        scaler_scale=data.scaler_scale,
+        config=config_to_dict(cfg),
+        metrics=metrics,
+    )
 
 
 def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds):
@@ -153,9 +174,11 @@ def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds):
 
 
 def summarize(cfg, data, state, seconds):
-    """summary.json: final metrics per split and how the run went."""
+    """summary.json: final metrics per split and how the run went; "warning" when the network is
+    at chance level (chance_warning)."""
     train_loss, train_acc = loss_and_accuracy(state.params, *data.train)
     summary = {"name": cfg.name, "train": {"accuracy": train_acc, "loss": train_loss}}
+    warning = chance_warning(cfg, summary["train"], data.train[1], data.n_classes)
     if data.val is not None:
         val_loss, val_acc = loss_and_accuracy(state.params, *data.val)
         summary["val"] = {"accuracy": val_acc, "loss": val_loss}
@@ -172,4 +195,29 @@ def summarize(cfg, data, state, seconds):
         n_val=0 if data.val is None else len(data.val[1]),
         n_test=0 if data.test is None else len(data.test[1]),
     )
+    if warning:
+        summary["warning"] = warning
     return summary
+
+
+def at_chance(metrics, y, n_classes):
+    """Whether a network with these metrics on labels y ({"accuracy", "loss"}: its own training
+    rows) learned nothing: its accuracy is not above the majority-class rate, or its loss is not
+    below that of predicting the class priors. Also (majority rate, prior loss)."""
+    majority, prior_loss = chance_level(y, n_classes)
+    return metrics["accuracy"] <= majority or metrics["loss"] >= prior_loss, majority, prior_loss
+
+
+def chance_warning(cfg, metrics, y, n_classes):
+    """One line saying the network is at chance level (at_chance), with what to try; else None."""
+    chance, majority, prior_loss = at_chance(metrics, y, n_classes)
+    if not chance:
+        return None
+    hints = [f"a smaller train.lr (now {cfg.train.lr:g})", f"another model.init (now {cfg.model.init})"]
+    if not cfg.data.standardize:
+        hints.append("data.standardize: true")
+    return (
+        f"chance level: train accuracy {metrics['accuracy']:.4f} against a majority-class rate of "
+        f"{majority:.4f}, cross-entropy {metrics['loss']:.4f} against {prior_loss:.4f} for predicting "
+        f"the class priors: the network learned nothing; try {', '.join(hints[:-1])} or {hints[-1]}"
+    )

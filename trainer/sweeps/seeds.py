@@ -23,7 +23,7 @@ from trainer.config.load import Config, dump_config, load_config
 from trainer.errors import ConfigError, DivergenceError, TrainerError
 from trainer.runs.run import start, train
 from trainer.storage.files import atomic_write, make_dir, read_json, write_json
-from trainer.storage.rundir import RUN_FILES, check_unused, new_run_dir
+from trainer.storage.rundir import RUN_FILES, DirLock, check_unused, claim_dir
 from trainer.sweeps.jobs import run_jobs
 
 FORMAT, VERSION = "trainer-seed-group", 1
@@ -36,6 +36,7 @@ class Group:
     out: Path
     config: Config  # the resolved config; each seed replaces its seed
     seeds: list
+    lock: DirLock | None = None  # its directory's, while this process works on it
 
     @property
     def name(self):
@@ -46,6 +47,13 @@ class Group:
 
     def seed_config(self, seed):
         return replace(self.config, seed=seed)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.lock is not None:
+            self.lock.release()
 
 
 def seed_dir(out, seed):
@@ -58,15 +66,25 @@ def is_group(path):
 
 
 def new_group(cfg, seeds, out, overwrite=False):
-    """Claim `out` for a new group of cfg over seeds; its data is checked before anything is written."""
-    out = check_unused(out, (*RUN_FILES, *GROUP_FILES), "a run or seed group", overwrite)
+    """Claim `out` for a new group of cfg over seeds (storage.rundir.claim_dir: the Group holds its
+    lock); its data is checked before anything is written."""
+    files = (*RUN_FILES, *GROUP_FILES)
+    out = check_unused(out, files, "a run or seed group", overwrite)
     start(replace(cfg, seed=seeds[0]))  # bad data fails here, before the group is made
-    make_dir(out)
+    lock = claim_dir(out, files, "a run or seed group", overwrite)
+    try:
+        _write_group(cfg, seeds, out)
+    except BaseException:
+        lock.release()
+        raise
+    return Group(out, cfg, list(seeds), lock)
+
+
+def _write_group(cfg, seeds, out):
     for stale in ("summary.json", "curves.png"):  # an --overwrite'n group's: they would mark it finished
         (out / stale).unlink(missing_ok=True)
     atomic_write(out / "config.yaml", dump_config(cfg))
     write_json(out / GROUP_FILE, {"format": FORMAT, "version": VERSION, "name": cfg.name, "seeds": seeds})
-    return Group(out, cfg, list(seeds))
 
 
 def open_group(out):
@@ -81,6 +99,14 @@ def open_group(out):
     if (out / "summary.json").exists():
         raise TrainerError(f"{out}: the group has finished (it holds summary.json); nothing to resume")
     return Group(out, load_config(out / "config.yaml"), seeds)
+
+
+def lock_group(group):
+    """Lock the group's directory to resume it (group.lock); a group finished meanwhile is refused."""
+    group.lock = DirLock(group.out).acquire()
+    if (group.out / "summary.json").exists():
+        group.lock.release()
+        raise TrainerError(f"{group.out}: the group has finished (it holds summary.json); nothing to resume")
 
 
 def finished(group):
@@ -110,7 +136,7 @@ def run_seed(cfg, run_dir, resume):
     or the TrainerError that stops the group, returned so that the other seeds end cleanly."""
     try:
         if not resume:
-            new_run_dir(run_dir, overwrite=True)  # the group owns its seed directories
+            make_dir(run_dir)  # the group owns its seed directories, under its lock
         return train(cfg, run_dir, resume=resume, in_job=True).summary
     except DivergenceError as e:  # this seed's own failure: its directory keeps the finite weights
         return {"diverged": str(e)}
@@ -123,7 +149,7 @@ def run_group(group, n_jobs=None, backend="loky", scheduler=None, on_done=lambda
     finishes; then write and return its summary (summarize). Returns (summary, seeds trained now)."""
     todo, stop = _todo(group), {}
     calls = [(group.seed_config(s), group.seed_dir(s), resume) for s, resume in todo]
-    with closing(run_jobs(run_seed, calls, n_jobs, backend, scheduler)) as outcomes:
+    with closing(run_jobs(run_seed, calls, n_jobs, backend, scheduler, what="seeds")) as outcomes:
         for i, outcome in outcomes:
             if isinstance(outcome, TrainerError):
                 stop[i] = outcome
