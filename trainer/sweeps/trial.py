@@ -1,0 +1,102 @@
+"""One trial of a sweep, run as a job (jobs.py): its fits, their scores, whether any ended at
+chance level, and on request the fitted models, all as plain data that the journal can hold.
+
+A trial is a function of its config and cv alone (its seed included), never of the worker that
+runs it: so its outcome is the same on every backend and any number of workers; only fit_time
+differs. Without cv it is `trainer train`'s own run (runs.run.train_in_memory) scored on the
+config's validation split. With cv=K: the dataset is loaded and split exactly as `trainer train`
+splits it (the same three draws from default_rng(seed)), its test split is set aside untouched,
+and the train and validation rows together are cut into K stratified shuffled folds; each fold is
+scored by a TwoLayerNetClassifier fitted on the other K-1, which holds out the same share of its
+rows for early stopping as the validation split is of the non-test rows.
+"""
+
+import time
+from dataclasses import replace
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold, cross_validate
+
+from trainer.data.datasets import SEED_BOUND
+from trainer.data.prepare import raw_splits
+from trainer.errors import DataError, DivergenceError, TrainerError, first_line
+from trainer.estimator import TwoLayerNetClassifier
+from trainer.runs.run import at_chance, saved_model, summarize, train_in_memory
+from trainer.storage.modelfile import model_bytes
+from trainer.training.loop import loss_and_accuracy
+
+
+def run_trial(cfg, cv, keep_models=False):
+    """One trial's outcome: {"scores", "losses"} (one per fold, or the validation split's),
+    "fit_time", "chance" (a fit ended at chance level: runs.run.at_chance on its training rows)
+    and, with keep_models, "models" (each fit's model file, as bytes). A trial that fails gives
+    {"error": one line, "failed": "diverged" or "error"} instead, so that the sweep goes on."""
+    # the job holds BLAS at one thread; train.threads would set a process-wide limit of its own,
+    # lifting the job's and racing the limits of trials on other threads of this process
+    cfg = replace(cfg, train=replace(cfg.train, threads=None))
+    try:
+        return _cross_validate(cfg, cv, keep_models) if cv else _validate(cfg, keep_models)
+    except DivergenceError as e:
+        return {"error": str(e), "failed": "diverged"}
+    except TrainerError as e:
+        return {"error": str(e), "failed": "error"}
+    except Exception as e:  # anything unforeseen fails this trial alone; the sweep reports it at the end
+        return {"error": f"{type(e).__name__}: {first_line(e)}", "failed": "error"}
+
+
+def _validate(cfg, keep_models):
+    """`trainer train`'s run of cfg (its data recreated, then fitted), scored on its validation split."""
+    t0 = time.perf_counter()
+    data, state = train_in_memory(cfg)
+    seconds = time.perf_counter() - t0
+    loss, accuracy = loss_and_accuracy(state.params, *data.val)
+    train_loss, train_accuracy = loss_and_accuracy(state.params, *data.train)
+    chance, _, _ = at_chance({"accuracy": train_accuracy, "loss": train_loss}, data.train[1], data.n_classes)
+    outcome = {"scores": [accuracy], "losses": [loss], "fit_time": seconds, "chance": chance}
+    if keep_models:
+        model = saved_model(cfg, data, state.params, summarize(cfg, data, state, seconds))
+        outcome["models"] = [model_bytes(model)]
+    return outcome
+
+
+def _cross_validate(cfg, k, keep_models):
+    """Stratified k-fold accuracies on cfg's non-test rows (see the module docstring)."""
+    rng = np.random.default_rng(cfg.seed)
+    parts = raw_splits(cfg.data, rng)  # prepare's three draws: the same test split
+    kept = [p for p in (parts.train, parts.val) if p is not None]
+    X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
+    folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
+    est = TwoLayerNetClassifier.from_config(cfg).set_params(
+        random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size)
+    )
+    try:
+        result = cross_validate(
+            est,
+            X,
+            y,
+            cv=folds,
+            scoring=("accuracy", "neg_log_loss"),
+            error_score="raise",
+            return_train_score=True,  # each fit on its own training rows, for the chance check
+            return_indices=True,
+            return_estimator=keep_models,
+        )
+    except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
+        raise DataError(
+            f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
+        ) from None
+    fits = zip(
+        result["train_accuracy"], result["train_neg_log_loss"], result["indices"]["train"], strict=True
+    )
+    chance = any(
+        at_chance({"accuracy": a, "loss": -nll}, y[rows], len(parts.classes))[0] for a, nll, rows in fits
+    )
+    outcome = {
+        "scores": [float(s) for s in result["test_accuracy"]],
+        "losses": [-float(s) for s in result["test_neg_log_loss"]],
+        "fit_time": float(result["fit_time"].sum()),
+        "chance": bool(chance),
+    }
+    if keep_models:
+        outcome["models"] = [model_bytes(e.to_saved_model()) for e in result["estimator"]]
+    return outcome
