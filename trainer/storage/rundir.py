@@ -50,10 +50,12 @@ def claim_dir(path, files, what, overwrite=False):
     """Lock `path` (made if missing) and refuse it if it holds any of `files` (an earlier `what`'s),
     unless overwrite; the DirLock, to release when done.
 
-    The check comes before the lock, so that a refusal touches nothing, and again under it, so
-    that two processes checking at once cannot both pass."""
+    The checks come before the lock, so that a refusal touches nothing (a directory in use is
+    refused as such), and again under it, so that two processes checking at once cannot both pass."""
+    lock = DirLock(path)
+    lock.check_free()
     check_unused(path, files, what, overwrite)
-    lock = DirLock(path).acquire()
+    lock.acquire()
     try:
         check_unused(path, files, what, overwrite)
     except BaseException:
@@ -89,12 +91,9 @@ class DirLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = _holder(_read(fd))
+                error = self._in_use(fd)
                 os.close(fd)
-                raise TrainerError(
-                    f"{self.path} is in use by {holder}, which holds {self.file}; "
-                    "wait for it to end, or choose another directory"
-                ) from None
+                raise error from None
             except OSError as e:  # a file system without locks: say so, and go on unlocked
                 warnings.warn(
                     f"cannot lock {self.file}: {e.strerror or e}; going on without a lock", stacklevel=2
@@ -109,6 +108,27 @@ class DirLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
         return self
+
+    def check_free(self):
+        """A one-line TrainerError, naming it, if another process holds the lock; touches nothing."""
+        try:
+            fd = os.open(self.file, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # no lock file: free (an unreadable one is acquire's to report)
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise self._in_use(fd) from None
+        except OSError:
+            pass
+        finally:
+            os.close(fd)  # drops the shared lock taken to look
+
+    def _in_use(self, fd):
+        return TrainerError(
+            f"{self.path} is in use by {_holder(_read(fd))}, which holds {self.file}; "
+            "wait for it to end, or choose another directory"
+        )
 
     def _open(self):
         try:
@@ -141,6 +161,8 @@ class DirLock:
         self.fd = None
 
     def __enter__(self):
+        if self.fd is None:
+            self.acquire()
         return self.path
 
     def __exit__(self, *exc):

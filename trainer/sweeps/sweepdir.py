@@ -22,7 +22,7 @@ from trainer.config.load import config_to_dict, get_key, load_config
 from trainer.config.seeds import parse_seeds, seeds_text
 from trainer.errors import ConfigError, TrainerError
 from trainer.storage.files import read_json, write_json
-from trainer.storage.journal import Journal, latest
+from trainer.storage.journal import Journal, latest, read_journal
 from trainer.storage.rundir import DirLock, claim_dir
 from trainer.sweeps.sweep import RESULT_FILES, expand, jobs_of, parse_grid, scoring
 
@@ -125,6 +125,7 @@ def start(sweep, out, overwrite=False):
     """Claim `out` for the planned sweep (an earlier sweep there is refused unless overwrite), write
     sweep.json and open an empty journal; the Sweep, holding the lock until closed."""
     out = Path(out)
+    DirLock(out).check_free()  # a sweep running there is in use, not unfinished
     if (out / SWEEP_FILE).exists() and not (out / "results.json").exists() and not overwrite:
         raise TrainerError(
             f"{out} holds an unfinished sweep; go on with it: trainer sweep --resume {out}, "
@@ -180,6 +181,7 @@ def resume(out, config=None, grid_items=(), overrides=(), cv=None, seeds_spec=No
             f"cannot resume {out}: the sweep differs from the one it holds ({show_diff(changed)}); "
             "resume without changes, or start a new sweep"
         )
+    read_journal(out / JOURNAL_FILE)  # a damaged journal is refused before the lock is taken
     sweep.config, sweep.out = meta["config"], out
     sweep.lock = DirLock(out).acquire()
     try:
