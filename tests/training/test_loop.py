@@ -205,10 +205,13 @@ def test_an_epoch_gathers_rows_and_one_hot_labels_in_the_given_order(block, monk
     order = np.random.default_rng(1).permutation(10)
     batches.gather(order)
     got = batches.batches
-    assert [len(Y) for _, Y, _ in got] == [4, 4, 2]
-    assert got[0][2] is got[1][2] and got[2][2] is not got[0][2]  # one FastStep per batch size
-    np.testing.assert_array_equal(np.concatenate([X1 for X1, _, _ in got]), with_ones(X[order]))
-    np.testing.assert_array_equal(np.concatenate([Y for _, Y, _ in got]), one_hot(y[order], 4, np.float64))
+    assert [len(Y) for _, Y, _, _ in got] == [4, 4, 2] and all(SW is None for _, _, SW, _ in got)
+    assert got[0][3] is got[1][3] and got[2][3] is not got[0][3]  # one FastStep per batch size
+    np.testing.assert_array_equal(np.concatenate([X1 for X1, _, _, _ in got]), with_ones(X[order]))
+    np.testing.assert_array_equal(np.concatenate([Y for _, Y, _, _ in got]), one_hot(y[order], 4, np.float64))
+    weighted = FastBatches(X, y, params, 4, 0.0, sample_weight=np.arange(10.0))
+    weighted.gather(order)
+    np.testing.assert_array_equal(np.concatenate([SW for _, _, SW, _ in weighted.batches]), order[:, None])
 
 
 def test_params_that_are_not_one_buffer_are_rehomed_and_training_continues_exactly():
