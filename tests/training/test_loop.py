@@ -260,3 +260,21 @@ def test_fit_with_no_epoch_left_builds_no_batches(engine, monkeypatch):
     end = type("End", (), {"on_train_end": lambda self, s: ends.append(s.epoch)})()
     fit(state, X, y, TrainConfig(epochs=3, engine=engine), callbacks=[end])
     assert built == [] and ends == [3] and state.epoch == 3
+
+
+def test_a_pickled_train_state_keeps_its_params_as_views_of_its_flat_buffer():
+    import pickle
+
+    X, y, params = problem()
+    state = fit(
+        TrainState(params=params, optimizer=make_optimizer("adam", params), rng=np.random.default_rng(0)),
+        X,
+        y,
+        TrainConfig(epochs=1, optimizer="adam"),
+    )
+    holder = {"state": state, "params": state.params}  # as an estimator holds both
+    back = pickle.loads(pickle.dumps(holder))
+    assert_views_of(back["state"].w, back["state"].params)
+    assert back["params"] is back["state"].params
+    for k in PARAM_NAMES:
+        np.testing.assert_array_equal(back["state"].params[k], state.params[k])

@@ -24,6 +24,7 @@ class ModelConfig:
     hidden_size: int = 100  # H; scikit-learn's MLPClassifier default, so comparisons are like for like
     init: str = "xavier"  # he | xavier | normal: xavier is MLPClassifier's; normal is cs231n's
     init_std: float = 0.01  # standard deviation of the `normal` init
+    init_from: str | None = None  # a model.npz to start from (fine-tuning): its weights replace init's draws
     dtype: str = "float64"  # float64 | float32; the params, data and gradients all use it
 
 

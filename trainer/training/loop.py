@@ -23,7 +23,7 @@ import numpy as np
 from trainer.errors import DivergenceError
 from trainer.model import network
 from trainer.model.fast import FastStep
-from trainer.model.flat import flat_copy
+from trainer.model.flat import flat_copy, views_of
 from trainer.model.network import PARAM_NAMES, check_weights, log_softmax, scores
 from trainer.training.optim import lr_at
 
@@ -42,6 +42,7 @@ class TrainConfig:
     beta2: float = 0.999  # Adam's decay of the mean of squared gradients
     eps: float = 1e-8  # Adam's guard against division by zero
     reg: float = 2e-3  # L2 on W1, W2: loss += 0.5*reg*|W|^2; 2e-3 lets data-only configs match MLPClassifier
+    class_weight: str | dict | None = None  # null | balanced: n / (C * class count), train split | {label: w}
     lr_schedule: str = "cosine"  # constant | step | exponential | cosine (per epoch); cosine fits any budget
     lr_decay: float = 0.1  # step: lr *= lr_decay every lr_step epochs; exponential: lr *= lr_decay each epoch
     lr_step: int = 30  # epochs between decays of the step schedule
@@ -86,6 +87,12 @@ class TrainState:
             )
         self.w, self.params = flat_copy({k: self.params[k] for k in PARAM_NAMES})
 
+    def __setstate__(self, fields):
+        """Unpickled, params are copies (pickle copies every array): make them views of w again,
+        in the same dict, which an estimator's params_ also is."""
+        self.__dict__.update(fields)
+        self.params.update(views_of(self.w, {k: self.params[k].shape for k in PARAM_NAMES}))
+
 
 VAL_ROWS = 4096  # rows per forward pass of loss_and_accuracy: bounds its hidden layer at VAL_ROWS x H
 
@@ -98,6 +105,14 @@ def loss_and_accuracy(params, X, y):
         loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
         correct += np.sum(s.argmax(axis=1) == t)
     return float(loss / len(y)), float(correct / len(y))
+
+
+def predicted_classes(params, X):
+    """The most probable class index (N,) of each row of X, VAL_ROWS rows at a time."""
+    parts = [
+        scores(params, X[start : start + VAL_ROWS]).argmax(axis=1) for start in range(0, len(X), VAL_ROWS)
+    ]
+    return np.concatenate(parts)
 
 
 def fit(state, X, y, cfg, val=None, callbacks=(), sample_weight=None, until=None):
