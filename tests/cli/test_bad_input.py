@@ -79,6 +79,21 @@ def csv(id, text, *says, target="label"):
     return Case(id, ("train", "c.yaml", "--out", "run", "-q"), 1, says, files)
 
 
+EXACT_GOLDEN = (
+    '{"format": "trainer-curve", "version": 1, "epochs": 2, "config": {}, "metrics": {}, "platform": {}}'
+)
+
+
+def run_files(name, dataset):
+    """A finished run directory's files, enough for `trainer compare` to read."""
+    return {
+        f"{name}/config.yaml": f"name: {name}\ndata: {{dataset: {dataset}}}\n",
+        f"{name}/summary.json": '{"test": {"accuracy": 0.5}}',
+        f"{name}/metrics.jsonl": '{"epoch": 1, "train_loss": 0.5}\n',
+        f"{name}/model.npz": model_file(),
+    }
+
+
 def command(id, args, code, *says, files=None):
     return Case(id, args, code, says, files or {})
 
@@ -352,6 +367,43 @@ CASES = [
         1,
         "cannot write nodir/p.csv: No such file or directory",
     ),
+    # seed groups, comparisons and band goldens
+    command("seeds-empty", ("train", "good.yaml", "--seeds", "", "--out", "g"), 2, "--seeds : empty"),
+    command("seeds-negative", ("train", "good.yaml", "--seeds", "-3", "--out", "g"), 2, "integers >= 0"),
+    command("seeds-twice", ("train", "good.yaml", "--seeds", "1,2,1", "--out", "g"), 2, "seed 1 given twice"),
+    command(
+        "seeds-huge",
+        ("train", "good.yaml", "--seeds", "0-99999999", "--out", "g"),
+        2,
+        "100000000 seeds; at most",
+    ),
+    command("seeds-with-resume", ("train", "--resume", "oldrun", "--seeds", "3"), 2, "drop --seeds"),
+    command(
+        "sweep-seeds-bad", ("sweep", "good.yaml", "--grid", "train.lr=0.1", "--seeds", "2-1"), 2, "backwards"
+    ),
+    command(
+        "compare-other-datasets",
+        ("compare", "moons_run", "iris_run"),
+        1,
+        "cannot compare moons_run and iris_run: trained on moons and iris",
+        files={**run_files("moons_run", "moons"), **run_files("iris_run", "iris")},
+    ),
+    command("compare-not-a-run", ("compare", "oldrun", "oldrun"), 1, "oldrun: not a finished run directory"),
+    command(
+        "band-one-seed",
+        ("curve", "update", "good.yaml", "--golden", "g.json", "--seeds", "1"),
+        2,
+        "a band needs at least 2 seeds",
+    ),
+    command(
+        "band-of-exact-golden",
+        ("curve", "check", "good.yaml", "--golden", "exact.json", "--band"),
+        1,
+        "exact.json: an exact golden, with no band",
+        "--seeds 10",
+        files={"exact.json": EXACT_GOLDEN},
+    ),
+    command("band-and-exact", ("curve", "check", "good.yaml", "--band", "--exact"), 2, "choose one"),
     # --debug shows the traceback instead
     Case(
         "debug-config",

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -354,6 +355,28 @@ def test_the_backend_choices_are_jobs_backends_and_reading_them_imports_no_jobli
         "assert choices == list(BACKENDS), choices; assert 'joblib' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_sweep_over_seeds_scores_each_trial_by_its_mean_over_the_seeds(tiny):
+    ranked = sweep.run_trials(trials_of(tiny), seeds=[0, 4, 7])
+    threads = sweep.run_trials(trials_of(tiny), n_jobs=2, backend="threading", seeds=[0, 4, 7])
+    assert outcome(ranked) == outcome(threads)
+    for trial in ranked:
+        assert trial.seeds == [0, 4, 7] and len(trial.scores) == 3
+        items = [f"{k}={v}" for k, v in trial.params.items()]
+        for seed, score in zip(trial.seeds, trial.scores, strict=True):
+            alone = sweep.expand(tiny, sweep.parse_grid([], []), [*items, f"seed={seed}"])
+            assert sweep.run_trials(alone)[0].scores == [score]  # each seed is the trial's own run
+        assert trial.mean == pytest.approx(sum(trial.scores) / 3)
+        assert trial.std == pytest.approx(float(np.std(trial.scores, ddof=1)))
+    means = [t.mean for t in ranked]
+    assert means == sorted(means, reverse=True)
+
+
+def test_seeds_and_a_grid_over_the_seed_do_not_mix(tmp_path, tiny, capsys):
+    code = main(["sweep", str(tiny), "--grid", "seed=1,2", "--seeds", "3", "--out", str(tmp_path / "s")])
+    assert code == 2 and "given by --seeds" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def _weighted_csv(tmp_path, weight_of):

@@ -75,6 +75,40 @@ def at_least(low):
     return parse
 
 
+def n_jobs(text):
+    """An argparse type: joblib's n_jobs, any integer but 0."""
+    n = int(text)
+    if n == 0:
+        raise argparse.ArgumentTypeError(
+            "must be a positive number of jobs, or negative (-1 = one per core), not 0"
+        )
+    return n
+
+
+def job_arguments(p, what):
+    """--n-jobs, --backend and --scheduler: how the jobs (`what`: trials, seeds) run (sweeps/jobs.py)."""
+    from trainer.sweeps.jobs import BACKENDS
+
+    p.add_argument(
+        "--n-jobs",
+        type=n_jobs,
+        metavar="N",
+        help=f"{what} at once; -1 = one per core (default 1; dask: every worker)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        default="loky",
+        help=f"joblib backend: {', '.join(f'{k} ({v})' for k, v in BACKENDS.items())} (default loky)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(dask backend; default: a local cluster on 127.0.0.1)",
+    )
+
+
 def columns(rows):
     """Rows of strings as left-aligned columns, two spaces apart."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -127,4 +161,4 @@ def _warn_one_line(message, category, filename, lineno, file=None, line=None):
 
 
 # each module registers its commands on import; this order is the order of `trainer --help`
-from trainer.cli import check, models, sweep, train  # noqa: E402, F401  (after the registry they use)
+from trainer.cli import check, compare, models, sweep, train  # noqa: E402, F401  (after the registry they use)

@@ -3,8 +3,8 @@
 import json
 import sys
 
-from trainer.cli import command, show_progress
-from trainer.errors import ConfigError, TrainerError
+from trainer.cli import columns, command, job_arguments, show_progress
+from trainer.errors import ConfigError, DivergenceError, TrainerError
 
 
 def _train_arguments(p):
@@ -12,7 +12,10 @@ def _train_arguments(p):
         "config", nargs="?", help="YAML config file, e.g. configs/moons.yaml (with --resume: optional)"
     )
     p.add_argument(
-        "--resume", metavar="RUN_DIR", help="continue an interrupted run from its newest checkpoint"
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its newest checkpoint, or a seed group (OUT of --seeds) "
+        "from its unfinished seeds",
     )
     p.add_argument(
         "--set",
@@ -32,10 +35,23 @@ def _train_arguments(p):
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--no-plots", action="store_true", help="do not draw the run's pictures (curves.png, ...)")
+    p.add_argument(
+        "--seeds",
+        metavar="SPEC",
+        help="train once per seed into OUT/seed-<k>/ and summarise over seeds in OUT/summary.json: "
+        "N (N seeds from the config's seed), a list 0,3,7 or a range 0-9",
+    )
+    job_arguments(p, "seeds (with --seeds)")
 
 
 @command("train", help="train a network from a YAML config and save the run", arguments=_train_arguments)
 def train_command(args):
+    from trainer.sweeps.seeds import is_group
+
+    if args.seeds is not None or (args.resume and is_group(args.resume)):
+        return _train_group(args)
+    if args.n_jobs is not None or args.backend != "loky" or args.scheduler is not None:
+        raise ConfigError("trainer train: --n-jobs, --backend and --scheduler run the seeds of --seeds")
     from trainer.runs.callbacks import ProgressBar
     from trainer.runs.run import train
 
@@ -62,11 +78,15 @@ def _new_run(args):
         raise ConfigError(
             "trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)"
         )
-    overrides = list(args.set)
-    if args.init_from is not None:  # a --set of model.init_from, the path quoted: any file name reads back
-        overrides.append(f"model.init_from={json.dumps(args.init_from, ensure_ascii=False)}")
-    cfg = load_config(args.config, overrides)
+    cfg = load_config(args.config, _overrides(args))
     return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+
+
+def _overrides(args):
+    """--set's overrides, then --init-from's: model.init_from, the path quoted so any name reads back."""
+    if args.init_from is None:
+        return list(args.set)
+    return [*args.set, f"model.init_from={json.dumps(args.init_from, ensure_ascii=False)}"]
 
 
 def _resume_run(args):
@@ -143,6 +163,129 @@ def _summary_text(result, cfg, pictures=()):
     lines.append(f"  time     {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures {', '.join(p.name for p in pictures)}")
+    return "\n".join(lines)
+
+
+def _train_group(args):
+    """`trainer train CONFIG --seeds SPEC` (or --resume GROUP): every seed, its pictures, the summary."""
+    from tqdm import tqdm
+
+    from trainer.sweeps import seeds
+
+    group = _resume_group(args) if args.resume else _new_group(args)
+    todo = len(group.seeds) - len(seeds.finished(group))
+    bar = tqdm(
+        total=todo,
+        desc=group.name,
+        unit="seed",
+        file=sys.stderr,
+        leave=False,
+        disable=not show_progress(args),
+    )
+    try:
+        with bar:
+            summary, ran = seeds.run_group(
+                group, args.n_jobs, args.backend, args.scheduler, on_done=lambda s: bar.update(1)
+            )
+    except KeyboardInterrupt as e:
+        raise KeyboardInterrupt(
+            f"{str(e) or 'stopped'}; finished seeds are kept: resume with: trainer train --resume {group.out}"
+        ) from None
+    pictures = _draw_group_pictures(group, ran, args)
+    if not args.quiet:
+        print(_group_text(group, summary, pictures))
+    if summary["diverged"]:
+        which = ", ".join(summary["diverged"])
+        raise DivergenceError(
+            f"{len(summary['diverged'])} of {len(group.seeds)} seeds diverged (seed {which}: "
+            f"{next(iter(summary['diverged'].values()))}); {group.out / 'summary.json'} holds the others"
+        )
+    return 0
+
+
+def _new_group(args):
+    from trainer.config.load import load_config
+    from trainer.config.seeds import parse_seeds
+    from trainer.storage.rundir import default_run_dir
+    from trainer.sweeps.seeds import new_group
+
+    if args.config is None:
+        raise ConfigError("trainer train --seeds: give a CONFIG file (see `trainer train --help`)")
+    cfg = load_config(args.config, _overrides(args))
+    group_seeds = parse_seeds(args.seeds, cfg.seed)
+    return new_group(cfg, group_seeds, args.out or default_run_dir(cfg), args.overwrite)
+
+
+def _resume_group(args):
+    from trainer.config.diff import diff_keys, show_diff
+    from trainer.config.load import config_to_dict, load_config
+    from trainer.sweeps.seeds import open_group
+
+    if args.seeds is not None:
+        raise ConfigError("trainer train: --resume goes on with the group's own seeds; drop --seeds")
+    if args.init_from is not None:
+        raise ConfigError("trainer train: --resume goes on from the group's own config; drop --init-from")
+    if args.out or args.overwrite:
+        raise ConfigError(
+            "trainer train: --resume goes on in the group's directory; drop --out and --overwrite"
+        )
+    group = open_group(args.resume)
+    if args.config or args.set:
+        asked = load_config(args.config or group.out / "config.yaml", args.set)
+        changed = diff_keys(config_to_dict(group.config), config_to_dict(asked))
+        if changed:
+            raise ConfigError(
+                f"cannot resume {group.out}: the config differs from its config.yaml "
+                f"({show_diff(changed)}); resume without changes, or start a new group"
+            )
+    return group
+
+
+def _draw_group_pictures(group, ran, args):
+    """Each seed trained now gets its run's pictures, and the group its band picture, curves.png."""
+    from trainer.pictures import bands, plots
+
+    if args.no_plots or not plots.available():
+        return []
+    try:
+        for seed in ran:
+            if (group.seed_dir(seed) / "model.npz").exists():
+                plots.plot_run(group.seed_dir(seed))
+        return [bands.plot_group(group.out)]
+    except Exception as e:  # the runs are saved and sound; a failed picture must not fail them
+        if args.debug:
+            raise
+        print(
+            f"trainer: warning: no pictures: {e}; `trainer --debug plot {group.out}` shows why",
+            file=sys.stderr,
+        )
+        return []
+
+
+def _group_text(group, summary, pictures=()):
+    """The group in a few lines: where, the seeds, and per number its mean, spread and interval."""
+    from trainer.config.seeds import seeds_text
+
+    def f(v):
+        return "-" if v is None else f"{v:.4g}"
+
+    rows = [["", "n", "mean", "std", "95% CI of the mean", "min", "median", "max"]]
+    for key, m in summary["metrics"].items():
+        ci = "-" if m["ci_low"] is None else f"[{f(m['ci_low'])}, {f(m['ci_high'])}]"
+        rows.append(
+            [key, str(m["n"]), f(m["mean"]), f(m["std"]), ci, f(m["min"]), f(m["median"]), f(m["max"])]
+        )
+    lines = [
+        f"seed group {group.out}: {group.name}, {len(group.seeds)} seeds ({seeds_text(group.seeds)}), "
+        f"one run directory each (seed-<k>/)",
+        f"  interval: {summary['interval']} (none for one seed)",
+        "",
+        columns(rows),
+        "",
+        f"summary  {group.out / 'summary.json'}",
+    ]
+    if pictures:
+        lines.append(f"pictures {', '.join(str(p) for p in pictures)} (mean, std band, min-max band)")
     return "\n".join(lines)
 
 

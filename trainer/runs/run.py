@@ -131,12 +131,15 @@ def train_in_memory(cfg, callbacks=()):
     return data, state
 
 
-def train(cfg, run_dir, callbacks=(), resume=False):
+def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     """Train cfg and fill run_dir (claimed by storage.rundir.new_run_dir) with its files; a RunResult.
 
     Checkpoints are written as it goes (storage/checkpoint.py) and removed at the end. resume: go
     on from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
     On divergence the finite weights are kept (_keep_finite_weights), then DivergenceError is raised.
+    in_job: the run is a job of sweeps/jobs.py, which holds BLAS at one thread for its process, so
+    train.threads is recorded but not applied (a BLAS limit is process-wide: jobs sharing a
+    process would undo each other's).
     """
     run_dir = Path(run_dir)
     parent = parent_model(cfg)
@@ -151,8 +154,9 @@ def train(cfg, run_dir, callbacks=(), resume=False):
     last = LastEpochWeights()
     callbacks = [MetricsWriter(run_dir / "metrics.jsonl"), saver, last, *callbacks]
     t0 = time.perf_counter()
+    how = replace(cfg.train, threads=None) if in_job else cfg.train
     try:
-        fit(state, *data.train, cfg.train, data.val, callbacks, sample_weight=data.train_weight)
+        fit(state, *data.train, how, data.val, callbacks, sample_weight=data.train_weight)
     except DivergenceError as e:
         seconds = time.perf_counter() - t0
         raise _keep_finite_weights(e, cfg, run_dir, data, state, last, seconds, parent_sha) from None
