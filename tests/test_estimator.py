@@ -50,10 +50,24 @@ CHECKED = [
         patience=5,
         val_size=0.2,
     ),
+    # full batch, no validation split, no scaler: integer sample weights are repeated rows
+    TwoLayerNetClassifier(batch_size=None, standardize=False, lr=0.01),
 ]
 
 
-@parametrize_with_checks(CHECKED)
+def expected_failures(estimator):
+    """The one check an instance may fail, and why; every other check must pass on every instance."""
+    if estimator.batch_size is None and not estimator.standardize and not estimator.val_size:
+        return {}
+    why = (
+        "sample weights equal repeated rows only with full batches, no validation split and no "
+        "scaler: minibatches of repeated rows are other minibatches, and the scaler and the "
+        "validation rows come from the rows, unweighted (the last instance checks it)"
+    )
+    return {"check_sample_weight_equivalence_on_dense_data": why}
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=expected_failures, xfail_strict=True)
 def test_scikit_learn_estimator_checks(estimator, check):
     try:
         check(estimator)
@@ -66,12 +80,14 @@ def test_constructor_defaults_are_the_config_defaults():
     data = DataConfig()
     # all but checkpoint_*: no run dir to checkpoint into
     train = {k: v for k, v in asdict(TrainConfig()).items() if not k.startswith("checkpoint_")}
+    model = {k: v for k, v in asdict(ModelConfig()).items() if k != "init_from"}  # warm_start's job here
     expected = {
-        **asdict(ModelConfig()),
+        **model,
         **train,
         "val_size": data.val_size,
         "standardize": data.standardize,
         "random_state": None,
+        "warm_start": False,
     }
     assert defaults == expected
 
@@ -81,7 +97,9 @@ def test_from_config_carries_every_model_and_train_key_and_the_seed():
     params = TwoLayerNetClassifier.from_config(cfg).get_params()
     assert params["random_state"] == 5 and params["lr"] == 0.02 and params["hidden_size"] == 7
     assert params["reg"] == cfg.train.reg == 3e-4 and params["init"] == cfg.model.init == "he"
-    assert {k: params[k] for k in asdict(cfg.model)} == asdict(cfg.model)
+    assert {k: params[k] for k in asdict(cfg.model) if k != "init_from"} == {
+        k: v for k, v in asdict(cfg.model).items() if k != "init_from"
+    }
     train = {k: v for k, v in asdict(cfg.train).items() if not k.startswith("checkpoint_")}
     assert {k: params[k] for k in train} == train
 

@@ -37,7 +37,7 @@ def evaluate(model, X=None, y=None):
 
 def evaluate_csv(model, path, target):
     """Metrics of `model` on a labelled CSV in the raw feature units it was trained on."""
-    X, labels, names = read_csv(path, target=target)
+    X, labels, names, _ = read_csv(path, target=target)
     X = select_features(model, X, names, path)
     y = encode_with(model.classes, labels, path)
     return classification_report(model.predict_proba(X), y, model.classes)
@@ -45,7 +45,7 @@ def evaluate_csv(model, path, target):
 
 def predict_csv(model, path, target=None):
     """(class indices, probabilities) for the rows of a CSV of features (a `target` column is dropped)."""
-    X, _, names = read_csv(path, target=target)
+    X, _, names, _ = read_csv(path, target=target)
     proba = model.predict_proba(select_features(model, X, names, path))
     return proba.argmax(axis=1), proba
 

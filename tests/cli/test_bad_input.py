@@ -98,6 +98,24 @@ def command(id, args, code, *says, files=None):
     return Case(id, args, code, says, files or {})
 
 
+WEIGHTED = CSV_CONFIG.replace("target: label", "target: label, weight: w")
+
+
+def weighted(rows=40, bad=None, labels=("a", "b")):
+    """A CSV with a weight column w (all 1.5, or `bad` on the third data row); the data lines start at 2."""
+    lines = [f"{i / rows:.3f},{1.5 if bad is None or i != 2 else bad},{labels[i % 2]}" for i in range(rows)]
+    return "x0,w,label\n" + "\n".join(lines) + "\n"
+
+
+def weights(id, text, code, *says, config=WEIGHTED):
+    return Case(id, ("train", "c.yaml", "--out", "run", "-q"), code, says, {"c.yaml": config, "d.csv": text})
+
+
+def init_from(id, code, *says, sets=(), config="good.yaml", files=None):
+    args = ("train", config, "--init-from", "model.npz", "--out", "run", "-q")
+    return Case(id, args + tuple(x for s in sets for x in ("--set", s)), code, says, files or {})
+
+
 CASES = [
     # config files
     config("yaml-unclosed", "train:\n  lr: [0.1\n", "c.yaml:3", "malformed YAML"),
@@ -183,6 +201,103 @@ CASES = [
     csv("csv-not-utf8", None, "d.csv: not a UTF-8 text file"),
     csv("csv-too-few-rows", points(n=6), "data.test_size", "cannot hold all 2 classes"),
     csv("csv-huge-values", HUGE, "d.csv", "feature 'x1' is too large to standardise"),
+    # sample and class weights
+    weights(
+        "weight-negative", weighted(bad="-1"), 1, "d.csv:4: column 'w': weight '-1' is not a number >= 0"
+    ),
+    weights("weight-nan", weighted(bad="nan"), 1, "d.csv:4: column 'w': weight 'nan' is not a number >= 0"),
+    weights(
+        "weight-not-a-number",
+        weighted(bad="heavy"),
+        1,
+        "d.csv:4: column 'w': weight is not a number: 'heavy'",
+    ),
+    weights("weight-all-zero", weighted().replace(",1.5,", ",0,"), 1, "d.csv: column 'w': every weight is 0"),
+    weights(
+        "weight-unknown-column",
+        weighted(),
+        1,
+        "d.csv: no weight column 'wt'",
+        "did you mean 'w'?",
+        config=WEIGHTED.replace("weight: w", "weight: wt"),
+    ),
+    weights(
+        "weight-is-the-target",
+        weighted(),
+        2,
+        "data.weight: the weight column 'label' is the target column",
+        config=WEIGHTED.replace("weight: w", "weight: label"),
+    ),
+    weights(
+        "class-weight-unknown-class",
+        weighted(),
+        2,
+        "train.class_weight: no class 'c' among the classes (a, b) of",
+        "d.csv",
+        config=WEIGHTED.replace("train: {", "train: {class_weight: {a: 1, c: 2}, "),
+    ),
+    weights(
+        "class-weight-all-rows-zero",
+        weighted(),
+        1,
+        "d.csv: every row of the train split weighs 0",
+        config=WEIGHTED.replace("train: {", "train: {class_weight: {a: 0, b: 0}, "),
+    ),
+    config(
+        "class-weight-negative",
+        "train:\n  class_weight: {0: -1}\n",
+        "c.yaml:2",
+        "train.class_weight: expected null, 'balanced', or a mapping label: weight (numbers >= 0)",
+    ),
+    config("class-weight-misspelt", "train:\n  class_weight: balance\n", "c.yaml:2", "got 'balance'"),
+    config(
+        "weight-without-csv", "data:\n  weight: w\n", "c.yaml:2", "data.weight: only used with dataset 'csv'"
+    ),
+    # --init-from: BASE's model.npz has features x0, x1, classes 0, 1, hidden size 4, float64
+    command(
+        "init-from-missing",
+        ("train", "good.yaml", "--init-from", "nope.npz", "--out", "run", "-q"),
+        1,
+        "nope.npz: no such model file",
+    ),
+    init_from(
+        "init-from-other-hidden-size",
+        2,
+        "model.init_from:",
+        "model.npz has hidden size 4, but model.hidden_size is 100",
+    ),
+    init_from(
+        "init-from-other-dtype",
+        2,
+        "model.npz holds float64 weights, but model.dtype is float32",
+        sets=("model.hidden_size=4", "model.dtype=float32"),
+    ),
+    init_from(
+        "init-from-other-classes",
+        2,
+        "model.npz has the classes 0, 1; the data have a, b",
+        sets=("model.hidden_size=4",),
+        config="c.yaml",
+        files={"c.yaml": CSV_CONFIG, "d.csv": points()},
+    ),
+    init_from(
+        "init-from-other-features",
+        2,
+        "model.npz was trained on the features x0, x1; the data have sepal length (cm)",
+        sets=("model.hidden_size=4", "data.dataset=iris", "data.params={}"),
+    ),
+    init_from(
+        "init-from-damaged",
+        1,
+        "model.npz: truncated or damaged model file",
+        files={"model.npz": model_file()[:300]},
+    ),
+    command(
+        "init-from-with-resume",
+        ("train", "--resume", "oldrun", "--init-from", "model.npz"),
+        2,
+        "--resume goes on from the run's own checkpoint; drop --init-from",
+    ),
     # model files and their data
     command("model-missing", ("evaluate", "nope.npz"), 1, "nope.npz: no such model file"),
     command("model-is-text", ("evaluate", "notes.txt"), 1, "notes.txt: not a trainer model file"),

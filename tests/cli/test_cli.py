@@ -254,3 +254,25 @@ def test_python_dash_m_and_version(tmp_path):
     from trainer import __version__
 
     assert ok(trainer("--version", cwd=tmp_path)).stdout.strip() == f"trainer {__version__}"
+
+
+def test_init_from_starts_every_run_and_every_seed_of_a_group_from_the_model(tmp_path):
+    from trainer.cli import main
+    from trainer.storage.modelfile import checksum, load_model
+
+    (tmp_path / "c.yaml").write_text("data: {dataset: moons, params: {n_samples: 200}}\ntrain: {epochs: 2}\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "a"), "-q", "--no-plots"]) == 0
+    parent = checksum(load_model(tmp_path / "a" / "model.npz"))
+    args = [
+        "train",
+        str(tmp_path / "c.yaml"),
+        "--init-from",
+        str(tmp_path / "a" / "model.npz"),
+        "-q",
+        "--no-plots",
+    ]
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert load_model(tmp_path / "b" / "model.npz").parent_sha256 == parent
+    assert main([*args, "--seeds", "2", "--out", str(tmp_path / "g")]) == 0
+    for seed in (0, 1):
+        assert load_model(tmp_path / "g" / f"seed-{seed}" / "model.npz").parent_sha256 == parent

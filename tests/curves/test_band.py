@@ -62,7 +62,10 @@ def test_a_real_change_is_caught_with_the_epoch_and_both_means(golden, monkeypat
     config, path = golden
     # L2 a hundred times stronger in the steps: the seeds' spread on 240 training rows hides far
     # smaller changes (scripts/band_table.py measures what it sees)
-    engines = {k: (lambda X, y, p, b, reg, f=f: f(X, y, p, b, reg * 100)) for k, f in loop.ENGINES.items()}
+    engines = {
+        k: (lambda X, y, p, b, reg, *weights, f=f: f(X, y, p, b, reg * 100, *weights))
+        for k, f in loop.ENGINES.items()
+    }
     monkeypatch.setattr(loop, "ENGINES", engines)
     result = check_band(config, path)
     assert not result.ok

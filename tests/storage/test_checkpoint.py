@@ -290,6 +290,6 @@ def test_the_data_are_hashed_once_and_only_when_a_checkpoint_is_written(tmp_path
 
     calls = []
     digest = checkpoint.data_digest
-    monkeypatch.setattr(checkpoint, "data_digest", lambda data: calls.append(1) or digest(data))
+    monkeypatch.setattr(checkpoint, "data_digest", lambda *args: calls.append(1) or digest(*args))
     train(small(checkpoint_every=every, epochs=4), new_run_dir(tmp_path / "run"))
     assert len(calls) == hashed

@@ -377,3 +377,30 @@ def test_seeds_and_a_grid_over_the_seed_do_not_mix(tmp_path, tiny, capsys):
     code = main(["sweep", str(tiny), "--grid", "seed=1,2", "--seeds", "3", "--out", str(tmp_path / "s")])
     assert code == 2 and "given by --seeds" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+def _weighted_csv(tmp_path, weight_of):
+    """A CSV of separable classes 'a' and 'b', a weight column w = weight_of(label); its config."""
+    rows = [
+        f"{(i % 2) * 3 + 0.1 * (i % 7)},{0.05 * (i % 11)},{weight_of('ab'[i % 2])},{'ab'[i % 2]}"
+        for i in range(80)
+    ]
+    (tmp_path / "d.csv").write_text("x0,x1,w,label\n" + "\n".join(rows) + "\n")
+    text = "data: {dataset: csv, path: d.csv, target: label, weight: w}\ntrain: {epochs: 20, lr: 0.01}\n"
+    (tmp_path / "c.yaml").write_text(text)
+    return load_config(tmp_path / "c.yaml")
+
+
+def test_cross_validation_weighs_the_rows_of_each_fold_and_maps_class_weights_by_label(tmp_path):
+    plain = load_config(ROOT / "configs/iris.yaml", ["train.epochs=20"])
+    base, _, _ = sweep._cross_validate(plain, 3)
+    ones, _, _ = sweep._cross_validate(_weighted_csv(tmp_path, lambda label: 1), 3)
+    no_column = sweep._cross_validate(load_config(tmp_path / "c.yaml", ["data.weight=null"]), 3)[0]
+    assert ones == no_column  # all-ones weights: the same folds, the same bits
+    # class b's rows weigh 0 in every fold's training: the folds' networks never learn b
+    zeroed, _, _ = sweep._cross_validate(_weighted_csv(tmp_path, lambda label: 0 if label == "b" else 1), 3)
+    assert max(zeroed) <= 0.55 < min(ones)
+    by_label = load_config(ROOT / "configs/iris.yaml", ["train.epochs=20", "train.class_weight={setosa: 0}"])
+    assert sweep._cross_validate(by_label, 3)[0] != base
+    with pytest.raises(ConfigError, match="train.class_weight: no class 'rose' among the classes"):
+        sweep._cross_validate(load_config(ROOT / "configs/iris.yaml", ["train.class_weight={rose: 2}"]), 3)

@@ -205,10 +205,13 @@ def test_an_epoch_gathers_rows_and_one_hot_labels_in_the_given_order(block, monk
     order = np.random.default_rng(1).permutation(10)
     batches.gather(order)
     got = batches.batches
-    assert [len(Y) for _, Y, _ in got] == [4, 4, 2]
-    assert got[0][2] is got[1][2] and got[2][2] is not got[0][2]  # one FastStep per batch size
-    np.testing.assert_array_equal(np.concatenate([X1 for X1, _, _ in got]), with_ones(X[order]))
-    np.testing.assert_array_equal(np.concatenate([Y for _, Y, _ in got]), one_hot(y[order], 4, np.float64))
+    assert [len(Y) for _, Y, _, _ in got] == [4, 4, 2] and all(SW is None for _, _, SW, _ in got)
+    assert got[0][3] is got[1][3] and got[2][3] is not got[0][3]  # one FastStep per batch size
+    np.testing.assert_array_equal(np.concatenate([X1 for X1, _, _, _ in got]), with_ones(X[order]))
+    np.testing.assert_array_equal(np.concatenate([Y for _, Y, _, _ in got]), one_hot(y[order], 4, np.float64))
+    weighted = FastBatches(X, y, params, 4, 0.0, sample_weight=np.arange(10.0))
+    weighted.gather(order)
+    np.testing.assert_array_equal(np.concatenate([SW for _, _, SW, _ in weighted.batches]), order[:, None])
 
 
 def test_params_that_are_not_one_buffer_are_rehomed_and_training_continues_exactly():
@@ -257,3 +260,21 @@ def test_fit_with_no_epoch_left_builds_no_batches(engine, monkeypatch):
     end = type("End", (), {"on_train_end": lambda self, s: ends.append(s.epoch)})()
     fit(state, X, y, TrainConfig(epochs=3, engine=engine), callbacks=[end])
     assert built == [] and ends == [3] and state.epoch == 3
+
+
+def test_a_pickled_train_state_keeps_its_params_as_views_of_its_flat_buffer():
+    import pickle
+
+    X, y, params = problem()
+    state = fit(
+        TrainState(params=params, optimizer=make_optimizer("adam", params), rng=np.random.default_rng(0)),
+        X,
+        y,
+        TrainConfig(epochs=1, optimizer="adam"),
+    )
+    holder = {"state": state, "params": state.params}  # as an estimator holds both
+    back = pickle.loads(pickle.dumps(holder))
+    assert_views_of(back["state"].w, back["state"].params)
+    assert back["params"] is back["state"].params
+    for k in PARAM_NAMES:
+        np.testing.assert_array_equal(back["state"].params[k], state.params[k])

@@ -48,7 +48,8 @@ def evaluate_command(args):
 def _report_text(r):
     width = max(len(str(c)) for c in r["classes"])
     lines = [
-        f"accuracy {r['accuracy']:.4f}  log_loss {r['log_loss']:.4f}  n_samples {r['n_samples']}",
+        f"accuracy {r['accuracy']:.4f}  balanced_accuracy {r['balanced_accuracy']:.4f}  "
+        f"log_loss {r['log_loss']:.4f}  n_samples {r['n_samples']}",
         f"{'class':<{width}}  precision  recall  f1      support",
     ]
     for c, m in r["per_class"].items():

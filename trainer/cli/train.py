@@ -1,5 +1,6 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
 
+import json
 import sys
 
 from trainer.cli import columns, command, job_arguments, show_progress
@@ -22,6 +23,11 @@ def _train_arguments(p):
         default=[],
         metavar="KEY=VALUE",
         help="override a config key, e.g. --set train.lr=0.05 (repeatable)",
+    )
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from a saved model's weights (fine-tuning; sets model.init_from); a fresh optimizer",
     )
     p.add_argument("--out", help="run directory (default runs/<name>/<timestamp>/)")
     p.add_argument(
@@ -72,8 +78,15 @@ def _new_run(args):
         raise ConfigError(
             "trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)"
         )
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, _overrides(args))
     return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+
+
+def _overrides(args):
+    """--set's overrides, then --init-from's: model.init_from, the path quoted so any name reads back."""
+    if args.init_from is None:
+        return list(args.set)
+    return [*args.set, f"model.init_from={json.dumps(args.init_from, ensure_ascii=False)}"]
 
 
 def _resume_run(args):
@@ -81,6 +94,8 @@ def _resume_run(args):
 
     if args.out or args.overwrite:
         raise ConfigError("trainer train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
+    if args.init_from is not None:
+        raise ConfigError("trainer train: --resume goes on from the run's own checkpoint; drop --init-from")
     return resume_config(args.resume, args.config, args.set), args.resume
 
 
@@ -141,7 +156,10 @@ def _summary_text(result, cfg, pictures=()):
     for split in ("train", "val", "test"):
         if split in s:
             loss = s[split].get("loss", s[split].get("log_loss"))
-            lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  cross-entropy {loss:.4f}")
+            lines.append(
+                f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  "
+                f"balanced {s[split]['balanced_accuracy']:.4f}  cross-entropy {loss:.4f}"
+            )
     lines.append(f"  time     {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures {', '.join(p.name for p in pictures)}")
@@ -193,7 +211,7 @@ def _new_group(args):
 
     if args.config is None:
         raise ConfigError("trainer train --seeds: give a CONFIG file (see `trainer train --help`)")
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, _overrides(args))
     group_seeds = parse_seeds(args.seeds, cfg.seed)
     return new_group(cfg, group_seeds, args.out or default_run_dir(cfg), args.overwrite)
 
@@ -205,6 +223,8 @@ def _resume_group(args):
 
     if args.seeds is not None:
         raise ConfigError("trainer train: --resume goes on with the group's own seeds; drop --seeds")
+    if args.init_from is not None:
+        raise ConfigError("trainer train: --resume goes on from the group's own config; drop --init-from")
     if args.out or args.overwrite:
         raise ConfigError(
             "trainer train: --resume goes on in the group's directory; drop --out and --overwrite"

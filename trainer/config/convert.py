@@ -1,7 +1,8 @@
 """Raw mappings (YAML, --set, dicts) -> typed config dataclasses, each value checked against its annotation.
 
 Annotations understood: int, float, bool, str, dict (of plain JSON-like values), nested dataclasses
-(sections), and unions of these with None. Errors go through `where.error(key, message)`, which
+(sections), and unions of these with None. A mapping's keys are text, as in JSON: YAML's integer
+key `0` becomes the key '0'. Errors go through `where.error(key, message)`, which
 says where the dotted key came from (load.py's file:line or --set).
 """
 
@@ -84,7 +85,8 @@ def _as_type(value, t):
         f = float(value) if abs(value) < 1e308 else float("inf")  # float(10**400) would raise
         return f == f and abs(f) != float("inf"), f
     if t is dict:
-        return isinstance(value, dict) and _plain(value), value
+        ok = isinstance(value, dict) and _plain(value)
+        return ok, _text_keys(value) if ok else None
     return isinstance(value, t), value
 
 
@@ -96,7 +98,9 @@ def _plain(value, depth=0):
     if depth > 10:
         return False
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+        keys_ok = all(isinstance(k, str) or _is_int(k) for k in value)
+        distinct = len({str(k) for k in value}) == len(value)  # not both 1 and '1'
+        return keys_ok and distinct and all(_plain(v, depth + 1) for v in value.values())
     if isinstance(value, list):
         return all(_plain(v, depth + 1) for v in value)
     return (
@@ -104,6 +108,19 @@ def _plain(value, depth=0):
         or isinstance(value, (bool, int, str))
         or (isinstance(value, float) and math.isfinite(value))
     )
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text_keys(value):
+    """value with every mapping key, at any depth, as text: {0: 2.0} -> {'0': 2.0}."""
+    if isinstance(value, dict):
+        return {str(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def _show(value):

@@ -19,6 +19,7 @@ from trainer.errors import ConfigError
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
 from trainer.training.optim import OPTIMIZERS, SCHEDULES
+from trainer.training.weights import is_class_weight
 
 
 @dataclass
@@ -65,6 +66,10 @@ RULES = {
     "train.beta2": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "train.eps": (_positive, "a number > 0"),
     "train.reg": (_non_negative, "a number >= 0"),
+    "train.class_weight": (
+        is_class_weight,
+        "null, 'balanced', or a mapping label: weight (numbers >= 0)",
+    ),
     "train.lr_schedule": (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
     "train.lr_decay": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
     "train.lr_step": (_positive, "an integer >= 1"),
@@ -80,6 +85,9 @@ RULES = {
         "an integer >= 1, or null for the BLAS default (all cores)",
     ),
 }
+
+
+PATH_KEYS = ("data.path", "model.init_from")  # file paths: resolved to absolute ones when loaded
 
 
 class _Where:
@@ -114,13 +122,16 @@ def load_config(path, overrides=()):
     base = path.resolve().parent
     where = _Where(path, lines, set_keys)
     cfg = config_from_dict(raw, where)
-    try:
-        if cfg.data.path is not None and "data.path" not in set_keys:
-            cfg.data.path = str((base / os.path.expanduser(cfg.data.path)).resolve())
-        elif cfg.data.path is not None:
-            cfg.data.path = str(Path(os.path.expanduser(cfg.data.path)).resolve())
-    except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
-        raise where.error("data.path", f"data.path: not a usable path: {e}") from None
+    for key in PATH_KEYS:  # relative to the config file; under --set, to the working directory
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value is None:
+            continue
+        try:
+            resolved = (Path.cwd() if key in set_keys else base) / os.path.expanduser(value)
+            setattr(getattr(cfg, section), name, str(resolved.resolve()))
+        except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
+            raise where.error(key, f"{key}: not a usable path: {e}") from None
     return cfg
 
 
@@ -219,10 +230,9 @@ def _check_together(cfg, where):
         )
     if d.dataset == "csv" and not d.path:
         raise where.error("data.path", "data.path: dataset 'csv' needs data.path, the CSV file to read")
-    if d.dataset != "csv" and d.path:
-        raise where.error(
-            "data.path", f"data.path: only used with dataset 'csv', but data.dataset is '{d.dataset}'"
-        )
+    for key, value in (("data.path", d.path), ("data.weight", d.weight)):
+        if d.dataset != "csv" and value is not None:
+            raise where.error(key, f"{key}: only used with dataset 'csv', but data.dataset is '{d.dataset}'")
     if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
         raise where.error(
             "train.monitor",

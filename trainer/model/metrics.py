@@ -1,12 +1,28 @@
 """Classification metrics of a model's predictions, scikit-learn's, computed one way for every
 caller: a run's summary.json, `trainer evaluate` and the confusion picture agree to the last digit."""
 
+import warnings
+
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    log_loss,
+    precision_recall_fscore_support,
+)
+
+
+def balanced_accuracy(y, pred):
+    """The mean over the classes present in y of each one's recall (scikit-learn's balanced accuracy)."""
+    with warnings.catch_warnings():  # a predicted class absent from y is fine: it has no recall to count
+        warnings.simplefilter("ignore", UserWarning)
+        return float(balanced_accuracy_score(y, pred))
 
 
 def classification_report(proba, y, classes):
-    """accuracy, log_loss, n_samples, confusion_matrix and per-class precision/recall/F1 of (N, C) probs."""
+    """accuracy, balanced_accuracy, log_loss, n_samples, confusion_matrix and per-class
+    precision/recall/F1 of (N, C) probs."""
     labels = np.arange(len(classes))
     pred = proba.argmax(axis=1)
     proba = proba.astype(np.float64)
@@ -14,6 +30,7 @@ def classification_report(proba, y, classes):
     precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     return {
         "accuracy": float(accuracy_score(y, pred)),
+        "balanced_accuracy": balanced_accuracy(y, pred),
         "log_loss": float(log_loss(y, proba, labels=labels)),
         "n_samples": int(len(y)),
         "classes": list(classes),

@@ -65,12 +65,14 @@ class Checkpoint:
         return self.meta["epoch"]
 
 
-def data_digest(data):
-    """SHA-256 of the prepared splits: resuming on other data (an edited CSV) would not be exact."""
+def data_digest(data, parent_sha256=None):
+    """SHA-256 of the prepared splits, and of the weights training started from when they came from
+    a model file (its checksum, parent_sha256): resuming from other ones would not be exact."""
     parts = {"train": data.train, "val": data.val, "test": data.test}
-    return digest(
-        {f"{s}.{i}": a for s, part in parts.items() if part is not None for i, a in enumerate(part)}
-    )
+    arrays = {f"{s}.{i}": a for s, part in parts.items() if part is not None for i, a in enumerate(part)}
+    if parent_sha256 is not None:
+        arrays["init_from"] = np.frombuffer(parent_sha256.encode(), dtype=np.uint8)
+    return digest(arrays)
 
 
 def checkpoint_bytes(state, history_bytes, config, data_sha):
@@ -174,8 +176,9 @@ class Checkpointer:
     epoch end a comparison or two.
     """
 
-    def __init__(self, run_dir, cfg, data):
+    def __init__(self, run_dir, cfg, data, parent_sha256=None):
         self.run_dir = Path(run_dir)
+        self.parent_sha256 = parent_sha256  # of the model.init_from model the run started from
         self.every, self.seconds = cfg.train.checkpoint_every, cfg.train.checkpoint_seconds
         self.config = config_to_dict(cfg)
         self.data, self._data_sha = data, None
@@ -189,7 +192,7 @@ class Checkpointer:
     def data_sha(self):
         """data_digest(data), hashed at the first checkpoint written or read: no checkpoint, no cost."""
         if self._data_sha is None:
-            self._data_sha = data_digest(self.data)
+            self._data_sha = data_digest(self.data, self.parent_sha256)
         return self._data_sha
 
     def restore(self, state):
@@ -218,8 +221,11 @@ class Checkpointer:
                 "config.yaml was changed after the run started"
             )
         if ckpt.meta["data_sha256"] != self.data_sha:
+            what, files = (
+                ("data", "CSV") if self.parent_sha256 is None else ("data or model.init_from", "files")
+            )
             raise DataError(
-                f"{path}: the data differ from those the run was trained on (was the CSV changed?)"
+                f"{path}: the {what} differ from those the run was trained on (were the {files} changed?)"
             )
 
     def on_train_begin(self, state):

@@ -37,17 +37,19 @@ def canonical_config(cfg):
     """The resolved config as JSON data, keeping only what can change the numbers.
 
     `name` is dropped (it only names the run directory), and so are train.checkpoint_* and
-    train.engine (the two engines compute one curve, to rounding). A CSV's
-    `data.path`, absolute after loading and so different on every machine, becomes {"file": its
-    name, "sha256": its bytes' hash}: moving the data leaves the hash alone, editing it changes the hash.
+    train.engine (the two engines compute one curve, to rounding). A CSV's `data.path` and a
+    `model.init_from` model file, absolute after loading and so different on every machine, become
+    {"file": its name, "sha256": its bytes' hash}: moving the file leaves the hash alone, editing it
+    changes the hash.
     """
     config = json.loads(json.dumps(config_to_dict(cfg)))  # tuples -> lists, as read back from a file
     config.pop("name", None)
     for key in ("checkpoint_every", "checkpoint_seconds", "engine"):  # never the numbers, beyond rounding
         config["train"].pop(key, None)
-    path = config["data"]["path"]
-    if path is not None:
-        config["data"]["path"] = {"file": Path(path).name, "sha256": file_sha256(path)}
+    for section, key in (("data", "path"), ("model", "init_from")):
+        path = config[section].get(key)
+        if path is not None:
+            config[section][key] = {"file": Path(path).name, "sha256": file_sha256(path)}
     return config
 
 
@@ -56,7 +58,7 @@ def file_sha256(path):
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as e:
-        raise DataError(f"{path}: cannot read the data file to hash it: {e.strerror or e}") from None
+        raise DataError(f"{path}: cannot read the file to hash it: {e.strerror or e}") from None
 
 
 def platform_info(dtype):

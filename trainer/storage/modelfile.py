@@ -3,7 +3,8 @@
 Members: W1, b1, W2, b2 (the params), scaler_mean, scaler_scale (standardisation fitted on
 the training split; absent when the config did not standardise), and metadata, a uint8 array
 holding UTF-8 JSON: format, format_version, trainer_version, classes, feature_names, the
-resolved config, final metrics and the SHA-256 of every other member.
+resolved config, final metrics and the SHA-256 of every other member; and, for a model whose
+training started from another one's weights (model.init_from), parent_sha256: that model's SHA-256.
 """
 
 import math
@@ -45,6 +46,7 @@ class SavedModel:
     config: dict = field(default_factory=dict)  # the resolved config that trained it
     metrics: dict = field(default_factory=dict)
     trainer_version: str = __version__
+    parent_sha256: str | None = None  # checksum() of the model whose weights training started from
 
     @property
     def n_features(self):
@@ -74,6 +76,11 @@ def _arrays(model):
     return arrays
 
 
+def checksum(model):
+    """The SHA-256 of the model's arrays: its file's `sha256`, which loading checks."""
+    return digest(_arrays(model))
+
+
 def model_bytes(model):
     """The .npz file's bytes for `model`."""
     arrays = _arrays(model)
@@ -87,6 +94,8 @@ def model_bytes(model):
         "metrics": model.metrics,
         "sha256": digest(arrays),
     }
+    if model.parent_sha256 is not None:
+        meta["parent_sha256"] = model.parent_sha256
     return pack(arrays, meta)
 
 
@@ -129,6 +138,7 @@ def model_from_bytes(data, path="<bytes>"):
         config=meta["config"],
         metrics=meta["metrics"],
         trainer_version=meta["trainer_version"],
+        parent_sha256=meta.get("parent_sha256"),
     )
 
 
@@ -153,6 +163,8 @@ def _check_metadata(meta, path):
         },
         path,
     )
+    if "parent_sha256" in meta:
+        check_fields(meta, {"parent_sha256": str}, path)
     if not all(is_label(c) for c in meta["classes"]):
         raise ModelFileError(
             f"{path}: metadata field 'classes' must list booleans, integers, finite floats or strings"

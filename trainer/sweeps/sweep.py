@@ -34,6 +34,7 @@ from trainer.storage.files import atomic_write, make_dir, write_json
 from trainer.storage.rundir import check_unused
 from trainer.sweeps.jobs import run_jobs
 from trainer.training.loop import loss_and_accuracy
+from trainer.training.weights import class_weight_by_index
 
 SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
 # folds when a trial has no validation split (data.val_size 0, the default): scikit-learn's own
@@ -170,11 +171,22 @@ def _cross_validate(cfg, k):
     X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
     folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
     est = TwoLayerNetClassifier.from_config(cfg).set_params(
-        random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size)
+        random_state=int(rng.integers(SEED_BOUND)),
+        val_size=cfg.data.val_size / (1 - cfg.data.test_size),
+        # y holds class indices here: the config's labels become indices (weights stay per fold)
+        class_weight=_class_weight_by_index(cfg, parts.classes),
     )
+    weights = [w for w in (parts.train_weight, parts.val_weight) if w is not None]
+    fit_params = {"sample_weight": np.concatenate(weights)} if weights else {}
     try:
         result = cross_validate(
-            est, X, y, cv=folds, scoring=("accuracy", "neg_log_loss"), error_score="raise"
+            est,
+            X,
+            y,
+            cv=folds,
+            scoring=("accuracy", "neg_log_loss"),
+            error_score="raise",
+            params=fit_params,
         )
     except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
         raise DataError(
@@ -182,6 +194,14 @@ def _cross_validate(cfg, k):
         ) from None
     losses = [-float(s) for s in result["test_neg_log_loss"]]
     return [float(s) for s in result["test_accuracy"]], losses, float(result["fit_time"].sum())
+
+
+def _class_weight_by_index(cfg, classes):
+    """train.class_weight with its labels as class indices (ConfigError naming an unknown label)."""
+    try:
+        return class_weight_by_index(cfg.train.class_weight, classes, key=str)
+    except ValueError as e:
+        raise ConfigError(f"train.class_weight: {e}") from None
 
 
 # ------------------------------------------------------------ running them all
