@@ -99,6 +99,36 @@ CASES = [
         "train.epochs: expected an integer, got str 'ten'",
     ),
     config("section-not-mapping", "train: 5\n", "c.yaml:1", "train: expected a mapping, got int 5"),
+    # one rule for numbers: 10.0, "10" and 1e3 are integers; 10.5 and true are not
+    config(
+        "int-not-integral",
+        "train:\n  epochs: 10.5\n",
+        "c.yaml:2",
+        "train.epochs: expected an integer, got float 10.5",
+    ),
+    config(
+        "int-string-not-integral",
+        'train:\n  epochs: "1.25e1"\n',
+        "c.yaml:2",
+        "train.epochs: expected an integer, got str '1.25e1'",
+    ),
+    config(
+        "int-bool", "train:\n  epochs: true\n", "c.yaml:2", "train.epochs: expected an integer, got bool True"
+    ),
+    config("float-bool", "train:\n  lr: true\n", "c.yaml:2", "train.lr: expected a number, got bool True"),
+    config(
+        "param-not-a-number",
+        "data:\n  params:\n    n_samples: lots\n",
+        "c.yaml:3",
+        "data.params.n_samples: expected an integer, got str 'lots'",
+    ),
+    config(
+        "param-not-integral",
+        "data:\n  params:\n    n_samples: 1.255e2\n",
+        "c.yaml:3",
+        "data.params.n_samples: expected an integer, got str '1.255e2'",
+    ),
+    config("undotted-key", "lr: 0.1\n", "c.yaml:1", "unknown key 'lr' — did you mean 'train.lr'?"),
     config("negative-lr", "train:\n  lr: -1\n", "c.yaml:2", "train.lr: expected a number > 0"),
     config(
         "test-size", "data:\n  test_size: 1.5\n", "c.yaml:2", "data.test_size: expected a fraction in [0, 1)"
@@ -141,8 +171,25 @@ CASES = [
     override(
         "set-not-a-section", "train.lr.x=1", "--set train.lr.x=1", "train.lr: expected a number, got dict"
     ),
+    override("set-undotted-key", "hidden_size=8", "--set hidden_size=8", "did you mean 'model.hidden_size'?"),
+    override("set-int-not-integral", "train.epochs=2.5", "--set train.epochs=2.5", "got float 2.5"),
     # CSV data
-    csv("csv-missing", None, "d.csv: no such file"),
+    csv(
+        "csv-missing",
+        None,
+        "c.yaml:1: data.path: ",
+        "d.csv: no such file (a relative data.path in a config file is relative to the file's directory)",
+    ),
+    Case(
+        "set-csv-missing",
+        ("train", "sub/c.yaml", "--out", "run", "-q", "--set", "data.path=d.csv"),
+        1,
+        (
+            "--set data.path=d.csv: data.path: ",
+            "d.csv: no such file (a relative data.path given by --set is relative to the current directory)",
+        ),
+        {"sub/c.yaml": CSV_CONFIG, "sub/d.csv": points()},
+    ),
     csv(
         "csv-no-target",
         points(),

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from trainer.config.convert import build, dotted_keys
+from trainer.config.convert import build, convert, dotted_keys
 from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
-from trainer.errors import ConfigError
+from trainer.errors import ConfigError, DataError
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
 from trainer.training.optim import OPTIMIZERS, SCHEDULES
@@ -114,14 +114,31 @@ def load_config(path, overrides=()):
     base = path.resolve().parent
     where = _Where(path, lines, set_keys)
     cfg = config_from_dict(raw, where)
+    if cfg.data.path is not None:
+        cfg.data.path = _resolve_data_path(cfg.data.path, base, "data.path" in set_keys, where)
+    return cfg
+
+
+def _resolve_data_path(given, base, from_set, where):
+    """data.path made absolute: relative to the config file's directory `base`, or under --set to
+    the current directory (where the command line was typed); a DataError saying which when no
+    file is there."""
+    relative_to = Path.cwd() if from_set else base
     try:
-        if cfg.data.path is not None and "data.path" not in set_keys:
-            cfg.data.path = str((base / os.path.expanduser(cfg.data.path)).resolve())
-        elif cfg.data.path is not None:
-            cfg.data.path = str(Path(os.path.expanduser(cfg.data.path)).resolve())
+        path = (relative_to / os.path.expanduser(given)).resolve()
+        exists = path.exists()
     except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
         raise where.error("data.path", f"data.path: not a usable path: {e}") from None
-    return cfg
+    if not exists:
+        rule = (
+            ""
+            if Path(os.path.expanduser(given)).is_absolute()
+            else " (a relative data.path given by --set is relative to the current directory)"
+            if from_set
+            else " (a relative data.path in a config file is relative to the file's directory)"
+        )
+        raise DataError(f"{where('data.path')}: data.path: {path}: no such file{rule}")
+    return str(path)
 
 
 def _parse_yaml(text, path):
@@ -233,7 +250,12 @@ def _check_together(cfg, where):
         check_dataset_params(d.dataset, d.params)
     except ConfigError as e:
         raise where.error("data.params", str(e)) from None
-    d.params = {**DATASETS[d.dataset].defaults, **d.params}  # resolved: the generator's defaults written out
+    defaults = DATASETS[d.dataset].defaults
+    for name, value in d.params.items():  # the numbers rule for the generator's numeric arguments
+        kind = type(defaults.get(name))
+        if kind in (int, float) and isinstance(value, (bool, int, float, str)):  # not a list of centers
+            d.params[name] = convert(value, kind, f"data.params.{name}", where)
+    d.params = {**defaults, **d.params}  # resolved: the generator's defaults written out
 
 
 def known_keys():
