@@ -49,6 +49,10 @@ BASE = {
     "notes.txt": "just some notes\n",
     "oldrun/config.yaml": "name: old\n",
     "oldrun/model.npz": b"PK old",
+    "oldrun/summary.json": "{}\n",
+    "cut-short/config.yaml": "name: old\n",  # a run stopped before its first checkpoint
+    "cut-short/metrics.jsonl": "",
+    "empty/notes.txt": "no run here\n",
 }
 
 
@@ -277,6 +281,27 @@ CASES = [
     ),
     command(
         "out-holds-a-run", ("train", "good.yaml", "--out", "oldrun", "-q"), 1, "oldrun already holds a run"
+    ),
+    command(
+        "out-holds-an-unfinished-run",
+        ("train", "good.yaml", "--out", "cut-short", "-q"),
+        1,
+        "the run in cut-short has not finished (no summary.json; no checkpoint: it would start again)",
+        "go on with: trainer train --resume cut-short; or choose another --out, or pass --overwrite",
+    ),
+    command(
+        "evaluate-an-unfinished-run",
+        ("evaluate", "cut-short"),
+        1,
+        "cut-short: the run in cut-short has not finished",
+        "trainer train --resume cut-short",
+    ),
+    command("plot-an-unfinished-run", ("plot", "cut-short"), 1, "trainer train --resume cut-short"),
+    command(
+        "evaluate-a-directory-without-a-model",
+        ("predict", "empty", "points.csv"),
+        1,
+        "empty: no model.npz in this directory",
     ),
     command(
         "predict-into-missing-dir",
