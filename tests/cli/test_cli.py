@@ -71,9 +71,73 @@ def test_evaluate_recreates_the_test_split_exactly(moons_run):
     report = json.loads(ok(trainer("evaluate", moons_run / "model.npz", "--json", cwd=moons_run)).stdout)
     summary = json.loads((moons_run / "summary.json").read_text())
     assert report["accuracy"] == summary["test"]["accuracy"]
-    assert report["log_loss"] == summary["test"]["log_loss"]
+    assert report["loss"] == summary["test"]["loss"]
+    assert set(report) == {"accuracy", "loss", "n_samples", "classes", "confusion_matrix", "per_class"}
     assert report["n_samples"] == summary["n_test"] == sum(map(sum, report["confusion_matrix"]))
     assert set(report["per_class"]["0"]) >= {"precision", "recall", "f1"}
+
+
+@pytest.mark.parametrize("split", ["train", "val", "test"])
+def test_evaluate_takes_the_run_directory_and_any_split_of_its_data(moons_run, split):
+    by_dir = ok(trainer("evaluate", moons_run, "--split", split, "--json", cwd=moons_run)).stdout
+    by_file = ok(
+        trainer("evaluate", moons_run / "model.npz", "--split", split, "--json", cwd=moons_run)
+    ).stdout
+    assert by_dir == by_file
+    report, summary = json.loads(by_dir), json.loads((moons_run / "summary.json").read_text())
+    assert {k: report[k] for k in ("accuracy", "loss")} == summary[split]  # recreated exactly
+    assert report["n_samples"] == summary[f"n_{split}"]
+
+
+def test_predict_takes_the_run_directory(moons_run, tmp_path):
+    np.savetxt(tmp_path / "inputs.csv", np.random.default_rng(0).uniform(-1, 2, size=(5, 2)), delimiter=",")
+    by_dir = ok(trainer("predict", moons_run, tmp_path / "inputs.csv", "--proba", cwd=tmp_path)).stdout
+    by_file = ok(
+        trainer("predict", moons_run / "model.npz", tmp_path / "inputs.csv", "--proba", cwd=tmp_path)
+    )
+    assert by_dir == by_file.stdout and len(by_dir.splitlines()) == 6
+
+
+def test_evaluate_a_config_without_a_test_split(tmp_path):
+    config = ROOT / "configs/spiral_cs231n.yaml"
+    ok(trainer("train", config, "--set", "train.epochs=3", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
+    r = trainer("evaluate", "run", cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.splitlines() == [
+        "trainer: error: this model was trained with data.test_size 0, so it has no test split; "
+        "choose --split train, or pass --csv FILE --target COLUMN"
+    ]
+    report = json.loads(ok(trainer("evaluate", "run", "--split", "train", "--json", cwd=tmp_path)).stdout)
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    assert {k: report[k] for k in ("accuracy", "loss")} == summary["train"] and report["n_samples"] == 300
+    assert "  (train split)" in ok(trainer("evaluate", "run", "--split", "train", cwd=tmp_path)).stdout
+
+
+def table(lines):
+    """The lines of a text table, each cut into its cells (two spaces or more apart) with the column
+    each cell ends at."""
+    import re
+
+    return [[(m[0], m.end()) for m in re.finditer(r"\S+(?: \S+)*", line)] for line in lines]
+
+
+@pytest.mark.parametrize("labels", [("0", "1"), ("a-very-long-class-name", "b")])
+def test_evaluate_text_tables_are_aligned_and_labelled(tmp_path, labels):
+    rows = [f"{i % 7},{i % 5 * 0.5},{labels[i % 2]}" for i in range(60)]
+    (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "c.yaml").write_text("data: {dataset: csv, path: d.csv, target: label}\ntrain: {epochs: 2}\n")
+    ok(trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
+    lines = ok(trainer("evaluate", "run", cwd=tmp_path)).stdout.splitlines()
+    assert lines[0].startswith("accuracy ") and "  loss " in lines[0] and lines[0].endswith("(test split)")
+    per_class, confusion = table(lines[2:5]), table(lines[7:10])
+    assert [cell for cell, _ in per_class[0]] == ["class", "precision", "recall", "f1", "support"]
+    assert [cell for cell, _ in per_class[1]][0] == labels[0]
+    assert lines[6] == "confusion matrix (rows: true class, columns: predicted class)"
+    assert [cell for cell, _ in confusion[0]] == ["true \\ predicted", *labels]
+    assert [row[0][0] for row in confusion[1:]] == list(labels)
+    for rows in (per_class, confusion):  # numbers stand right-aligned under their headers
+        assert all(len(row) == len(rows[0]) for row in rows)
+        for j in range(1, len(rows[0])):
+            assert len({row[j][1] for row in rows}) == 1, rows
 
 
 def test_evaluate_prints_a_readable_report(moons_run):

@@ -44,7 +44,7 @@ def test_evaluate_api_equals_the_summary(tmp_path, dtype):
     result = trainer.fit(cfg, tmp_path / "run")
     report = trainer.evaluate_model(trainer.load_model(tmp_path / "run/model.npz"))
     assert report["accuracy"] == result.summary["test"]["accuracy"]
-    assert report["log_loss"] == result.summary["test"]["log_loss"]
+    assert report["loss"] == result.summary["test"]["loss"]
 
 
 def test_same_config_same_run(tmp_path):

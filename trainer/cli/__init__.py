@@ -75,10 +75,18 @@ def at_least(low):
     return parse
 
 
-def columns(rows):
-    """Rows of strings as left-aligned columns, two spaces apart."""
+def columns(rows, right=()):
+    """Rows of strings as columns two spaces apart: left-aligned, or right-aligned for the column
+    indices in `right` (numbers)."""
+    right = set(right)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    lines = (
+        "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -15,14 +15,14 @@ from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.prepare import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.model.metrics import classification_report
-from trainer.model.network import init_params, predict_proba
+from trainer.model.metrics import loss_and_accuracy
+from trainer.model.network import init_params
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
 from trainer.storage.checkpoint import Checkpointer
 from trainer.storage.curvefile import make_curve
 from trainer.storage.files import atomic_write, write_json, write_jsonl
 from trainer.storage.modelfile import SavedModel, save_model
-from trainer.training.loop import TrainState, fit, loss_and_accuracy
+from trainer.training.loop import TrainState, fit
 from trainer.training.optim import make_optimizer
 
 
@@ -149,15 +149,14 @@ def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds):
 
 
 def summarize(cfg, data, state, seconds):
-    """summary.json: final metrics per split and how the run went."""
-    train_loss, train_acc = loss_and_accuracy(state.params, *data.train)
-    summary = {"name": cfg.name, "train": {"accuracy": train_acc, "loss": train_loss}}
-    if data.val is not None:
-        val_loss, val_acc = loss_and_accuracy(state.params, *data.val)
-        summary["val"] = {"accuracy": val_acc, "loss": val_loss}
-    if data.test is not None:
-        report = classification_report(predict_proba(state.params, data.test[0]), data.test[1], data.classes)
-        summary["test"] = {"accuracy": report["accuracy"], "log_loss": report["log_loss"]}
+    """summary.json: final metrics per split ({split: {accuracy, loss}}, one computation for every
+    split: model.metrics.loss_and_accuracy) and how the run went."""
+    summary = {"name": cfg.name}
+    for split in ("train", "val", "test"):
+        part = getattr(data, split)
+        if part is not None:
+            loss, accuracy = loss_and_accuracy(state.params, *part)
+            summary[split] = {"accuracy": accuracy, "loss": loss}
     summary.update(
         epochs_run=state.epoch,
         best_epoch=state.best_epoch or state.epoch,

@@ -20,7 +20,8 @@ from trainer.errors import DivergenceError
 from trainer.model import network
 from trainer.model.fast import FastStep
 from trainer.model.flat import flat_copy
-from trainer.model.network import PARAM_NAMES, log_softmax, scores
+from trainer.model.metrics import loss_and_accuracy
+from trainer.model.network import PARAM_NAMES
 from trainer.training.optim import lr_at
 
 # early-stopping metric -> +1 when smaller is better, -1 when larger is better
@@ -81,19 +82,6 @@ class TrainState:
                 f"training needs {', '.join(PARAM_NAMES)} (as init_params returns them)"
             )
         self.w, self.params = flat_copy({k: self.params[k] for k in PARAM_NAMES})
-
-
-VAL_ROWS = 4096  # rows per forward pass of loss_and_accuracy: bounds its hidden layer at VAL_ROWS x H
-
-
-def loss_and_accuracy(params, X, y):
-    """Cross-entropy (no L2) and accuracy of params on (X, y), VAL_ROWS rows at a time."""
-    loss = correct = 0.0
-    for start in range(0, len(y), VAL_ROWS):
-        s, t = scores(params, X[start : start + VAL_ROWS]), y[start : start + VAL_ROWS]
-        loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
-        correct += np.sum(s.argmax(axis=1) == t)
-    return float(loss / len(y)), float(correct / len(y))
 
 
 def fit(state, X, y, cfg, val=None, callbacks=()):
