@@ -186,6 +186,16 @@ def whole_step(a, shape):
     )
 
 
+def running_accuracy(a, shape):
+    """Not a trick but its price: the step alone, then the step also writing each row's argmax (pred)."""
+    N, D, H, C, _ = shape
+    step, pred = FastStep(N, D, H, C, a["X"].dtype, 1e-5), np.empty(N, np.intp)
+    return (
+        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"]),
+        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"], pred),
+    )
+
+
 TRICKS = {
     "the whole step: the derivation (model/network.py) -> its twin FastStep (model/fast.py)": whole_step,
     "ReLU backward: boolean-mask assignment -> multiply by the mask": relu_mask,
@@ -197,6 +207,7 @@ TRICKS = {
     "minibatches: fancy index per step -> one gather per epoch (training.loop.FastBatches)": gather_per_epoch,
     "SGD update: per-param calls -> one flat buffer": flat_optimizer,
     "L2 term: per weight matrix -> one flat reg-or-0 vector": flat_l2,
+    "the running train accuracy's price: the step -> the step with its argmax (< 1x)": running_accuracy,
 }
 
 
@@ -219,10 +230,13 @@ def main():
     p.add_argument("--blocks", type=int, default=11, help="blocks of calls per side (default 11)")
     p.add_argument("--workloads", default="b,c")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    p.add_argument("--only", default="", help="only the entries whose name holds this text")
     args = p.parse_args()
     threadpool_limits(args.threads)
     print(f"| trick ({args.dtype}) | workload | plain us | fast us | speed-up |\n|---|---|---|---|---|")
     for name, make in TRICKS.items():
+        if args.only not in name:
+            continue
         for wl in args.workloads.split(","):
             shape = SHAPES[wl]
             plain, fast = make(arrays(shape, args.dtype), shape)

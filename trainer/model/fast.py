@@ -28,8 +28,8 @@ def one_hot(y, C, dtype):
 class FastStep:
     """The buffers of one training step at batch size N: owned here, overwritten by every call.
 
-    `loss_and_grads(w, X_ones, Y)` only reads its arguments; it leaves dL/dw in `grad` (flat, laid
-    out like w) with one view per param in `grads`, valid until the next call.
+    `loss_and_grads(w, X_ones, Y)` only reads its arguments (and fills `pred` when given); it leaves
+    dL/dw in `grad` (flat, laid out like w) with one view per param in `grads`, valid until the next call.
     """
 
     def __init__(self, N, D, H, C, dtype, reg):
@@ -53,8 +53,11 @@ class FastStep:
         reg_or_0["W1"][...] = reg_or_0["W2"][...] = reg
         self.reg_w = np.empty_like(self.grad)  # reg * w: reg * W1, 0, reg * W2, 0
 
-    def loss_and_grads(self, w, X_ones, Y):
-        """The loss at flat params w on rows X_ones = [X 1], one-hot labels Y; its gradient in self.grad."""
+    def loss_and_grads(self, w, X_ones, Y, pred=None):
+        """The loss at flat params w on rows X_ones = [X 1], one-hot labels Y; its gradient in self.grad.
+
+        pred: an (N,) intp array to fill with the predicted class of each row, argmax of the scores
+        as network.predict takes it (before the shift, which could round two scores equal)."""
         N, D, H, C = self.shape
         W1_b1, W2_b2 = w[: self.W1_end].reshape(D + 1, H), w[self.W1_end :].reshape(H + 1, C)
         hidden_ones, s = self.hidden_ones, self.scores
@@ -63,6 +66,8 @@ class FastStep:
         np.matmul(X_ones, W1_b1, out=hidden_ones[:, :H])  # h_ij = sum_k X_ik W1_kj + b1_j
         np.maximum(hidden_ones, self.zeros, out=hidden_ones)  # h_ij = max(0, h_ij)
         np.matmul(hidden_ones, W2_b2, out=s)  # s_ic = sum_j h_ij W2_jc + b2_c
+        if pred is not None:
+            s.argmax(axis=1, out=pred)  # the method: np.argmax(s, ...) is a Python wrapper around it
         np.maximum.reduce(s, axis=1, keepdims=True, out=self.row_max)  # m_i = max_c s_ic
         s -= self.row_max  # softmax is shift-invariant; exp() stays finite
         picked = np.vdot(s, Y)  # sum_i s_{i,y_i}: Y is one-hot

@@ -116,7 +116,11 @@ def _epochs(state, X, y, cfg, val, callbacks):
             # no overflow warnings: a diverging step raises DivergenceError below
             with np.errstate(over="ignore", invalid="ignore"):
                 train_loss = one_epoch(state, X, y, cfg, lr, batches)
-                record = {"epoch": state.epoch + 1, "train_loss": train_loss}
+                record = {
+                    "epoch": state.epoch + 1,
+                    "train_loss": train_loss,
+                    "train_accuracy": batches.running_accuracy(),
+                }
                 if val is not None:  # huge finite weights overflow here first; the next step then diverges
                     record["val_loss"], record["val_accuracy"] = loss_and_accuracy(state.params, *val)
             record["lr"] = lr
@@ -167,7 +171,20 @@ def one_epoch(state, X, y, cfg, lr, batches=None):
 GATHER_ROWS = 4096  # rows per np.take of FastBatches.steps: a block of 4096 x D is the only scratch
 
 
-class FastBatches:
+class _Predictions:
+    """An engine's record of an epoch: `labels`, the training labels in the epoch's order, and `pred`,
+    the class each step predicted for its rows (argmax of the scores it computed anyway) before it stepped."""
+
+    def __init__(self, y):
+        self.labels, self.pred = np.empty_like(y), np.empty(len(y), np.intp)
+
+    def running_accuracy(self):
+        """The share of the epoch's rows its steps predicted right: the accuracy beside the mean
+        objective (train_loss), both at the weights each step met, so neither costs a pass of its own."""
+        return float(np.count_nonzero(self.pred == self.labels) / len(self.labels))
+
+
+class FastBatches(_Predictions):
     """The fast engine: the training split in buffers owned here, filled once per epoch.
 
     Each epoch gathers the rows in the epoch's order into `X_ones` = [X 1] (n, D+1) and the one-hot
@@ -177,18 +194,20 @@ class FastBatches:
     """
 
     def __init__(self, X, y, params, batch_size, reg):
+        super().__init__(y)
         (n, D), (H, C), dtype = X.shape, params["W2"].shape, params["W2"].dtype
         self.X, self.y = np.asarray(X, dtype), y  # only read
         self.eye = np.eye(C, dtype=dtype)  # eye[c] is the one-hot row of class c
         self.X_ones, self.Y = np.ones((n, D + 1), dtype), np.empty((n, C), dtype)  # column D stays 1
         self.block = np.empty((min(n, GATHER_ROWS), D), dtype)
         size, steps = batch_size or n, {}
-        self.batches = []  # (X_ones, Y, FastStep) of each step, in order
+        self.batches = []  # (X_ones, Y, pred, FastStep) of each step, in order
         for start in range(0, n, size):
             N = min(size, n - start)
             if N not in steps:
                 steps[N] = FastStep(N, D, H, C, dtype, reg)
-            self.batches.append((self.X_ones[start : start + N], self.Y[start : start + N], steps[N]))
+            rows = slice(start, start + N)
+            self.batches.append((self.X_ones[rows], self.Y[rows], self.pred[rows], steps[N]))
 
     def gather(self, order):
         """Fill X_ones and Y with the rows in `order` (a permutation of range(n))."""
@@ -199,27 +218,31 @@ class FastBatches:
             rows = order[start : start + GATHER_ROWS]
             block = np.take(self.X, rows, axis=0, out=self.block[: len(rows)], mode="clip")
             self.X_ones[start : start + len(rows), :-1] = block
-        np.take(self.eye, self.y[order], axis=0, out=self.Y, mode="clip")
+        np.take(self.y, order, out=self.labels, mode="clip")
+        np.take(self.eye, self.labels, axis=0, out=self.Y, mode="clip")
 
     def steps(self, state, order):
         """(loss, flat gradient, rows) of each step of an epoch over the rows in `order`, at state.w."""
         self.gather(order)
-        for X_ones, Y, fast in self.batches:
-            yield fast.loss_and_grads(state.w, X_ones, Y), fast.grad, len(Y)
+        for X_ones, Y, pred, fast in self.batches:
+            yield fast.loss_and_grads(state.w, X_ones, Y, pred), fast.grad, len(Y)
 
 
-class ReferenceBatches:
+class ReferenceBatches(_Predictions):
     """The reference engine: each step the derivation itself (model.network.step) on its batch's rows."""
 
     def __init__(self, X, y, params, batch_size, reg):
+        super().__init__(y)
         self.X, self.y = np.asarray(X, params["W1"].dtype), y
         self.size, self.reg = batch_size or len(y), reg
 
     def steps(self, state, order):
         """(loss, gradient dict, rows) of each step of an epoch over the rows in `order`, at state.params."""
+        self.labels[:] = self.y[order]
         for start in range(0, len(order), self.size):
             rows = order[start : start + self.size]
-            loss, grads = network.step(state.params, self.X[rows], self.y[rows], self.reg)
+            loss, grads, scores = network.step(state.params, self.X[rows], self.y[rows], self.reg)
+            self.pred[start : start + len(rows)] = scores.argmax(axis=1)
             yield loss, grads, len(rows)
 
 
