@@ -268,7 +268,52 @@ CASES = [
     # command-line use
     command("no-command", (), 2, "the following arguments are required: COMMAND"),
     command("bad-command", ("fly",), 2, "invalid choice: 'fly'"),
+    command("misspelt-command", ("trian",), 2, "invalid choice: 'trian' — did you mean 'train'?"),
+    command(
+        "misspelt-action", ("curve", "chek", "good.yaml"), 2, "invalid choice: 'chek' — did you mean 'check'?"
+    ),
     command("bad-option", ("train", "good.yaml", "--bogus"), 2, "unrecognized arguments: --bogus"),
+    command(
+        "misspelt-option", ("train", "good.yaml", "--ovewrite"), 2, "--ovewrite — did you mean '--overwrite'?"
+    ),
+    command(
+        "config-key-as-option",
+        ("train", "good.yaml", "--lr", "0.1"),
+        2,
+        "unrecognized arguments: --lr 0.1 — to change config key train.lr, write --set train.lr=0.1",
+    ),
+    command(
+        "config-key-as-option-with-equals",
+        ("train", "good.yaml", "--hidden-size=8"),
+        2,
+        "write --set model.hidden_size=8",
+    ),
+    command(
+        "values-as-option-of-sweep",
+        ("sweep", "good.yaml", "--grid", "train.epochs=1", "--lr", "0.1,1"),
+        2,
+        "write --grid train.lr=0.1,1",
+    ),
+    command(
+        "grid-undotted-key",
+        ("sweep", "good.yaml", "--grid", "lr=0.1,1"),
+        2,
+        "--grid lr=0.1,1: unknown key 'lr' — did you mean 'train.lr'?",
+    ),
+    command("plot-bad-format", ("plot", "oldrun", "--format", "jpg"), 2, "invalid choice: 'jpg'"),
+    command("plot-bad-dpi", ("plot", "oldrun", "--dpi", "5"), 2, "must be an integer from 10 to 1000, got 5"),
+    command(
+        "evaluate-split-and-csv",
+        ("evaluate", "model.npz", "--split", "train", "--csv", "points.csv"),
+        2,
+        "--split names a split of the model's own dataset; drop it with --csv",
+    ),
+    command(
+        "evaluate-split-of-arrays",
+        ("evaluate", "model.npz", "--split", "train"),
+        1,
+        "fitted on arrays, not on a dataset of a config, so it has no train split",
+    ),
     command("train-nothing", ("train",), 2, "give a CONFIG file, or --resume RUN_DIR"),
     command("resume-missing", ("train", "--resume", "nope"), 2, "nope: no such run directory"),
     # where the output goes

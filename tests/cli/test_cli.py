@@ -267,19 +267,24 @@ def test_default_run_directory_and_no_overwrite(tmp_path):
     assert (run / "model.npz").read_bytes() != before
 
 
-def test_summary_is_printed_unless_quiet(tmp_path):
+def test_summary_is_printed_and_quiet_prints_only_the_run_directory(tmp_path):
     out = ok(
         trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "r", cwd=tmp_path)
     ).stdout
     lines = out.splitlines()
-    assert "  epochs   2" in lines  # no "(best 2)": without early stopping no epoch was chosen
-    # the two train losses are told apart: the per-epoch objective (with L2) and the final cross-entropy
-    assert any(
-        line.startswith("  loss ") and line.endswith("(train objective per epoch, L2 included)")
-        for line in lines
+    summary = json.loads((tmp_path / "r/summary.json").read_text())
+    assert lines[:2] == [
+        "run r",
+        "  epochs    2",
+    ]  # no "(best 2)": without early stopping no epoch was chosen
+    # the objective the steps minimised (with L2) is told apart from the loss of the final weights
+    assert lines[2].startswith("  objective ") and lines[2].endswith(
+        "(per epoch: loss + L2, mean over its batches)"
     )
-    assert any(line.startswith("  train    accuracy ") and "  cross-entropy " in line for line in lines)
-    assert any(line.startswith("  test     accuracy ") for line in lines)
+    for line, split in zip(lines[3:6], ("train", "val", "test"), strict=True):
+        s = summary[split]
+        assert line == f"  {split:<9} accuracy {s['accuracy']:.4f}  loss {s['loss']:.4f}"
+    assert "cross-entropy" not in out and "log_loss" not in out
     assert (
         ok(
             trainer(
@@ -294,7 +299,7 @@ def test_summary_is_printed_unless_quiet(tmp_path):
                 cwd=tmp_path,
             )
         ).stdout
-        == ""
+        == "q\n"
     )
 
 
@@ -314,7 +319,7 @@ def test_summary_names_the_best_epoch_early_stopping_chose(tmp_path):
         )
     ).stdout
     best = json.loads((tmp_path / "r/summary.json").read_text())["best_epoch"]
-    assert f"  epochs   3 (best {best})" in out.splitlines()
+    assert f"  epochs    3 (best {best})" in out.splitlines()
 
 
 def test_datasets_lists_every_builtin(tmp_path):
@@ -328,3 +333,49 @@ def test_python_dash_m_and_version(tmp_path):
     from trainer import __version__
 
     assert ok(trainer("--version", cwd=tmp_path)).stdout.strip() == f"trainer {__version__}"
+
+
+def test_a_diverged_run_reports_one_loss_the_same_everywhere(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "data: {params: {n_samples: 300}, val_size: 0.1}\n"
+        "train: {optimizer: sgd, lr: 1000, lr_schedule: constant, reg: 0, epochs: 30, early_stopping: true,"
+        " patience: 100}\n"
+    )
+    assert trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path).returncode == 3
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    for split in ("train", "val", "test"):
+        report = json.loads(ok(trainer("evaluate", "run", "--split", split, "--json", cwd=tmp_path)).stdout)
+        assert report["loss"] == summary[split]["loss"], split  # one computation: never clipped
+        assert report["accuracy"] == summary[split]["accuracy"]
+    assert (
+        summary["test"]["loss"] > 40
+    )  # past what clipping probabilities caps a mean at: -log(2.2e-16) = 36.0
+
+
+def test_numbers_are_read_one_way_for_integers_and_floats(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        'data: {dataset: moons, params: {n_samples: 1e2, noise: "0.1"}}\n'
+        'train: {epochs: "2", batch_size: 3.2e1, lr: "1e-2"}\n'
+    )
+    ok(trainer("train", "c.yaml", "--set", "model.hidden_size=8.0", "--out", "run", "-q", cwd=tmp_path))
+    cfg = yaml.safe_load((tmp_path / "run/config.yaml").read_text())
+    assert cfg["data"]["params"] == {"n_samples": 100, "noise": 0.1}
+    assert (cfg["train"]["epochs"], cfg["train"]["batch_size"], cfg["train"]["lr"]) == (2, 32, 0.01)
+    assert cfg["model"]["hidden_size"] == 8 and type(cfg["model"]["hidden_size"]) is int
+    assert json.loads((tmp_path / "run/summary.json").read_text())["epochs_run"] == 2
+
+
+def test_a_model_saved_when_the_test_loss_was_called_log_loss_still_loads(tmp_path, moons_run):
+    from trainer.storage.modelfile import load_model, save_model
+
+    model = load_model(moons_run / "model.npz")
+    model.metrics["test"] = {"accuracy": model.metrics["test"]["accuracy"], "log_loss": 0.1}
+    save_model(tmp_path / "old.npz", model)
+    now = json.loads(ok(trainer("evaluate", "old.npz", "--json", cwd=tmp_path)).stdout)
+    assert now == json.loads(ok(trainer("evaluate", moons_run, "--json", cwd=tmp_path)).stdout)
+
+
+def test_help_says_where_a_relative_data_path_given_by_set_points(tmp_path):
+    for command in ("train", "sweep"):
+        text = " ".join(ok(trainer(command, "--help", cwd=tmp_path)).stdout.split())
+        assert "a relative data.path given here is relative to the current directory" in text, command

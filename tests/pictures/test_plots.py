@@ -86,8 +86,8 @@ def test_train_writes_three_real_pictures_and_a_loss_sparkline(moons_run):
     run_dir, out = moons_run
     for name in plots.PICTURES:
         assert_real_png(run_dir / name)
-    assert "  pictures curves.png, confusion.png, boundary.png" in out
-    spark = next(line for line in out.splitlines() if line.startswith("  loss"))
+    assert "  pictures  curves.png, confusion.png, boundary.png" in out
+    spark = next(line for line in out.splitlines() if line.startswith("  objective"))
     bars = spark.split()[1]
     assert set(bars) <= set(BARS) and 2 <= len(bars) <= 40
     assert bars[0] == BARS[-1]  # the first epoch has the highest training loss
@@ -126,7 +126,7 @@ def test_plot_draws_svg_pdf_or_png_at_a_dpi_into_another_directory(moons_run, tm
 
 def test_a_64_feature_run_has_curves_and_confusion_but_no_boundary(tmp_path, capsys):
     assert train_cli(tmp_path, DIGITS, "run") == 0
-    assert "  pictures curves.png, confusion.png\n" in capsys.readouterr().out
+    assert "  pictures  curves.png, confusion.png\n" in capsys.readouterr().out
     assert_real_png(tmp_path / "run" / "curves.png")
     assert_real_png(tmp_path / "run" / "confusion.png")
     assert not (tmp_path / "run" / "boundary.png").exists()
@@ -174,7 +174,7 @@ def test_training_without_matplotlib_succeeds_prints_one_hint_and_the_same_curve
     assert proc.returncode == 0, proc.stderr
     hint = [line for line in proc.stderr.splitlines() if plots.install_hint() in line]
     assert len(hint) == 1 and proc.stderr.strip() == hint[0]
-    assert "  test     accuracy" in proc.stdout and "pictures" not in proc.stdout
+    assert "  test      accuracy" in proc.stdout and "pictures" not in proc.stdout
     assert not any((tmp_path / "run" / name).exists() for name in plots.PICTURES)
     assert curve(tmp_path / "run") == curve(moons_run[0])
     a, b = load_model(tmp_path / "run" / "model.npz"), load_model(moons_run[0] / "model.npz")

@@ -19,13 +19,16 @@ def _train_arguments(p):
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key, e.g. --set train.lr=0.05 (repeatable)",
+        help="override a config key, e.g. --set train.lr=0.05 (repeatable); a relative data.path given "
+        "here is relative to the current directory (in the config file: to the file's directory)",
     )
     p.add_argument("--out", help="run directory (default runs/<name>/<timestamp>/)")
     p.add_argument(
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier run"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the run directory: no progress bar, no summary"
+    )
     p.add_argument("--no-plots", action="store_true", help="do not draw the run's pictures (curves.png, ...)")
 
 
@@ -35,18 +38,31 @@ def train_command(args):
     from trainer.runs.run import train
 
     cfg, run_dir = _resume_run(args) if args.resume else _new_run(args)
-    callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
+    bars = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
+    says = [_SayWhereItResumes(run_dir, cfg.train.epochs)] if args.resume and not args.quiet else []
     try:
-        result = train(cfg, run_dir, callbacks, resume=bool(args.resume))
+        result = train(cfg, run_dir, [*says, *bars], resume=bool(args.resume))
     except KeyboardInterrupt as e:
         raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
     finally:
-        for bar in callbacks:
+        for bar in bars:
             bar.close()  # the error line must not land inside a half-drawn bar
     pictures = _draw_pictures(run_dir, args)
-    if not args.quiet:
-        print(_summary_text(result, cfg, pictures))
+    print(run_dir if args.quiet else _summary_text(result, cfg, pictures))
     return 0
+
+
+class _SayWhereItResumes:
+    """Callback: one line on stderr as a resumed run begins, naming the epoch it goes on from."""
+
+    def __init__(self, run_dir, epochs):
+        self.run_dir, self.epochs = run_dir, epochs
+
+    def on_train_begin(self, state):
+        where = (
+            f"after epoch {state.epoch} of {self.epochs}" if state.epoch else "from the start (no checkpoint)"
+        )
+        print(f"trainer: resuming {self.run_dir} {where}", file=sys.stderr)
 
 
 def _new_run(args):
@@ -114,22 +130,21 @@ def _summary_text(result, cfg, pictures=()):
     best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""
     lines = [
         f"run {result.run_dir}",
-        f"  epochs   {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
+        f"  epochs    {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
     ]
-    losses = [r["train_loss"] for r in result.state.history]
-    # two train losses that differ: this one is what the steps minimised (L2 included), the mean
-    # over each epoch's steps; the train line below is the cross-entropy of the final weights
+    objective = [r["train_loss"] for r in result.state.history]
+    # what the steps minimised (loss + L2, the mean over each epoch's steps), not the train line's
+    # loss of the final weights
     lines.append(
-        f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} "
-        "(train objective per epoch, L2 included)"
+        f"  objective {sparkline(objective)}  {objective[0]:.4f} -> {objective[-1]:.4f} "
+        "(per epoch: loss + L2, mean over its batches)"
     )
     for split in ("train", "val", "test"):
         if split in s:
-            loss = s[split].get("loss", s[split].get("log_loss"))
-            lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  cross-entropy {loss:.4f}")
-    lines.append(f"  time     {s['seconds']:.2f} s")
+            lines.append(f"  {split:<9} accuracy {s[split]['accuracy']:.4f}  loss {s[split]['loss']:.4f}")
+    lines.append(f"  time      {s['seconds']:.2f} s")
     if pictures:
-        lines.append(f"  pictures {', '.join(p.name for p in pictures)}")
+        lines.append(f"  pictures  {', '.join(p.name for p in pictures)}")
     return "\n".join(lines)
 
 
