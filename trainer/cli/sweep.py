@@ -17,7 +17,12 @@ def _sweep_arguments(p):
         "(repeatable: every combination)",
     )
     p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every trial"
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key in every trial; a relative data.path given here is relative to the "
+        "current directory (in the config file: to the file's directory)",
     )
     p.add_argument(
         "--cv",
@@ -55,7 +60,12 @@ def _sweep_arguments(p):
     p.add_argument(
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier sweep"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the sweep's directory: no progress bar, no table",
+    )
 
 
 def _n_jobs(text):
@@ -98,18 +108,26 @@ def sweep_command(args):
             trials, cv, args.n_jobs, args.backend, args.scheduler, on_done=lambda t: bar.update(1)
         )
     best = sweep.write_results(out, ranked, args.config, cv)
-    if not args.quiet:
-        print(_sweep_text(out, ranked, best, how))
+    print(out if args.quiet else _sweep_text(out, ranked, best, how, cv))
     return 0
 
 
-def _sweep_text(out, ranked, best, how):
-    """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are."""
-    rows = [["rank", *best.params, "accuracy", "std", "loss", "fit time"]]
+def _sweep_text(out, ranked, best, how, cv):
+    """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are.
+
+    std is over the folds: "-" when a trial is scored on its one validation split. The fit time is
+    a trial's, all its folds together."""
+    fit_time = f"fit time ({cv} folds)" if cv else "fit time"
+    rows = [["rank", *best.params, "accuracy", "std", "loss", fit_time]]
     rows += [
         [str(t.rank), *(str(v) for v in t.params.values())]
         + (
-            [f"{t.mean:.4f}", f"{t.std:.4f}", f"{t.loss:.4f}", f"{t.fit_time:.2f} s"]
+            [
+                f"{t.mean:.4f}",
+                f"{t.std:.4f}" if len(t.scores) > 1 else "-",
+                f"{t.loss:.4f}",
+                f"{t.fit_time:.2f} s",
+            ]
             if t.error is None
             else ["failed", "", "", t.error]
         )
@@ -117,7 +135,7 @@ def _sweep_text(out, ranked, best, how):
     ]
     return "\n".join(
         [
-            f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss",
+            f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss; fit time is per trial",
             f"scored by {how}",
             "",
             columns(rows),
