@@ -10,7 +10,7 @@ from pathlib import Path
 from trainer.config.diff import diff_keys, flatten
 from trainer.config.load import Config, config_from_dict, load_config
 from trainer.curves.compare import compare_curves
-from trainer.curves.report import config_report, curve_report, movement_report
+from trainer.curves.report import config_report, curve_report, movement_report, schedule_note
 from trainer.errors import TrainerError
 from trainer.runs.run import train_in_memory
 from trainer.storage.curvefile import canonical_config, make_curve, read_curve
@@ -120,6 +120,9 @@ def update(config, golden=None, epochs=None):
     cfg = _config(config)
     old, note = _old_golden(golden)
     n = min(epochs or (old["epochs"] if old else GOLDEN_EPOCHS), cfg.train.epochs)
+    if epochs and epochs > n:
+        asked = f"asked for {epochs} epochs, but the config trains {n} (train.epochs): recorded {n}"
+        note = f"{note}; {asked}" if note else asked
     got = record_curve(cfg, n)
     make_dir(golden.parent)
     write_json(golden, got)
@@ -152,6 +155,11 @@ def compare_files(a, b, rtol=None, atol=None, exact=False):
     expected, got = read_curve(a), read_curve(b)
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(
-        cmp, str(a), str(b), platform_diff(expected, got), config_diff(expected["config"], got["config"])
+        cmp,
+        str(a),
+        str(b),
+        platform_diff(expected, got),
+        config_diff(expected["config"], got["config"]),
+        schedule_note(expected, got),
     )
     return CheckResult(cmp.ok, report, expected, got, f"{a} vs {b}")
