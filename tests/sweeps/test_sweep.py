@@ -257,7 +257,8 @@ def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, c
     )
     assert (
         capsys.readouterr().err
-        == "trainer: error: --backend dask needs dask.distributed: pip install 'trainer[dask]'\n"
+        == f"trainer: error: --backend dask needs dask.distributed: {sys.executable} -m pip install "
+        "'dask[distributed]>=2023.1'\n"
     )
 
 
