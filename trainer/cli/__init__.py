@@ -126,6 +126,12 @@ def at_least(low):
     return parse
 
 
+def number(x):
+    """A metric for a text report: 4 decimals, or 4 significant digits in e-notation when it is huge
+    (a diverged run's loss: 1.4665e+34, not 35 digits)."""
+    return f"{x:.4f}" if abs(x) < 1e6 else f"{x:.4e}"
+
+
 def columns(rows, right=()):
     """Rows of strings as columns two spaces apart: left-aligned, or right-aligned for the column
     indices in `right` (numbers)."""

@@ -2,7 +2,7 @@
 
 import sys
 
-from trainer.cli import columns, command
+from trainer.cli import columns, command, number
 from trainer.errors import ConfigError
 
 
@@ -71,7 +71,7 @@ def _report_text(r, what):
     confusion += [[name, *map(str, row)] for name, row in zip(names, r["confusion_matrix"], strict=True)]
     return "\n".join(
         [
-            f"accuracy {r['accuracy']:.4f}  loss {r['loss']:.4f}  n_samples {r['n_samples']}  ({what})",
+            f"accuracy {r['accuracy']:.4f}  loss {number(r['loss'])}  n_samples {r['n_samples']}  ({what})",
             "",
             columns(per_class, right=range(1, 5)),
             "",

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from trainer.cli import at_least, columns, command, show_progress
+from trainer.cli import at_least, columns, command, number, show_progress
 
 
 def _sweep_arguments(p):
@@ -125,7 +125,7 @@ def _sweep_text(out, ranked, best, how, cv):
             [
                 f"{t.mean:.4f}",
                 f"{t.std:.4f}" if len(t.scores) > 1 else "-",
-                f"{t.loss:.4f}",
+                number(t.loss),
                 f"{t.fit_time:.2f} s",
             ]
             if t.error is None

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from trainer.cli import command, show_progress
+from trainer.cli import command, number, show_progress
 from trainer.errors import ConfigError, TrainerError
 
 
@@ -136,12 +136,12 @@ def _summary_text(result, cfg, pictures=()):
     # what the steps minimised (loss + L2, the mean over each epoch's steps), not the train line's
     # loss of the final weights
     lines.append(
-        f"  objective {sparkline(objective)}  {objective[0]:.4f} -> {objective[-1]:.4f} "
+        f"  objective {sparkline(objective)}  {number(objective[0])} -> {number(objective[-1])} "
         "(per epoch: loss + L2, mean over its batches)"
     )
     for split in ("train", "val", "test"):
         if split in s:
-            lines.append(f"  {split:<9} accuracy {s[split]['accuracy']:.4f}  loss {s[split]['loss']:.4f}")
+            lines.append(f"  {split:<9} accuracy {s[split]['accuracy']:.4f}  loss {number(s[split]['loss'])}")
     lines.append(f"  time      {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures  {', '.join(p.name for p in pictures)}")
