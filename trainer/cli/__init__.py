@@ -20,9 +20,13 @@ class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors become one-line ConfigErrors (exit 2) instead of usage dumps,
     with a did-you-mean for a misspelt choice; it keeps its option strings in `flags`."""
 
+    def __init__(self, *args, **kwargs):
+        self.flags = []  # before argparse's __init__, which adds -h/--help
+        super().__init__(*args, **kwargs)
+
     def add_argument(self, *args, **kwargs):
         action = super().add_argument(*args, **kwargs)
-        self.__dict__.setdefault("flags", []).extend(action.option_strings)  # -h comes before __init__ ends
+        self.flags.extend(action.option_strings)
         return action
 
     def error(self, message):
