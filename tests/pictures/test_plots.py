@@ -4,6 +4,7 @@ raw feature units, the 64-feature case, and training without matplotlib."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from trainer.pictures.sparkline import BARS
 from trainer.storage.curvefile import is_metric
 from trainer.storage.modelfile import load_model
 
+ROOT = Path(__file__).resolve().parents[2]
 MOONS = """\
 name: tiny_moons
 seed: 3
@@ -122,6 +124,19 @@ def test_plot_draws_svg_pdf_or_png_at_a_dpi_into_another_directory(moons_run, tm
         small, full = imread(tmp_path / "png" / name).shape, imread(run_dir / name).shape
         assert abs(2 * small[0] - full[0]) <= 2 and abs(2 * small[1] - full[1]) <= 2, name
     assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before  # the run directory untouched
+
+
+def test_a_run_without_a_val_split_records_and_draws_its_train_accuracy(tmp_path):
+    r = trainer(
+        "train", ROOT / "configs/iris.yaml", "--set", "train.epochs=4", "--out", "run", "-q", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in (tmp_path / "run/metrics.jsonl").read_text().splitlines()]
+    assert all("val_loss" not in rec and 0 <= rec["train_accuracy"] <= 1 for rec in records)
+    curve = json.loads((tmp_path / "run/curve.json").read_text())["metrics"]
+    assert curve["train_accuracy"] == [rec["train_accuracy"] for rec in records]
+    # two panels side by side, loss and accuracy: 11 inches at 120 dpi (one panel alone is 6.4)
+    assert imread(tmp_path / "run/curves.png").shape[1] == 11 * 120
 
 
 def test_a_64_feature_run_has_curves_and_confusion_but_no_boundary(tmp_path, capsys):
