@@ -197,6 +197,16 @@ def sample_weights(a, shape):
     )
 
 
+def running_accuracy(a, shape):
+    """Not a trick but its price: the step alone, then the step also writing each row's argmax (pred)."""
+    N, D, H, C, _ = shape
+    step, pred = FastStep(N, D, H, C, a["X"].dtype, 1e-5), np.empty(N, np.intp)
+    return (
+        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"]),
+        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"], pred=pred),
+    )
+
+
 TRICKS = {
     "the whole step: the derivation (model/network.py) -> its twin FastStep (model/fast.py)": whole_step,
     "ReLU backward: boolean-mask assignment -> multiply by the mask": relu_mask,
@@ -209,6 +219,7 @@ TRICKS = {
     "SGD update: per-param calls -> one flat buffer": flat_optimizer,
     "L2 term: per weight matrix -> one flat reg-or-0 vector": flat_l2,
     "the cost of sample weights: FastStep without -> with a weight column": sample_weights,
+    "the running train accuracy's price: the step -> the step with its argmax (< 1x)": running_accuracy,
 }
 
 

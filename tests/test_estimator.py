@@ -170,22 +170,43 @@ def test_a_validation_split_that_cannot_be_stratified_is_a_value_error():
 @pytest.mark.parametrize(
     "params, expected",
     [
-        ({"lr": -1}, "TwoLayerNetClassifier: train.lr: expected a number > 0, got -1.0"),
+        ({"lr": -1}, "TwoLayerNetClassifier: lr: expected a number > 0, got -1.0"),
+        ({"lr": np.float64(-1.0)}, "TwoLayerNetClassifier: lr: expected a number > 0, got -1.0"),
         (
             {"optimizer": "adamw"},
-            "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'",
+            "TwoLayerNetClassifier: optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'",
         ),
-        ({"hidden_size": 2.5}, "model.hidden_size: expected an integer, got float 2.5"),
-        ({"dtype": "float16"}, "model.dtype: expected float64 or float32"),
-        ({"val_size": 0.0, "early_stopping": True}, "train.monitor: 'val_loss' needs a validation split"),
+        ({"hidden_size": 2.5}, "TwoLayerNetClassifier: hidden_size: expected an integer, got float 2.5"),
+        ({"dtype": "float16"}, "TwoLayerNetClassifier: dtype: expected float64 or float32"),
+        (
+            {"val_size": 0.0, "early_stopping": True},
+            "TwoLayerNetClassifier: monitor: 'val_loss' needs a validation split, but val_size is 0 "
+            "(monitor train_loss, or set val_size)",
+        ),
         ({"random_state": "seed"}, "cannot be used to seed"),
     ],
 )
-def test_bad_parameters_raise_value_error_naming_the_key_at_fit(params, expected):
+def test_bad_parameters_raise_value_error_naming_the_parameter_at_fit(params, expected):
     est = TwoLayerNetClassifier(epochs=2, **params)  # constructing never checks (scikit-learn's rule)
     with pytest.raises(ValueError) as e:
         est.fit(*make_moons(n_samples=40, random_state=0))
     assert expected in str(e.value) and "\n" not in str(e.value)
+    assert not any(f"{section}." in str(e.value) for section in ("model", "train", "data"))
+
+
+def test_one_class_is_named_as_the_label_it_is_not_as_a_numpy_repr():
+    X, _ = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(ValueError) as e:
+        TwoLayerNetClassifier(epochs=1).fit(X, np.zeros(40))
+    assert str(e.value).endswith("y holds only one class (0.0)")
+
+
+def test_integral_numbers_are_integers_as_in_a_config():
+    X, y = make_moons(n_samples=40, random_state=0)
+    est = TwoLayerNetClassifier(epochs=2.0, hidden_size="8", batch_size=np.float64(16), random_state=0).fit(
+        X, y
+    )
+    assert est.n_iter_ == 2 and est.params_["W1"].shape == (2, 8)
 
 
 def test_numpy_scalars_from_a_grid_are_accepted():

@@ -9,6 +9,7 @@ epoch count), so continued training is the same arithmetic as one long fit.
 """
 
 import numbers
+import re
 from dataclasses import fields, replace
 
 import numpy as np
@@ -161,14 +162,16 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _config(self):
         """The parameters checked by the config loader; ValueError naming the key."""
-        p = {k: v.item() if isinstance(v, np.generic) else v for k, v in self.get_params().items()}
+        p = {k: _plain(v) for k, v in self.get_params().items()}
         raw = {s: {k: p[k] for k in keys} for s, keys in SECTIONS.items()}
         raw["data"]["test_size"] = 0.0  # the caller holds out its own test rows
         raw["train"]["class_weight"] = _text_keys(p["class_weight"])  # checked as a config's labels are
         try:
             return config_from_dict(raw)
         except ConfigError as e:
-            raise ValueError(f"{type(self).__name__}: {str(e).removeprefix('<config>: ')}") from None
+            raise ValueError(
+                f"{type(self).__name__}: {_as_parameters(str(e).removeprefix('<config>: '))}"
+            ) from None
 
     def fit(self, X, y, sample_weight=None):
         """Train on X (n_samples, n_features) and labels y (n_samples,), each row's loss weighed by
@@ -260,7 +263,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes; "
-                f"y holds only one class ({self.classes_[0]!r})"
+                f"y holds only one class ({_plain(self.classes_[0])!r})"
             )
 
     def _indices(self, y, method):
@@ -351,7 +354,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         labels = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
         if not all(is_label(c) for c in labels):
             raise ValueError(
-                f"cannot save classes_ {self.classes_!r}: "
+                f"cannot save classes_ {self.classes_.tolist()!r}: "
                 "a model file holds bool, int, finite float or str labels"
             )
         named = hasattr(self, "feature_names_in_")
@@ -419,6 +422,17 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     def load(cls, path):
         """A fitted estimator read from a model file."""
         return cls.from_saved_model(load_model(path))
+
+
+def _as_parameters(message):
+    """A config error's message with each dotted key (model.hidden_size) as its parameter (hidden_size)."""
+    params = {k for keys in SECTIONS.values() for k in keys}
+    return re.sub(r"\b(?:model|train|data)\.(\w+)\b", lambda m: m[1] if m[1] in params else m[0], message)
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, so a message shows 0.0, not np.float64(0.0)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _generator(random_state):

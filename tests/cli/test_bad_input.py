@@ -49,6 +49,10 @@ BASE = {
     "notes.txt": "just some notes\n",
     "oldrun/config.yaml": "name: old\n",
     "oldrun/model.npz": b"PK old",
+    "oldrun/summary.json": "{}\n",
+    "cut-short/config.yaml": "name: old\n",  # a run stopped before its first checkpoint
+    "cut-short/metrics.jsonl": "",
+    "empty/notes.txt": "no run here\n",
 }
 
 
@@ -132,6 +136,36 @@ CASES = [
         "train.epochs: expected an integer, got str 'ten'",
     ),
     config("section-not-mapping", "train: 5\n", "c.yaml:1", "train: expected a mapping, got int 5"),
+    # one rule for numbers: 10.0, "10" and 1e3 are integers; 10.5 and true are not
+    config(
+        "int-not-integral",
+        "train:\n  epochs: 10.5\n",
+        "c.yaml:2",
+        "train.epochs: expected an integer, got float 10.5",
+    ),
+    config(
+        "int-string-not-integral",
+        'train:\n  epochs: "1.25e1"\n',
+        "c.yaml:2",
+        "train.epochs: expected an integer, got str '1.25e1'",
+    ),
+    config(
+        "int-bool", "train:\n  epochs: true\n", "c.yaml:2", "train.epochs: expected an integer, got bool True"
+    ),
+    config("float-bool", "train:\n  lr: true\n", "c.yaml:2", "train.lr: expected a number, got bool True"),
+    config(
+        "param-not-a-number",
+        "data:\n  params:\n    n_samples: lots\n",
+        "c.yaml:3",
+        "data.params.n_samples: expected an integer, got str 'lots'",
+    ),
+    config(
+        "param-not-integral",
+        "data:\n  params:\n    n_samples: 1.255e2\n",
+        "c.yaml:3",
+        "data.params.n_samples: expected an integer, got str '1.255e2'",
+    ),
+    config("undotted-key", "lr: 0.1\n", "c.yaml:1", "unknown key 'lr' — did you mean 'train.lr'?"),
     config("negative-lr", "train:\n  lr: -1\n", "c.yaml:2", "train.lr: expected a number > 0"),
     config(
         "test-size", "data:\n  test_size: 1.5\n", "c.yaml:2", "data.test_size: expected a fraction in [0, 1)"
@@ -174,8 +208,25 @@ CASES = [
     override(
         "set-not-a-section", "train.lr.x=1", "--set train.lr.x=1", "train.lr: expected a number, got dict"
     ),
+    override("set-undotted-key", "hidden_size=8", "--set hidden_size=8", "did you mean 'model.hidden_size'?"),
+    override("set-int-not-integral", "train.epochs=2.5", "--set train.epochs=2.5", "got float 2.5"),
     # CSV data
-    csv("csv-missing", None, "d.csv: no such file"),
+    csv(
+        "csv-missing",
+        None,
+        "c.yaml:1: data.path: ",
+        "d.csv: no such file (a relative data.path in a config file is relative to the file's directory)",
+    ),
+    Case(
+        "set-csv-missing",
+        ("train", "sub/c.yaml", "--out", "run", "-q", "--set", "data.path=d.csv"),
+        1,
+        (
+            "--set data.path=d.csv: data.path: ",
+            "d.csv: no such file (a relative data.path given by --set is relative to the current directory)",
+        ),
+        {"sub/c.yaml": CSV_CONFIG, "sub/d.csv": points()},
+    ),
     csv(
         "csv-no-target",
         points(),
@@ -347,7 +398,52 @@ CASES = [
     # command-line use
     command("no-command", (), 2, "the following arguments are required: COMMAND"),
     command("bad-command", ("fly",), 2, "invalid choice: 'fly'"),
+    command("misspelt-command", ("trian",), 2, "invalid choice: 'trian' — did you mean 'train'?"),
+    command(
+        "misspelt-action", ("curve", "chek", "good.yaml"), 2, "invalid choice: 'chek' — did you mean 'check'?"
+    ),
     command("bad-option", ("train", "good.yaml", "--bogus"), 2, "unrecognized arguments: --bogus"),
+    command(
+        "misspelt-option", ("train", "good.yaml", "--ovewrite"), 2, "--ovewrite — did you mean '--overwrite'?"
+    ),
+    command(
+        "config-key-as-option",
+        ("train", "good.yaml", "--lr", "0.1"),
+        2,
+        "unrecognized arguments: --lr 0.1 — to change config key train.lr, write --set train.lr=0.1",
+    ),
+    command(
+        "config-key-as-option-with-equals",
+        ("train", "good.yaml", "--hidden-size=8"),
+        2,
+        "write --set model.hidden_size=8",
+    ),
+    command(
+        "values-as-option-of-sweep",
+        ("sweep", "good.yaml", "--grid", "train.epochs=1", "--lr", "0.1,1"),
+        2,
+        "write --grid train.lr=0.1,1",
+    ),
+    command(
+        "grid-undotted-key",
+        ("sweep", "good.yaml", "--grid", "lr=0.1,1"),
+        2,
+        "--grid lr=0.1,1: unknown key 'lr' — did you mean 'train.lr'?",
+    ),
+    command("plot-bad-format", ("plot", "oldrun", "--format", "jpg"), 2, "invalid choice: 'jpg'"),
+    command("plot-bad-dpi", ("plot", "oldrun", "--dpi", "5"), 2, "must be an integer from 10 to 1000, got 5"),
+    command(
+        "evaluate-split-and-csv",
+        ("evaluate", "model.npz", "--split", "train", "--csv", "points.csv"),
+        2,
+        "--split names a split of the model's own dataset; drop it with --csv",
+    ),
+    command(
+        "evaluate-split-of-arrays",
+        ("evaluate", "model.npz", "--split", "train"),
+        1,
+        "fitted on arrays, not on a dataset of a config, so it has no train split",
+    ),
     command("train-nothing", ("train",), 2, "give a CONFIG file, or --resume RUN_DIR"),
     command("resume-missing", ("train", "--resume", "nope"), 2, "nope: no such run directory"),
     # where the output goes
@@ -360,6 +456,27 @@ CASES = [
     ),
     command(
         "out-holds-a-run", ("train", "good.yaml", "--out", "oldrun", "-q"), 1, "oldrun already holds a run"
+    ),
+    command(
+        "out-holds-an-unfinished-run",
+        ("train", "good.yaml", "--out", "cut-short", "-q"),
+        1,
+        "the run in cut-short has not finished (no summary.json; no checkpoint: it would start again)",
+        "go on with: trainer train --resume cut-short; or choose another --out, or pass --overwrite",
+    ),
+    command(
+        "evaluate-an-unfinished-run",
+        ("evaluate", "cut-short"),
+        1,
+        "cut-short: the run in cut-short has not finished",
+        "trainer train --resume cut-short",
+    ),
+    command("plot-an-unfinished-run", ("plot", "cut-short"), 1, "trainer train --resume cut-short"),
+    command(
+        "evaluate-a-directory-without-a-model",
+        ("predict", "empty", "points.csv"),
+        1,
+        "empty: no model.npz in this directory",
     ),
     command(
         "predict-into-missing-dir",
@@ -388,7 +505,9 @@ CASES = [
         "cannot compare moons_run and iris_run: trained on moons and iris",
         files={**run_files("moons_run", "moons"), **run_files("iris_run", "iris")},
     ),
-    command("compare-not-a-run", ("compare", "oldrun", "oldrun"), 1, "oldrun: not a finished run directory"),
+    command(
+        "compare-not-a-run", ("compare", "oldrun", "oldrun"), 1, "oldrun: incomplete run: no metrics.jsonl"
+    ),
     command(
         "band-one-seed",
         ("curve", "update", "good.yaml", "--golden", "g.json", "--seeds", "1"),

@@ -3,7 +3,7 @@
 import pytest
 
 from trainer.config.load import config_from_dict, dump_config, known_keys, load_config
-from trainer.errors import ConfigError
+from trainer.errors import ConfigError, DataError
 
 
 def write(tmp_path, text, name="c.yaml"):
@@ -99,8 +99,25 @@ def test_bad_overrides_name_the_override(tmp_path, override, expected):
 
 def test_csv_path_resolves_against_the_config_file(tmp_path):
     (tmp_path / "sub").mkdir()
+    (tmp_path / "d.csv").write_text("a,b\n1,0\n")
     cfg = load_config(write(tmp_path, "data: {dataset: csv, path: ../d.csv}\n", "sub/c.yaml"))
     assert cfg.data.path == str((tmp_path / "d.csv").resolve())
+
+
+def test_csv_path_under_set_resolves_against_the_current_directory(tmp_path, monkeypatch):
+    tmp_path = tmp_path.resolve()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub/d.csv").write_text("a,b\n1,0\n")
+    path = write(tmp_path, "data: {dataset: csv, path: d.csv}\n", "sub/c.yaml")
+    assert load_config(path).data.path == str(tmp_path / "sub/d.csv")
+    monkeypatch.chdir(tmp_path)
+    assert load_config(path, ["data.path=sub/d.csv"]).data.path == str(tmp_path / "sub/d.csv")
+    with pytest.raises(DataError) as e:
+        load_config(path, ["data.path=d.csv"])
+    assert str(e.value) == (
+        f"--set data.path=d.csv: data.path: {tmp_path / 'd.csv'}: no such file "
+        "(a relative data.path given by --set is relative to the current directory)"
+    )
 
 
 def test_known_keys_cover_the_contract():

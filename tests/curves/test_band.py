@@ -45,7 +45,7 @@ def test_the_band_is_the_per_epoch_statistics_of_the_seeds_curves(golden):
     np.testing.assert_allclose(val["mean"], runs.mean(axis=0), rtol=1e-15)
     np.testing.assert_allclose(val["std"], runs.std(axis=0, ddof=1), rtol=1e-12)
     assert val["min"] == list(runs.min(axis=0)) and val["max"] == list(runs.max(axis=0))
-    assert set(band["metrics"]) == {"train_loss", "val_loss", "val_accuracy", "lr"}
+    assert set(band["metrics"]) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"}
     assert check(cfg, path).ok  # the exact lane still reads a band golden
 
 

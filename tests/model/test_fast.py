@@ -5,7 +5,7 @@ import pytest
 
 from trainer.model.fast import FastStep, one_hot, with_ones
 from trainer.model.flat import flat_copy
-from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads
+from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads, predict
 
 # float64: the two sum in other orders (biases inside the matmuls), so they agree to rounding;
 # float32 rounds at 6e-8, and a few hundred terms per sum grow that to about 1e-5
@@ -144,3 +144,25 @@ def test_all_ones_weights_give_the_unweighted_fast_step_bit_for_bit(shape, dtype
     assert ones_loss == loss
     for k in PARAM_NAMES:
         assert ones[k].tobytes() == grads[k].tobytes(), k
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_step_predicts_each_row_as_the_reference_does_before_stepping(dtype):
+    X, y, params, reg = problem(64, 5, 12, 4, seed=3, dtype=dtype)
+    w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
+    step = FastStep(64, 5, 12, 4, dtype, reg)
+    pred = np.full(64, -1, np.intp)
+    loss = step.loss_and_grads(w, with_ones(X), one_hot(y, 4, dtype), pred=pred)
+    np.testing.assert_array_equal(pred, predict(params, X))
+    assert loss == step.loss_and_grads(w, with_ones(X), one_hot(y, 4, dtype))  # pred changes nothing else
+
+
+def test_predictions_take_the_first_of_tied_scores_as_argmax_does():
+    X, y, params, _ = problem(6, 3, 4, 3, seed=1)
+    params = {k: np.zeros_like(v) for k, v in params.items()}  # every score 0: every class ties
+    w, _ = flat_copy(params)
+    pred = np.full(6, -1, np.intp)
+    FastStep(6, 3, 4, 3, np.float64, 0.0).loss_and_grads(
+        w, with_ones(X), one_hot(y, 3, np.float64), pred=pred
+    )
+    np.testing.assert_array_equal(pred, np.zeros(6))

@@ -240,7 +240,7 @@ def test_a_single_npy_file_and_a_missing_file(tmp_path):
     assert "is a single .npy array" in message(_npy(np.zeros(3)))
     with pytest.raises(ModelFileError, match="no such model file"):
         load_model(tmp_path / "nope.npz")
-    with pytest.raises(ModelFileError, match="cannot read model file"):
+    with pytest.raises(ModelFileError, match="no model.npz in this directory"):
         load_model(tmp_path)
 
 

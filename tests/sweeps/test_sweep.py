@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import trainer as cli
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import trainer.training.loop
@@ -256,7 +257,8 @@ def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, c
     )
     assert (
         capsys.readouterr().err
-        == "trainer: error: --backend dask needs dask.distributed: pip install 'trainer[dask]'\n"
+        == f"trainer: error: --backend dask needs dask.distributed: {sys.executable} -m pip install "
+        "'dask[distributed]>=2023.1'\n"
     )
 
 
@@ -404,3 +406,46 @@ def test_cross_validation_weighs_the_rows_of_each_fold_and_maps_class_weights_by
     assert sweep._cross_validate(by_label, 3)[0] != base
     with pytest.raises(ConfigError, match="train.class_weight: no class 'rose' among the classes"):
         sweep._cross_validate(load_config(ROOT / "configs/iris.yaml", ["train.class_weight={rose: 2}"]), 3)
+
+
+def test_the_table_says_what_std_and_fit_time_are_and_quiet_prints_only_the_directory(tmp_path, tiny):
+    import re
+
+    def table(*args):
+        r = cli("sweep", tiny, "--grid", "train.lr=0.01,0.1", "--set", "train.epochs=3", *args, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        return lines[0], [re.split(r"\s{2,}", line.strip()) for line in lines[3:5]]
+
+    first, rows = table("--out", "val")  # scored on the one validation split: no spread to show
+    assert first.endswith("ranked by accuracy, then loss; fit time is per trial")
+    assert rows[0] == ["rank", "train.lr", "accuracy", "std", "loss", "fit time"] and rows[1][3] == "-"
+    _, rows = table("--cv", "2", "--out", "cv")
+    assert rows[0][-1] == "fit time (2 folds)" and re.fullmatch(r"\d\.\d{4}", rows[1][3])
+    r = cli(
+        "sweep",
+        tiny,
+        "--grid",
+        "train.lr=0.01,0.1",
+        "--set",
+        "train.epochs=3",
+        "--out",
+        "q",
+        "-q",
+        cwd=tmp_path,
+    )
+    assert (r.returncode, r.stdout, r.stderr) == (0, "q\n", "")
+
+
+def test_a_folds_loss_is_the_mean_cross_entropy_a_run_reports(tiny):
+    from sklearn.datasets import make_moons
+
+    from trainer.estimator import TwoLayerNetClassifier
+    from trainer.model.metrics import loss_and_accuracy
+    from trainer.model.scaling import standardize
+
+    X, y = make_moons(n_samples=120, noise=0.3, random_state=0)
+    est = TwoLayerNetClassifier(epochs=3, random_state=0).fit(X, y + 5)
+    inputs = standardize(X, est.scaler_mean_, est.scaler_scale_, np.float64)
+    expected = loss_and_accuracy(est.params_, inputs, y)[0]
+    assert sweep.cross_entropy(est, X, y + 5) == pytest.approx(expected, rel=1e-13)

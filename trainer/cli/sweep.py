@@ -2,7 +2,7 @@
 
 import sys
 
-from trainer.cli import at_least, columns, command, job_arguments, show_progress
+from trainer.cli import at_least, columns, command, job_arguments, number, show_progress
 
 
 def _sweep_arguments(p):
@@ -16,7 +16,12 @@ def _sweep_arguments(p):
         "(repeatable: every combination)",
     )
     p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every trial"
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key in every trial; a relative data.path given here is relative to the "
+        "current directory (in the config file: to the file's directory)",
     )
     p.add_argument(
         "--cv",
@@ -41,7 +46,12 @@ def _sweep_arguments(p):
     p.add_argument(
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier sweep"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the sweep's directory: no progress bar, no table",
+    )
 
 
 @command(
@@ -79,8 +89,7 @@ def sweep_command(args):
             trials, cv, args.n_jobs, args.backend, args.scheduler, lambda t: bar.update(1), seeds
         )
     best = sweep.write_results(out, ranked, args.config, cv)
-    if not args.quiet:
-        print(_sweep_text(out, ranked, best, how))
+    print(out if args.quiet else _sweep_text(out, ranked, best, how, cv))
     return 0
 
 
@@ -96,13 +105,23 @@ def _seeds(args, grid, trials):
     return parse_seeds(args.seeds, trials[0].config.seed)
 
 
-def _sweep_text(out, ranked, best, how):
-    """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are."""
-    rows = [["rank", *best.params, "accuracy", "std", "loss", "fit time"]]
+def _sweep_text(out, ranked, best, how, cv):
+    """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are.
+
+    std is over the folds, or over the seeds with --seeds: "-" when there is one score (a trial
+    scored on its one validation split, or one seed). The fit time is a trial's, all its folds
+    (and seeds) together."""
+    fit_time = f"fit time ({cv} folds)" if cv else "fit time"
+    rows = [["rank", *best.params, "accuracy", "std", "loss", fit_time]]
     rows += [
         [str(t.rank), *(str(v) for v in t.params.values())]
         + (
-            [f"{t.mean:.4f}", f"{t.std:.4f}", f"{t.loss:.4f}", f"{t.fit_time:.2f} s"]
+            [
+                f"{t.mean:.4f}",
+                "-" if t.std is None or len(t.scores) < 2 else f"{t.std:.4f}",
+                number(t.loss),
+                f"{t.fit_time:.2f} s",
+            ]
             if t.error is None
             else ["failed", "", "", t.error]
         )
@@ -110,7 +129,7 @@ def _sweep_text(out, ranked, best, how):
     ]
     return "\n".join(
         [
-            f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss",
+            f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss; fit time is per trial",
             f"scored by {how}",
             "",
             columns(rows),

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from trainer.config.convert import build, dotted_keys
+from trainer.config.convert import build, convert, dotted_keys
 from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
-from trainer.errors import ConfigError
+from trainer.errors import ConfigError, DataError
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
 from trainer.training.optim import OPTIMIZERS, SCHEDULES
@@ -125,14 +125,32 @@ def load_config(path, overrides=()):
     for key in PATH_KEYS:  # relative to the config file; under --set, to the working directory
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value is None:
-            continue
-        try:
-            resolved = (Path.cwd() if key in set_keys else base) / os.path.expanduser(value)
-            setattr(getattr(cfg, section), name, str(resolved.resolve()))
-        except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
-            raise where.error(key, f"{key}: not a usable path: {e}") from None
+        if value is not None:
+            setattr(getattr(cfg, section), name, _resolve_path(key, value, base, key in set_keys, where))
     return cfg
+
+
+def _resolve_path(key, given, base, from_set, where):
+    """A path key's value made absolute: relative to the config file's directory `base`, or under
+    --set to the current directory (where the command line was typed). A data.path with no file
+    there is a DataError saying which directory it was taken relative to; the model file of
+    model.init_from is read, and its absence named, where it is loaded."""
+    relative_to = Path.cwd() if from_set else base
+    try:
+        path = (relative_to / os.path.expanduser(given)).resolve()
+        exists = path.exists()
+    except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
+        raise where.error(key, f"{key}: not a usable path: {e}") from None
+    if key == "data.path" and not exists:
+        rule = (
+            ""
+            if Path(os.path.expanduser(given)).is_absolute()
+            else " (a relative data.path given by --set is relative to the current directory)"
+            if from_set
+            else " (a relative data.path in a config file is relative to the file's directory)"
+        )
+        raise DataError(f"{where('data.path')}: data.path: {path}: no such file{rule}")
+    return str(path)
 
 
 def _parse_yaml(text, path):
@@ -243,7 +261,12 @@ def _check_together(cfg, where):
         check_dataset_params(d.dataset, d.params)
     except ConfigError as e:
         raise where.error("data.params", str(e)) from None
-    d.params = {**DATASETS[d.dataset].defaults, **d.params}  # resolved: the generator's defaults written out
+    defaults = DATASETS[d.dataset].defaults
+    for name, value in d.params.items():  # the numbers rule for the generator's numeric arguments
+        kind = type(defaults.get(name))
+        if kind in (int, float) and isinstance(value, (bool, int, float, str)):  # not a list of centers
+            d.params[name] = convert(value, kind, f"data.params.{name}", where)
+    d.params = {**defaults, **d.params}  # resolved: the generator's defaults written out
 
 
 def known_keys():

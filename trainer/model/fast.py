@@ -30,9 +30,9 @@ def one_hot(y, C, dtype):
 class FastStep:
     """The buffers of one training step at batch size N: owned here, overwritten by every call.
 
-    `loss_and_grads(w, X_ones, Y, sw)` only reads its arguments; it leaves dL/dw in `grad` (flat,
-    laid out like w) with one view per param in `grads`, valid until the next call. `weighted`:
-    the step takes sample weights sw (it holds two more buffers for them).
+    `loss_and_grads(w, X_ones, Y, sw)` only reads its arguments (and fills `pred` when given); it
+    leaves dL/dw in `grad` (flat, laid out like w) with one view per param in `grads`, valid until
+    the next call. `weighted`: the step takes sample weights sw (it holds two more buffers for them).
     """
 
     def __init__(self, N, D, H, C, dtype, reg, weighted=False):
@@ -59,9 +59,12 @@ class FastStep:
             self.Y_sw = np.empty((N, C), dtype)  # Y_ic w_i: the one-hot rows, each scaled by its weight
             self.sumexp_sw = np.empty((N, 1), dtype)  # log(sum_c exp(s_ic)) w_i
 
-    def loss_and_grads(self, w, X_ones, Y, sw=None):
+    def loss_and_grads(self, w, X_ones, Y, sw=None, pred=None):
         """The loss at flat params w on rows X_ones = [X 1], one-hot labels Y and sample weights sw
-        (N, 1) or None; its gradient in self.grad."""
+        (N, 1) or None; its gradient in self.grad.
+
+        pred: an (N,) intp array to fill with the predicted class of each row, argmax of the scores
+        as network.predict takes it (before the shift, which could round two scores equal)."""
         N, D, H, C = self.shape
         W1_b1, W2_b2 = w[: self.W1_end].reshape(D + 1, H), w[self.W1_end :].reshape(H + 1, C)
         hidden_ones, s = self.hidden_ones, self.scores
@@ -70,6 +73,8 @@ class FastStep:
         np.matmul(X_ones, W1_b1, out=hidden_ones[:, :H])  # h_ij = sum_k X_ik W1_kj + b1_j
         np.maximum(hidden_ones, self.zeros, out=hidden_ones)  # h_ij = max(0, h_ij)
         np.matmul(hidden_ones, W2_b2, out=s)  # s_ic = sum_j h_ij W2_jc + b2_c
+        if pred is not None:
+            s.argmax(axis=1, out=pred)  # the method: np.argmax(s, ...) is a Python wrapper around it
         np.maximum.reduce(s, axis=1, keepdims=True, out=self.row_max)  # m_i = max_c s_ic
         s -= self.row_max  # softmax is shift-invariant; exp() stays finite
         if sw is None:

@@ -185,7 +185,8 @@ def loss_and_grads(params, X, y, reg=0.0, sample_weight=None):
     if w is not None:
         check_weights(w, len(y))
     # float(): a NumPy float64 reg would upcast float32 gradients (NumPy 2 promotion rules)
-    return step(params, X, y, float(reg), w)
+    loss, grads, _ = step(params, X, y, float(reg), w)
+    return loss, grads
 
 
 def check_weights(w, N):
@@ -201,11 +202,12 @@ def check_weights(w, N):
 
 
 def step(params, X, y, reg, w=None):
-    """loss_and_grads on inputs already checked (X and w of the params' dtype, reg a Python float)."""
+    """loss_and_grads on inputs already checked (X and w of the params' dtype, reg a Python float),
+    and the scores (N, C) it met on the way, whose argmax training counts (the running train accuracy)."""
     scores, hidden = forward(params, X)
     data_loss, dscores = softmax_loss(scores, y, w)
     reg_loss = 0.5 * reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
-    return float(data_loss + reg_loss), backward(dscores, X, hidden, params, reg)
+    return float(data_loss + reg_loss), backward(dscores, X, hidden, params, reg), scores
 
 
 def scores(params, X):

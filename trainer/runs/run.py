@@ -16,14 +16,14 @@ from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.datasets import data_source
 from trainer.data.prepare import prepare, training_weights
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.model.metrics import balanced_accuracy, classification_report
-from trainer.model.network import PARAM_NAMES, init_params, predict_proba
+from trainer.model.metrics import split_metrics
+from trainer.model.network import PARAM_NAMES, init_params
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
 from trainer.storage.checkpoint import Checkpointer
 from trainer.storage.curvefile import make_curve
 from trainer.storage.files import atomic_write, write_json, write_jsonl
 from trainer.storage.modelfile import SavedModel, checksum, load_model, save_model
-from trainer.training.loop import TrainState, fit, loss_and_accuracy, predicted_classes
+from trainer.training.loop import TrainState, fit
 from trainer.training.optim import make_optimizer
 
 
@@ -211,24 +211,14 @@ def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds, parent
     return DivergenceError(f"{error}; {which} are saved in {run_dir / 'model.npz'}")
 
 
-def _split_metrics(params, X, y):
-    """accuracy, balanced accuracy and cross-entropy (no L2) of params on one split."""
-    loss, accuracy = loss_and_accuracy(params, X, y)
-    return {
-        "accuracy": accuracy,
-        "balanced_accuracy": balanced_accuracy(y, predicted_classes(params, X)),
-        "loss": loss,
-    }
-
-
 def summarize(cfg, data, state, seconds):
-    """summary.json: final metrics per split (unweighted, whatever the training weights), how the run went."""
-    summary = {"name": cfg.name, "train": _split_metrics(state.params, *data.train)}
-    if data.val is not None:
-        summary["val"] = _split_metrics(state.params, *data.val)
-    if data.test is not None:
-        report = classification_report(predict_proba(state.params, data.test[0]), data.test[1], data.classes)
-        summary["test"] = {k: report[k] for k in ("accuracy", "balanced_accuracy", "log_loss")}
+    """summary.json: final metrics per split ({split: {accuracy, balanced_accuracy, loss}}, one
+    computation for every split, unweighted whatever the training weights) and how the run went."""
+    summary = {"name": cfg.name}
+    for split in ("train", "val", "test"):
+        part = getattr(data, split)
+        if part is not None:
+            summary[split] = split_metrics(state.params, *part)
     summary.update(
         epochs_run=state.epoch,
         best_epoch=state.best_epoch or state.epoch,

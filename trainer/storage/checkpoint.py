@@ -168,6 +168,35 @@ def load_into(state, ckpt, path):
     )
 
 
+def unfinished(run_dir):
+    """For a run directory whose run started and did not finish (config.yaml, no summary.json): a
+    sentence saying so, with its newest checkpoint's epoch and the command that goes on; else ''."""
+    run_dir = Path(run_dir)
+    if (run_dir / "summary.json").exists() or not (run_dir / "config.yaml").exists():
+        return ""
+    where = "no checkpoint: it would start again"
+    for name in (CHECKPOINT, PREVIOUS):
+        if not (run_dir / name).exists():
+            continue
+        try:
+            meta = load_checkpoint(run_dir / name).meta
+        except ModelFileError:
+            where = "its checkpoints are damaged: it would start again"
+            continue
+        of = meta["config"].get("train", {}).get("epochs", "?")
+        where = f"{name} holds epoch {meta['epoch']} of {of}"
+        break
+    return (
+        f"the run in {run_dir} has not finished (no summary.json; {where}); "
+        f"if it was interrupted, go on with: {resume_command(run_dir)}"
+    )
+
+
+def resume_command(run_dir):
+    """The command that goes on with an interrupted run."""
+    return f"trainer train --resume {run_dir}"
+
+
 class Checkpointer:
     """Callback: a checkpoint every `checkpoint_every` epochs, at most one per `checkpoint_seconds`,
     and on Ctrl-C (SIGINT) at the end of the epoch under way; then it raises KeyboardInterrupt.

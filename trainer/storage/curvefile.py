@@ -5,7 +5,8 @@ curve.json (format "trainer-curve", version 1) holds:
   config, config_hash   the canonical resolved config (see canonical_config) and its SHA-256
   platform              numpy, scikit-learn, BLAS, dtype, python, machine, trainer versions
   epochs_run, best_epoch, stopped_early
-  metrics               {metric: [one value per epoch]}: train_loss, val_loss, val_accuracy, lr, ...
+  metrics               {metric: [one value per epoch]}: train_loss, train_accuracy, val_loss,
+                        val_accuracy, lr, ...
 
 Every per-epoch value of the history except wall-clock ones (names ending in CLOCK_SUFFIXES) is a
 metric. A curve is written by files.write_json: atomically, indented, one value a line, so that a
@@ -29,7 +30,7 @@ from trainer.storage.files import read_json
 
 FORMAT, VERSION = "trainer-curve", 1
 CLOCK_SUFFIXES = ("_seconds", "_time")  # wall-clock fields change run to run: never compared
-METRIC_ORDER = ("train_loss", "val_loss", "val_accuracy", "lr")  # reports list these first
+METRIC_ORDER = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr")  # reports list these first
 FILE_NAME = "curve.json"  # inside a run directory
 
 

@@ -24,7 +24,8 @@ from trainer.errors import DivergenceError
 from trainer.model import network
 from trainer.model.fast import FastStep
 from trainer.model.flat import flat_copy, views_of
-from trainer.model.network import PARAM_NAMES, check_weights, log_softmax, scores
+from trainer.model.metrics import loss_and_accuracy
+from trainer.model.network import PARAM_NAMES, check_weights
 from trainer.training.optim import lr_at
 
 # early-stopping metric -> +1 when smaller is better, -1 when larger is better
@@ -94,27 +95,6 @@ class TrainState:
         self.params.update(views_of(self.w, {k: self.params[k].shape for k in PARAM_NAMES}))
 
 
-VAL_ROWS = 4096  # rows per forward pass of loss_and_accuracy: bounds its hidden layer at VAL_ROWS x H
-
-
-def loss_and_accuracy(params, X, y):
-    """Cross-entropy (no L2) and accuracy of params on (X, y), VAL_ROWS rows at a time."""
-    loss = correct = 0.0
-    for start in range(0, len(y), VAL_ROWS):
-        s, t = scores(params, X[start : start + VAL_ROWS]), y[start : start + VAL_ROWS]
-        loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
-        correct += np.sum(s.argmax(axis=1) == t)
-    return float(loss / len(y)), float(correct / len(y))
-
-
-def predicted_classes(params, X):
-    """The most probable class index (N,) of each row of X, VAL_ROWS rows at a time."""
-    parts = [
-        scores(params, X[start : start + VAL_ROWS]).argmax(axis=1) for start in range(0, len(X), VAL_ROWS)
-    ]
-    return np.concatenate(parts)
-
-
 def fit(state, X, y, cfg, val=None, callbacks=(), sample_weight=None, until=None):
     """Train state.params on (X, y) from state.epoch to cfg.epochs; return the final state.
 
@@ -155,7 +135,11 @@ def _epochs(state, X, y, cfg, val, callbacks, sample_weight, until):
             # no overflow warnings: a diverging step raises DivergenceError below
             with np.errstate(over="ignore", invalid="ignore"):
                 train_loss = one_epoch(state, X, y, cfg, lr, batches)
-                record = {"epoch": state.epoch + 1, "train_loss": train_loss}
+                record = {
+                    "epoch": state.epoch + 1,
+                    "train_loss": train_loss,
+                    "train_accuracy": batches.running_accuracy(),
+                }
                 if val is not None:  # huge finite weights overflow here first; the next step then diverges
                     record["val_loss"], record["val_accuracy"] = loss_and_accuracy(state.params, *val)
             record["lr"] = lr
@@ -209,7 +193,21 @@ def one_epoch(state, X, y, cfg, lr, batches=None, sample_weight=None):
 GATHER_ROWS = 4096  # rows per np.take of FastBatches.steps: a block of 4096 x D is the only scratch
 
 
-class FastBatches:
+class _Predictions:
+    """An engine's record of an epoch: `labels`, the training labels in the epoch's order, and `pred`,
+    the class each step predicted for its rows (argmax of the scores it computed anyway) before it stepped."""
+
+    def __init__(self, y):
+        self.labels, self.pred = np.empty_like(y), np.empty(len(y), np.intp)
+
+    def running_accuracy(self):
+        """The share of the epoch's rows its steps predicted right: the accuracy beside the mean
+        objective (train_loss), both at the weights each step met, so neither costs a pass of its own.
+        Unweighted, as every reported accuracy; a skipped batch (weights all 0) counts as not predicted."""
+        return float(np.count_nonzero(self.pred == self.labels) / len(self.labels))
+
+
+class FastBatches(_Predictions):
     """The fast engine: the training split in buffers owned here, filled once per epoch.
 
     Each epoch gathers the rows in the epoch's order into `X_ones` = [X 1] (n, D+1), the one-hot
@@ -220,6 +218,7 @@ class FastBatches:
     """
 
     def __init__(self, X, y, params, batch_size, reg, sample_weight=None):
+        super().__init__(y)
         (n, D), (H, C), dtype = X.shape, params["W2"].shape, params["W2"].dtype
         self.X, self.y = np.asarray(X, dtype), y  # only read
         self.sw = None if sample_weight is None else np.asarray(sample_weight, dtype)  # only read
@@ -229,14 +228,14 @@ class FastBatches:
         self.block = np.empty((min(n, GATHER_ROWS), D), dtype)
         size, steps = batch_size or n, {}
         self.starts = np.arange(0, n, size)  # each batch's first row: np.add.reduceat sums their weights
-        self.batches = []  # (X_ones, Y, SW or None, FastStep) of each step, in order
+        self.batches = []  # (X_ones, Y, SW or None, pred, FastStep) of each step, in order
         for start in range(0, n, size):
             N = min(size, n - start)
             if N not in steps:
                 steps[N] = FastStep(N, D, H, C, dtype, reg, weighted=self.sw is not None)
             rows = slice(start, start + N)
             SW = None if self.SW is None else self.SW[rows]
-            self.batches.append((self.X_ones[rows], self.Y[rows], SW, steps[N]))
+            self.batches.append((self.X_ones[rows], self.Y[rows], SW, self.pred[rows], steps[N]))
 
     def gather(self, order):
         """Fill X_ones and Y with the rows in `order` (a permutation of range(n))."""
@@ -247,7 +246,8 @@ class FastBatches:
             rows = order[start : start + GATHER_ROWS]
             block = np.take(self.X, rows, axis=0, out=self.block[: len(rows)], mode="clip")
             self.X_ones[start : start + len(rows), :-1] = block
-        np.take(self.eye, self.y[order], axis=0, out=self.Y, mode="clip")
+        np.take(self.y, order, out=self.labels, mode="clip")
+        np.take(self.eye, self.labels, axis=0, out=self.Y, mode="clip")
         if self.SW is not None:
             np.take(self.sw, order, out=self.SW[:, 0], mode="clip")
 
@@ -256,18 +256,20 @@ class FastBatches:
         at state.w; a batch whose weights are all 0 is skipped."""
         self.gather(order)
         if self.SW is None:
-            sums = [len(Y) for _, Y, _, _ in self.batches]
+            sums = [len(Y) for _, Y, _, _, _ in self.batches]
         else:
             sums = np.add.reduceat(self.SW[:, 0], self.starts).tolist()
-        for (X_ones, Y, SW, fast), n in zip(self.batches, sums, strict=True):
+        self.pred[:] = -1  # a skipped batch predicts nothing
+        for (X_ones, Y, SW, pred, fast), n in zip(self.batches, sums, strict=True):
             if n > 0:
-                yield fast.loss_and_grads(state.w, X_ones, Y, SW), fast.grad, n
+                yield fast.loss_and_grads(state.w, X_ones, Y, SW, pred), fast.grad, n
 
 
-class ReferenceBatches:
+class ReferenceBatches(_Predictions):
     """The reference engine: each step the derivation itself (model.network.step) on its batch's rows."""
 
     def __init__(self, X, y, params, batch_size, reg, sample_weight=None):
+        super().__init__(y)
         self.X, self.y = np.asarray(X, params["W1"].dtype), y
         self.sw = None if sample_weight is None else np.asarray(sample_weight, params["W1"].dtype)
         self.size, self.reg = batch_size or len(y), reg
@@ -275,12 +277,15 @@ class ReferenceBatches:
     def steps(self, state, order):
         """(loss, gradient dict, rows or weight sum) of each step of an epoch over the rows in `order`,
         at state.params; a batch whose weights are all 0 is skipped."""
+        self.labels[:] = self.y[order]
+        self.pred[:] = -1  # a skipped batch predicts nothing
         for start in range(0, len(order), self.size):
             rows = order[start : start + self.size]
             w = None if self.sw is None else self.sw[rows]
             n = len(rows) if w is None else float(np.sum(w))
             if n > 0:
-                loss, grads = network.step(state.params, self.X[rows], self.y[rows], self.reg, w)
+                loss, grads, scores = network.step(state.params, self.X[rows], self.y[rows], self.reg, w)
+                self.pred[start : start + len(rows)] = scores.argmax(axis=1)
                 yield loss, grads, n
 
 
