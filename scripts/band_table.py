@@ -63,7 +63,10 @@ def lr_scaled(factor):
 
 @contextmanager
 def reg_scaled(factor):
-    engines = {k: (lambda X, y, p, b, reg, f=f: f(X, y, p, b, reg * factor)) for k, f in loop.ENGINES.items()}
+    engines = {
+        k: (lambda X, y, p, b, reg, *weights, f=f: f(X, y, p, b, reg * factor, *weights))
+        for k, f in loop.ENGINES.items()
+    }
     with mock.patch.dict(loop.ENGINES, engines):
         yield
 

@@ -1,4 +1,4 @@
-"""Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
+"""Evaluate and predict with saved models: metrics on a split of the model's own data or on a CSV."""
 
 import numpy as np
 
@@ -10,42 +10,48 @@ from trainer.errors import DataError
 from trainer.model.metrics import classification_report
 from trainer.model.scaling import fit_scaler
 
+SPLITS = ("train", "val", "test")  # the splits of a config's dataset a model can be evaluated on
+SPLIT_SIZES = {"val": "data.val_size", "test": "data.test_size"}
 
-def own_test_split(model):
-    """The model's test split in raw feature units, recreated from the config it was trained with
-    (model_splits: a DataError when the data changed since)."""
+
+def own_split(model, split="test"):
+    """A split of the model's own dataset (train, val or test) in raw feature units, recreated from
+    the config it was trained with (model_splits: a DataError when the data changed since)."""
     if "dataset" not in model.config.get("data", {}):  # e.g. saved by TwoLayerNetClassifier, fitted on arrays
         raise DataError(
-            "this model was fitted on arrays, not on a dataset of a config, so it has no test split "
+            f"this model was fitted on arrays, not on a dataset of a config, so it has no {split} split "
             "to recreate; pass --csv FILE --target COLUMN"
         )
-    test = model_splits(model).test
-    if test is None:
+    splits = model_splits(model)
+    part = getattr(splits, split)
+    if part is None:
+        have = [s for s in SPLITS if getattr(splits, s) is not None]
         raise DataError(
-            "this model was trained with data.test_size 0, so it has no test split; "
-            "pass --csv FILE --target COLUMN"
+            f"this model was trained with {SPLIT_SIZES[split]} 0, so it has no {split} split; "
+            f"choose {' or '.join(f'--split {s}' for s in have)}, or pass --csv FILE --target COLUMN"
         )
-    return test
+    return part
 
 
-def evaluate(model, X=None, y=None):
-    """Metrics of `model` on raw (X, y), or on its own test split (equal to summary.json's test metrics)."""
+def evaluate(model, X=None, y=None, split="test"):
+    """Metrics of `model` on raw (X, y), or on a split of its own dataset (the default, test: equal
+    to summary.json's test metrics)."""
     if X is None:
-        X, y = own_test_split(model)
-    return classification_report(model.predict_proba(X), np.asarray(y), model.classes)
+        X, y = own_split(model, split)
+    return classification_report(model.params, model.transform(X), y, model.classes)
 
 
 def evaluate_csv(model, path, target):
     """Metrics of `model` on a labelled CSV in the raw feature units it was trained on."""
-    X, labels, names = read_csv(path, target=target)
+    X, labels, names, _ = read_csv(path, target=target)
     X = select_features(model, X, names, path)
     y = encode_with(model.classes, labels, path)
-    return classification_report(model.predict_proba(X), y, model.classes)
+    return classification_report(model.params, model.transform(X), y, model.classes)
 
 
 def predict_csv(model, path, target=None):
     """(class indices, probabilities) for the rows of a CSV of features (a `target` column is dropped)."""
-    X, _, names = read_csv(path, target=target)
+    X, _, names, _ = read_csv(path, target=target)
     proba = model.predict_proba(select_features(model, X, names, path))
     return proba.argmax(axis=1), proba
 

@@ -45,7 +45,7 @@ def test_the_band_is_the_per_epoch_statistics_of_the_seeds_curves(golden):
     np.testing.assert_allclose(val["mean"], runs.mean(axis=0), rtol=1e-15)
     np.testing.assert_allclose(val["std"], runs.std(axis=0, ddof=1), rtol=1e-12)
     assert val["min"] == list(runs.min(axis=0)) and val["max"] == list(runs.max(axis=0))
-    assert set(band["metrics"]) == {"train_loss", "val_loss", "val_accuracy", "lr"}
+    assert set(band["metrics"]) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"}
     assert check(cfg, path).ok  # the exact lane still reads a band golden
 
 
@@ -62,7 +62,10 @@ def test_a_real_change_is_caught_with_the_epoch_and_both_means(golden, monkeypat
     config, path = golden
     # L2 a hundred times stronger in the steps: the seeds' spread on 240 training rows hides far
     # smaller changes (scripts/band_table.py measures what it sees)
-    engines = {k: (lambda X, y, p, b, reg, f=f: f(X, y, p, b, reg * 100)) for k, f in loop.ENGINES.items()}
+    engines = {
+        k: (lambda X, y, p, b, reg, *weights, f=f: f(X, y, p, b, reg * 100, *weights))
+        for k, f in loop.ENGINES.items()
+    }
     monkeypatch.setattr(loop, "ENGINES", engines)
     result = check_band(config, path)
     assert not result.ok

@@ -7,7 +7,7 @@ from trainer.errors import ConfigError
 
 
 def _gradcheck_arguments(p):
-    """--n --d --h --c --reg --seed --json."""
+    """--n --d --h --c --reg --seed --weighted --json."""
     # no defaults here, so that `trainer --version` need not import numpy: GradcheckConfig owns them
     p.add_argument("--n", type=at_least(1), help="rows N of the random batch")
     p.add_argument("--d", type=at_least(1), help="features D")
@@ -15,6 +15,9 @@ def _gradcheck_arguments(p):
     p.add_argument("--c", type=at_least(1), help="classes C")
     p.add_argument("--reg", type=float, help="L2 regularisation strength")
     p.add_argument("--seed", type=at_least(0), help="seed of the data, labels and weights")
+    p.add_argument(
+        "--weighted", action="store_true", help="check the sample-weighted loss (random weights, some 0)"
+    )
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
@@ -30,6 +33,7 @@ def gradcheck_command(args):
     from trainer.model.jacobian import JacobianTooLarge
 
     given = {"N": args.n, "D": args.d, "H": args.h, "C": args.c, "reg": args.reg, "seed": args.seed}
+    given["weighted"] = args.weighted or None
     cfg = gradcheck.GradcheckConfig(**{k: v for k, v in given.items() if v is not None})
     try:
         report = gradcheck.report(cfg)

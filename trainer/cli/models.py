@@ -2,7 +2,8 @@
 
 import sys
 
-from trainer.cli import command
+from trainer.cli import columns, command, number
+from trainer.errors import ConfigError
 
 
 def _column(text):
@@ -14,7 +15,13 @@ def _column(text):
 
 
 def _evaluate_arguments(p):
-    p.add_argument("model", help="a model.npz written by `trainer train`")
+    p.add_argument("model", help="a model.npz written by `trainer train`, or its run directory")
+    p.add_argument(
+        "--split",
+        choices=("train", "val", "test"),
+        help="the split of the model's own dataset to evaluate on, recreated from its stored config "
+        "(default test)",
+    )
     p.add_argument("--csv", help="labelled CSV to evaluate on (default: the model's own test split)")
     p.add_argument(
         "--target",
@@ -30,38 +37,53 @@ def _evaluate_arguments(p):
     arguments=_evaluate_arguments,
 )
 def evaluate_command(args):
-    import json
-
     from trainer.evaluate import evaluate, evaluate_csv
+    from trainer.storage.files import dumps
     from trainer.storage.modelfile import load_model
 
+    if args.csv and args.split:
+        raise ConfigError(
+            "trainer evaluate: --split names a split of the model's own dataset; drop it with --csv"
+        )
     model = load_model(args.model)
     if args.csv:
         target = args.target if args.target is not None else model.config.get("data", {}).get("target", -1)
         report = evaluate_csv(model, args.csv, target)
     else:
-        report = evaluate(model)
-    print(json.dumps(report, indent=2) if args.json else _report_text(report))
+        report = evaluate(model, split=args.split or "test")
+    print(
+        dumps(report, indent=2)
+        if args.json
+        else _report_text(report, args.csv or f"{args.split or 'test'} split")
+    )
     return 0
 
 
-def _report_text(r):
-    width = max(len(str(c)) for c in r["classes"])
-    lines = [
-        f"accuracy {r['accuracy']:.4f}  log_loss {r['log_loss']:.4f}  n_samples {r['n_samples']}",
-        f"{'class':<{width}}  precision  recall  f1      support",
+def _report_text(r, what):
+    """The report as lines: the headline, per-class metrics and the confusion matrix, both tables labelled."""
+    names = [str(c) for c in r["classes"]]
+    per_class = [["class", "precision", "recall", "f1", "support"]]
+    per_class += [
+        [name, f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", str(m["support"])]
+        for name, m in zip(names, r["per_class"].values(), strict=True)
     ]
-    for c, m in r["per_class"].items():
-        lines.append(
-            f"{c:<{width}}  {m['precision']:.4f}     {m['recall']:.4f}  {m['f1']:.4f}  {m['support']}"
-        )
-    lines.append("confusion matrix (rows: true, columns: predicted)")
-    lines += ["  " + " ".join(f"{v:5d}" for v in row) for row in r["confusion_matrix"]]
-    return "\n".join(lines)
+    confusion = [["true \\ predicted", *names]]
+    confusion += [[name, *map(str, row)] for name, row in zip(names, r["confusion_matrix"], strict=True)]
+    return "\n".join(
+        [
+            f"accuracy {r['accuracy']:.4f}  balanced_accuracy {r['balanced_accuracy']:.4f}  "
+            f"loss {number(r['loss'])}  n_samples {r['n_samples']}  ({what})",
+            "",
+            columns(per_class, right=range(1, 5)),
+            "",
+            "confusion matrix (rows: true class, columns: predicted class)",
+            columns(confusion, right=range(1, len(names) + 1)),
+        ]
+    )
 
 
 def _predict_arguments(p):
-    p.add_argument("model", help="a model.npz written by `trainer train`")
+    p.add_argument("model", help="a model.npz written by `trainer train`, or its run directory")
     p.add_argument("csv", help="CSV of feature rows (a header naming the model's features is optional)")
     p.add_argument("--target", type=_column, help="a label column in the CSV to ignore")
     p.add_argument("--proba", action="store_true", help="also write each class's probability")

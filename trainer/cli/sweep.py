@@ -2,7 +2,7 @@
 
 import sys
 
-from trainer.cli import at_least, columns, command, job_arguments, show_progress
+from trainer.cli import at_least, columns, command, job_arguments, number, show_progress
 
 
 def _sweep_arguments(p):
@@ -18,7 +18,12 @@ def _sweep_arguments(p):
         "(repeatable: every combination)",
     )
     p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every trial"
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key in every trial; a relative data.path given here is relative to the "
+        "current directory (in the config file: to the file's directory)",
     )
     p.add_argument(
         "--cv",
@@ -58,7 +63,12 @@ def _sweep_arguments(p):
         action="store_true",
         help="exit 4 when every trial is at chance level (the results are written all the same)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the sweep's directory: no progress bar, no table",
+    )
 
 
 @command(
@@ -79,8 +89,7 @@ def sweep_command(args):
             sweepdir.discard(plan)  # nothing learned, nothing to keep
             raise error
         best = sweep.write_results(plan.out, ranked, plan.config, plan.cv)
-    if not args.quiet:
-        print(_sweep_text(plan.out, ranked, best, plan.how))
+    print(plan.out if args.quiet else _sweep_text(plan.out, ranked, best, plan.how, plan.cv))
     _check_chance(ranked, args)
     failed = sweep.failures(ranked)
     if failed is not None:
@@ -182,17 +191,24 @@ def _check_chance(ranked, args):
     print(f"trainer: warning: {message}", file=sys.stderr)
 
 
-def _sweep_text(out, ranked, best, how):
-    """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are."""
+def _sweep_text(out, ranked, best, how, cv):
+    """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are.
 
-    def f(v):
-        return "-" if v is None else f"{v:.4f}"
-
-    rows = [["rank", *best.params, "accuracy", "std", "loss", "fit time", ""]]
+    std is over the folds, or over the seeds with --seeds: "-" when there is one score (a trial
+    scored on its one validation split, or one seed). The fit time is a trial's, all its folds
+    (and seeds) together."""
+    fit_time = f"fit time ({cv} folds)" if cv else "fit time"
+    rows = [["rank", *best.params, "accuracy", "std", "loss", fit_time, ""]]
     rows += [
         [str(t.rank), *(str(v) for v in t.params.values())]
         + (
-            [f(t.mean), f(t.std), f(t.loss), f"{t.fit_time:.2f} s", "chance level" if t.chance else ""]
+            [
+                f"{t.mean:.4f}",
+                "-" if t.std is None or len(t.scores) < 2 else f"{t.std:.4f}",
+                number(t.loss),
+                f"{t.fit_time:.2f} s",
+                "chance level" if t.chance else "",
+            ]
             if t.error is None
             else ["failed", "", "", "", t.error]
         )
@@ -200,7 +216,7 @@ def _sweep_text(out, ranked, best, how):
     ]
     chance = sum(t.chance for t in ranked)
     lines = [
-        f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss",
+        f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss; fit time is per trial",
         f"scored by {how}",
     ]
     if chance:

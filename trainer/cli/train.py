@@ -1,8 +1,10 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
 
+import argparse
+import json
 import sys
 
-from trainer.cli import columns, command, job_arguments, show_progress
+from trainer.cli import columns, command, job_arguments, number, show_progress
 from trainer.errors import ChanceLevelError, ConfigError, DivergenceError, TrainerError
 
 
@@ -21,13 +23,21 @@ def _train_arguments(p):
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key, e.g. --set train.lr=0.05 (repeatable)",
+        help="override a config key, e.g. --set train.lr=0.05 (repeatable); a relative data.path given "
+        "here is relative to the current directory (in the config file: to the file's directory)",
+    )
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from a saved model's weights (fine-tuning; sets model.init_from); a fresh optimizer",
     )
     p.add_argument("--out", help="run directory (default runs/<name>/<timestamp>/)")
     p.add_argument(
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier run"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the run directory: no progress bar, no summary"
+    )
     p.add_argument("--no-plots", action="store_true", help="do not draw the run's pictures (curves.png, ...)")
     p.add_argument(
         "--fail-on-chance",
@@ -56,17 +66,17 @@ def train_command(args):
 
     cfg, lock = _resume_run(args) if args.resume else _new_run(args)
     with lock as run_dir:  # no other process writes into it until the run is done
-        callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
+        bars = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
+        says = [_SayWhereItResumes(run_dir, cfg.train.epochs)] if args.resume and not args.quiet else []
         try:
-            result = train(cfg, run_dir, callbacks, resume=bool(args.resume))
+            result = train(cfg, run_dir, [*says, *bars], resume=bool(args.resume))
         except KeyboardInterrupt as e:
             raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
         finally:
-            for bar in callbacks:
+            for bar in bars:
                 bar.close()  # the error line must not land inside a half-drawn bar
         pictures = _draw_pictures(run_dir, args)
-    if not args.quiet:
-        print(_summary_text(result, cfg, pictures))
+    print(run_dir if args.quiet else _summary_text(result, cfg, pictures))
     _check_chance(result.summary, args)
     return 0
 
@@ -80,6 +90,19 @@ def _check_chance(summary, args):
         print(f"trainer: warning: {warning}", file=sys.stderr)
 
 
+class _SayWhereItResumes:
+    """Callback: one line on stderr as a resumed run begins, naming the epoch it goes on from."""
+
+    def __init__(self, run_dir, epochs):
+        self.run_dir, self.epochs = run_dir, epochs
+
+    def on_train_begin(self, state):
+        where = (
+            f"after epoch {state.epoch} of {self.epochs}" if state.epoch else "from the start (no checkpoint)"
+        )
+        print(f"trainer: resuming {self.run_dir} {where}", file=sys.stderr)
+
+
 def _new_run(args):
     """(Config, DirLock of its new run directory)."""
     from trainer.config.load import load_config
@@ -89,8 +112,15 @@ def _new_run(args):
         raise ConfigError(
             "trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)"
         )
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, _overrides(args))
     return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+
+
+def _overrides(args):
+    """--set's overrides, then --init-from's: model.init_from, the path quoted so any name reads back."""
+    if args.init_from is None:
+        return list(args.set)
+    return [*args.set, f"model.init_from={json.dumps(args.init_from, ensure_ascii=False)}"]
 
 
 def _resume_run(args):
@@ -99,6 +129,8 @@ def _resume_run(args):
 
     if args.out or args.overwrite:
         raise ConfigError("trainer train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
+    if args.init_from is not None:
+        raise ConfigError("trainer train: --resume goes on from the run's own checkpoint; drop --init-from")
     return claim_resume(args.resume, args.config, args.set)
 
 
@@ -130,7 +162,7 @@ def _draw_pictures(run_dir, args):
             )
     elif not args.no_plots and not args.quiet:
         print(
-            f"trainer: no pictures: matplotlib is not installed; `{plots.INSTALL_HINT}` draws "
+            f"trainer: no pictures: matplotlib is not installed; `{plots.install_hint()}` draws "
             "curves.png, confusion.png and boundary.png into every run",
             file=sys.stderr,
         )
@@ -147,22 +179,24 @@ def _summary_text(result, cfg, pictures=()):
     best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""
     lines = [
         f"run {result.run_dir}",
-        f"  epochs   {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
+        f"  epochs    {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
     ]
-    losses = [r["train_loss"] for r in result.state.history]
-    # two train losses that differ: this one is what the steps minimised (L2 included), the mean
-    # over each epoch's steps; the train line below is the cross-entropy of the final weights
+    objective = [r["train_loss"] for r in result.state.history]
+    # what the steps minimised (loss + L2, the mean over each epoch's steps), not the train line's
+    # loss of the final weights
     lines.append(
-        f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} "
-        "(train objective per epoch, L2 included)"
+        f"  objective {sparkline(objective)}  {number(objective[0])} -> {number(objective[-1])} "
+        "(per epoch: loss + L2, mean over its batches)"
     )
     for split in ("train", "val", "test"):
         if split in s:
-            loss = s[split].get("loss", s[split].get("log_loss"))
-            lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  cross-entropy {loss:.4f}")
-    lines.append(f"  time     {s['seconds']:.2f} s")
+            lines.append(
+                f"  {split:<9} accuracy {s[split]['accuracy']:.4f}  "
+                f"balanced {s[split]['balanced_accuracy']:.4f}  loss {number(s[split]['loss'])}"
+            )
+    lines.append(f"  time      {s['seconds']:.2f} s")
     if pictures:
-        lines.append(f"  pictures {', '.join(p.name for p in pictures)}")
+        lines.append(f"  pictures  {', '.join(p.name for p in pictures)}")
     return "\n".join(lines)
 
 
@@ -224,7 +258,7 @@ def _new_group(args):
 
     if args.config is None:
         raise ConfigError("trainer train --seeds: give a CONFIG file (see `trainer train --help`)")
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, _overrides(args))
     group_seeds = parse_seeds(args.seeds, cfg.seed)
     return new_group(cfg, group_seeds, args.out or default_run_dir(cfg), args.overwrite)
 
@@ -236,6 +270,8 @@ def _resume_group(args):
 
     if args.seeds is not None:
         raise ConfigError("trainer train: --resume goes on with the group's own seeds; drop --seeds")
+    if args.init_from is not None:
+        raise ConfigError("trainer train: --resume goes on from the group's own config; drop --init-from")
     if args.out or args.overwrite:
         raise ConfigError(
             "trainer train: --resume goes on in the group's directory; drop --out and --overwrite"
@@ -302,6 +338,22 @@ def _group_text(group, summary, pictures=()):
 
 def _plot_arguments(p):
     p.add_argument("run_dir", help="a run directory written by `trainer train`")
+    p.add_argument("--out", metavar="DIR", help="write the pictures into DIR (default: the run directory)")
+    p.add_argument(
+        "--format", choices=("png", "svg", "pdf"), default="png", help="picture file format (default png)"
+    )
+    p.add_argument("--dpi", type=_dpi, default=120, help="dots per inch, 10-1000 (default 120)")
+
+
+def _dpi(text):
+    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
+    dpi = int(text)
+    if not 10 <= dpi <= 1000:
+        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {dpi}")
+    return dpi
+
+
+_dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
 
 
 @command("plot", help="draw a run's pictures again from its files (no retraining)", arguments=_plot_arguments)
@@ -309,7 +361,7 @@ def plot_command(args):
     from trainer.pictures import plots
 
     if not plots.available():
-        raise TrainerError(f"trainer plot needs matplotlib: {plots.INSTALL_HINT}")
-    for path in plots.plot_run(args.run_dir):
+        raise TrainerError(f"trainer plot needs matplotlib: {plots.install_hint()}")
+    for path in plots.plot_run(args.run_dir, args.out, args.format, args.dpi):
         print(path)
     return 0

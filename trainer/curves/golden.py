@@ -12,7 +12,7 @@ from trainer.config.load import Config, config_from_dict, load_config
 from trainer.config.seeds import parse_seeds, seeds_text
 from trainer.curves import band as bands
 from trainer.curves.compare import compare_curves
-from trainer.curves.report import config_report, curve_report, movement_report
+from trainer.curves.report import config_report, curve_report, movement_report, schedule_note
 from trainer.errors import TrainerError
 from trainer.runs.run import train_in_memory
 from trainer.storage.curvefile import canonical_config, make_curve, read_curve
@@ -151,6 +151,9 @@ def update(config, golden=None, epochs=None, seeds=None):
     if band_seeds is None and old and isinstance(old.get("band"), dict):
         band_seeds = old["band"].get("seeds")
     n = min(epochs or (old["epochs"] if old else GOLDEN_EPOCHS), cfg.train.epochs)
+    if epochs and epochs > n:
+        asked = f"asked for {epochs} epochs, but the config trains {n} (train.epochs): recorded {n}"
+        note = f"{note}; {asked}" if note else asked
     band, curves = bands.record_band(cfg, band_seeds, n, record_curve) if band_seeds else (None, {})
     got = curves[cfg.seed] if cfg.seed in curves else record_curve(cfg, n)
     got = {**got, "band": band} if band else got
@@ -193,6 +196,11 @@ def compare_files(a, b, rtol=None, atol=None, exact=False):
     expected, got = read_curve(a), read_curve(b)
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(
-        cmp, str(a), str(b), platform_diff(expected, got), config_diff(expected["config"], got["config"])
+        cmp,
+        str(a),
+        str(b),
+        platform_diff(expected, got),
+        config_diff(expected["config"], got["config"]),
+        schedule_note(expected, got),
     )
     return CheckResult(cmp.ok, report, expected, got, f"{a} vs {b}")

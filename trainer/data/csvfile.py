@@ -1,4 +1,5 @@
-"""CSV files: numeric feature columns and one label column of any type, with one-line errors.
+"""CSV files: numeric feature columns, one label column of any type and an optional column of row
+weights, with one-line errors.
 
 Every problem is a DataError naming the file and, where there is one, the line and column.
 """
@@ -18,14 +19,16 @@ SNIFF_DELIMITERS = ",;\t|"  # never sniff '.' or a letter out of numeric rows
 SNIFF_LINES = 50
 
 
-def read_csv(path, target=None, delimiter=None, header=None):
-    """Read a CSV of numeric features and (when `target` is given) one label column.
+def read_csv(path, target=None, delimiter=None, header=None, weight=None):
+    """Read a CSV of numeric features, (when `target` is given) one label column and (when `weight`
+    is given) one column of row weights.
 
-    target: header name, or index (negative counts from the end); None reads features only.
+    target, weight: header name, or index (negative counts from the end); None: no such column.
     delimiter: one character or tab/comma/semicolon/space/pipe; None sniffs it.
     header: whether the first row names the columns; None detects it (no field is a number).
-    Returns (X float64 (n, d), labels list[str] or None, feature_names). Every problem is a
-    DataError of one line naming the file and, where there is one, the line and column.
+    Returns (X float64 (n, d), labels list[str] or None, feature_names, weights float64 (n,) or None).
+    Weights must be numbers >= 0, not all 0. Every problem is a DataError of one line naming the
+    file and, where there is one, the line and column.
     """
     rows = _read_rows(path, _delimiter(delimiter, path))
     has_header = _no_numbers(rows[0][1]) if header is None else header
@@ -39,14 +42,21 @@ def read_csv(path, target=None, delimiter=None, header=None):
             raise DataError(
                 f"{path}:{line}: expected {width} fields (as on line {rows[0][0]}), got {len(fields)}"
             )
-    t = _target_index(target, names, has_header, path)
-    cols = [j for j in range(width) if j != t]
+    t = _column_index(target, names, has_header, path, "target")
+    w = _column_index(weight, names, has_header, path, "weight")
+    if w is not None and w == t:
+        raise ConfigError(f"data.weight: the weight column '{names[w]}' is the target column; name another")
+    cols = [j for j in range(width) if j not in (t, w)]
     if not cols:
-        raise DataError(f"{path}: no feature columns besides the target column '{names[t]}'")
+        others = [
+            f"the {role} column '{names[j]}'" for role, j in (("target", t), ("weight", w)) if j is not None
+        ]
+        raise DataError(f"{path}: no feature columns besides {' and '.join(others)}")
     where = (lambda j: f"column '{names[j]}'") if has_header else (lambda j: f"column {j} (counting from 0)")
     X = _features(body, cols, where, path)
     labels = None if t is None else _labels(body, t, where, path)
-    return X, labels, [names[j] for j in cols]
+    weights = None if w is None else _weights(body, w, where, path)
+    return X, labels, [names[j] for j in cols], weights
 
 
 def _delimiter(delimiter, path):
@@ -119,28 +129,28 @@ def _column_names(header_row, width, path):
     return names
 
 
-def _target_index(target, names, has_header, path):
-    """Column index of the label column (None: no labels)."""
+def _column_index(column, names, has_header, path, role):
+    """Index of the `role` (target, weight) column named by header name or index; None for None."""
     width = len(names)
-    if target is None:
+    if column is None:
         return None
-    if isinstance(target, int) and not isinstance(target, bool):
-        if not -width <= target < width:
+    if isinstance(column, int) and not isinstance(column, bool):
+        if not -width <= column < width:
             raise DataError(
-                f"{path}: target column {target} is out of range: the file has {width} columns "
+                f"{path}: {role} column {column} is out of range: the file has {width} columns "
                 f"(0..{width - 1}, or -{width}..-1 from the end)"
             )
-        return target % width
+        return column % width
     if not has_header:
         raise DataError(
-            f"{path}: no header row, so the target '{target}' must be a column index "
+            f"{path}: no header row, so the {role} '{column}' must be a column index "
             f"(0..{width - 1}, or -1 for the last)"
         )
-    if target not in names:
+    if column not in names:
         raise DataError(
-            f"{path}: no target column '{target}'; columns: {', '.join(names)}{did_you_mean(target, names)}"
+            f"{path}: no {role} column '{column}'; columns: {', '.join(names)}{did_you_mean(column, names)}"
         )
-    return names.index(target)
+    return names.index(column)
 
 
 def _features(body, cols, where, path):
@@ -155,6 +165,22 @@ def _features(body, cols, where, path):
             if not math.isfinite(X[i, k]):
                 raise DataError(f"{path}:{line}: {where(j)}: {fields[j]!r} is not finite (NaN or infinity)")
     return X
+
+
+def _weights(body, j, where, path):
+    """(n,) float64 of the weight column: numbers >= 0, not all 0; the first bad value is the error."""
+    w = np.empty(len(body))
+    for i, (line, fields) in enumerate(body):
+        text = fields[j]
+        try:
+            w[i] = float(text)
+        except ValueError:
+            raise DataError(f"{path}:{line}: {where(j)}: weight is not a number: {text!r}") from None
+        if not math.isfinite(w[i]) or w[i] < 0:
+            raise DataError(f"{path}:{line}: {where(j)}: weight {text!r} is not a number >= 0")
+    if not w.any():
+        raise DataError(f"{path}: {where(j)}: every weight is 0; at least one row must weigh more")
+    return w
 
 
 def _labels(body, t, where, path):

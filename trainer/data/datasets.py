@@ -25,6 +25,7 @@ class DataConfig:
     target: str | int = -1  # CSV label column: header name, or index (negative counts from the end)
     delimiter: str | None = None  # CSV delimiter; null = sniff from the first lines
     header: bool | None = None  # CSV has a header row; null = detect (a first row with no number is a header)
+    weight: str | int | None = None  # CSV column of per-row training weights (name or index; not a feature)
     test_size: float = 0.2  # fraction of the whole held out for the test split; 0 = no test split
     val_size: float = 0.0  # fraction held out for validation; 0: train on all non-test rows, as MLPClassifier
     standardize: bool = True  # fit a StandardScaler on the train split only, so val/test stay unseen
@@ -36,6 +37,7 @@ class Dataset:
     y: np.ndarray  # (n,) int64 in 0..C-1
     classes: list  # original label of each class index: int or str, JSON-able
     feature_names: list[str]
+    weight: np.ndarray | None = None  # (n,) float64 row weights (data.weight's column), None without
 
 
 @dataclass
@@ -95,8 +97,10 @@ def _load_spiral(cfg, seed, **params):
 
 
 def _load_csv(cfg, seed):
-    X, labels, names = read_csv(cfg.path, cfg.target, cfg.delimiter, cfg.header)
-    return _from_labels(X, labels, names)
+    X, labels, names, weight = read_csv(cfg.path, cfg.target, cfg.delimiter, cfg.header, cfg.weight)
+    ds = _from_labels(X, labels, names)
+    ds.weight = weight
+    return ds
 
 
 DATASETS = {

@@ -12,8 +12,9 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from trainer.data.datasets import SEED_BOUND, data_source, load_dataset
-from trainer.errors import DataError, first_line
+from trainer.errors import ConfigError, DataError, first_line
 from trainer.model.scaling import fit_scaler, standardize
+from trainer.training.weights import class_weight_by_index, class_weights, row_weights
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Splits:
     test: tuple | None  # (X, y), or None when test_size is 0
     classes: list
     feature_names: list[str]
+    train_weight: np.ndarray | None = None  # data.weight of the train rows, None without a weight column
+    val_weight: np.ndarray | None = None  # data.weight of the validation rows
 
 
 @dataclass
@@ -36,6 +39,9 @@ class Prepared:
     feature_names: list[str]
     scaler_mean: np.ndarray | None  # (d,) float64, None when not standardised
     scaler_scale: np.ndarray | None  # (d,) float64, never 0
+    # (n_train,) float64 training weight of each train row, None when every row weighs 1: prepare
+    # gives data.weight's column; runs.run.start multiplies in train.class_weight (training_weights)
+    train_weight: np.ndarray | None = None
 
     @property
     def n_features(self):
@@ -65,7 +71,12 @@ def split(ds, cfg, rng):
     def part(i):
         return None if i is None else (ds.X[i], ds.y[i])
 
-    return Splits(part(train), part(val), part(test), ds.classes, ds.feature_names)
+    def weight(i):
+        return None if i is None or ds.weight is None else ds.weight[i]
+
+    return Splits(
+        part(train), part(val), part(test), ds.classes, ds.feature_names, weight(train), weight(val)
+    )
 
 
 def _check_sizes(sizes, n, C):
@@ -119,4 +130,25 @@ def prepare(cfg, rng, dtype="float64"):
     def ready(part):
         return None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
 
-    return Prepared(ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale)
+    return Prepared(
+        ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale, s.train_weight
+    )
+
+
+def training_weights(s, class_weight, source):
+    """(n_train,) weight of each train row of s (Splits or Prepared): its data.weight (1 without)
+    times its class's weight under class_weight (train.class_weight: null, 'balanced' or
+    {label: weight}, labels matched as text); None when there are neither. 'balanced' counts the
+    train split's rows, with their data.weight. `source` names the data in errors."""
+    try:
+        by_index = class_weight_by_index(class_weight, s.classes, key=str)
+    except ValueError as e:
+        raise ConfigError(f"train.class_weight: {e} of {source}") from None
+    y = s.train[1]
+    weight = row_weights(y, s.train_weight, class_weights(by_index, len(s.classes), y, s.train_weight))
+    if weight is not None and not weight.any():
+        raise DataError(
+            f"{source}: every row of the train split weighs 0 (data.weight times train.class_weight); "
+            "give some of its rows a weight > 0"
+        )
+    return weight

@@ -3,13 +3,15 @@
 Members: W1, b1, W2, b2 (the params), scaler_mean, scaler_scale (standardisation fitted on
 the training split; absent when the config did not standardise), and metadata, a uint8 array
 holding UTF-8 JSON: format, format_version, trainer_version, classes, feature_names, the
-resolved config, final metrics and the SHA-256 of every other member.
+resolved config, final metrics and the SHA-256 of every other member; and, for a model whose
+training started from another one's weights (model.init_from), parent_sha256: that model's SHA-256.
 """
 
 import math
 import re
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from trainer import __version__
 from trainer.errors import ModelFileError
 from trainer.model.network import PARAM_NAMES, predict_proba
 from trainer.model.scaling import standardize
+from trainer.storage import checkpoint
 from trainer.storage.archive import check_fields, digest, pack, unpack
 from trainer.storage.files import atomic_write
 
@@ -25,6 +28,7 @@ FORMAT_VERSION = 1
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + ("metadata",)))  # the allow-list of member names
 MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
+RUN_MODEL = "model.npz"  # a run directory's model file
 LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (if finite)
 
 
@@ -45,6 +49,7 @@ class SavedModel:
     config: dict = field(default_factory=dict)  # the resolved config that trained it
     metrics: dict = field(default_factory=dict)
     trainer_version: str = __version__
+    parent_sha256: str | None = None  # checksum() of the model whose weights training started from
 
     @property
     def n_features(self):
@@ -74,6 +79,11 @@ def _arrays(model):
     return arrays
 
 
+def checksum(model):
+    """The SHA-256 of the model's arrays: its file's `sha256`, which loading checks."""
+    return digest(_arrays(model))
+
+
 def model_bytes(model):
     """The .npz file's bytes for `model`."""
     arrays = _arrays(model)
@@ -87,6 +97,8 @@ def model_bytes(model):
         "metrics": model.metrics,
         "sha256": digest(arrays),
     }
+    if model.parent_sha256 is not None:
+        meta["parent_sha256"] = model.parent_sha256
     return pack(arrays, meta)
 
 
@@ -96,7 +108,10 @@ def save_model(path, model):
 
 
 def load_model(path):
-    """Read and check a model file; raise ModelFileError saying which check failed."""
+    """Read and check a model file, or the model.npz of a run directory; raise ModelFileError
+    saying which check failed."""
+    if Path(path).is_dir():
+        path = _model_of_run(Path(path))
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -107,9 +122,28 @@ def load_model(path):
     return model_from_bytes(data, path)
 
 
+def _model_of_run(run_dir):
+    """The model.npz of a run directory; a ModelFileError saying why there is none (an unfinished run)."""
+    if (run_dir / RUN_MODEL).is_file():
+        return run_dir / RUN_MODEL
+    why = checkpoint.unfinished(run_dir) or (
+        f"no {RUN_MODEL} in this directory; give a model file or a run directory written by `trainer train`"
+    )
+    raise ModelFileError(f"{run_dir}: {why}")
+
+
 def model_from_bytes(data, path="<bytes>"):
     """Parse model-file bytes with every check of load_model; never unpickles, never executes code."""
-    arrays, meta = unpack(data, path, MEMBERS, "model file", MAX_METADATA_BYTES)
+    try:
+        arrays, meta = unpack(data, path, MEMBERS, "model file", MAX_METADATA_BYTES)
+    except ModelFileError:
+        if _is_checkpoint(data, path):
+            run_dir = Path(path).parent
+            raise ModelFileError(
+                f"{path}: a training checkpoint, not a model file; "
+                f"{checkpoint.unfinished(run_dir) or f'go on with: {checkpoint.resume_command(run_dir)}'}"
+            ) from None
+        raise
     missing = [k for k in PARAM_NAMES if k not in arrays]
     if missing:
         raise ModelFileError(f"{path}: missing member(s) {', '.join(missing)}")
@@ -129,7 +163,17 @@ def model_from_bytes(data, path="<bytes>"):
         config=meta["config"],
         metrics=meta["metrics"],
         trainer_version=meta["trainer_version"],
+        parent_sha256=meta.get("parent_sha256"),
     )
+
+
+def _is_checkpoint(data, path):
+    """Whether the bytes are a checkpoint's (storage/checkpoint.py): readable as one, of its format."""
+    try:
+        _, meta = unpack(data, path, checkpoint.MEMBERS, "checkpoint", checkpoint.MAX_METADATA_BYTES)
+    except ModelFileError:
+        return False
+    return meta.get("format") == checkpoint.FORMAT
 
 
 def _check_metadata(meta, path):
@@ -153,6 +197,8 @@ def _check_metadata(meta, path):
         },
         path,
     )
+    if "parent_sha256" in meta:
+        check_fields(meta, {"parent_sha256": str}, path)
     if not all(is_label(c) for c in meta["classes"]):
         raise ModelFileError(
             f"{path}: metadata field 'classes' must list booleans, integers, finite floats or strings"

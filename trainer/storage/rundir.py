@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from trainer.errors import TrainerError
+from trainer.storage.checkpoint import unfinished
 from trainer.storage.files import make_dir, read_json, read_jsonl
 from trainer.storage.modelfile import load_model
 
@@ -42,7 +43,13 @@ def default_run_dir(cfg, root="runs"):
 
 
 def new_run_dir(path, overwrite=False):
-    """Claim the run directory (claim_dir): a DirLock to hold while the run is written."""
+    """Claim the run directory (claim_dir): a DirLock to hold while the run is written. A directory
+    another process is using is refused as such; one holding an unfinished run, with the command
+    that goes on with it (unless overwrite)."""
+    DirLock(path).check_free()  # a run going on there is in use, not unfinished
+    why = unfinished(path)
+    if why and not overwrite:
+        raise TrainerError(f"{path}: {why}; or choose another --out, or pass --overwrite to start again")
     return claim_dir(path, RUN_FILES, "a run", overwrite)
 
 
@@ -216,7 +223,8 @@ def read_run(run_dir):
         )
     missing = [f for f in ("metrics.jsonl", "model.npz", "summary.json") if not (run_dir / f).is_file()]
     if missing:
-        raise TrainerError(f"{run_dir}: incomplete run: no {', '.join(missing)} (did training finish?)")
+        why = unfinished(run_dir) or f"incomplete run: no {', '.join(missing)}"
+        raise TrainerError(f"{run_dir}: {why}")
     history = read_jsonl(run_dir / "metrics.jsonl")
     if not history:
         raise TrainerError(f"{run_dir / 'metrics.jsonl'}: no epochs recorded")

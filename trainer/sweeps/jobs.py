@@ -11,12 +11,12 @@ import threading
 import warnings
 from contextlib import ExitStack, closing, contextmanager
 
-from trainer.errors import ConfigError, TrainerError, first_line
+from trainer.errors import ConfigError, TrainerError, first_line, pip_install
 
 # joblib backend -> what runs the jobs (the command line's --backend choices and help); joblib and
 # threadpoolctl are imported where used, so reading this table costs the command line nothing
 BACKENDS = {"loky": "processes", "threading": "threads of this process", "dask": "a Dask cluster"}
-DASK_MISSING = "--backend dask needs dask.distributed: pip install 'trainer[dask]'"
+DASK_REQUIREMENT = "dask[distributed]>=2023.1"  # the `dask` extra of pyproject.toml
 
 
 class _OneBlasThread:
@@ -120,7 +120,11 @@ def check_backend(backend, scheduler=None):
         try:
             import distributed  # noqa: F401
         except ImportError:
-            raise TrainerError(DASK_MISSING) from None
+            raise TrainerError(_dask_missing()) from None
+
+
+def _dask_missing():
+    return f"--backend dask needs dask.distributed: {pip_install(DASK_REQUIREMENT)}"
 
 
 def run_jobs(fn, calls, n_jobs=None, backend="loky", scheduler=None, what="jobs"):
@@ -194,7 +198,7 @@ def _dask_client(backend, scheduler, n_jobs):
     try:
         import distributed
     except ImportError:
-        raise TrainerError(DASK_MISSING) from None
+        raise TrainerError(_dask_missing()) from None
     with ExitStack() as stack:  # closes the client, then the cluster we started
         try:
             if scheduler is None:

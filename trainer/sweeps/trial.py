@@ -19,11 +19,12 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
-from trainer.errors import DataError, DivergenceError, TrainerError, first_line
+from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.runs.run import at_chance, saved_model, summarize, train_in_memory
 from trainer.storage.modelfile import model_bytes
 from trainer.training.loop import loss_and_accuracy
+from trainer.training.weights import class_weight_by_index
 
 
 def run_trial(cfg, cv, keep_models=False):
@@ -67,16 +68,22 @@ def _cross_validate(cfg, k, keep_models):
     X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
     folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
     est = TwoLayerNetClassifier.from_config(cfg).set_params(
-        random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size)
+        random_state=int(rng.integers(SEED_BOUND)),
+        val_size=cfg.data.val_size / (1 - cfg.data.test_size),
+        # y holds class indices here: the config's labels become indices (weights stay per fold)
+        class_weight=_class_weight_by_index(cfg, parts.classes),
     )
+    weights = [w for w in (parts.train_weight, parts.val_weight) if w is not None]
+    fit_params = {"sample_weight": np.concatenate(weights)} if weights else {}
     try:
         result = cross_validate(
             est,
             X,
             y,
             cv=folds,
-            scoring=("accuracy", "neg_log_loss"),
+            scoring={"accuracy": "accuracy", "loss": cross_entropy},
             error_score="raise",
+            params=fit_params,
             return_train_score=True,  # each fit on its own training rows, for the chance check
             return_indices=True,
             return_estimator=keep_models,
@@ -85,18 +92,31 @@ def _cross_validate(cfg, k, keep_models):
         raise DataError(
             f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
         ) from None
-    fits = zip(
-        result["train_accuracy"], result["train_neg_log_loss"], result["indices"]["train"], strict=True
-    )
+    fits = zip(result["train_accuracy"], result["train_loss"], result["indices"]["train"], strict=True)
     chance = any(
-        at_chance({"accuracy": a, "loss": -nll}, y[rows], len(parts.classes))[0] for a, nll, rows in fits
+        at_chance({"accuracy": a, "loss": loss}, y[rows], len(parts.classes))[0] for a, loss, rows in fits
     )
     outcome = {
         "scores": [float(s) for s in result["test_accuracy"]],
-        "losses": [-float(s) for s in result["test_neg_log_loss"]],
+        "losses": [float(s) for s in result["test_loss"]],
         "fit_time": float(result["fit_time"].sum()),
         "chance": bool(chance),
     }
     if keep_models:
         outcome["models"] = [model_bytes(e.to_saved_model()) for e in result["estimator"]]
     return outcome
+
+
+def _class_weight_by_index(cfg, classes):
+    """train.class_weight with its labels as class indices (ConfigError naming an unknown label)."""
+    try:
+        return class_weight_by_index(cfg.train.class_weight, classes, key=str)
+    except ValueError as e:
+        raise ConfigError(f"train.class_weight: {e}") from None
+
+
+def cross_entropy(est, X, y):
+    """A fitted estimator's mean cross-entropy on (X, y), from the logits as a run's summary has it
+    (log_softmax: never clipped); a scorer for cross_validate, which reports it as is."""
+    log_proba = est.predict_log_proba(X)
+    return float(-np.mean(log_proba[np.arange(len(y)), np.searchsorted(est.classes_, y)]))
