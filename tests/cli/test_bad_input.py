@@ -573,6 +573,7 @@ def test_bad_input(case, results):
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("trainer: error: "), lines[0]
+    assert not lines[0].startswith("trainer: error: trainer"), lines[0]  # the program is named once
     for text in case.says:
         assert text in lines[0]
     assert result.returncode == case.code, lines[0]
