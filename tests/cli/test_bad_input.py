@@ -419,6 +419,13 @@ CASES = [
         "write --set model.hidden_size=8",
     ),
     command(
+        "values-as-option-of-sweep-without-grid",  # the flag, not the missing --grid, is the mistake
+        ("sweep", "good.yaml", "--lr", "0.1,1"),
+        2,
+        "write --grid train.lr=0.1,1",
+    ),
+    command("sweep-without-grid", ("sweep", "good.yaml"), 2, "the following arguments are required: --grid"),
+    command(
         "values-as-option-of-sweep",
         ("sweep", "good.yaml", "--grid", "train.epochs=1", "--lr", "0.1,1"),
         2,

@@ -29,7 +29,16 @@ class _Parser(argparse.ArgumentParser):
         self.flags.extend(action.option_strings)
         return action
 
+    def parse_known_args(self, args=None, namespace=None):
+        self.seen = list(sys.argv[1:] if args is None else args)  # for error(): what this parser was given
+        return super().parse_known_args(args, namespace)
+
     def error(self, message):
+        unknown = [
+            a for a in getattr(self, "seen", []) if a.startswith("--") and a.split("=")[0] not in self.flags
+        ]
+        if message.startswith("the following arguments are required") and unknown:
+            raise unrecognized(self, unknown, self.seen)  # `sweep --lr 0.1,1`: the flag is the mistake
         raise ConfigError(f"{_where(self)}{_with_choice_hint(message)} (see `{self.prog} --help`)")
 
 
