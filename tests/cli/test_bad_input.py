@@ -423,6 +423,13 @@ CASES = [
         "write --set model.hidden_size=8",
     ),
     command(
+        "values-as-option-of-sweep-without-grid",  # the flag, not the missing --grid, is the mistake
+        ("sweep", "good.yaml", "--lr", "0.1,1"),
+        2,
+        "write --grid train.lr=0.1,1",
+    ),
+    command("sweep-without-grid", ("sweep", "good.yaml"), 2, "the following arguments are required: --grid"),
+    command(
         "values-as-option-of-sweep",
         ("sweep", "good.yaml", "--grid", "train.epochs=1", "--lr", "0.1,1"),
         2,
@@ -627,6 +634,7 @@ def test_bad_input(case, results):
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("trainer: error: "), lines[0]
+    assert not lines[0].startswith("trainer: error: trainer"), lines[0]  # the program is named once
     for text in case.says:
         assert text in lines[0]
     assert result.returncode == case.code, lines[0]

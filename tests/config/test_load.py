@@ -46,6 +46,8 @@ def test_numbers_written_like_1e_minus_3_are_numbers(tmp_path):
             "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'",
         ),
         ("data:\n  dataset: moon\n", "data.dataset: expected one of"),
+        ("data:\n  dataset: moon\n", "got 'moon' — did you mean 'moons'?"),
+        ("train:\n  engine: refrence\n", "got 'refrence' — did you mean 'reference'?"),
         ("model:\n  dtype: float16\n", "model.dtype: expected float64 or float32, got 'float16'"),
         ("data:\n  test_size: 1.5\n", "data.test_size: expected a fraction in [0, 1)"),
         ("data:\n  test_size: 0.5\n  val_size: 0.5\n", "data.test_size + data.val_size must be < 1"),

@@ -29,8 +29,23 @@ class _Parser(argparse.ArgumentParser):
         self.flags.extend(action.option_strings)
         return action
 
+    def parse_known_args(self, args=None, namespace=None):
+        self.seen = list(sys.argv[1:] if args is None else args)  # for error(): what this parser was given
+        return super().parse_known_args(args, namespace)
+
     def error(self, message):
-        raise ConfigError(f"{self.prog}: {_with_choice_hint(message)} (see `{self.prog} --help`)")
+        unknown = [
+            a for a in getattr(self, "seen", []) if a.startswith("--") and a.split("=")[0] not in self.flags
+        ]
+        if message.startswith("the following arguments are required") and unknown:
+            raise unrecognized(self, unknown, self.seen)  # `sweep --lr 0.1,1`: the flag is the mistake
+        raise ConfigError(f"{_where(self)}{_with_choice_hint(message)} (see `{self.prog} --help`)")
+
+
+def _where(parser):
+    """'train: ' for a subcommand's parser, '' for the top one: the line already starts "trainer: error:"."""
+    name = parser.prog.removeprefix("trainer").strip()
+    return f"{name}: " if name else ""
 
 
 COMMANDS = {}  # name -> (help, arguments, run)
@@ -78,7 +93,7 @@ def unrecognized(parser, extras, argv):
     """The error for arguments no option takes, with what was likely meant: a config key given as
     a flag (`--lr 0.1`) becomes `--set train.lr=0.1` (a list of values: `--grid`); a misspelt flag,
     its option."""
-    message = f"{parser.prog}: unrecognized arguments: {' '.join(extras)}"
+    message = f"{_where(parser)}unrecognized arguments: {' '.join(extras)}"
     flag = next((e for e in extras if e.startswith("--")), None)
     if flag is not None:
         name, eq, value = flag.partition("=")

@@ -15,7 +15,7 @@ import yaml
 
 from trainer.config.convert import build, convert, dotted_keys
 from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
-from trainer.errors import ConfigError, DataError
+from trainer.errors import ConfigError, DataError, did_you_mean
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
 from trainer.training.optim import OPTIMIZERS, SCHEDULES
@@ -43,23 +43,28 @@ def _fraction(v):
     return 0 <= v < 1
 
 
-# dotted key -> (test, what the value must be); type checks come from the dataclass annotations
+def _one_of(choices):
+    """A rule for a choice: (test, what, choices), the choices for a did-you-mean."""
+    return (lambda v: v in choices), f"one of {', '.join(choices)}", choices
+
+
+# dotted key -> (test, what the value must be[, choices]); type checks come from the dataclass annotations
 RULES = {
     "name": (
         lambda v: re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", v) is not None,
         "a plain name (letters, digits, . _ -)",
     ),
     "seed": (_non_negative, "an integer >= 0"),
-    "data.dataset": (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
+    "data.dataset": _one_of(DATASETS),
     "data.test_size": (_fraction, "a fraction in [0, 1)"),
     "data.val_size": (_fraction, "a fraction in [0, 1)"),
     "model.hidden_size": (_positive, "an integer >= 1"),
-    "model.init": (lambda v: v in INITS, f"one of {', '.join(INITS)}"),
+    "model.init": _one_of(INITS),
     "model.init_std": (_positive, "a number > 0"),
     "model.dtype": (lambda v: v in ("float64", "float32"), "float64 or float32"),
     "train.epochs": (_positive, "an integer >= 1"),
     "train.batch_size": (lambda v: v is None or v > 0, "an integer >= 1, or null for the full batch"),
-    "train.optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+    "train.optimizer": _one_of(OPTIMIZERS),
     "train.lr": (_positive, "a number > 0"),
     "train.momentum": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "train.beta1": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
@@ -70,16 +75,16 @@ RULES = {
         is_class_weight,
         "null, 'balanced', or a mapping label: weight (numbers >= 0)",
     ),
-    "train.lr_schedule": (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
+    "train.lr_schedule": _one_of(SCHEDULES),
     "train.lr_decay": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
     "train.lr_step": (_positive, "an integer >= 1"),
     "train.lr_min": (_non_negative, "a number >= 0"),
-    "train.monitor": (lambda v: v in MONITORS, f"one of {', '.join(MONITORS)}"),
+    "train.monitor": _one_of(MONITORS),
     "train.patience": (_positive, "an integer >= 1"),
     "train.min_delta": (_non_negative, "a number >= 0"),
     "train.checkpoint_every": (_non_negative, "an integer >= 0 (0 = no checkpoints)"),
     "train.checkpoint_seconds": (_non_negative, "a number >= 0"),
-    "train.engine": (lambda v: v in ENGINES, f"one of {', '.join(ENGINES)}"),
+    "train.engine": _one_of(ENGINES),
     "train.threads": (
         lambda v: v is None or v > 0,
         "an integer >= 1, or null for the BLAS default (all cores)",
@@ -224,10 +229,11 @@ def config_from_dict(raw, where=None):
     """Validate a raw mapping against Config; every problem names its dotted key."""
     where = where or _Where("<config>")
     cfg = build(Config, raw, where)
-    for key, (test, expected) in RULES.items():
+    for key, (test, expected, *choices) in RULES.items():
         value = get_key(cfg, key)
         if not test(value):
-            raise where.error(key, f"{key}: expected {expected}, got {value!r}")
+            hint = did_you_mean(value, choices[0]) if choices and isinstance(value, str) else ""
+            raise where.error(key, f"{key}: expected {expected}, got {value!r}{hint}")
     _check_together(cfg, where)
     return cfg
 
