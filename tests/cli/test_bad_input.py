@@ -488,7 +488,7 @@ CASES = [
         "sweep-nothing",
         ("sweep",),
         2,
-        "trainer sweep: give a CONFIG and --grid KEY=V1,V2,..., or --resume OUT",
+        "sweep: give a CONFIG and --grid KEY=V1,V2,..., or --resume OUT",
     ),
     command("sweep-resume-missing", ("sweep", "--resume", "nope"), 2, "nope: no such sweep directory"),
     command(

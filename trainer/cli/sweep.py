@@ -103,10 +103,14 @@ def _start(args):
     from trainer.storage.rundir import default_run_dir
     from trainer.sweeps import sweepdir
 
-    if args.config is None or not args.grid:
+    if args.config is not None and not args.grid:
         raise ConfigError(
-            "trainer sweep: give a CONFIG and --grid KEY=V1,V2,..., or --resume OUT "
-            "(see `trainer sweep --help`)"
+            "sweep: the following arguments are required: --grid KEY=V1,V2,... (or --resume OUT to go "
+            "on with a broken sweep; see `trainer sweep --help`)"
+        )
+    if args.config is None:
+        raise ConfigError(
+            "sweep: give a CONFIG and --grid KEY=V1,V2,..., or --resume OUT (see `trainer sweep --help`)"
         )
     plan = sweepdir.plan(args.config, args.grid, args.set, args.cv, args.seeds, args.keep_models)
     out = args.out or default_run_dir(plan.trials[0].config, "runs/sweeps")
@@ -118,7 +122,7 @@ def _resume(args):
     from trainer.sweeps import sweepdir
 
     if args.out or args.overwrite:
-        raise ConfigError("trainer sweep: --resume goes on in OUT itself; drop --out and --overwrite")
+        raise ConfigError("sweep: --resume goes on in OUT itself; drop --out and --overwrite")
     return sweepdir.resume(
         args.resume, args.config, args.grid, args.set, args.cv, args.seeds, args.keep_models
     )
