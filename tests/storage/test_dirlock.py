@@ -82,6 +82,22 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_and_named(tmp_path):
     assert os.listdir(tmp_path / "d") == []
 
 
+@pytest.mark.parametrize(
+    "left, state",
+    [
+        ({"host": "elsewhere", "pid": 1}, "which cannot be checked from this host"),
+        ({"host": "here"}, "which it does not name"),
+    ],
+)
+def test_a_lock_file_of_another_host_or_without_a_pid_is_taken_over_as_such(tmp_path, left, state):
+    import socket
+
+    left = {**left, "host": socket.gethostname()} if left["host"] == "here" else left
+    (tmp_path / LOCK_FILE).write_text(json.dumps(left))
+    with pytest.warns(UserWarning, match=f"taking over the lock left by .*, {state}$"):
+        DirLock(tmp_path).acquire().release()
+
+
 def test_a_claim_checks_for_an_earlier_run_under_the_lock(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "model.npz").write_bytes(b"earlier")

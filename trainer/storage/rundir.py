@@ -148,7 +148,9 @@ class DirLock:
         if previous is None:
             return
         pid, host = previous.get("pid"), previous.get("host")
-        if host != socket.gethostname() or not isinstance(pid, int):
+        if not isinstance(pid, int):
+            state = "which it does not name"
+        elif host != socket.gethostname():
             state = "which cannot be checked from this host"
         elif _alive(pid):
             state = "whose pid another process has now"
