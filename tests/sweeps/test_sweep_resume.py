@@ -2,6 +2,7 @@
 results), or stopped by Ctrl-C, resumes with `trainer sweep --resume` to the files an unbroken
 sweep writes (fit times aside); a changed sweep, a finished one or a damaged journal is refused."""
 
+import contextlib
 import csv
 import json
 import signal
@@ -35,6 +36,9 @@ def due():
     seen[0] += 1
     return seen[0] in at
 def die():
+    import json, psutil  # the processes it leaves: its workers, which must end with it
+    with open("children.json", "w") as f:
+        json.dump([c.pid for c in psutil.Process().children(recursive=True)], f)
     os.kill(os.getpid(), signal.SIGSTOP if kind == "pause" else signal.SIGKILL)
 if kind == "record":
     append = trainer.storage.journal.Journal.append
@@ -188,6 +192,31 @@ def test_a_sweep_of_parallel_trials_killed_and_its_resume_killed_too(tmp, unbrok
     killed(start(*args, cwd=tmp, killer=("record", 1)), tmp, 1)
     pid = killed(start("sweep", "--resume", "out", "-q", cwd=tmp, killer=("record", 2)), tmp, 3)
     assert resume(tmp, pid, "--n-jobs", "2") == unbroken
+
+
+def test_the_loky_workers_of_a_killed_sweep_end_with_it(tmp):
+    import time
+
+    import psutil
+
+    # two workers: the first trial's ends the sweep (killed once it is journaled) while the other
+    # is early in a trial of 100,000 epochs, which it would otherwise go on training for minutes
+    args = ("sweep", "c.yaml", "--grid", "train.epochs=10,100000", "--n-jobs", "2", "--out", "out", "-q")
+    proc = start(*args, cwd=tmp, killer=("record", 1))
+    assert proc.wait(timeout=300) == -signal.SIGKILL  # the process; its pipes may outlive it
+    children = [psutil.Process(c) for c in json.loads((tmp / "children.json").read_text())]
+    assert len(children) >= 2  # the two workers (and loky's resource tracker)
+    try:
+        deadline = time.monotonic() + 60  # a bound on the wait, far above the second a worker takes
+        while any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children):
+            assert time.monotonic() < deadline, "a worker of the killed sweep lives on"
+            time.sleep(0.1)
+    finally:
+        for c in children:  # when the test fails: they must not run on
+            with contextlib.suppress(psutil.NoSuchProcess):
+                c.kill()
+    proc.communicate(timeout=60)
+    assert len(read_journal(tmp / "out/journal.jsonl")) == 1
 
 
 def stopped(proc):

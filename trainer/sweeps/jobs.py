@@ -5,9 +5,11 @@ would only oversubscribe the cores, and a job's numbers must not depend on how m
 beside it (a BLAS may split its sums differently with another thread count).
 """
 
+import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from contextlib import ExitStack, closing, contextmanager
 
@@ -87,10 +89,22 @@ class _CtrlC:
             self.previous = None
 
 
-def _ignore_sigint():
-    """Loky's worker initializer: Ctrl-C at a terminal signals every process of its group, and the
-    sweep's own process decides what it stops (a worker dying of it would break the pool)."""
+def _init_loky_worker():
+    """Loky's worker initializer. The worker ignores Ctrl-C: a terminal signals every process of its
+    group, and the sweep's own process decides what stops (a worker dying of it would break the
+    pool). And it exits once the process that started it is gone (killed): a loky worker would
+    otherwise train its job to the end for no one, holding the killed process's stdout and stderr
+    open, beside the workers of the resumed sweep."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_when_orphaned(parent, every=1.0):
+    """Exit this process as soon as its parent is no longer `parent` (it died: the orphan was
+    handed to another), looking every `every` seconds."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 @contextmanager
@@ -152,7 +166,7 @@ def run_jobs(fn, calls, n_jobs=None, backend="loky", scheduler=None, what="jobs"
     calls = list(calls)
     ctrl_c = _CtrlC(what)
     jobs = (delayed(_call)(fn, i, args) for i, args in ctrl_c.jobs(enumerate(calls)))
-    workers = {"initializer": _ignore_sigint} if backend == "loky" else {}
+    workers = {"initializer": _init_loky_worker} if backend == "loky" else {}
     # the caller holds the limit too: jobs in this process (threading backend, n_jobs 1) then run
     # inside one limit set once from this thread, and pool threads never set it themselves
     with (
