@@ -88,3 +88,40 @@ def test_a_network_that_learned_has_no_warning(tmp_path):
                 "-q", "--no-plots", "--fail-on-chance", cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0 and r.stderr == ""
     assert "warning" not in json.loads((tmp_path / "run/summary.json").read_text())
+
+
+def test_with_weights_the_chance_level_counts_the_weight_of_each_class():
+    y = np.array([0, 0, 0, 1])
+    majority, prior_loss = chance_level(y, 2, np.array([1.0, 1.0, 1.0, 3.0]))  # class 1 weighs 3 of 6
+    assert majority == 0.5 and prior_loss == pytest.approx(math.log(2))
+
+
+# a class-weighted network on noisy imbalanced data: it learns both classes, so its accuracy falls
+# below the majority-class rate (what balancing trades), though it is far from chance
+LEARNED_BALANCED = ["data.params.flip_y=0.4", "data.params.class_sep=0.3", "train.epochs=10"]
+
+
+def test_a_class_weighted_network_is_judged_by_what_it_was_trained_for(tmp_path):
+    import trainer as api
+    from trainer.config.load import load_config
+
+    result = api.fit(load_config(ROOT / "configs/imbalanced.yaml", LEARNED_BALANCED), tmp_path / "run")
+    train = result.summary["train"]  # unweighted figures, as summary.json has them
+    majority, _ = chance_level(np.array([0] * 9 + [1]), 2)  # the data's 9:1 (flip_y blurs it a little)
+    assert train["accuracy"] < majority - 0.1 and train["balanced_accuracy"] > 0.6
+    assert "warning" not in result.summary
+    dead = load_config(ROOT / "configs/imbalanced.yaml", ["train.lr=1e3", "train.optimizer=adam"])
+    warning = api.fit(dead, tmp_path / "dead").summary["warning"]
+    assert warning.startswith("chance level: weighted train accuracy 0.5000 against a weighted majority")
+
+
+def test_a_class_weighted_sweep_trial_is_judged_by_its_weighted_fits(tmp_path):
+    from trainer.config.load import load_config
+    from trainer.sweeps.trial import run_trial
+
+    learned = load_config(ROOT / "configs/imbalanced.yaml", [*LEARNED_BALANCED, "data.val_size=0.2"])
+    for cv in (None, 3):  # scored on the validation split, and over folds
+        outcome = run_trial(learned, cv)
+        assert outcome["chance"] is False, outcome
+    dead = load_config(ROOT / "configs/imbalanced.yaml", ["train.lr=1e3", "train.optimizer=adam"])
+    assert run_trial(dead, 3)["chance"] is True

@@ -16,7 +16,7 @@ from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.datasets import data_source
 from trainer.data.prepare import prepare, training_weights
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.model.metrics import chance_level, split_metrics
+from trainer.model.metrics import chance_level, loss_and_accuracy, split_metrics
 from trainer.model.network import PARAM_NAMES, init_params
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
 from trainer.storage.checkpoint import Checkpointer
@@ -242,7 +242,11 @@ def summarize(cfg, data, state, seconds):
         part = getattr(data, split)
         if part is not None:
             summary[split] = split_metrics(state.params, *part)
-    warning = chance_warning(cfg, summary["train"], data.train[1], data.n_classes)
+    fitted = summary["train"]  # unweighted; with training weights, judged by the weighted objective
+    if data.train_weight is not None:
+        loss, accuracy = loss_and_accuracy(state.params, *data.train, data.train_weight)
+        fitted = {"accuracy": accuracy, "loss": loss}
+    warning = chance_warning(cfg, fitted, data.train[1], data.n_classes, data.train_weight)
     summary.update(
         epochs_run=state.epoch,
         best_epoch=state.best_epoch or state.epoch,
@@ -258,24 +262,28 @@ def summarize(cfg, data, state, seconds):
     return summary
 
 
-def at_chance(metrics, y, n_classes):
+def at_chance(metrics, y, n_classes, weight=None):
     """Whether a network with these metrics on labels y ({"accuracy", "loss"}: its own training
     rows) learned nothing: its accuracy is not above the majority-class rate, or its loss is not
-    below that of predicting the class priors. Also (majority rate, prior loss)."""
-    majority, prior_loss = chance_level(y, n_classes)
+    below that of predicting the class priors. Also (majority rate, prior loss). With training
+    weights (weight, per row), the metrics must be weighted alike: the rates and priors are then
+    shares of the weight, so that a class-weighted network is held to what it was trained for."""
+    majority, prior_loss = chance_level(y, n_classes, weight)
     return metrics["accuracy"] <= majority or metrics["loss"] >= prior_loss, majority, prior_loss
 
 
-def chance_warning(cfg, metrics, y, n_classes):
+def chance_warning(cfg, metrics, y, n_classes, weight=None):
     """One line saying the network is at chance level (at_chance), with what to try; else None."""
-    chance, majority, prior_loss = at_chance(metrics, y, n_classes)
+    chance, majority, prior_loss = at_chance(metrics, y, n_classes, weight)
     if not chance:
         return None
     hints = [f"a smaller train.lr (now {cfg.train.lr:g})", f"another model.init (now {cfg.model.init})"]
     if not cfg.data.standardize:
         hints.append("data.standardize: true")
+    weighted = "" if weight is None else "weighted "
     return (
-        f"chance level: train accuracy {metrics['accuracy']:.4f} against a majority-class rate of "
-        f"{majority:.4f}, cross-entropy {metrics['loss']:.4f} against {prior_loss:.4f} for predicting "
-        f"the class priors: the network learned nothing; try {', '.join(hints[:-1])} or {hints[-1]}"
+        f"chance level: {weighted}train accuracy {metrics['accuracy']:.4f} against a {weighted}"
+        f"majority-class rate of {majority:.4f}, {weighted}cross-entropy {metrics['loss']:.4f} against "
+        f"{prior_loss:.4f} for predicting the class priors: the network learned nothing; try "
+        f"{', '.join(hints[:-1])} or {hints[-1]}"
     )

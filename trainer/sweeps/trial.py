@@ -24,7 +24,7 @@ from trainer.estimator import TwoLayerNetClassifier
 from trainer.runs.run import at_chance, saved_model, summarize, train_in_memory
 from trainer.storage.modelfile import model_bytes
 from trainer.training.loop import loss_and_accuracy
-from trainer.training.weights import class_weight_by_index
+from trainer.training.weights import class_weight_by_index, class_weights, row_weights
 
 
 def run_trial(cfg, cv, keep_models=False):
@@ -51,8 +51,10 @@ def _validate(cfg, keep_models):
     data, state = train_in_memory(cfg)
     seconds = time.perf_counter() - t0
     loss, accuracy = loss_and_accuracy(state.params, *data.val)
-    train_loss, train_accuracy = loss_and_accuracy(state.params, *data.train)
-    chance, _, _ = at_chance({"accuracy": train_accuracy, "loss": train_loss}, data.train[1], data.n_classes)
+    weight = data.train_weight  # with training weights, the chance check weighs the rows alike
+    train_loss, train_accuracy = loss_and_accuracy(state.params, *data.train, weight)
+    fitted = {"accuracy": train_accuracy, "loss": train_loss}
+    chance, _, _ = at_chance(fitted, data.train[1], data.n_classes, weight)
     outcome = {"scores": [accuracy], "losses": [loss], "fit_time": seconds, "chance": chance}
     if keep_models:
         model = saved_model(cfg, data, state.params, summarize(cfg, data, state, seconds))
@@ -84,17 +86,18 @@ def _cross_validate(cfg, k, keep_models):
             scoring={"accuracy": "accuracy", "loss": cross_entropy},
             error_score="raise",
             params=fit_params,
-            return_train_score=True,  # each fit on its own training rows, for the chance check
-            return_indices=True,
-            return_estimator=keep_models,
+            return_indices=True,  # each fit's training rows, and
+            return_estimator=True,  # its network, for the chance check
         )
     except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
         raise DataError(
             f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
         ) from None
-    fits = zip(result["train_accuracy"], result["train_loss"], result["indices"]["train"], strict=True)
+    weight = fit_params.get("sample_weight")
+    fits = zip(result["estimator"], result["indices"]["train"], strict=True)
     chance = any(
-        at_chance({"accuracy": a, "loss": loss}, y[rows], len(parts.classes))[0] for a, loss, rows in fits
+        _fit_at_chance(est, X[rows], y[rows], None if weight is None else weight[rows], len(parts.classes))
+        for est, rows in fits
     )
     outcome = {
         "scores": [float(s) for s in result["test_accuracy"]],
@@ -105,6 +108,21 @@ def _cross_validate(cfg, k, keep_models):
     if keep_models:
         outcome["models"] = [model_bytes(e.to_saved_model()) for e in result["estimator"]]
     return outcome
+
+
+def _fit_at_chance(est, X, y, sample_weight, n_classes):
+    """Whether a fold's fitted estimator is at chance level (runs.run.at_chance) on its training rows
+    (X, y: indices of n_classes classes), each weighed by its sample weight times its class's
+    weight, as the fit weighed them (class_weight 'balanced' counted over all these rows)."""
+    weight = row_weights(y, sample_weight, class_weights(est.class_weight, n_classes, y, sample_weight))
+    log_proba = est.predict_log_proba(X)  # (n, classes_ of the fit)
+    fitted = {
+        "accuracy": float(np.average(est.classes_[log_proba.argmax(axis=1)] == y, weights=weight)),
+        "loss": float(
+            -np.average(log_proba[np.arange(len(y)), np.searchsorted(est.classes_, y)], weights=weight)
+        ),
+    }
+    return at_chance(fitted, y, n_classes, weight)[0]
 
 
 def _class_weight_by_index(cfg, classes):
