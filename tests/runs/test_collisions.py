@@ -1,5 +1,6 @@
-"""Runs and sweeps that cannot collide: a second process aimed at a directory in use refuses in one
-line naming the first and writes nothing; of two started at once, exactly one proceeds."""
+"""Runs, sweeps and seed groups that cannot collide: a second process aimed at a directory in use
+refuses in one line naming the first and writes nothing; of two started at once, exactly one
+proceeds."""
 
 import json
 import os
@@ -32,8 +33,15 @@ def snapshot(path):
 
 @pytest.mark.parametrize(
     "second",
-    [TRAIN, (*TRAIN, "--overwrite"), ("train", "--resume", "run", "-q"), SWEEP, (*SWEEP, "--overwrite")],
-    ids=["train", "train-overwrite", "resume", "sweep", "sweep-overwrite"],
+    [
+        TRAIN,
+        (*TRAIN, "--overwrite"),
+        ("train", "--resume", "run", "-q"),
+        SWEEP,
+        (*SWEEP, "--overwrite"),
+        (*TRAIN, "--seeds", "2"),
+    ],
+    ids=["train", "train-overwrite", "resume", "sweep", "sweep-overwrite", "seed-group"],
 )
 def test_a_directory_in_use_is_refused_naming_its_holder(tmp, second):
     first = start(*TRAIN, cwd=tmp, killer=("pause", 100))  # holds run/ and stops in its first epoch

@@ -107,6 +107,13 @@ def test_resume_finishes_a_broken_group_without_redoing_finished_seeds(tmp_path)
     g.seed_dir(2).rmdir()
     (g.out / "summary.json").unlink()
     stamp = {p: p.stat().st_mtime_ns for p in g.seed_dir(0).iterdir()}
+    anew = trainer("train", IRIS, "--seeds", "3", "--out", g.out, cwd=tmp_path)  # a new group there
+    assert (anew.returncode, anew.stderr) == (
+        1,
+        f"trainer: error: {g.out}: the seed group in {g.out} has not finished (no summary.json); "
+        f"go on with: trainer train --resume {g.out}; or choose another --out, or pass --overwrite "
+        "to start again\n",
+    )
     done = trainer("train", "--resume", g.out, "-q", "--no-plots", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert {p: p.stat().st_mtime_ns for p in g.seed_dir(0).iterdir()} == stamp
@@ -132,3 +139,25 @@ def test_resume_refuses_a_changed_config(tmp_path):
     done = trainer("train", IRIS, "--resume", tmp_path / "D", "--set", "train.epochs=5", cwd=tmp_path)
     assert done.returncode == 2 and "train.epochs: 3 -> 5" in done.stderr
     assert not os.path.exists(tmp_path / "D/seed-0")
+
+
+def test_seeds_at_chance_level_are_listed_and_fail_on_chance_exits_4(tmp_path):
+    args = ("train", ROOT / "configs/moons.yaml", "--seeds", "2", "--set", "train.lr=1e3", "--set")
+    done = trainer(*args, "train.epochs=20", "--out", "D", "-q", "--no-plots", cwd=tmp_path)
+    summary = json.loads((tmp_path / "D/summary.json").read_text())
+    assert set(summary["chance"]) == {"0", "1"} and summary["metrics"]["train.accuracy"]["max"] == 0.5
+    for seed in ("0", "1"):  # each seed's own warning
+        run = json.loads((tmp_path / f"D/seed-{seed}/summary.json").read_text())
+        assert summary["chance"][seed] == run["warning"]
+    assert done.returncode == 0
+    assert done.stderr == (
+        f"trainer: warning: 2 of 2 seeds at chance level (seed 0, 1: {summary['chance']['0']})\n"
+    )
+    failing = trainer(
+        *args, "train.epochs=20", "--out", "F", "-q", "--no-plots", "--fail-on-chance", cwd=tmp_path
+    )
+    assert failing.returncode == 4 and failing.stderr.startswith("trainer: error: 2 of 2 seeds at chance")
+    assert (tmp_path / "F/summary.json").exists()
+    learned = trainer("train", IRIS, "--seeds", "2", *FAST, "--fail-on-chance", "--out", "L", cwd=tmp_path)
+    assert (learned.returncode, learned.stderr) == (0, "")
+    assert json.loads((tmp_path / "L/summary.json").read_text())["chance"] == {}

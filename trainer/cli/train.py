@@ -42,7 +42,8 @@ def _train_arguments(p):
     p.add_argument(
         "--fail-on-chance",
         action="store_true",
-        help="exit 4 when the trained network is at chance level (the run is saved all the same)",
+        help="exit 4 when the trained network (with --seeds: any seed's) is at chance level (the run is "
+        "saved all the same)",
     )
     p.add_argument(
         "--seeds",
@@ -214,6 +215,7 @@ def _train_group(args):
         summary, ran, pictures = _run_group(group, args)
     if not args.quiet:
         print(_group_text(group, summary, pictures))
+    _check_group_chance(group, summary, args)
     if summary["diverged"]:
         which = ", ".join(summary["diverged"])
         raise DivergenceError(
@@ -221,6 +223,20 @@ def _train_group(args):
             f"{next(iter(summary['diverged'].values()))}); {group.out / 'summary.json'} holds the others"
         )
     return 0
+
+
+def _check_group_chance(group, summary, args):
+    """Seeds at chance level: one warning line naming them, or with --fail-on-chance the error (exit 4)."""
+    chance = summary.get("chance") or {}
+    if not chance:
+        return
+    message = (
+        f"{len(chance)} of {len(group.seeds)} seeds at chance level (seed {', '.join(chance)}: "
+        f"{next(iter(chance.values()))})"
+    )
+    if args.fail_on_chance and not summary["diverged"]:
+        raise ChanceLevelError(f"{message} (--fail-on-chance)")
+    print(f"trainer: warning: {message}", file=sys.stderr)
 
 
 def _run_group(group, args):

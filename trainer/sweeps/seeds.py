@@ -7,11 +7,14 @@ OUT/ holds
                    bit for bit (wall-clock fields aside) at the same BLAS thread count: each job runs
                    BLAS on one thread (jobs.py); its summary.json marks that seed finished
   summary.json     per scalar of the seeds' summaries: n, mean, std, min, median, max, the 95%
-                   interval of the mean (stats.py), and every seed's value; written last, it marks
+                   interval of the mean (stats.py), and every seed's value; the seeds that
+                   diverged and those at chance level (with their warnings); written last, it marks
                    the group finished
 A run of a group (run_group) trains the seeds not yet finished: a seed directory with a
 config.yaml but no summary.json goes on from its checkpoint, so a broken group resumes where it
-stopped. Each seed is a function of its config alone: the same on every backend and n_jobs.
+stopped, never training a finished seed again; the group's directory is locked meanwhile
+(storage.rundir), and Ctrl-C is the jobs' (jobs.py). Each seed is a function of its config alone:
+the same on every backend and n_jobs.
 """
 
 from contextlib import closing
@@ -22,6 +25,7 @@ from trainer import stats
 from trainer.config.load import Config, dump_config, load_config
 from trainer.errors import ConfigError, DivergenceError, TrainerError
 from trainer.runs.run import start, train
+from trainer.storage.checkpoint import unfinished
 from trainer.storage.files import atomic_write, make_dir, read_json, write_json
 from trainer.storage.rundir import RUN_FILES, DirLock, check_unused, claim_dir
 from trainer.sweeps.jobs import run_jobs
@@ -67,9 +71,15 @@ def is_group(path):
 
 def new_group(cfg, seeds, out, overwrite=False):
     """Claim `out` for a new group of cfg over seeds (storage.rundir.claim_dir: the Group holds its
-    lock); its data is checked before anything is written."""
+    lock); its data is checked before anything is written. A directory another process is using is
+    refused as such; an unfinished group or run there, with the command that goes on with it."""
     files = (*RUN_FILES, *GROUP_FILES)
-    out = check_unused(out, files, "a run or seed group", overwrite)
+    out = Path(out)
+    DirLock(out).check_free()  # a group or run going on there is in use, not unfinished
+    why = None if overwrite else _unfinished(out)
+    if why:
+        raise TrainerError(f"{out}: {why}; or choose another --out, or pass --overwrite to start again")
+    check_unused(out, files, "a run or seed group", overwrite)
     start(replace(cfg, seed=seeds[0]))  # bad data fails here, before the group is made
     lock = claim_dir(out, files, "a run or seed group", overwrite)
     try:
@@ -78,6 +88,16 @@ def new_group(cfg, seeds, out, overwrite=False):
         lock.release()
         raise
     return Group(out, cfg, list(seeds), lock)
+
+
+def _unfinished(out):
+    """A sentence naming the unfinished group or run in `out`, with the command that goes on; else ''."""
+    if is_group(out) and not (out / "summary.json").exists():
+        return (
+            f"the seed group in {out} has not finished (no summary.json); "
+            f"go on with: trainer train --resume {out}"
+        )
+    return unfinished(out)
 
 
 def _write_group(cfg, seeds, out):
@@ -162,9 +182,11 @@ def run_group(group, n_jobs=None, backend="loky", scheduler=None, on_done=lambda
 def summarize(group):
     """Write OUT/summary.json: statistics of every number of the seeds' summaries; return it.
 
-    Diverged seeds are listed and left out of the statistics."""
+    Diverged seeds are listed and left out of the statistics; seeds at chance level (their
+    summary's "warning") are listed in "chance" and counted: they are what the config does."""
     summaries = {s: read_json(group.seed_dir(s) / "summary.json") for s in group.seeds}
     diverged = {str(s): v["diverged"] for s, v in summaries.items() if "diverged" in v}
+    chance = {str(s): v["warning"] for s, v in summaries.items() if "warning" in v}
     values = {s: stats.flatten_numbers(v) for s, v in summaries.items() if str(s) not in diverged}
     keys = list(dict.fromkeys(k for v in values.values() for k in v))
     per_seed = {k: [values[s].get(k) if s in values else None for s in group.seeds] for k in keys}
@@ -175,6 +197,7 @@ def summarize(group):
         "runs": [f"seed-{s}" for s in group.seeds],
         "n_finite": len(values),
         "diverged": diverged,
+        "chance": chance,
         "interval": stats.CI_METHOD,
         "metrics": {
             k: stats.describe([v for v in per_seed[k] if v is not None])
