@@ -131,6 +131,7 @@ def test_a_diverging_seed_is_listed_and_exits_3(tmp_path):
     assert "2 of 2 seeds diverged" in done.stderr and len(done.stderr.splitlines()) == 1
     summary = json.loads((tmp_path / "D/summary.json").read_text())
     assert set(summary["diverged"]) == {"0", "1"} and summary["metrics"] == {}
+    assert summary["chance"] == {}  # its kept weights are at chance, but the seed is listed as diverged
 
 
 def test_resume_refuses_a_changed_config(tmp_path):

@@ -186,7 +186,9 @@ def summarize(group):
     summary's "warning") are listed in "chance" and counted: they are what the config does."""
     summaries = {s: read_json(group.seed_dir(s) / "summary.json") for s in group.seeds}
     diverged = {str(s): v["diverged"] for s, v in summaries.items() if "diverged" in v}
-    chance = {str(s): v["warning"] for s, v in summaries.items() if "warning" in v}
+    chance = {  # a diverged seed is listed as such, whatever its kept weights say
+        str(s): v["warning"] for s, v in summaries.items() if "warning" in v and "diverged" not in v
+    }
     values = {s: stats.flatten_numbers(v) for s, v in summaries.items() if str(s) not in diverged}
     keys = list(dict.fromkeys(k for v in values.values() for k in v))
     per_seed = {k: [values[s].get(k) if s in values else None for s in group.seeds] for k in keys}
