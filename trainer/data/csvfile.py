@@ -1,55 +1,159 @@
-"""CSV files: numeric feature columns and one label column of any type, with one-line errors.
+"""CSV files: numeric feature columns, one label column of any type, and any other columns.
 
-Every problem is a DataError naming the file and, where there is one, the line and column.
+`open_csv` reads the first lines only: delimiter, header, column names. `read_csv` reads a whole
+file through csvparse.blocks (pandas' C parser, checked, with the csv module as the exact pass).
+Every problem is a DataError of one line naming the file and, where there is one, the line and
+column.
 """
 
 import csv
 import io
-import math
+import os
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
+from trainer.data.csvparse import Want, blocks
 from trainer.errors import ConfigError, DataError, did_you_mean
 
 INT = re.compile(r"[+-]?[0-9]+")  # int() alone would also take '1_000' and non-ASCII digits
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"}
 SNIFF_DELIMITERS = ",;\t|"  # never sniff '.' or a letter out of numeric rows
 SNIFF_LINES = 50
+HEAD_BYTES = 1 << 16
+BOM = b"\xef\xbb\xbf"
 
 
-def read_csv(path, target=None, delimiter=None, header=None):
-    """Read a CSV of numeric features and (when `target` is given) one label column.
+@dataclass
+class CsvFile:
+    """What a CSV's first lines say about it."""
 
-    target: header name, or index (negative counts from the end); None reads features only.
-    delimiter: one character or tab/comma/semicolon/space/pipe; None sniffs it.
-    header: whether the first row names the columns; None detects it (no field is a number).
-    Returns (X float64 (n, d), labels list[str] or None, feature_names). Every problem is a
-    DataError of one line naming the file and, where there is one, the line and column.
-    """
-    rows = _read_rows(path, _delimiter(delimiter, path))
-    has_header = _no_numbers(rows[0][1]) if header is None else header
-    width = len(rows[0][1])
-    names = _column_names(rows[0] if has_header else None, width, path)
-    body = rows[1:] if has_header else rows
-    if not body:
-        raise DataError(f"{path}: no data rows, only a header")
-    for line, fields in body:
-        if len(fields) != width:
+    path: str
+    delimiter: str
+    has_header: bool
+    names: list  # header names (a blank one is x<j>), or x0, x1, ... without a header
+    width_line: int  # the line of the first row, which sets the width: "as on line N"
+    data_offset: int  # byte offset of the first line after the header (after a BOM without one)
+    data_line: int  # that line's number
+
+    @property
+    def width(self):
+        return len(self.names)
+
+    def where(self, j):
+        """How messages name column j."""
+        return f"column '{self.names[j]}'" if self.has_header else f"column {j} (counting from 0)"
+
+    def column(self, key, what):
+        """The index of a column given by header name or index (negative counts from the end)."""
+        width = self.width
+        if isinstance(key, int) and not isinstance(key, bool):
+            if not -width <= key < width:
+                raise DataError(
+                    f"{self.path}: {what} column {key} is out of range: the file has {width} columns "
+                    f"(0..{width - 1}, or -{width}..-1 from the end)"
+                )
+            return key % width
+        if not self.has_header:
             raise DataError(
-                f"{path}:{line}: expected {width} fields (as on line {rows[0][0]}), got {len(fields)}"
+                f"{self.path}: no header row, so the {what} '{key}' must be a column index "
+                f"(0..{width - 1}, or -1 for the last)"
             )
-    t = _target_index(target, names, has_header, path)
-    cols = [j for j in range(width) if j != t]
-    if not cols:
-        raise DataError(f"{path}: no feature columns besides the target column '{names[t]}'")
-    where = (lambda j: f"column '{names[j]}'") if has_header else (lambda j: f"column {j} (counting from 0)")
-    X = _features(body, cols, where, path)
-    labels = None if t is None else _labels(body, t, where, path)
-    return X, labels, [names[j] for j in cols]
+        if key not in self.names:
+            raise DataError(
+                f"{self.path}: no {what} column '{key}'; columns: {', '.join(self.names)}"
+                f"{did_you_mean(key, self.names)}"
+            )
+        return self.names.index(key)
 
 
-def _delimiter(delimiter, path):
+@dataclass
+class Table:
+    """A CSV read whole: features, label codes, and where each row is."""
+
+    X: np.ndarray  # (n, d) float64; NaN marks a missing value (only when missing values are allowed)
+    codes: np.ndarray | None  # (n,) int64 index into label_names; None without a target
+    label_names: list  # the distinct labels (stripped text), in order of first appearance
+    feature_names: list
+    lines: np.ndarray  # (n,) int64 line number of each row
+    file: CsvFile
+    target: int | None  # the label column's index
+
+
+def open_csv(path, delimiter=None, header=None):
+    """The CsvFile of `path`, from its first lines. delimiter: one character or a DELIMITER_NAMES
+    name, None sniffs it; header: whether the first row names the columns, None detects it
+    (a first row without a number is a header)."""
+    delimiter = _delimiter(delimiter)
+    head, complete = _head(path)
+    bom = len(BOM) if head.startswith(BOM) else 0
+    text = _decode(head[bom:], path)
+    if complete and not text.strip():
+        raise DataError(f"{path}: file is empty")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter or _sniff(text))
+    try:
+        first = next(([s.strip() for s in row] for row in reader if any(s.strip() for s in row)), None)
+    except csv.Error as e:
+        raise DataError(f"{path}:{reader.line_num}: unreadable CSV: {e}") from None
+    if first is None:
+        raise DataError(f"{path}: file is empty")
+    line = reader.line_num
+    has_header = _no_numbers(first) if header is None else header
+    names = _column_names(first if has_header else None, len(first), path, line)
+    offset, data_line = bom, 1
+    if has_header:
+        offset, data_line = bom + _line_end(head[bom:], line), line + 1
+    return CsvFile(str(path), reader.dialect.delimiter, has_header, names, line, offset, data_line)
+
+
+def read_csv(path, target=None, delimiter=None, header=None, missing=False):
+    """A whole CSV as a Table: every column but `target` is a feature.
+
+    target: header name or index (negative counts from the end); None reads features only.
+    missing: an empty or NaN feature cell is NaN in X (else it is an error naming line and column).
+    """
+    f = open_csv(path, delimiter, header)
+    t = None if target is None else f.column(target, "target")
+    features = tuple(j for j in range(f.width) if j != t)
+    if not features:
+        raise DataError(f"{path}: no feature columns besides the target column '{f.names[t]}'")
+    labels = () if t is None else (t,)
+    X, codes, label_names, lines = _stack(blocks(f, Want(features, labels, frozenset(labels), missing)), f)
+    if not len(lines):
+        raise DataError(f"{path}: no data rows" + (", only a header" if f.has_header else ""))
+    return Table(X, codes, label_names, [f.names[j] for j in features], lines, f, t)
+
+
+def _stack(parts, f):
+    """(X, label codes or None, label names, lines) of all Blocks, in one buffer sized from the
+    first block's bytes per row (grown if the guess is short)."""
+    size = os.path.getsize(f.path)
+    X, lines, codes, n, done, index = None, None, [], 0, f.data_offset, {}
+    for b in parts:
+        k = len(b.lines)
+        if X is None or n + k > len(X):
+            guess = int((size - done) / max(b.nbytes, 1) * k * 1.05) if b.nbytes else 0
+            capacity = max(guess, 2 * n + k)
+            X, lines = _grown(X, n, capacity, b.X.shape[1]), _grown(lines, n, capacity)
+        X[n : n + k], lines[n : n + k] = b.X, b.lines
+        if b.texts:
+            codes.append(np.array([index.setdefault(s, len(index)) for s in b.texts[0]], dtype=np.int64))
+        n, done = n + k, done + b.nbytes
+    if X is None:
+        return np.empty((0, 0)), None, [], np.empty(0, np.int64)
+    return X[:n], np.concatenate(codes) if codes else None, list(index), lines[:n]
+
+
+def _grown(a, n, capacity, width=None):
+    """A new buffer of `capacity` rows holding a's first n rows."""
+    new = np.empty((capacity, width) if width is not None else capacity, np.float64 if width else np.int64)
+    if a is not None:
+        new[:n] = a[:n]
+    return new
+
+
+def _delimiter(delimiter):
     """The delimiter character for a config value (None stays None: sniff)."""
     d = DELIMITER_NAMES.get(delimiter, delimiter)
     if d is not None and len(d) != 1:
@@ -60,25 +164,39 @@ def _delimiter(delimiter, path):
     return d
 
 
-def _read_rows(path, delimiter):
-    """[(line number, stripped fields)] of the non-blank rows; the delimiter is sniffed when None."""
+def _head(path):
+    """(bytes, complete): the file's first SNIFF_LINES lines with text in them, or all of it."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+            while head.count(b"\n") < SNIFF_LINES or not head.strip():
+                more = f.read(max(len(head), HEAD_BYTES))
+                if not more:
+                    return head, True
+                head += more
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror}") from None
-    if not text.strip():
-        raise DataError(f"{path}: file is empty")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter or _sniff(text))
+    return head[: head.rfind(b"\n") + 1], False
+
+
+def _decode(head, path):
     try:
-        rows = [(reader.line_num, [f.strip() for f in row]) for row in reader if any(f.strip() for f in row)]
-    except csv.Error as e:
-        raise DataError(f"{path}:{reader.line_num}: unreadable CSV: {e}") from None
-    return rows
+        return head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = 1 + head.count(b"\n", 0, e.start)
+        raise DataError(f"{path}:{line}: not a UTF-8 text file (byte 0x{head[e.start]:02x})") from None
+
+
+def _line_end(data, line):
+    """Byte offset just past line `line` (1-based) of data; len(data) when it is the last."""
+    end = -1
+    for _ in range(line):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return len(data)
+    return end + 1
 
 
 def _sniff(text):
@@ -107,62 +225,15 @@ def _no_numbers(fields):
     return not any(_is_number(f) for f in fields)
 
 
-def _column_names(header_row, width, path):
+def _column_names(header_row, width, path, line):
     """Header names (blank ones become x<j>), or x0, x1, ... without a header; duplicates refused."""
     if header_row is None:
         return [f"x{j}" for j in range(width)]
-    line, fields = header_row
-    names = [f or f"x{j}" for j, f in enumerate(fields)]
+    names = [f or f"x{j}" for j, f in enumerate(header_row)]
     for j, name in enumerate(names):
         if name in names[:j]:
             raise DataError(f"{path}:{line}: duplicate column name '{name}'")
     return names
-
-
-def _target_index(target, names, has_header, path):
-    """Column index of the label column (None: no labels)."""
-    width = len(names)
-    if target is None:
-        return None
-    if isinstance(target, int) and not isinstance(target, bool):
-        if not -width <= target < width:
-            raise DataError(
-                f"{path}: target column {target} is out of range: the file has {width} columns "
-                f"(0..{width - 1}, or -{width}..-1 from the end)"
-            )
-        return target % width
-    if not has_header:
-        raise DataError(
-            f"{path}: no header row, so the target '{target}' must be a column index "
-            f"(0..{width - 1}, or -1 for the last)"
-        )
-    if target not in names:
-        raise DataError(
-            f"{path}: no target column '{target}'; columns: {', '.join(names)}{did_you_mean(target, names)}"
-        )
-    return names.index(target)
-
-
-def _features(body, cols, where, path):
-    """(n, d) float64 of the feature columns; the first bad value (row-major) is the error."""
-    X = np.empty((len(body), len(cols)))
-    for i, (line, fields) in enumerate(body):
-        for k, j in enumerate(cols):
-            try:
-                X[i, k] = float(fields[j])
-            except ValueError:
-                raise DataError(f"{path}:{line}: {where(j)}: not a number: {fields[j]!r}") from None
-            if not math.isfinite(X[i, k]):
-                raise DataError(f"{path}:{line}: {where(j)}: {fields[j]!r} is not finite (NaN or infinity)")
-    return X
-
-
-def _labels(body, t, where, path):
-    """The label column as strings; an empty label is an error, not a class."""
-    for line, fields in body:
-        if not fields[t]:
-            raise DataError(f"{path}:{line}: {where(t)}: empty label")
-    return [fields[t] for _, fields in body]
 
 
 def encode_labels(labels):
@@ -172,3 +243,17 @@ def encode_labels(labels):
     classes = sorted(set(values))
     index = {c: i for i, c in enumerate(classes)}
     return np.array([index[v] for v in values], dtype=np.int64), classes
+
+
+def check_labels(table):
+    """Refuse a label column of numbers that are not all integers: a feature named as the target,
+    or labels written as floats (1.0, 0.0) that other files would write as 1 and 0."""
+    names = table.label_names
+    if all(_is_number(s) for s in names) and not all(INT.fullmatch(s) for s in names):
+        code = next(i for i, s in enumerate(names) if not INT.fullmatch(s))
+        line = int(table.lines[np.argmax(table.codes == code)])
+        raise DataError(
+            f"{table.file.path}:{line}: {table.file.where(table.target)}: label {names[code]!r} is a number "
+            "but not an integer: class labels are integers or names; is it the right column? "
+            "(write float labels such as 1.0 as 1)"
+        )
