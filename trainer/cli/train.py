@@ -126,6 +126,11 @@ def _summary_text(result, cfg, pictures=()):
         if split in s:
             loss = s[split].get("loss", s[split].get("log_loss"))
             lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  cross-entropy {loss:.4f}")
+    if "n_dropped" in s:
+        lines.append(f"  missing  {s['n_dropped']} rows with missing values dropped (data.missing: drop)")
+    if "n_filled" in s:
+        how = f"filled with the train split's {cfg.data.missing}"
+        lines.append(f"  missing  {s['n_filled']} missing values {how}")
     lines.append(f"  time     {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures {', '.join(p.name for p in pictures)}")

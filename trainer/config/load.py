@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from trainer.config.convert import build, dotted_keys
-from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
+from trainer.data.datasets import DATASETS, MISSING, DataConfig, check_dataset_params
 from trainer.errors import ConfigError
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
@@ -52,6 +52,7 @@ RULES = {
     "data.dataset": (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
     "data.test_size": (_fraction, "a fraction in [0, 1)"),
     "data.val_size": (_fraction, "a fraction in [0, 1)"),
+    "data.missing": (lambda v: v in MISSING, f"one of {', '.join(MISSING)}"),
     "model.hidden_size": (_positive, "an integer >= 1"),
     "model.init": (lambda v: v in INITS, f"one of {', '.join(INITS)}"),
     "model.init_std": (_positive, "a number > 0"),

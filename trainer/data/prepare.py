@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from trainer.data.datasets import SEED_BOUND, data_source, load_dataset
 from trainer.errors import DataError, first_line
-from trainer.model.scaling import fit_scaler, standardize
+from trainer.model.scaling import IMPUTERS, fit_imputer, fit_scaler, impute, standardize
 
 
 @dataclass
@@ -23,6 +23,9 @@ class Splits:
     test: tuple | None  # (X, y), or None when test_size is 0
     classes: list
     feature_names: list[str]
+    target: str | int | None = None  # as Dataset's
+    positional: bool = False
+    n_dropped: int = 0
 
 
 @dataclass
@@ -36,6 +39,11 @@ class Prepared:
     feature_names: list[str]
     scaler_mean: np.ndarray | None  # (d,) float64, None when not standardised
     scaler_scale: np.ndarray | None  # (d,) float64, never 0
+    imputer_statistics: np.ndarray | None = None  # (d,) float64, with data.missing mean or median
+    target: str | int | None = None
+    positional: bool = False
+    n_dropped: int = 0  # rows dropped for missing values (data.missing: drop)
+    n_filled: int = 0  # missing values imputed, in all splits (data.missing: mean or median)
 
     @property
     def n_features(self):
@@ -65,7 +73,8 @@ def split(ds, cfg, rng):
     def part(i):
         return None if i is None else (ds.X[i], ds.y[i])
 
-    return Splits(part(train), part(val), part(test), ds.classes, ds.feature_names)
+    parts = part(train), part(val), part(test)
+    return Splits(*parts, ds.classes, ds.feature_names, ds.target, ds.positional, ds.n_dropped)
 
 
 def _check_sizes(sizes, n, C):
@@ -109,14 +118,38 @@ def raw_splits(cfg, rng):
     return split(load_dataset(cfg, rng), cfg, rng)
 
 
+def fit_preprocessing(cfg, X_train, feature_names):
+    """(imputer statistics or None, scaler mean, scaler scale) fitted on the train split's raw X,
+    as cfg (a DataConfig) asks; both None where it does not standardise or impute."""
+    source = data_source(cfg)
+    stats = fit_imputer(X_train, cfg.missing, feature_names, source) if cfg.missing in IMPUTERS else None
+    X_train = impute(X_train, stats)
+    mean, scale = fit_scaler(X_train, feature_names, source) if cfg.standardize else (None, None)
+    return stats, mean, scale
+
+
 def prepare(cfg, rng, dtype="float64"):
-    """raw_splits, then standardise every split with the train split's scaler (three draws from rng)."""
+    """raw_splits, then impute and standardise every split with what the train split gives (three
+    draws from rng)."""
     s = raw_splits(cfg, rng)
-    mean, scale = (
-        fit_scaler(s.train[0], s.feature_names, data_source(cfg)) if cfg.standardize else (None, None)
-    )
+    stats, mean, scale = fit_preprocessing(cfg, s.train[0], s.feature_names)
+    parts = [p for p in (s.train, s.val, s.test) if p is not None]
+    filled = sum(int(np.isnan(p[0]).sum()) for p in parts) if stats is not None else 0
 
     def ready(part):
-        return None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
+        return None if part is None else (standardize(impute(part[0], stats), mean, scale, dtype), part[1])
 
-    return Prepared(ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale)
+    return Prepared(
+        ready(s.train),
+        ready(s.val),
+        ready(s.test),
+        s.classes,
+        s.feature_names,
+        mean,
+        scale,
+        stats,
+        s.target,
+        s.positional,
+        s.n_dropped,
+        filled,
+    )

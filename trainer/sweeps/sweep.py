@@ -22,13 +22,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
 
 from trainer.config.load import Config, dump_config, get_key, load_config
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
+from trainer.model.scaling import IMPUTERS
 from trainer.runs.run import train_in_memory
 from trainer.storage.files import atomic_write, make_dir, write_json
 from trainer.storage.rundir import check_unused
@@ -167,6 +170,8 @@ def _cross_validate(cfg, k):
     est = TwoLayerNetClassifier.from_config(cfg).set_params(
         random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size)
     )
+    if cfg.data.missing in IMPUTERS:  # each fold's imputer fitted on its own training rows
+        est = make_pipeline(SimpleImputer(strategy=cfg.data.missing), est)
     try:
         result = cross_validate(
             est, X, y, cv=folds, scoring=("accuracy", "neg_log_loss"), error_score="raise"
