@@ -75,6 +75,11 @@ def at_least(low):
     return parse
 
 
+def note(message):
+    """One line on stderr telling the user something they may not expect (columns ignored, ...)."""
+    _say("note", message)
+
+
 def columns(rows):
     """Rows of strings as left-aligned columns, two spaces apart."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
