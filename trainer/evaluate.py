@@ -1,5 +1,6 @@
 """Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
 
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -12,6 +13,8 @@ from trainer.data.datasets import data_source
 from trainer.data.prepare import fit_preprocessing, raw_splits
 from trainer.errors import DataError, InputError
 from trainer.model.metrics import classification_report
+
+BATCH_ROWS = 4096  # rows per forward pass of evaluate and predict on a CSV (see _Batches)
 
 
 def own_test_split(model):
@@ -100,6 +103,7 @@ def _scored(f, model, cols, notes=None, size=None):
     policy = model.config.get("data", {}).get("missing", "error")
     texts = tuple(cols.ids) + ((cols.label,) if cols.label is not None else ())
     want = Want(tuple(cols.features), texts, frozenset(), policy != "error")
+    batches, waiting = _Batches(model, f, cols), deque()
     n, dropped, filled = 0, 0, 0
     for block in blocks(f, want, size):
         missing = np.isnan(block.X)
@@ -107,9 +111,14 @@ def _scored(f, model, cols, notes=None, size=None):
         dropped += len(keep) - int(keep.sum())
         filled += int(missing.sum()) if policy != "drop" else 0
         n += len(keep)
-        X, lines = (block.X, block.lines) if keep.all() else (block.X[keep], block.lines[keep])
-        proba = _proba(model, X, lines, f, cols) if len(X) else np.empty((0, model.n_classes))
-        yield block, keep, proba
+        batches.add(*((block.X, block.lines) if keep.all() else (block.X[keep], block.lines[keep])))
+        waiting.append((block, keep, int(keep.sum())))
+        while waiting and waiting[0][2] <= batches.ready:
+            block, keep, k = waiting.popleft()
+            yield block, keep, batches.take(k)
+    batches.finish()
+    for block, keep, k in waiting:
+        yield block, keep, batches.take(k)
     if n == 0:
         raise DataError(f"{f.path}: no data rows" + (", only a header" if f.has_header else ""))
     if notes is not None:
@@ -119,6 +128,45 @@ def _scored(f, model, cols, notes=None, size=None):
             notes.append(f"{f.path}: {dropped} row(s) with missing values dropped ({why})")
         if filled:
             notes.append(f"{f.path}: {filled} missing value(s) filled with the train split's {policy}")
+
+
+class _Batches:
+    """Rows in, their probabilities out in the same order, the model run on BATCH_ROWS rows at a time
+    counted from the first row: a row's scores are BLAS sums whose rounding can depend on the
+    batch's size, so fixed batches keep the probabilities independent of how the file was chunked."""
+
+    def __init__(self, model, f, cols):
+        self.model, self.f, self.cols = model, f, cols
+        self.X, self.lines, self.waiting = [], [], 0  # rows not yet run
+        self.out, self.ready = [], 0  # probabilities not yet taken
+
+    def add(self, X, lines):
+        self.X.append(X)
+        self.lines.append(lines)
+        self.waiting += len(X)
+        if self.waiting >= BATCH_ROWS:
+            self._run(self.waiting - self.waiting % BATCH_ROWS)
+
+    def finish(self):
+        if self.waiting:
+            self._run(self.waiting)
+
+    def _run(self, end):
+        X, lines = np.concatenate(self.X), np.concatenate(self.lines)
+        for s in range(0, end, BATCH_ROWS):
+            self.out.append(
+                _proba(self.model, X[s : s + BATCH_ROWS], lines[s : s + BATCH_ROWS], self.f, self.cols)
+            )
+        self.X, self.lines, self.waiting = [X[end:]], [lines[end:]], len(X) - end
+        self.ready += end
+
+    def take(self, k):
+        """The next k probabilities (k <= ready)."""
+        if k == 0:
+            return np.empty((0, self.model.n_classes), self.model.params["W1"].dtype)
+        P = np.concatenate(self.out)
+        self.out, self.ready = [P[k:]], self.ready - k
+        return P[:k]
 
 
 def _proba(model, X, lines, f, cols):
@@ -161,7 +209,9 @@ def model_splits(model):
 
 
 def _columns(part, order):
-    return None if part is None else (part[0][:, order], part[1])
+    """The split with its columns in `order`, C-contiguous as training had them (the scaler's sums
+    round by the memory layout)."""
+    return None if part is None else (np.ascontiguousarray(part[0][:, order]), part[1])
 
 
 def _same(a, b):
