@@ -8,7 +8,7 @@ import numpy as np
 from trainer.config.load import config_from_dict
 from trainer.data.columns import locate, match
 from trainer.data.csvfile import open_csv
-from trainer.data.csvparse import Want, blocks
+from trainer.data.csvparse import Want, blocks, factorized
 from trainer.data.datasets import data_source
 from trainer.data.prepare import fit_preprocessing, raw_splits
 from trainer.errors import DataError, InputError
@@ -53,7 +53,8 @@ def evaluate_csv(model, path, target=None, notes=None):
     ys, probas, unknown = [], [], {}
     for block, keep, proba in _scored(f, model, cols, notes):
         labels, lines = block.texts[0][keep], block.lines[keep]
-        y = np.fromiter((index.get(s, -1) for s in labels), np.int64, len(labels))
+        codes, distinct = factorized(labels)
+        y = np.array([index.get(s, -1) for s in distinct], np.int64)[codes]
         for i in np.flatnonzero(y < 0):
             unknown.setdefault(labels[i], int(lines[i]))
         ys.append(y)

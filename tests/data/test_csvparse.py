@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainer.data import csvparse
-from trainer.data.csvchunks import chunks
+from trainer.data import csvchunks, csvparse
 from trainer.data.csvfile import read_csv
 from trainer.errors import DataError
 
@@ -92,10 +91,11 @@ def csv_files(draw):
     width = draw(st.integers(1, 4))
     header = draw(st.booleans())
     n = draw(st.integers(1, 12))
+    numbers = draw(st.booleans())  # labels that are numbers too, so that a row can be read as features only
     rows = []
     for _ in range(n):
         cells = [draw(st.sampled_from(CELLS)) for _ in range(width)]
-        cells.append(draw(st.sampled_from(LABELS)))
+        cells.append(draw(st.sampled_from(CELLS if numbers else LABELS)))
         if draw(st.integers(0, 9)) == 0:  # now and then a ragged row
             cells = cells[:-1] if draw(st.booleans()) else [*cells, "9"]
         rows.append(",".join(cells))
@@ -107,14 +107,19 @@ def csv_files(draw):
 
 
 @FUZZ
-@given(text=csv_files(), missing=st.booleans(), size=st.sampled_from([16, 64, 1 << 20]))
-def test_fast_and_exact_read_every_file_alike(tmp_path_factory, text, missing, size):
+@given(
+    text=csv_files(),
+    missing=st.booleans(),
+    size=st.sampled_from([16, 64, 1 << 20]),
+    target=st.sampled_from([-1, None]),  # None: every column a feature, as predict reads a file
+)
+def test_fast_and_exact_read_every_file_alike(tmp_path_factory, text, missing, size, target):
     path = write(tmp_path_factory.mktemp("fuzz"), text)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(csvparse, "CHUNK_BYTES", size)
-        got = outcome(path, target=-1, missing=missing)
+        got = outcome(path, target=target, missing=missing)
         exact_only(mp)
-        expected = outcome(path, target=-1, missing=missing)
+        expected = outcome(path, target=target, missing=missing)
     assert got == expected
 
 
@@ -136,6 +141,37 @@ def test_an_error_in_a_later_chunk_names_its_line(tmp_path, monkeypatch):
     with pytest.raises(DataError) as e:
         read_csv(path, target=-1)
     assert str(e.value) == f"{path}:{2 + 2 * 150}: column 'b': not a number: 'oops'"
+
+
+@pytest.mark.parametrize(
+    "text, line, fields",
+    [
+        ("a,b,label\n1,2,x\n3,4,y,z\n5,x\n6,7,w\n", 3, 4),  # a long row and a short one: the count adds up
+        ("a,b,label\n3,4,y,z\n1,2,x\n5,x\n", 2, 4),  # the long row first, where pandas takes the width from
+        ("a,b,label\n5,x\n3,4,y,z\n1,2,x\n", 2, 2),
+    ],
+)
+def test_rows_too_long_and_too_short_in_one_chunk_are_found(tmp_path, monkeypatch, text, line, fields):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as e:
+        read_csv(path, target=-1)
+    assert str(e.value) == f"{path}:{line}: expected 3 fields (as on line 1), got {fields}"
+
+
+@pytest.mark.parametrize(
+    "text, line, fields",
+    [
+        ("1,2\n3,4,5\n6\n7,8\n", 2, 3),  # the count of delimiters adds up; an empty cell is allowed
+        ("3,4,5\n1,2\n6\n7,8\n", 2, 2),  # the first row sets the width: pandas would read 3 columns
+        ("1,2\n6\n3,4,5\n7,8\n", 2, 1),
+    ],
+)
+def test_a_long_row_and_a_short_one_do_not_cancel_out(tmp_path, text, line, fields):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as e:
+        read_csv(path, missing=True)
+    width = 3 if text.startswith("3,4,5") else 2
+    assert str(e.value) == f"{path}:{line}: expected {width} fields (as on line 1), got {fields}"
 
 
 @pytest.mark.parametrize("size", [8, 1 << 20])
@@ -178,17 +214,14 @@ def test_a_quote_inside_a_field_is_read_exactly_to_the_end(tmp_path, monkeypatch
 
 
 def scan(text, width, size=1 << 20):
-    return list(chunks_of(text, width, size))
-
-
-def chunks_of(text, width, size):
+    """The Chunks of a text as blocks() cuts and scans them."""
     import tempfile
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "s.csv"
         p.write_bytes(text.encode())
-        yield from chunks(p, 0, 1, ",", width, size)
+        return [csvchunks.scan(offset, data, ",", width) for offset, data in csvchunks.cut(p, 0, size)]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +239,9 @@ def chunks_of(text, width, size):
     ],
 )
 def test_the_scan_finds_each_rows_line_or_calls_the_chunk_irregular(text, lines):
-    found = [c.lines for c in scan(text, 2)]  # a last line without a newline is a chunk of its own
+    parts = scan(text, 2)  # a last line without a newline is a chunk of its own
+    first = np.cumsum([1] + [c.newlines for c in parts])  # the first line of each chunk
+    found = [None if c.lines is None else c.lines + first[i] for i, c in enumerate(parts)]
     assert (None if any(x is None for x in found) else np.concatenate(found).tolist()) == lines
 
 
@@ -216,9 +251,8 @@ def test_chunks_end_at_newlines_outside_quotes(tmp_path):
     assert b"".join(c.data for c in parts) == text.encode()
     assert all(c.data.endswith(b'"\n') for c in parts)
     assert sum(len(c.lines) for c in parts) == 50
-    assert [c.first_line for c in parts] == [
-        1 + sum(p.data.count(b"\n") for p in parts[:i]) for i in range(len(parts))
-    ]
+    assert [c.offset for c in parts] == [sum(len(p.data) for p in parts[:i]) for i in range(len(parts))]
+    assert sum(c.newlines for c in parts) == text.count("\n")
 
 
 @pytest.mark.parametrize("field", ['ab"c', '"a"b', '"open'])

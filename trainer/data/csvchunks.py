@@ -1,10 +1,15 @@
 """A CSV's bytes cut into chunks of whole rows, each chunk's shape checked with numpy.
 
-A chunk ends at a newline outside quotes. Its scan finds every row (a non-empty line) and
-checks that each has exactly `width` fields; it returns the line number of each row, or None
-when the chunk is irregular (a ragged or whitespace-only line, a lone carriage return, a quote
-that is not at the edge of a field), so that the exact reader (csvparse.exact_blocks) reads it
-and says what is wrong. A file whose quotes cannot be paired is read exactly from that chunk on.
+`cut` reads the file in order and ends each chunk at a newline outside quotes. `scan` (which may run
+on another thread) finds every row of a chunk (a non-empty line) and checks that each has exactly
+`width` fields; it gives each row's line, counted from the chunk's first line, or None when the
+chunk is irregular (a ragged or whitespace-only line, a lone carriage return), so that the exact
+reader (csvparse.exact_blocks) reads it and says what is wrong. When the parser will read every
+column of a chunk without quotes, the scan only counts the delimiters (`by_count`): pandas then
+refuses a row longer than the first, its column count shows the first row's, and a total of
+exactly width - 1 delimiters per row leaves no row shorter. A chunk whose quotes do not each
+open, close or double a quote in a field is `malformed`: its cut, and every later one, may be
+wrong, so the file is read exactly from that chunk on.
 """
 
 from dataclasses import dataclass
@@ -18,34 +23,28 @@ NL, CR, QUOTE = 10, 13, ord('"')
 class Chunk:
     data: bytes  # whole rows; the first byte starts a line
     offset: int  # byte offset of data in the file
-    first_line: int  # line number of the chunk's first line (the file's first line is 1)
-    lines: np.ndarray | None  # (rows,) int64 line number of each row; None: irregular, read it exactly
+    newlines: int  # newline characters in data
+    lines: np.ndarray | None  # (rows,) int64 line of each row, 0 = the chunk's first; None: irregular
     malformed: bool = False  # quotes that cannot be paired: read the rest of the file exactly
+    by_count: bool = False  # widths checked by the delimiter count: the parser must read every column
 
 
-def chunks(path, offset, first_line, delimiter, width, size):
-    """Chunks of about `size` bytes of whole rows, from byte `offset` (line `first_line`) to the end."""
-    delim = ord(delimiter)
+def cut(path, offset, size):
+    """(offset, bytes) of consecutive chunks of whole rows, about `size` bytes each, from `offset`."""
     with open(path, "rb") as f:
         f.seek(offset)
-        rest, line = b"", first_line
+        rest = b""
         while True:
             data = f.read(size)
             buf = rest + data if rest else data
             if not buf:
                 return
-            cut = _cut(buf) if data else len(buf)
-            if cut == 0:  # no row ends in buf yet (a row or quoted field longer than size): read on
+            end = _cut(buf) if data else len(buf)
+            if end == 0:  # no row ends in buf yet (a row or quoted field longer than size): read on
                 rest = buf
                 continue
-            chunk, rest = buf[:cut], buf[cut:]
-            quotes = np.flatnonzero(np.frombuffer(chunk, np.uint8) == QUOTE)
-            if quotes.size and not _paired(np.frombuffer(chunk, np.uint8), quotes, delim):
-                yield Chunk(chunk, offset, line, None, malformed=True)
-                return
-            yield Chunk(chunk, offset, line, _rows(chunk, quotes, delim, width, line))
-            offset += cut
-            line += chunk.count(b"\n")
+            yield offset, buf[:end]
+            offset, rest = offset + end, buf[end:]
 
 
 def _cut(buf):
@@ -61,6 +60,26 @@ def _cut(buf):
 def _inside(quotes, positions):
     """1 where a position lies inside quotes (an odd number of quotes before it), else 0."""
     return np.searchsorted(quotes, positions) & 1
+
+
+def scan(offset, data, delimiter, width, all_columns=False):
+    """The Chunk of `data`: each row's line, or None when irregular; malformed when its quotes are.
+
+    all_columns: the parser reads every column, so a chunk without quotes may be checked by_count."""
+    a = np.frombuffer(data, np.uint8)
+    delim = ord(delimiter)
+    newlines = np.flatnonzero(a == NL)
+    quotes = np.flatnonzero(a == QUOTE) if b'"' in data else newlines[:0]
+    if quotes.size and not _paired(a, quotes, delim):
+        return Chunk(data, offset, len(newlines), None, malformed=True)
+    by_count = all_columns and not quotes.size
+    return Chunk(
+        data,
+        offset,
+        len(newlines),
+        _rows(a, data, newlines, quotes, delim, width, by_count),
+        by_count=by_count,
+    )
 
 
 def _paired(a, quotes, delim):
@@ -80,24 +99,31 @@ def _paired(a, quotes, delim):
     return bool(opens.all() and closes.all())
 
 
-def _rows(chunk, quotes, delim, width, first_line):
-    """Line number of each row of the chunk, or None when a line is not a row of `width` fields."""
-    a = np.frombuffer(chunk, np.uint8)
-    newlines = np.flatnonzero(a == NL)
-    cr = np.flatnonzero(a == CR)
-    if cr.size and (cr[-1] == len(a) - 1 or (a[cr + 1] != NL).any()):
-        return None  # a carriage return that does not end a line (\r\n): the exact reader says why
-    delims = np.flatnonzero(a == delim)
+def _rows(a, data, newlines, quotes, delim, width, by_count):
+    """Line of each row (0 = the chunk's first), or None when a line is not a row of `width` fields
+    (by_count: when the chunk does not hold width - 1 delimiters per row)."""
+    if b"\r" in data:
+        cr = np.flatnonzero(a == CR)
+        if cr[-1] == len(a) - 1 or (a[cr + 1] != NL).any():
+            return None  # a carriage return that does not end a line (\r\n): the exact reader says why
+    delims = None if by_count else np.flatnonzero(a == delim)
     ends = newlines
     if quotes.size:
         ends = newlines[_inside(quotes, newlines) == 0]
         delims = delims[_inside(quotes, delims) == 0]
     if not ends.size or ends[-1] != len(a) - 1:
         ends = np.append(ends, len(a))  # the file's last line has no newline
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    stop = ends - (a[np.maximum(ends - 1, 0)] == CR) * (ends > starts)  # a line ends before \r\n
+    starts = np.empty_like(ends)
+    starts[0], starts[1:] = 0, ends[:-1] + 1
+    stop = ends - ((a[np.maximum(ends - 1, 0)] == CR) & (ends > starts))  # a line ends before \r\n
     rows = stop > starts
-    counts = np.searchsorted(delims, ends) - np.searchsorted(delims, starts)
-    if (counts[rows] != width - 1).any() or (counts[~rows] != 0).any():
+    n = int(rows.sum())
+    # each row has width - 1 delimiters and an empty line none: with as many delimiters in all as
+    # that, and the k-th group of width - 1 inside the k-th row, no line holds more or fewer
+    if (np.count_nonzero(a == delim) if by_count else len(delims)) != (width - 1) * n:
         return None
-    return first_line + np.searchsorted(newlines, ends[rows])
+    if width > 1 and n and not by_count:
+        groups = delims.reshape(n, width - 1)
+        if not ((groups[:, 0] > starts[rows]).all() and (groups[:, -1] < stop[rows]).all()):
+            return None
+    return np.searchsorted(newlines, ends[rows])

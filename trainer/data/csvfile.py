@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.data.csvparse import Want, blocks
+from trainer.data.csvparse import Want, blocks, factorized
 from trainer.errors import ConfigError, DataError, did_you_mean
 
 INT = re.compile(r"[+-]?[0-9]+")  # int() alone would also take '1_000' and non-ASCII digits
@@ -138,7 +138,8 @@ def _stack(parts, f):
             X, lines = _grown(X, n, capacity, b.X.shape[1]), _grown(lines, n, capacity)
         X[n : n + k], lines[n : n + k] = b.X, b.lines
         if b.texts:
-            codes.append(np.array([index.setdefault(s, len(index)) for s in b.texts[0]], dtype=np.int64))
+            block_codes, uniques = factorized(b.texts[0])
+            codes.append(np.array([index.setdefault(u, len(index)) for u in uniques], np.int64)[block_codes])
         n, done = n + k, done + b.nbytes
     if X is None:
         return np.empty((0, 0)), None, [], np.empty(0, np.int64)

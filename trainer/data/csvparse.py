@@ -1,8 +1,10 @@
 """The rows of a CSV as blocks of numbers and text: pandas' C parser where the chunk is plain, the
 csv module where it is not.
 
-`blocks` reads a file chunk by chunk (csvchunks). A chunk whose scan found only rows of the right
-width goes to pandas; its result is kept only when every guard holds: as many rows as the scan
+`blocks` reads a file chunk by chunk (csvchunks), scanning and parsing up to WORKERS chunks at once
+on threads (pandas' tokeniser and numpy run without the GIL) and handing them out in file order. A
+chunk whose scan found only rows of the right width goes to pandas; its result is kept only when
+every guard holds: as many rows as the scan
 found, finite numbers (or missing ones where allowed), no empty label, no row empty in every
 column read, no column that pandas read as True/False. Otherwise `exact_blocks` reads the chunk
 with the csv module and float(), row by row: it raises the file's first problem as one line with
@@ -13,14 +15,18 @@ correctly rounded parser, so a value reads as the same float either way.
 import csv as csv_module
 import io
 import math
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.data.csvchunks import chunks
+from trainer.data.csvchunks import cut, scan
 from trainer.errors import DataError
 
-CHUNK_BYTES = 8 << 20  # per pandas call: big enough that its overhead is small, small enough for cache
+CHUNK_BYTES = 4 << 20  # per pandas call: big enough that its overhead is small, small enough for cache
+WORKERS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 EXACT_ROWS = 65536  # rows per block of the exact reader
 NAN_TEXTS = ["", "nan", "NaN", "NAN", "-nan", "+nan"]  # missing values pandas reads as NaN (float() agrees)
 BOOL_TEXTS = ["True", "TRUE", "true", "False", "FALSE", "false"]  # pandas reads these as 1.0 and 0.0
@@ -46,15 +52,35 @@ class Block:
 
 def blocks(f, want, size=None):
     """Every row of the CsvFile f after its header, as Blocks in file order."""
-    for chunk in chunks(f.path, f.data_offset, f.data_line, f.delimiter, f.width, size or CHUNK_BYTES):
-        if chunk.malformed:
-            yield from _exact_rest(f, chunk, want)
-            return
-        block = _fast(f, chunk, want) if chunk.lines is not None else None
-        if block is None:
-            block = _joined(exact_blocks(f, io.StringIO(_text(f, chunk)), chunk.first_line, want))
-        block.nbytes = len(chunk.data)
-        yield block
+    raw = cut(f.path, f.data_offset, size or CHUNK_BYTES)
+    line = f.data_line
+    with ThreadPoolExecutor(WORKERS) as pool:
+        ahead = deque(pool.submit(_scanned, f, want, *r) for r in _take(raw, WORKERS + 1))
+        while ahead:
+            chunk, block = ahead.popleft().result()
+            ahead.extend(pool.submit(_scanned, f, want, *r) for r in _take(raw, 1))
+            if chunk.malformed:
+                for later in ahead:
+                    later.cancel()
+                yield from _exact_rest(f, chunk.offset, line, want)
+                return
+            if block is None:
+                block = _joined(exact_blocks(f, io.StringIO(_text(f, chunk, line)), line, want))
+            else:
+                block.lines += line
+            block.nbytes = len(chunk.data)
+            line += chunk.newlines
+            yield block
+
+
+def _take(iterator, n):
+    return [r for _, r in zip(range(n), iterator, strict=False)]
+
+
+def _scanned(f, want, offset, data):
+    """(Chunk, its Block from pandas or None): the work of one chunk that may run on a thread."""
+    chunk = scan(offset, data, f.delimiter, f.width, len({*want.floats, *want.texts}) == f.width)
+    return chunk, (_fast(f, chunk, want) if chunk.lines is not None else None)
 
 
 def _fast(f, chunk, want):
@@ -67,19 +93,19 @@ def _fast(f, chunk, want):
     if not chunk.data.isascii() and not _utf8(chunk.data):
         return None
     try:
-        df = _read(chunk.data, f.delimiter, want.floats, want.texts, pd)
+        df = _read(chunk.data, f.delimiter, want.floats, want.texts, pd, chunk.by_count)
     except ValueError:  # pandas' ParserError and UnicodeDecodeError are ValueErrors
         return None
-    if len(df) != k:
+    if len(df) != k or (chunk.by_count and df.shape[1] != f.width):
         return None
     X = df[list(want.floats)].to_numpy(np.float64)
-    texts = [df[j].str.strip().to_numpy(object) for j in want.texts]
     missing = np.isnan(X)
     if (missing.any() and not want.missing) or np.isinf(X).any():
         return None
-    if any(df[j].isna().any() for j in want.texts) or any(
-        (t == "").any() for j, t in zip(want.texts, texts, strict=True) if j in want.required
-    ):
+    if any(df[j].isna().any() for j in want.texts):
+        return None
+    texts = [stripped(df[j].to_numpy(object)) for j in want.texts]
+    if any((t == "").any() for j, t in zip(want.texts, texts, strict=True) if j in want.required):
         return None
     if want.missing and missing.any() and _empty_rows(missing, texts).any():
         return None
@@ -88,15 +114,18 @@ def _fast(f, chunk, want):
     return Block(X, texts, chunk.lines)
 
 
-def _read(data, delimiter, floats, texts, pd, as_text=False):
-    """pandas.read_csv of one chunk: the columns asked for, no type guessing, only NAN_TEXTS missing."""
+def _read(data, delimiter, floats, texts, pd, every_column=False, as_text=False):
+    """pandas.read_csv of one chunk: the columns asked for, no type guessing, only NAN_TEXTS missing.
+
+    every_column: the columns asked for are all the file's; then pandas reads them without usecols,
+    which is what makes it refuse a row longer than the first (a usecols list turns that off)."""
     # object, not str: Python strings whatever pandas' string storage, so strip() is str.strip
     dtype = {j: object for j in texts} | {j: object if as_text else "float64" for j in floats}
     return pd.read_csv(
         io.BytesIO(data),
         sep=delimiter,
         header=None,
-        usecols=sorted({*floats, *texts}),
+        usecols=None if every_column else sorted({*floats, *texts}),
         dtype=dtype,
         keep_default_na=False,
         na_values={} if as_text else {j: NAN_TEXTS for j in floats},
@@ -107,6 +136,20 @@ def _read(data, delimiter, floats, texts, pd, as_text=False):
         engine="c",
         **_exact_floats(pd),
     )
+
+
+def stripped(values):
+    """Each string of an object array stripped, by stripping each distinct one."""
+    codes, uniques = factorized(values)
+    return np.array([u.strip() for u in uniques], dtype=object)[codes] if len(values) else values
+
+
+def factorized(values):
+    """(codes, distinct values in order of first appearance) of an object array of strings."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values)
+    return codes, list(uniques)
 
 
 def _exact_floats(pd):
@@ -137,27 +180,27 @@ def _read_as_bool(data, delimiter, floats, X, missing, pd):
     if not binary.any() or not any(s.encode() in data for s in BOOL_TEXTS):
         return False
     cols = [j for j, b in zip(floats, binary, strict=True) if b]
-    raw = _read(data, delimiter, cols, (), pd, as_text=True)
+    raw = _read(data, delimiter, cols, (), pd, as_text=True)  # a usecols list: it only reads text
     return bool(raw.apply(lambda c: c.str.strip().isin(BOOL_TEXTS)).to_numpy().any())
 
 
-def _text(f, chunk):
+def _text(f, chunk, first_line):
     """The chunk as text; a DataError naming the line of the first byte that is not UTF-8."""
     try:
         return chunk.data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = chunk.first_line + chunk.data.count(b"\n", 0, e.start)
+        line = first_line + chunk.data.count(b"\n", 0, e.start)
         byte = chunk.data[e.start]
         raise DataError(f"{f.path}:{line}: not a UTF-8 text file (byte 0x{byte:02x})") from None
 
 
-def _exact_rest(f, chunk, want):
-    """Blocks of the file from the chunk on, read by the csv module alone (its quotes need it)."""
+def _exact_rest(f, offset, first_line, want):
+    """Blocks of the file from byte `offset` (line `first_line`) on, read by the csv module alone."""
     with open(f.path, "rb") as raw:
-        raw.seek(chunk.offset)
+        raw.seek(offset)
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
         try:
-            yield from exact_blocks(f, stream, chunk.first_line, want)
+            yield from exact_blocks(f, stream, first_line, want)
         except UnicodeDecodeError:
             raise DataError(f"{f.path}: not a UTF-8 text file") from None
 
