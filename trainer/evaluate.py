@@ -153,11 +153,16 @@ class _Batches:
             self._run(self.waiting)
 
     def _run(self, end):
+        from threadpoolctl import threadpool_limits  # scikit-learn's dependency; slow to import
+
         X, lines = np.concatenate(self.X), np.concatenate(self.lines)
-        for s in range(0, end, BATCH_ROWS):
-            self.out.append(
-                _proba(self.model, X[s : s + BATCH_ROWS], lines[s : s + BATCH_ROWS], self.f, self.cols)
-            )
+        # one BLAS thread: the parser's threads keep the cores busy, and a second BLAS thread on these
+        # small products only waits for them; each score is one thread's sum either way
+        with threadpool_limits(1, user_api="blas"):
+            for s in range(0, end, BATCH_ROWS):
+                self.out.append(
+                    _proba(self.model, X[s : s + BATCH_ROWS], lines[s : s + BATCH_ROWS], self.f, self.cols)
+                )
         self.X, self.lines, self.waiting = [X[end:]], [lines[end:]], len(X) - end
         self.ready += end
 

@@ -122,16 +122,18 @@ def _field(text):
 
 
 def _rows(ids, pred, proba, labels):
-    """Output lines: id columns, predicted label, and each class's probability in the shortest text
-    that reads back to the same float64 (repr's); a row the model cannot take has empty fields."""
+    """Output lines: id columns, predicted label, and each class's probability as repr writes it (the
+    shortest text that reads back to the same float64); a row the model cannot take has empty fields."""
     import numpy as np
 
     columns = [[_field(s) for s in column] for column in ids]
-    columns.append(np.asarray(labels, dtype=object)[pred])
+    columns.append(np.asarray(labels, dtype=object)[pred].tolist())
     if proba is not None:
-        text = proba.astype(np.float64).astype(str)
-        text[np.isnan(proba)] = ""
-        columns += list(text.T)
+        C = proba.shape[1]
+        text = list(map(repr, proba.astype(np.float64).ravel().tolist()))
+        for i in np.flatnonzero(pred < 0):
+            text[i * C : (i + 1) * C] = [""] * C
+        columns += [text[c::C] for c in range(C)]
     return "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
 
 
