@@ -1,8 +1,9 @@
 """The rows of a CSV as blocks of numbers and text: pandas' C parser where the chunk is plain, the
 csv module where it is not.
 
-`blocks` reads a file chunk by chunk (csvchunks), scanning and parsing up to WORKERS chunks at once
-on threads (pandas' tokeniser and numpy run without the GIL) and handing them out in file order. A
+`blocks` reads a file chunk by chunk (csvchunks), scanning and parsing chunks on WORKERS threads
+while the caller takes the finished ones in file order: numpy's scan runs without the GIL, so it
+overlaps the parsing (a public pandas.read_csv call holds the GIL for much of its own work). A
 chunk whose scan found only rows of the right width goes to pandas; its result is kept only when
 every guard holds: as many rows as the scan
 found, finite numbers (or missing ones where allowed), no empty label, no row empty in every
@@ -99,12 +100,13 @@ def _fast(f, chunk, want):
     if len(df) != k or (chunk.by_count and df.shape[1] != f.width):
         return None
     X = df[list(want.floats)].to_numpy(np.float64)
-    missing = np.isnan(X)
-    if (missing.any() and not want.missing) or np.isinf(X).any():
+    finite = np.isfinite(X).all()
+    missing = np.zeros(X.shape, bool) if finite else np.isnan(X)
+    if not finite and (not want.missing or np.isinf(X).any()):
         return None
     if any(df[j].isna().any() for j in want.texts):
         return None
-    texts = [stripped(df[j].to_numpy(object)) for j in want.texts]
+    texts = [_stripped(df[j]) for j in want.texts]
     if any((t == "").any() for j, t in zip(want.texts, texts, strict=True) if j in want.required):
         return None
     if want.missing and missing.any() and _empty_rows(missing, texts).any():
@@ -119,7 +121,8 @@ def _read(data, delimiter, floats, texts, pd, every_column=False, as_text=False)
 
     every_column: the columns asked for are all the file's; then pandas reads them without usecols,
     which is what makes it refuse a row longer than the first (a usecols list turns that off)."""
-    # object, not str: Python strings whatever pandas' string storage, so strip() is str.strip
+    # object, not str or category: the text as written, in Python strings (a categorical's values are
+    # converted when they look like numbers: -0 would read as 0)
     dtype = {j: object for j in texts} | {j: object if as_text else "float64" for j in floats}
     return pd.read_csv(
         io.BytesIO(data),
@@ -138,10 +141,11 @@ def _read(data, delimiter, floats, texts, pd, every_column=False, as_text=False)
     )
 
 
-def stripped(values):
-    """Each string of an object array stripped, by stripping each distinct one."""
-    codes, uniques = factorized(values)
-    return np.array([u.strip() for u in uniques], dtype=object)[codes] if len(values) else values
+def _stripped(column):
+    """A column's strings stripped (str.strip, as the exact reader strips them), as an object array:
+    each distinct string stripped once."""
+    codes, uniques = factorized(column.to_numpy(object))
+    return np.array([u.strip() for u in uniques], dtype=object)[codes] if len(codes) else codes.astype(object)
 
 
 def factorized(values):
