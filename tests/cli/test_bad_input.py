@@ -214,6 +214,12 @@ CASES = [
         "feature 'x1' has no value in the train split to impute it from",
         missing="mean",
     ),
+    csv(
+        "csv-median-and-a-placeholder",
+        points().replace("0.025,", ",", 1).replace("0.050,", "NA,", 1),
+        "d.csv:4: column 'x0': not a number: 'NA'",
+        missing="median",
+    ),
     config(
         "missing-policy-unknown",
         "data:\n  missing: zero\n",
