@@ -238,6 +238,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             scaler_scale=self.scaler_scale_,
             config=config,
             metrics=metrics,
+            positional=not named,
         )
 
     def save(self, path):
