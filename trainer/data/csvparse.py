@@ -3,14 +3,15 @@ csv module where it is not.
 
 `blocks` reads a file chunk by chunk (csvchunks), scanning and parsing chunks on WORKERS threads
 while the caller takes the finished ones in file order: numpy's scan runs without the GIL, so it
-overlaps the parsing (a public pandas.read_csv call holds the GIL for much of its own work). A
-chunk whose scan found only rows of the right width goes to pandas; its result is kept only when
-every guard holds: as many rows as the scan
-found, finite numbers (or missing ones where allowed), no empty label, no row empty in every
-column read, no column that pandas read as True/False. Otherwise `exact_blocks` reads the chunk
-with the csv module and float(), row by row: it raises the file's first problem as one line with
-its line and column, or returns what the fast path would have. Both convert numbers with a
-correctly rounded parser, so a value reads as the same float either way.
+overlaps the parsing (a public pandas.read_csv call holds the GIL for much of its own work).
+
+A chunk whose scan found only rows of the right width goes to pandas; its result is kept only when
+every guard holds: as many rows as the scan found, finite numbers (or missing ones where allowed),
+no empty label, no row empty in every column read, no column that pandas read as True/False.
+Otherwise `exact_blocks` reads the chunk with the csv module and float(), row by row: it raises the
+file's first problem as one line with its line and column, or returns what the fast path would
+have. Both convert numbers with a correctly rounded parser, so a value reads as the same float
+either way.
 """
 
 import csv as csv_module
