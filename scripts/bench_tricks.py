@@ -186,6 +186,27 @@ def whole_step(a, shape):
     )
 
 
+def sample_weights(a, shape):
+    """Not a trick but its cost: the step without weights (plain) against the step with a weight column."""
+    N, D, H, C, _ = shape
+    plain, weighted = FastStep(N, D, H, C, a["X"].dtype, 1e-5), FastStep(N, D, H, C, a["X"].dtype, 1e-5, True)
+    sw = np.ones((N, 1), a["X"].dtype)
+    return (
+        lambda: plain.loss_and_grads(a["w"], a["Xa"], a["Y"]),
+        lambda: weighted.loss_and_grads(a["w"], a["Xa"], a["Y"], sw),
+    )
+
+
+def running_accuracy(a, shape):
+    """Not a trick but its price: the step alone, then the step also writing each row's argmax (pred)."""
+    N, D, H, C, _ = shape
+    step, pred = FastStep(N, D, H, C, a["X"].dtype, 1e-5), np.empty(N, np.intp)
+    return (
+        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"]),
+        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"], pred=pred),
+    )
+
+
 TRICKS = {
     "the whole step: the derivation (model/network.py) -> its twin FastStep (model/fast.py)": whole_step,
     "ReLU backward: boolean-mask assignment -> multiply by the mask": relu_mask,
@@ -197,6 +218,8 @@ TRICKS = {
     "minibatches: fancy index per step -> one gather per epoch (training.loop.FastBatches)": gather_per_epoch,
     "SGD update: per-param calls -> one flat buffer": flat_optimizer,
     "L2 term: per weight matrix -> one flat reg-or-0 vector": flat_l2,
+    "the cost of sample weights: FastStep without -> with a weight column": sample_weights,
+    "the running train accuracy's price: the step -> the step with its argmax (< 1x)": running_accuracy,
 }
 
 
@@ -219,10 +242,13 @@ def main():
     p.add_argument("--blocks", type=int, default=11, help="blocks of calls per side (default 11)")
     p.add_argument("--workloads", default="b,c")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    p.add_argument("--only", help="run the tricks whose name holds this text")
     args = p.parse_args()
     threadpool_limits(args.threads)
     print(f"| trick ({args.dtype}) | workload | plain us | fast us | speed-up |\n|---|---|---|---|---|")
     for name, make in TRICKS.items():
+        if args.only and args.only not in name:
+            continue
         for wl in args.workloads.split(","):
             shape = SHAPES[wl]
             plain, fast = make(arrays(shape, args.dtype), shape)

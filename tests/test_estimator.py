@@ -50,10 +50,24 @@ CHECKED = [
         patience=5,
         val_size=0.2,
     ),
+    # full batch, no validation split, no scaler: integer sample weights are repeated rows
+    TwoLayerNetClassifier(batch_size=None, standardize=False, lr=0.01),
 ]
 
 
-@parametrize_with_checks(CHECKED)
+def expected_failures(estimator):
+    """The one check an instance may fail, and why; every other check must pass on every instance."""
+    if estimator.batch_size is None and not estimator.standardize and not estimator.val_size:
+        return {}
+    why = (
+        "sample weights equal repeated rows only with full batches, no validation split and no "
+        "scaler: minibatches of repeated rows are other minibatches, and the scaler and the "
+        "validation rows come from the rows, unweighted (the last instance checks it)"
+    )
+    return {"check_sample_weight_equivalence_on_dense_data": why}
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=expected_failures, xfail_strict=True)
 def test_scikit_learn_estimator_checks(estimator, check):
     try:
         check(estimator)
@@ -66,12 +80,14 @@ def test_constructor_defaults_are_the_config_defaults():
     data = DataConfig()
     # all but checkpoint_*: no run dir to checkpoint into
     train = {k: v for k, v in asdict(TrainConfig()).items() if not k.startswith("checkpoint_")}
+    model = {k: v for k, v in asdict(ModelConfig()).items() if k != "init_from"}  # warm_start's job here
     expected = {
-        **asdict(ModelConfig()),
+        **model,
         **train,
         "val_size": data.val_size,
         "standardize": data.standardize,
         "random_state": None,
+        "warm_start": False,
     }
     assert defaults == expected
 
@@ -81,7 +97,9 @@ def test_from_config_carries_every_model_and_train_key_and_the_seed():
     params = TwoLayerNetClassifier.from_config(cfg).get_params()
     assert params["random_state"] == 5 and params["lr"] == 0.02 and params["hidden_size"] == 7
     assert params["reg"] == cfg.train.reg == 3e-4 and params["init"] == cfg.model.init == "he"
-    assert {k: params[k] for k in asdict(cfg.model)} == asdict(cfg.model)
+    assert {k: params[k] for k in asdict(cfg.model) if k != "init_from"} == {
+        k: v for k, v in asdict(cfg.model).items() if k != "init_from"
+    }
     train = {k: v for k, v in asdict(cfg.train).items() if not k.startswith("checkpoint_")}
     assert {k: params[k] for k in train} == train
 
@@ -152,22 +170,43 @@ def test_a_validation_split_that_cannot_be_stratified_is_a_value_error():
 @pytest.mark.parametrize(
     "params, expected",
     [
-        ({"lr": -1}, "TwoLayerNetClassifier: train.lr: expected a number > 0, got -1.0"),
+        ({"lr": -1}, "TwoLayerNetClassifier: lr: expected a number > 0, got -1.0"),
+        ({"lr": np.float64(-1.0)}, "TwoLayerNetClassifier: lr: expected a number > 0, got -1.0"),
         (
             {"optimizer": "adamw"},
-            "train.optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'",
+            "TwoLayerNetClassifier: optimizer: expected one of sgd, momentum, nesterov, adam, got 'adamw'",
         ),
-        ({"hidden_size": 2.5}, "model.hidden_size: expected an integer, got float 2.5"),
-        ({"dtype": "float16"}, "model.dtype: expected float64 or float32"),
-        ({"val_size": 0.0, "early_stopping": True}, "train.monitor: 'val_loss' needs a validation split"),
+        ({"hidden_size": 2.5}, "TwoLayerNetClassifier: hidden_size: expected an integer, got float 2.5"),
+        ({"dtype": "float16"}, "TwoLayerNetClassifier: dtype: expected float64 or float32"),
+        (
+            {"val_size": 0.0, "early_stopping": True},
+            "TwoLayerNetClassifier: monitor: 'val_loss' needs a validation split, but val_size is 0 "
+            "(monitor train_loss, or set val_size)",
+        ),
         ({"random_state": "seed"}, "cannot be used to seed"),
     ],
 )
-def test_bad_parameters_raise_value_error_naming_the_key_at_fit(params, expected):
+def test_bad_parameters_raise_value_error_naming_the_parameter_at_fit(params, expected):
     est = TwoLayerNetClassifier(epochs=2, **params)  # constructing never checks (scikit-learn's rule)
     with pytest.raises(ValueError) as e:
         est.fit(*make_moons(n_samples=40, random_state=0))
     assert expected in str(e.value) and "\n" not in str(e.value)
+    assert not any(f"{section}." in str(e.value) for section in ("model", "train", "data"))
+
+
+def test_one_class_is_named_as_the_label_it_is_not_as_a_numpy_repr():
+    X, _ = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(ValueError) as e:
+        TwoLayerNetClassifier(epochs=1).fit(X, np.zeros(40))
+    assert str(e.value).endswith("y holds only one class (0.0)")
+
+
+def test_integral_numbers_are_integers_as_in_a_config():
+    X, y = make_moons(n_samples=40, random_state=0)
+    est = TwoLayerNetClassifier(epochs=2.0, hidden_size="8", batch_size=np.float64(16), random_state=0).fit(
+        X, y
+    )
+    assert est.n_iter_ == 2 and est.params_["W1"].shape == (2, 8)
 
 
 def test_numpy_scalars_from_a_grid_are_accepted():

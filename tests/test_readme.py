@@ -85,3 +85,32 @@ def test_the_layout_table_is_the_tree():
         elif p.suffix == ".py":
             tree[f"trainer/{p.name}"] = set()
     assert _layout_rows() == tree
+
+
+def _extras():
+    """pyproject.toml's optional dependencies: extra -> [requirement]."""
+    text = (ROOT / "pyproject.toml").read_text()
+    section = text.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    lists = re.finditer(r"^(\w+) = \[(.*?)\]$", section, re.S | re.M)  # a list ends its line
+    return {m[1]: re.findall(r'"([^"]+)"', m[2]) for m in lists}
+
+
+def test_every_install_hint_works_from_this_checkout():
+    from trainer.pictures.plots import PLOT_REQUIREMENT
+    from trainer.sweeps.jobs import DASK_REQUIREMENT
+
+    extras = _extras()
+    assert extras["plot"] == [PLOT_REQUIREMENT] and extras["dask"] == [DASK_REQUIREMENT]
+    # pip install 'trainer[...]' would fetch another project of that name from PyPI
+    for text in (README, (ROOT / ".ci/run").read_text()):
+        assert not re.search(r"pip install[^\n`]*\btrainer\[", text)
+    hints = re.findall(r"pip install[^\n`]*", README)
+    from_checkout = [h for h in hints if re.match(r"pip install -e ['\"]?\.", h)]
+    of_the_plot_extra = [h for h in hints if h == f"pip install '{PLOT_REQUIREMENT}'"]
+    assert len(from_checkout) >= 3 and sorted(from_checkout + of_the_plot_extra) == sorted(hints), hints
+
+
+def test_the_distribution_name_is_not_the_import_name():
+    name = re.search(r'^name = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+    assert name == "twolayer-trainer"  # "trainer" on PyPI is someone else's project
+    assert 'trainer = "trainer.cli:main"' in (ROOT / "pyproject.toml").read_text()  # the command stays

@@ -3,7 +3,7 @@
 import trainer
 cfg = trainer.load_config("configs/moons.yaml", ["train.lr=0.01"])
 result = trainer.fit(cfg, "runs/try1")           # a RunResult: run_dir, state, model, summary
-model = trainer.load_model("runs/try1/model.npz")
+model = trainer.load_model("runs/try1")          # a run directory or its model.npz
 report = trainer.evaluate_model(model)           # its own test split, or evaluate_model(model, X, y)
 """
 
@@ -37,15 +37,16 @@ def fit(config, out=None, callbacks=(), overwrite=False):
     return train(config, new_run_dir(out or default_run_dir(config), overwrite), callbacks)
 
 
-def evaluate_model(model, X=None, y=None):
+def evaluate_model(model, X=None, y=None, split="test"):
     """Metrics of a SavedModel, as `trainer evaluate --json` prints them.
 
-    With X and y (raw feature rows, class indices), on those; without, on the model's own test
-    split recreated from its stored config (equal to the test metrics in its summary.json).
+    With X and y (raw feature rows, class indices), on those; without, on a split of the model's
+    own data ("train", "val" or "test") recreated from its stored config (equal to that split's
+    metrics in its summary.json).
     """
     from trainer.evaluate import evaluate
 
-    return evaluate(model, X, y)
+    return evaluate(model, X, y, split)
 
 
 def __getattr__(name):

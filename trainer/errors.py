@@ -35,6 +35,15 @@ def did_you_mean(name, candidates):
     return f" — did you mean '{close[0]}'?" if close else ""
 
 
+def pip_install(requirement):
+    """The command that installs `requirement` into the Python running trainer, whatever the PATH
+    (a bare `pip` may be another Python's)."""
+    import shlex
+    import sys
+
+    return f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(requirement)}"
+
+
 def first_line(e):
     """The first line of an exception's message (a library's may run to several), else its type's name."""
     text = str(e).strip()

@@ -2,18 +2,21 @@
 
 fit: check the parameters with the config loader -> check X, y (scikit-learn) -> hold out the
 validation split (data.prepare.hold_out: split's count and stratified cut) -> standardise with the
-train part's scaler -> runs.run.new_state, training.loop.fit: the calls `trainer train` makes, on
-arrays instead of a dataset.
+train part's scaler -> weigh the train rows (training.weights) -> runs.run.new_state,
+training.loop.fit: the calls `trainer train` makes, on arrays instead of a dataset. A warm fit and
+partial_fit go on with the TrainState the last call left (its params, optimizer, Generator and
+epoch count), so continued training is the same arithmetic as one long fit.
 """
 
 import numbers
-from dataclasses import fields
+import re
+from dataclasses import fields, replace
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from trainer.config.load import config_from_dict
 from trainer.data.columns import locate
@@ -26,10 +29,12 @@ from trainer.runs.run import new_state
 from trainer.storage.modelfile import SavedModel, is_label, load_model, save_model
 from trainer.training.loop import TrainConfig
 from trainer.training.loop import fit as train_fit
+from trainer.training.weights import BALANCED, class_weight_by_index, class_weights, row_weights
 
 # config section -> the constructor parameters that carry its keys' names
 SECTIONS = {
-    "model": tuple(f.name for f in fields(ModelConfig)),
+    # all but init_from: an estimator goes on from its own fit (warm_start) or a loaded one
+    "model": tuple(f.name for f in fields(ModelConfig) if f.name != "init_from"),
     # all but checkpoint_*: there is no run dir to checkpoint into
     "train": tuple(f.name for f in fields(TrainConfig) if not f.name.startswith("checkpoint_")),
     "data": ("val_size", "standardize"),  # the data keys that make sense on arrays
@@ -65,6 +70,28 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     a missing feature a ValueError that names it (scikit-learn's own check refuses a new order).
     An array is taken by position, with scikit-learn's warning.
 
+    Weights: `fit(X, y, sample_weight)` weighs each row's loss by its sample weight times its
+    class's weight under `class_weight` (None; 'balanced', scikit-learn's n_samples / (n_classes *
+    bincount(y)) over the rows left for training, counted with their sample weights; or a mapping
+    label -> weight, unnamed classes weighing 1). The validation loss, early stopping, `score` and
+    the scaler are unweighted. Integer weights train as repeated rows do (exactly with
+    batch_size=None and standardize=False; minibatches of repeated rows are other minibatches).
+
+    Continuing: with `warm_start=True`, `fit` after a fit goes on from it for `epochs` more epochs:
+    the weights, the optimizer's state, the Generator, the epoch count, the scaler and the
+    validation rows' seed carry over, so on the same data `fit` for a epochs then `fit` for b equals
+    one `fit` of a + b, bit for bit, under a schedule that does not look at the run's length
+    (constant, step, exponential). `partial_fit(X, y, classes)` trains one epoch on the rows given
+    (no validation split, no early stopping); `classes` is required on the first call and y may
+    hold only those labels; k calls on the same rows equal `fit` with epochs=k under any
+    schedule. The schedule rule: every epoch's lr is the schedule at the run's epoch count over the
+    run's planned length; a cold fit plans `epochs`, a warm fit plans `epochs` more from where the
+    run stands, and partial_fit trains the next epoch of the plan, extending it by one epoch once
+    the run reaches its end. So a warm fit's epochs get the lrs one long fit of a + b epochs gives
+    them; only cosine, which anneals over the length, differs in the first a. A fit without
+    warm_start starts anew. A loaded estimator (`load`) continues from its weights with a fresh
+    optimizer and Generator, as `trainer train --init-from` does.
+
     Invalid parameters raise ValueError at `fit`, naming the config key. A diverging fit
     raises trainer.errors.DivergenceError. `save(path)` writes our model file, which
     `load(path)`, `trainer evaluate --csv` and `trainer predict` read.
@@ -85,6 +112,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         beta2=0.999,
         eps=1e-8,
         reg=2e-3,
+        class_weight=None,
         lr_schedule="cosine",
         lr_decay=0.1,
         lr_step=30,
@@ -99,6 +127,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         val_size=0.0,
         standardize=True,
         random_state=None,
+        warm_start=False,
     ):
         self.hidden_size = hidden_size
         self.init = init
@@ -113,6 +142,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         self.beta2 = beta2
         self.eps = eps
         self.reg = reg
+        self.class_weight = class_weight
         self.lr_schedule = lr_schedule
         self.lr_decay = lr_decay
         self.lr_step = lr_step
@@ -127,6 +157,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         self.val_size = val_size
         self.standardize = standardize
         self.random_state = random_state
+        self.warm_start = warm_start
 
     @classmethod
     def from_config(cls, cfg):
@@ -137,49 +168,168 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _config(self):
         """The parameters checked by the config loader; ValueError naming the key."""
-        p = {k: v.item() if isinstance(v, np.generic) else v for k, v in self.get_params().items()}
+        p = {k: _plain(v) for k, v in self.get_params().items()}
         raw = {s: {k: p[k] for k in keys} for s, keys in SECTIONS.items()}
         raw["data"]["test_size"] = 0.0  # the caller holds out its own test rows
+        raw["train"]["class_weight"] = _text_keys(p["class_weight"])  # checked as a config's labels are
         try:
             return config_from_dict(raw)
         except ConfigError as e:
-            raise ValueError(f"{type(self).__name__}: {str(e).removeprefix('<config>: ')}") from None
-
-    def fit(self, X, y):
-        """Train on X (n_samples, n_features) and labels y (n_samples,); return self."""
-        cfg = self._config()
-        X, y = validate_data(self, X, y, dtype=INPUT_DTYPES)
-        check_classification_targets(y)
-        self.classes_, y = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes; "
-                f"y holds only one class ({self.classes_[0]!r})"
-            )
-        rng = _generator(self.random_state)
+                f"{type(self).__name__}: {_as_parameters(str(e).removeprefix('<config>: '))}"
+            ) from None
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (n_samples, n_features) and labels y (n_samples,), each row's loss weighed by
+        sample_weight (n_samples,) and class_weight; return self. With warm_start, go on from the
+        last fit (or the loaded model) for `epochs` more epochs."""
+        cfg = self._config()
+        warm = self.warm_start and hasattr(self, "params_")
+        X, y = validate_data(self, _by_name(self, X) if warm else X, y, dtype=INPUT_DTYPES, reset=not warm)
+        check_classification_targets(y)
+        sample_weight = _sample_weight(sample_weight, X)
+        if not warm:
+            self._set_classes(y)
+        y = self._indices(y, "fit")
+        if not warm or not hasattr(self, "_state"):
+            rng = _generator(self.random_state)
+            self._val_seed = int(
+                rng.integers(SEED_BOUND)
+            )  # drawn even when unused: later draws never depend on val_size
         try:
-            (X, y), val = _hold_out(X, y, cfg.data.val_size, rng)
+            (X, y, sample_weight), val = _hold_out(X, y, sample_weight, cfg.data.val_size, self._val_seed)
         except DataError as e:
             raise ValueError(
                 f"{type(self).__name__}: val_size={cfg.data.val_size}: {str(e).removeprefix('data: ')}"
             ) from None
-        dtype = cfg.model.dtype
-        self.scaler_mean_, self.scaler_scale_ = fit_scaler(X) if cfg.data.standardize else (None, None)
-        X = standardize(X, self.scaler_mean_, self.scaler_scale_, dtype)
-        if val is not None:
-            val = (standardize(val[0], self.scaler_mean_, self.scaler_scale_, dtype), val[1])
-        state = train_fit(new_state(cfg, X.shape[1], len(self.classes_), rng), X, y, cfg.train, val)
+        if not warm:
+            self.scaler_mean_, self.scaler_scale_ = fit_scaler(X) if cfg.data.standardize else (None, None)
+        weight = self._row_weights(y, sample_weight, "fit")
+        X, val = self._scaled(X, cfg), None if val is None else (self._scaled(val[0], cfg), val[1])
+        if not warm:
+            self._state = new_state(cfg, X.shape[1], len(self.classes_), rng)
+        elif not hasattr(self, "_state"):
+            self._state = self._loaded_state(cfg, rng)
+        state = self._state
+        self._planned = state.epoch + cfg.train.epochs
+        state.stopped_early, state.bad_epochs = False, 0  # a warm fit trains its epochs; patience afresh
+        self._train(state, X, y, replace(cfg.train, epochs=self._planned), val, weight)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over the rows X, y (each weighed by sample_weight and class_weight); return self.
+
+        `classes`, every label y will ever hold, is required on the first call (as in scikit-learn);
+        later calls may repeat it. The first call draws the weights and fits the scaler on its rows;
+        every call goes on with the optimizer, Generator and epoch count the last one left."""
+        cfg = self._config()
+        first = not hasattr(self, "params_")
+        X, y = validate_data(self, X if first else _by_name(self, X), y, dtype=INPUT_DTYPES, reset=first)
+        check_classification_targets(y)
+        sample_weight = _sample_weight(sample_weight, X)
+        if first and classes is None:
+            raise ValueError(
+                f"{type(self).__name__}.partial_fit: pass classes (every label y will hold) on the first call"
+            )
+        if first:
+            self._set_classes(classes)
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"{type(self).__name__}.partial_fit: classes {_shown(np.unique(classes))} differ from "
+                f"classes_ {_shown(self.classes_)} of the first call"
+            )
+        y = self._indices(y, "partial_fit")
+        if not hasattr(self, "_state"):
+            rng = _generator(self.random_state)
+            self._val_seed = int(rng.integers(SEED_BOUND))  # as fit draws it: the same draws follow
+            if first:
+                self.scaler_mean_, self.scaler_scale_ = (
+                    fit_scaler(X) if cfg.data.standardize else (None, None)
+                )
+                self._state = new_state(cfg, X.shape[1], len(self.classes_), rng)
+            else:
+                self._state = self._loaded_state(cfg, rng)
+            self._planned = cfg.train.epochs
+        weight = self._row_weights(y, sample_weight, "partial_fit")
+        state = self._state
+        self._planned = max(self._planned, state.epoch + 1)
+        train = replace(cfg.train, epochs=self._planned, early_stopping=False)
+        self._train(state, self._scaled(X, cfg), y, train, None, weight, until=state.epoch + 1)
+        return self
+
+    def _train(self, state, X, y, train_cfg, val, weight, until=None):
+        """training.loop.fit on the run's state; the fitted attributes from what it leaves."""
+        train_fit(state, X, y, train_cfg, val, sample_weight=weight, until=until)
         self.params_ = state.params
         self._set_history(state.history, state.best_epoch or state.epoch)
-        return self
+
+    def _set_classes(self, labels):
+        """classes_: the sorted distinct labels; ValueError unless there are two at least."""
+        self.classes_ = np.unique(labels)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes; "
+                f"y holds only one class ({_plain(self.classes_[0])!r})"
+            )
+
+    def _indices(self, y, method):
+        """The index in classes_ of each label of y; ValueError naming the labels that are not there."""
+        index = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+        new = np.unique(y[self.classes_[index] != y])
+        if len(new):
+            raise ValueError(
+                f"{type(self).__name__}.{method}: y holds the label(s) {_shown(new)}, which are not among "
+                f"classes_ {_shown(self.classes_)}; a new class needs a new fit (without warm_start)"
+            )
+        return index
+
+    def _row_weights(self, y, sample_weight, method):
+        """The training weight of each row: sample_weight times its class's class_weight (None: all 1)."""
+        name, spec = type(self).__name__, self.class_weight
+        if isinstance(spec, str) and spec == BALANCED:
+            if method == "partial_fit":
+                raise ValueError(
+                    f"{name}.partial_fit: class_weight='balanced' would count the classes of each call's "
+                    "rows alone; pass a mapping label -> weight, e.g. from "
+                    "sklearn.utils.class_weight.compute_class_weight on a sample of every row"
+                )
+            absent = np.setdiff1d(np.arange(len(self.classes_)), y)
+            if len(absent):
+                raise ValueError(
+                    f"{name}: class_weight='balanced' needs rows of every class, but none of "
+                    f"{_shown(self.classes_[absent])} is left for training; pass a mapping label -> weight"
+                )
+        try:
+            by_index = class_weight_by_index(spec, self.classes_)
+        except ValueError as e:
+            raise ValueError(f"{name}: class_weight: {e}") from None
+        weight = row_weights(y, sample_weight, class_weights(by_index, len(self.classes_), y, sample_weight))
+        if weight is not None and not weight.any():
+            raise ValueError(
+                f"{name}.{method}: every row left for training weighs 0 (sample_weight times class_weight); "
+                "at least one weight must be non-zero"
+            )
+        return weight
+
+    def _scaled(self, X, cfg):
+        """X standardised with the fitted scaler, in the network's dtype."""
+        return standardize(X, self.scaler_mean_, self.scaler_scale_, cfg.model.dtype)
+
+    def _loaded_state(self, cfg, rng):
+        """A new TrainState (fresh optimizer, epoch 0) holding the weights of a loaded estimator."""
+        state = new_state(cfg, self.n_features_in_, len(self.classes_), rng)
+        for k in PARAM_NAMES:
+            state.params[k][...] = self.params_[k]
+        return state
 
     def _set_history(self, history, best_epoch):
         """n_iter_, best_epoch_ and the per-epoch curves from training.loop.fit's records."""
         self.n_iter_, self.best_epoch_ = len(history), best_epoch
         self.loss_curve_ = [r["train_loss"] for r in history]
-        validated = bool(history) and "val_loss" in history[0]
-        self.validation_loss_curve_ = [r["val_loss"] for r in history] if validated else None
-        self.validation_scores_ = [r["val_accuracy"] for r in history] if validated else None
+        # None for an epoch without a validation split (partial_fit's), or for all when none had one
+        validated = any("val_loss" in r for r in history)
+        self.validation_loss_curve_ = [r.get("val_loss") for r in history] if validated else None
+        self.validation_scores_ = [r.get("val_accuracy") for r in history] if validated else None
 
     def _inputs(self, X):
         """X checked against the fit and transformed exactly as a saved model transforms raw rows."""
@@ -210,16 +360,18 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         labels = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
         if not all(is_label(c) for c in labels):
             raise ValueError(
-                f"cannot save classes_ {self.classes_!r}: "
+                f"cannot save classes_ {self.classes_.tolist()!r}: "
                 "a model file holds bool, int, finite float or str labels"
             )
         named = hasattr(self, "feature_names_in_")
         names = list(self.feature_names_in_) if named else [f"x{j}" for j in range(self.n_features_in_)]
         config = {s: {k: getattr(self, k) for k in keys} for s, keys in SECTIONS.items()}
+        config["train"]["class_weight"] = _text_keys(self.class_weight)  # JSON: keys are text
         seed = self.random_state if isinstance(self.random_state, numbers.Integral) else None
         config["estimator"] = {
             "class": type(self).__name__,
             "random_state": None if seed is None else int(seed),
+            "warm_start": bool(self.warm_start),
             "classes_dtype": self.classes_.dtype.str,
             "feature_names_in": named,
         }
@@ -250,10 +402,17 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         """A fitted estimator from a SavedModel (saved by `save` or by `trainer train`)."""
         cfg, meta = model.config, model.config.get("estimator", {})
         params = {k: cfg[s][k] for s, keys in SECTIONS.items() for k in keys if k in cfg.get(s, {})}
-        est = cls(**params, random_state=meta.get("random_state", cfg.get("seed")))
+        est = cls(
+            **params,
+            random_state=meta.get("random_state", cfg.get("seed")),
+            warm_start=meta.get("warm_start", False),
+        )
         est.params_ = {k: model.params[k] for k in PARAM_NAMES}
         est.scaler_mean_, est.scaler_scale_ = model.scaler_mean, model.scaler_scale
         est.classes_ = np.asarray(model.classes, dtype=meta.get("classes_dtype"))
+        if isinstance(est.class_weight, dict):  # its text keys back to the labels they name
+            labels = {str(c.item()): c.item() for c in est.classes_}
+            est.class_weight = {labels.get(k, k): w for k, w in est.class_weight.items()}
         est.n_features_in_ = model.n_features
         if meta.get("feature_names_in", not model.positional):  # a `trainer train` model: its CSV's names
             est.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
@@ -289,6 +448,17 @@ def _by_name(est, X):
     return X if order == list(range(len(names))) else X.iloc[:, order]
 
 
+def _as_parameters(message):
+    """A config error's message with each dotted key (model.hidden_size) as its parameter (hidden_size)."""
+    params = {k for keys in SECTIONS.values() for k in keys}
+    return re.sub(r"\b(?:model|train|data)\.(\w+)\b", lambda m: m[1] if m[1] in params else m[0], message)
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, so a message shows 0.0, not np.float64(0.0)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _generator(random_state):
     """The one np.random.Generator of a fit, from scikit-learn's random_state conventions."""
     if random_state is None or isinstance(random_state, numbers.Integral):
@@ -297,8 +467,28 @@ def _generator(random_state):
     return np.random.default_rng(int(check_random_state(random_state).randint(SEED_BOUND, dtype=np.int64)))
 
 
-def _hold_out(X, y, val_size, rng):
-    """((X, y) to train on, (X, y) held out or None): prepare.hold_out's rows, seeded by one draw from rng."""
-    seed = int(rng.integers(SEED_BOUND))  # drawn even when unused: later draws never depend on val_size
+def _hold_out(X, y, sample_weight, val_size, seed):
+    """((X, y, sample_weight) to train on, (X, y) held out or None): prepare.hold_out's rows cut by seed."""
     train, val = hold_out(np.arange(len(y)), y, val_size, seed)
-    return (X[train], y[train]), None if val is None else (X[val], y[val])
+    kept = (X[train], y[train], None if sample_weight is None else sample_weight[train])
+    return kept, None if val is None else (X[val], y[val])
+
+
+def _sample_weight(sample_weight, X):
+    """sample_weight checked by scikit-learn (shape, finite, >= 0, not all 0) as float64; None stays None."""
+    if sample_weight is None:
+        return None  # the unweighted path: its arithmetic, not all-ones weights'
+    return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+
+
+def _text_keys(class_weight):
+    """A class_weight mapping with its labels as text (JSON's keys); anything else as it is."""
+    if not isinstance(class_weight, dict):
+        return class_weight
+    plain = {k.item() if isinstance(k, np.generic) else k: v for k, v in class_weight.items()}
+    return {str(k): v.item() if isinstance(v, np.generic) else v for k, v in plain.items()}
+
+
+def _shown(labels):
+    """Labels as a short list for a message: 'a', 'b', 'c'."""
+    return ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in labels)

@@ -1,4 +1,4 @@
-"""Evaluate and predict with saved models: metrics on the model's own test split or on a CSV."""
+"""Evaluate and predict with saved models: metrics on a split of the model's own data or on a CSV."""
 
 from collections import deque
 from dataclasses import replace
@@ -16,29 +16,35 @@ from trainer.model.metrics import classification_report
 
 BATCH_ROWS = 4096  # rows per forward pass of evaluate and predict on a CSV (see _Batches)
 
+SPLITS = ("train", "val", "test")  # the splits of a config's dataset a model can be evaluated on
+SPLIT_SIZES = {"val": "data.val_size", "test": "data.test_size"}
 
-def own_test_split(model):
-    """The model's test split in raw feature units, recreated from the config it was trained with
-    (model_splits: a DataError when the data changed since)."""
+
+def own_split(model, split="test"):
+    """A split of the model's own dataset (train, val or test) in raw feature units, recreated from
+    the config it was trained with (model_splits: a DataError when the data changed since)."""
     if "dataset" not in model.config.get("data", {}):  # e.g. saved by TwoLayerNetClassifier, fitted on arrays
         raise DataError(
-            "this model was fitted on arrays, not on a dataset of a config, so it has no test split "
+            f"this model was fitted on arrays, not on a dataset of a config, so it has no {split} split "
             "to recreate; pass --csv FILE --target COLUMN"
         )
-    test = model_splits(model).test
-    if test is None:
+    splits = model_splits(model)
+    part = getattr(splits, split)
+    if part is None:
+        have = [s for s in SPLITS if getattr(splits, s) is not None]
         raise DataError(
-            "this model was trained with data.test_size 0, so it has no test split; "
-            "pass --csv FILE --target COLUMN"
+            f"this model was trained with {SPLIT_SIZES[split]} 0, so it has no {split} split; "
+            f"choose {' or '.join(f'--split {s}' for s in have)}, or pass --csv FILE --target COLUMN"
         )
-    return test
+    return part
 
 
-def evaluate(model, X=None, y=None):
-    """Metrics of `model` on raw (X, y), or on its own test split (equal to summary.json's test metrics)."""
+def evaluate(model, X=None, y=None, split="test"):
+    """Metrics of `model` on raw (X, y), or on a split of its own dataset (the default, test: equal
+    to summary.json's test metrics)."""
     if X is None:
-        X, y = own_test_split(model)
-    return classification_report(model.predict_proba(X), np.asarray(y), model.classes)
+        X, y = own_split(model, split)
+    return classification_report(model.params, model.transform(X), y, model.classes)
 
 
 def evaluate_csv(model, path, target=None, notes=None):
@@ -46,19 +52,19 @@ def evaluate_csv(model, path, target=None, notes=None):
 
     Columns are matched as data.columns.match says (by name with a header); the label column is
     `target`, else the model's own. notes: a list that gets one-line notes for the user (columns
-    ignored, rows dropped, values filled)."""
+    ignored, rows dropped, values filled). The metrics are classification_report's, as for a split."""
     f = open_csv(path)
     cols = match(f, model, target, need_label=True)
     index = {str(c): i for i, c in enumerate(model.classes)}
-    ys, probas, unknown = [], [], {}
-    for block, keep, proba in _scored(f, model, cols, notes):
+    ys, Xs, unknown = [], [], {}
+    for block, keep, _ in _scored(f, model, cols, notes):  # its probabilities: every row checked
         labels, lines = block.texts[0][keep], block.lines[keep]
         codes, distinct = factorized(labels)
         y = np.array([index.get(s, -1) for s in distinct], np.int64)[codes]
         for i in np.flatnonzero(y < 0)[:100]:  # a few are enough to show (a float column has millions)
             unknown.setdefault(labels[i], int(lines[i]))
         ys.append(y)
-        probas.append(proba)
+        Xs.append(block.X[keep])
     if not sum(map(len, ys)):
         raise DataError(f"{path}: every row has a missing value (the model's data.missing: drop)")
     if unknown:
@@ -67,7 +73,8 @@ def evaluate_csv(model, path, target=None, notes=None):
             f"{path}:{unknown[first]}: label(s) {', '.join(sorted(unknown)[:5])} are not among the "
             f"model's classes ({', '.join(map(str, model.classes))})"
         )
-    return classification_report(np.concatenate(probas), np.concatenate(ys), model.classes)
+    X, y = np.concatenate(Xs), np.concatenate(ys)
+    return classification_report(model.params, model.transform(X), y, model.classes)
 
 
 def predict_chunks(model, path, target=None, ids=(), notes=None, size=None):

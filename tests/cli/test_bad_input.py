@@ -64,6 +64,10 @@ BASE = {
     "notes.txt": "just some notes\n",
     "oldrun/config.yaml": "name: old\n",
     "oldrun/model.npz": b"PK old",
+    "oldrun/summary.json": "{}\n",
+    "cut-short/config.yaml": "name: old\n",  # a run stopped before its first checkpoint
+    "cut-short/metrics.jsonl": "",
+    "empty/notes.txt": "no run here\n",
 }
 
 
@@ -94,8 +98,41 @@ def csv(id, text, *says, target="label", missing="error"):
     return Case(id, ("train", "c.yaml", "--out", "run", "-q"), 1, says, files)
 
 
+EXACT_GOLDEN = (
+    '{"format": "trainer-curve", "version": 1, "epochs": 2, "config": {}, "metrics": {}, "platform": {}}'
+)
+
+
+def run_files(name, dataset):
+    """A finished run directory's files, enough for `trainer compare` to read."""
+    return {
+        f"{name}/config.yaml": f"name: {name}\ndata: {{dataset: {dataset}}}\n",
+        f"{name}/summary.json": '{"test": {"accuracy": 0.5}}',
+        f"{name}/metrics.jsonl": '{"epoch": 1, "train_loss": 0.5}\n',
+        f"{name}/model.npz": model_file(),
+    }
+
+
 def command(id, args, code, *says, files=None):
     return Case(id, args, code, says, files or {})
+
+
+WEIGHTED = CSV_CONFIG.replace("target: label", "target: label, weight: w")
+
+
+def weighted(rows=40, bad=None, labels=("a", "b")):
+    """A CSV with a weight column w (all 1.5, or `bad` on the third data row); the data lines start at 2."""
+    lines = [f"{i / rows:.3f},{1.5 if bad is None or i != 2 else bad},{labels[i % 2]}" for i in range(rows)]
+    return "x0,w,label\n" + "\n".join(lines) + "\n"
+
+
+def weights(id, text, code, *says, config=WEIGHTED):
+    return Case(id, ("train", "c.yaml", "--out", "run", "-q"), code, says, {"c.yaml": config, "d.csv": text})
+
+
+def init_from(id, code, *says, sets=(), config="good.yaml", files=None):
+    args = ("train", config, "--init-from", "model.npz", "--out", "run", "-q")
+    return Case(id, args + tuple(x for s in sets for x in ("--set", s)), code, says, files or {})
 
 
 CASES = [
@@ -114,6 +151,36 @@ CASES = [
         "train.epochs: expected an integer, got str 'ten'",
     ),
     config("section-not-mapping", "train: 5\n", "c.yaml:1", "train: expected a mapping, got int 5"),
+    # one rule for numbers: 10.0, "10" and 1e3 are integers; 10.5 and true are not
+    config(
+        "int-not-integral",
+        "train:\n  epochs: 10.5\n",
+        "c.yaml:2",
+        "train.epochs: expected an integer, got float 10.5",
+    ),
+    config(
+        "int-string-not-integral",
+        'train:\n  epochs: "1.25e1"\n',
+        "c.yaml:2",
+        "train.epochs: expected an integer, got str '1.25e1'",
+    ),
+    config(
+        "int-bool", "train:\n  epochs: true\n", "c.yaml:2", "train.epochs: expected an integer, got bool True"
+    ),
+    config("float-bool", "train:\n  lr: true\n", "c.yaml:2", "train.lr: expected a number, got bool True"),
+    config(
+        "param-not-a-number",
+        "data:\n  params:\n    n_samples: lots\n",
+        "c.yaml:3",
+        "data.params.n_samples: expected an integer, got str 'lots'",
+    ),
+    config(
+        "param-not-integral",
+        "data:\n  params:\n    n_samples: 1.255e2\n",
+        "c.yaml:3",
+        "data.params.n_samples: expected an integer, got str '1.255e2'",
+    ),
+    config("undotted-key", "lr: 0.1\n", "c.yaml:1", "unknown key 'lr' — did you mean 'train.lr'?"),
     config("negative-lr", "train:\n  lr: -1\n", "c.yaml:2", "train.lr: expected a number > 0"),
     config(
         "test-size", "data:\n  test_size: 1.5\n", "c.yaml:2", "data.test_size: expected a fraction in [0, 1)"
@@ -156,8 +223,25 @@ CASES = [
     override(
         "set-not-a-section", "train.lr.x=1", "--set train.lr.x=1", "train.lr: expected a number, got dict"
     ),
+    override("set-undotted-key", "hidden_size=8", "--set hidden_size=8", "did you mean 'model.hidden_size'?"),
+    override("set-int-not-integral", "train.epochs=2.5", "--set train.epochs=2.5", "got float 2.5"),
     # CSV data
-    csv("csv-missing", None, "d.csv: no such file"),
+    csv(
+        "csv-missing",
+        None,
+        "c.yaml:1: data.path: ",
+        "d.csv: no such file (a relative data.path in a config file is relative to the file's directory)",
+    ),
+    Case(
+        "set-csv-missing",
+        ("train", "sub/c.yaml", "--out", "run", "-q", "--set", "data.path=d.csv"),
+        1,
+        (
+            "--set data.path=d.csv: data.path: ",
+            "d.csv: no such file (a relative data.path given by --set is relative to the current directory)",
+        ),
+        {"sub/c.yaml": CSV_CONFIG, "sub/d.csv": points()},
+    ),
     csv(
         "csv-no-target",
         points(),
@@ -225,6 +309,103 @@ CASES = [
         "data:\n  missing: zero\n",
         "c.yaml:2",
         "data.missing: expected one of error, drop, mean, median",
+    ),
+    # sample and class weights
+    weights(
+        "weight-negative", weighted(bad="-1"), 1, "d.csv:4: column 'w': weight '-1' is not a number >= 0"
+    ),
+    weights("weight-nan", weighted(bad="nan"), 1, "d.csv:4: column 'w': weight 'nan' is not a number >= 0"),
+    weights(
+        "weight-not-a-number",
+        weighted(bad="heavy"),
+        1,
+        "d.csv:4: column 'w': weight is not a number: 'heavy'",
+    ),
+    weights("weight-all-zero", weighted().replace(",1.5,", ",0,"), 1, "d.csv: column 'w': every weight is 0"),
+    weights(
+        "weight-unknown-column",
+        weighted(),
+        1,
+        "d.csv: no weight column 'wt'",
+        "did you mean 'w'?",
+        config=WEIGHTED.replace("weight: w", "weight: wt"),
+    ),
+    weights(
+        "weight-is-the-target",
+        weighted(),
+        2,
+        "data.weight: the weight column 'label' is the target column",
+        config=WEIGHTED.replace("weight: w", "weight: label"),
+    ),
+    weights(
+        "class-weight-unknown-class",
+        weighted(),
+        2,
+        "train.class_weight: no class 'c' among the classes (a, b) of",
+        "d.csv",
+        config=WEIGHTED.replace("train: {", "train: {class_weight: {a: 1, c: 2}, "),
+    ),
+    weights(
+        "class-weight-all-rows-zero",
+        weighted(),
+        1,
+        "d.csv: every row of the train split weighs 0",
+        config=WEIGHTED.replace("train: {", "train: {class_weight: {a: 0, b: 0}, "),
+    ),
+    config(
+        "class-weight-negative",
+        "train:\n  class_weight: {0: -1}\n",
+        "c.yaml:2",
+        "train.class_weight: expected null, 'balanced', or a mapping label: weight (numbers >= 0)",
+    ),
+    config("class-weight-misspelt", "train:\n  class_weight: balance\n", "c.yaml:2", "got 'balance'"),
+    config(
+        "weight-without-csv", "data:\n  weight: w\n", "c.yaml:2", "data.weight: only used with dataset 'csv'"
+    ),
+    # --init-from: BASE's model.npz has features x0, x1, classes 0, 1, hidden size 4, float64
+    command(
+        "init-from-missing",
+        ("train", "good.yaml", "--init-from", "nope.npz", "--out", "run", "-q"),
+        1,
+        "nope.npz: no such model file",
+    ),
+    init_from(
+        "init-from-other-hidden-size",
+        2,
+        "model.init_from:",
+        "model.npz has hidden size 4, but model.hidden_size is 100",
+    ),
+    init_from(
+        "init-from-other-dtype",
+        2,
+        "model.npz holds float64 weights, but model.dtype is float32",
+        sets=("model.hidden_size=4", "model.dtype=float32"),
+    ),
+    init_from(
+        "init-from-other-classes",
+        2,
+        "model.npz has the classes 0, 1; the data have a, b",
+        sets=("model.hidden_size=4",),
+        config="c.yaml",
+        files={"c.yaml": CSV_CONFIG, "d.csv": points()},
+    ),
+    init_from(
+        "init-from-other-features",
+        2,
+        "model.npz was trained on the features x0, x1; the data have sepal length (cm)",
+        sets=("model.hidden_size=4", "data.dataset=iris", "data.params={}"),
+    ),
+    init_from(
+        "init-from-damaged",
+        1,
+        "model.npz: truncated or damaged model file",
+        files={"model.npz": model_file()[:300]},
+    ),
+    command(
+        "init-from-with-resume",
+        ("train", "--resume", "oldrun", "--init-from", "model.npz"),
+        2,
+        "--resume goes on from the run's own checkpoint; drop --init-from",
     ),
     # model files and their data
     command("model-missing", ("evaluate", "nope.npz"), 1, "nope.npz: no such model file"),
@@ -430,7 +611,52 @@ CASES = [
     # command-line use
     command("no-command", (), 2, "the following arguments are required: COMMAND"),
     command("bad-command", ("fly",), 2, "invalid choice: 'fly'"),
+    command("misspelt-command", ("trian",), 2, "invalid choice: 'trian' — did you mean 'train'?"),
+    command(
+        "misspelt-action", ("curve", "chek", "good.yaml"), 2, "invalid choice: 'chek' — did you mean 'check'?"
+    ),
     command("bad-option", ("train", "good.yaml", "--bogus"), 2, "unrecognized arguments: --bogus"),
+    command(
+        "misspelt-option", ("train", "good.yaml", "--ovewrite"), 2, "--ovewrite — did you mean '--overwrite'?"
+    ),
+    command(
+        "config-key-as-option",
+        ("train", "good.yaml", "--lr", "0.1"),
+        2,
+        "unrecognized arguments: --lr 0.1 — to change config key train.lr, write --set train.lr=0.1",
+    ),
+    command(
+        "config-key-as-option-with-equals",
+        ("train", "good.yaml", "--hidden-size=8"),
+        2,
+        "write --set model.hidden_size=8",
+    ),
+    command(
+        "values-as-option-of-sweep",
+        ("sweep", "good.yaml", "--grid", "train.epochs=1", "--lr", "0.1,1"),
+        2,
+        "write --grid train.lr=0.1,1",
+    ),
+    command(
+        "grid-undotted-key",
+        ("sweep", "good.yaml", "--grid", "lr=0.1,1"),
+        2,
+        "--grid lr=0.1,1: unknown key 'lr' — did you mean 'train.lr'?",
+    ),
+    command("plot-bad-format", ("plot", "oldrun", "--format", "jpg"), 2, "invalid choice: 'jpg'"),
+    command("plot-bad-dpi", ("plot", "oldrun", "--dpi", "5"), 2, "must be an integer from 10 to 1000, got 5"),
+    command(
+        "evaluate-split-and-csv",
+        ("evaluate", "model.npz", "--split", "train", "--csv", "points.csv"),
+        2,
+        "--split names a split of the model's own dataset; drop it with --csv",
+    ),
+    command(
+        "evaluate-split-of-arrays",
+        ("evaluate", "model.npz", "--split", "train"),
+        1,
+        "fitted on arrays, not on a dataset of a config, so it has no train split",
+    ),
     command("train-nothing", ("train",), 2, "give a CONFIG file, or --resume RUN_DIR"),
     command("resume-missing", ("train", "--resume", "nope"), 2, "nope: no such run directory"),
     # where the output goes
@@ -445,11 +671,71 @@ CASES = [
         "out-holds-a-run", ("train", "good.yaml", "--out", "oldrun", "-q"), 1, "oldrun already holds a run"
     ),
     command(
+        "out-holds-an-unfinished-run",
+        ("train", "good.yaml", "--out", "cut-short", "-q"),
+        1,
+        "the run in cut-short has not finished (no summary.json; no checkpoint: it would start again)",
+        "go on with: trainer train --resume cut-short; or choose another --out, or pass --overwrite",
+    ),
+    command(
+        "evaluate-an-unfinished-run",
+        ("evaluate", "cut-short"),
+        1,
+        "cut-short: the run in cut-short has not finished",
+        "trainer train --resume cut-short",
+    ),
+    command("plot-an-unfinished-run", ("plot", "cut-short"), 1, "trainer train --resume cut-short"),
+    command(
+        "evaluate-a-directory-without-a-model",
+        ("predict", "empty", "points.csv"),
+        1,
+        "empty: no model.npz in this directory",
+    ),
+    command(
         "predict-into-missing-dir",
         ("predict", "model.npz", "points.csv", "-o", "nodir/p.csv"),
         1,
         "cannot write nodir/p.csv: No such file or directory",
     ),
+    # seed groups, comparisons and band goldens
+    command("seeds-empty", ("train", "good.yaml", "--seeds", "", "--out", "g"), 2, "--seeds : empty"),
+    command("seeds-negative", ("train", "good.yaml", "--seeds", "-3", "--out", "g"), 2, "integers >= 0"),
+    command("seeds-twice", ("train", "good.yaml", "--seeds", "1,2,1", "--out", "g"), 2, "seed 1 given twice"),
+    command(
+        "seeds-huge",
+        ("train", "good.yaml", "--seeds", "0-99999999", "--out", "g"),
+        2,
+        "100000000 seeds; at most",
+    ),
+    command("seeds-with-resume", ("train", "--resume", "oldrun", "--seeds", "3"), 2, "drop --seeds"),
+    command(
+        "sweep-seeds-bad", ("sweep", "good.yaml", "--grid", "train.lr=0.1", "--seeds", "2-1"), 2, "backwards"
+    ),
+    command(
+        "compare-other-datasets",
+        ("compare", "moons_run", "iris_run"),
+        1,
+        "cannot compare moons_run and iris_run: trained on moons and iris",
+        files={**run_files("moons_run", "moons"), **run_files("iris_run", "iris")},
+    ),
+    command(
+        "compare-not-a-run", ("compare", "oldrun", "oldrun"), 1, "oldrun: incomplete run: no metrics.jsonl"
+    ),
+    command(
+        "band-one-seed",
+        ("curve", "update", "good.yaml", "--golden", "g.json", "--seeds", "1"),
+        2,
+        "a band needs at least 2 seeds",
+    ),
+    command(
+        "band-of-exact-golden",
+        ("curve", "check", "good.yaml", "--golden", "exact.json", "--band"),
+        1,
+        "exact.json: an exact golden, with no band",
+        "--seeds 10",
+        files={"exact.json": EXACT_GOLDEN},
+    ),
+    command("band-and-exact", ("curve", "check", "good.yaml", "--band", "--exact"), 2, "choose one"),
     # --debug shows the traceback instead
     Case(
         "debug-config",

@@ -47,11 +47,22 @@ def test_train_writes_the_run_directory(moons_run):
         p.name for p in moons_run.iterdir()
     }
     summary = json.loads((moons_run / "summary.json").read_text())
-    assert set(summary["train"]) >= {"accuracy", "loss"} and set(summary["test"]) >= {"accuracy", "log_loss"}
+    # one shape and one name for every split
+    splits = ("train", "val", "test")
+    assert all(set(summary[split]) == {"accuracy", "balanced_accuracy", "loss"} for split in splits)
     assert summary["epochs_run"] <= 8 and summary["n_train"] + summary["n_val"] + summary["n_test"] == 300
     records = [json.loads(line) for line in (moons_run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == list(range(1, summary["epochs_run"] + 1))
-    assert {"epoch", "train_loss", "val_loss", "val_accuracy", "lr", "epoch_seconds"} <= set(records[0])
+    assert set(records[0]) == {
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "epoch_seconds",
+    }
+    assert all(0 <= r["train_accuracy"] <= 1 for r in records)
 
 
 def test_resolved_config_has_every_default_and_trains_the_same(moons_run):
@@ -71,9 +82,86 @@ def test_evaluate_recreates_the_test_split_exactly(moons_run):
     report = json.loads(ok(trainer("evaluate", moons_run / "model.npz", "--json", cwd=moons_run)).stdout)
     summary = json.loads((moons_run / "summary.json").read_text())
     assert report["accuracy"] == summary["test"]["accuracy"]
-    assert report["log_loss"] == summary["test"]["log_loss"]
+    assert report["loss"] == summary["test"]["loss"]
+    assert report["balanced_accuracy"] == summary["test"]["balanced_accuracy"]
+    assert set(report) == {
+        "accuracy",
+        "balanced_accuracy",
+        "loss",
+        "n_samples",
+        "classes",
+        "confusion_matrix",
+        "per_class",
+    }
     assert report["n_samples"] == summary["n_test"] == sum(map(sum, report["confusion_matrix"]))
     assert set(report["per_class"]["0"]) >= {"precision", "recall", "f1"}
+
+
+@pytest.mark.parametrize("split", ["train", "val", "test"])
+def test_evaluate_takes_the_run_directory_and_any_split_of_its_data(moons_run, split):
+    by_dir = ok(trainer("evaluate", moons_run, "--split", split, "--json", cwd=moons_run)).stdout
+    by_file = ok(
+        trainer("evaluate", moons_run / "model.npz", "--split", split, "--json", cwd=moons_run)
+    ).stdout
+    assert by_dir == by_file
+    report, summary = json.loads(by_dir), json.loads((moons_run / "summary.json").read_text())
+    assert {k: report[k] for k in ("accuracy", "balanced_accuracy", "loss")} == summary[
+        split
+    ]  # recreated exactly
+    assert report["n_samples"] == summary[f"n_{split}"]
+
+
+def test_predict_takes_the_run_directory(moons_run, tmp_path):
+    np.savetxt(tmp_path / "inputs.csv", np.random.default_rng(0).uniform(-1, 2, size=(5, 2)), delimiter=",")
+    by_dir = ok(trainer("predict", moons_run, tmp_path / "inputs.csv", "--proba", cwd=tmp_path)).stdout
+    by_file = ok(
+        trainer("predict", moons_run / "model.npz", tmp_path / "inputs.csv", "--proba", cwd=tmp_path)
+    )
+    assert by_dir == by_file.stdout and len(by_dir.splitlines()) == 6
+
+
+def test_evaluate_a_config_without_a_test_split(tmp_path):
+    config = ROOT / "configs/spiral_cs231n.yaml"
+    ok(trainer("train", config, "--set", "train.epochs=3", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
+    r = trainer("evaluate", "run", cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.splitlines() == [
+        "trainer: error: this model was trained with data.test_size 0, so it has no test split; "
+        "choose --split train, or pass --csv FILE --target COLUMN"
+    ]
+    report = json.loads(ok(trainer("evaluate", "run", "--split", "train", "--json", cwd=tmp_path)).stdout)
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    assert {k: report[k] for k in ("accuracy", "balanced_accuracy", "loss")} == summary["train"] and report[
+        "n_samples"
+    ] == 300
+    assert "  (train split)" in ok(trainer("evaluate", "run", "--split", "train", cwd=tmp_path)).stdout
+
+
+def table(lines):
+    """The lines of a text table, each cut into its cells (two spaces or more apart) with the column
+    each cell ends at."""
+    import re
+
+    return [[(m[0], m.end()) for m in re.finditer(r"\S+(?: \S+)*", line)] for line in lines]
+
+
+@pytest.mark.parametrize("labels", [("0", "1"), ("a-very-long-class-name", "b")])
+def test_evaluate_text_tables_are_aligned_and_labelled(tmp_path, labels):
+    rows = [f"{i % 7},{i % 5 * 0.5},{labels[i % 2]}" for i in range(60)]
+    (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "c.yaml").write_text("data: {dataset: csv, path: d.csv, target: label}\ntrain: {epochs: 2}\n")
+    ok(trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
+    lines = ok(trainer("evaluate", "run", cwd=tmp_path)).stdout.splitlines()
+    assert lines[0].startswith("accuracy ") and "  loss " in lines[0] and lines[0].endswith("(test split)")
+    per_class, confusion = table(lines[2:5]), table(lines[7:10])
+    assert [cell for cell, _ in per_class[0]] == ["class", "precision", "recall", "f1", "support"]
+    assert [cell for cell, _ in per_class[1]][0] == labels[0]
+    assert lines[6] == "confusion matrix (rows: true class, columns: predicted class)"
+    assert [cell for cell, _ in confusion[0]] == ["true \\ predicted", *labels]
+    assert [row[0][0] for row in confusion[1:]] == list(labels)
+    for rows in (per_class, confusion):  # numbers stand right-aligned under their headers
+        assert all(len(row) == len(rows[0]) for row in rows)
+        for j in range(1, len(rows[0])):
+            assert len({row[j][1] for row in rows}) == 1, rows
 
 
 def test_evaluate_prints_a_readable_report(moons_run):
@@ -193,19 +281,27 @@ def test_default_run_directory_and_no_overwrite(tmp_path):
     assert (run / "model.npz").read_bytes() != before
 
 
-def test_summary_is_printed_unless_quiet(tmp_path):
+def test_summary_is_printed_and_quiet_prints_only_the_run_directory(tmp_path):
     out = ok(
         trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "r", cwd=tmp_path)
     ).stdout
     lines = out.splitlines()
-    assert "  epochs   2" in lines  # no "(best 2)": without early stopping no epoch was chosen
-    # the two train losses are told apart: the per-epoch objective (with L2) and the final cross-entropy
-    assert any(
-        line.startswith("  loss ") and line.endswith("(train objective per epoch, L2 included)")
-        for line in lines
+    summary = json.loads((tmp_path / "r/summary.json").read_text())
+    assert lines[:2] == [
+        "run r",
+        "  epochs    2",
+    ]  # no "(best 2)": without early stopping no epoch was chosen
+    # the objective the steps minimised (with L2) is told apart from the loss of the final weights
+    assert lines[2].startswith("  objective ") and lines[2].endswith(
+        "(per epoch: loss + L2, mean over its batches)"
     )
-    assert any(line.startswith("  train    accuracy ") and "  cross-entropy " in line for line in lines)
-    assert any(line.startswith("  test     accuracy ") for line in lines)
+    for line, split in zip(lines[3:6], ("train", "val", "test"), strict=True):
+        s = summary[split]
+        expected = (
+            f"accuracy {s['accuracy']:.4f}  balanced {s['balanced_accuracy']:.4f}  loss {s['loss']:.4f}"
+        )
+        assert line == f"  {split:<9} {expected}"
+    assert "cross-entropy" not in out and "log_loss" not in out
     assert (
         ok(
             trainer(
@@ -220,7 +316,7 @@ def test_summary_is_printed_unless_quiet(tmp_path):
                 cwd=tmp_path,
             )
         ).stdout
-        == ""
+        == "q\n"
     )
 
 
@@ -240,7 +336,7 @@ def test_summary_names_the_best_epoch_early_stopping_chose(tmp_path):
         )
     ).stdout
     best = json.loads((tmp_path / "r/summary.json").read_text())["best_epoch"]
-    assert f"  epochs   3 (best {best})" in out.splitlines()
+    assert f"  epochs    3 (best {best})" in out.splitlines()
 
 
 def test_datasets_lists_every_builtin(tmp_path):
@@ -336,9 +432,79 @@ def test_train_with_missing_values_says_what_it_did(tmp_path):
     config = "data: {dataset: csv, path: holed.csv, target: label, missing: drop}\ntrain: {epochs: 3}\n"
     (tmp_path / "c.yaml").write_text(config)
     out = ok(trainer("train", "c.yaml", "--out", "run", "--no-plots", cwd=tmp_path)).stdout
-    assert "  missing  13 rows with missing values dropped (data.missing: drop)" in out.splitlines()
+    assert "  missing   13 rows with missing values dropped (data.missing: drop)" in out.splitlines()
     assert json.loads((tmp_path / "run/summary.json").read_text())["n_dropped"] == 13
     result = ok(trainer("predict", "run/model.npz", "holed.csv", cwd=tmp_path))
     lines = result.stdout.splitlines()
     assert len(lines) == 301 and lines[1] == "" and lines[2] != ""  # a dropped row: an empty prediction
     assert "13 row(s) with missing values dropped (the model's data.missing: drop)" in result.stderr
+
+
+def test_init_from_starts_every_run_and_every_seed_of_a_group_from_the_model(tmp_path):
+    from trainer.cli import main
+    from trainer.storage.modelfile import checksum, load_model
+
+    (tmp_path / "c.yaml").write_text("data: {dataset: moons, params: {n_samples: 200}}\ntrain: {epochs: 2}\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "a"), "-q", "--no-plots"]) == 0
+    parent = checksum(load_model(tmp_path / "a" / "model.npz"))
+    args = [
+        "train",
+        str(tmp_path / "c.yaml"),
+        "--init-from",
+        str(tmp_path / "a" / "model.npz"),
+        "-q",
+        "--no-plots",
+    ]
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert load_model(tmp_path / "b" / "model.npz").parent_sha256 == parent
+    assert main([*args, "--seeds", "2", "--out", str(tmp_path / "g")]) == 0
+    for seed in (0, 1):
+        assert load_model(tmp_path / "g" / f"seed-{seed}" / "model.npz").parent_sha256 == parent
+
+
+def test_a_diverged_run_reports_one_loss_the_same_everywhere(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "data: {params: {n_samples: 300}, val_size: 0.1}\n"
+        "train: {optimizer: sgd, lr: 1000, lr_schedule: constant, reg: 0, epochs: 30, early_stopping: true,"
+        " patience: 100}\n"
+    )
+    assert trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path).returncode == 3
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    for split in ("train", "val", "test"):
+        report = json.loads(ok(trainer("evaluate", "run", "--split", split, "--json", cwd=tmp_path)).stdout)
+        assert report["loss"] == summary[split]["loss"], split  # one computation: never clipped
+        assert report["accuracy"] == summary[split]["accuracy"]
+    # past what clipping the probabilities caps a mean at: -log(2.2e-16) = 36.0
+    assert summary["test"]["loss"] > 40
+    headline = ok(trainer("evaluate", "run", cwd=tmp_path)).stdout.splitlines()[0]
+    loss = summary["test"]["loss"]
+    assert f"  loss {loss:.4e}  " in headline if loss >= 1e6 else f"  loss {loss:.4f}  " in headline
+
+
+def test_numbers_are_read_one_way_for_integers_and_floats(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        'data: {dataset: moons, params: {n_samples: 1e2, noise: "0.1"}}\n'
+        'train: {epochs: "2", batch_size: 3.2e1, lr: "1e-2"}\n'
+    )
+    ok(trainer("train", "c.yaml", "--set", "model.hidden_size=8.0", "--out", "run", "-q", cwd=tmp_path))
+    cfg = yaml.safe_load((tmp_path / "run/config.yaml").read_text())
+    assert cfg["data"]["params"] == {"n_samples": 100, "noise": 0.1}
+    assert (cfg["train"]["epochs"], cfg["train"]["batch_size"], cfg["train"]["lr"]) == (2, 32, 0.01)
+    assert cfg["model"]["hidden_size"] == 8 and type(cfg["model"]["hidden_size"]) is int
+    assert json.loads((tmp_path / "run/summary.json").read_text())["epochs_run"] == 2
+
+
+def test_a_model_saved_when_the_test_loss_was_called_log_loss_still_loads(tmp_path, moons_run):
+    from trainer.storage.modelfile import load_model, save_model
+
+    model = load_model(moons_run / "model.npz")
+    model.metrics["test"] = {"accuracy": model.metrics["test"]["accuracy"], "log_loss": 0.1}
+    save_model(tmp_path / "old.npz", model)
+    now = json.loads(ok(trainer("evaluate", "old.npz", "--json", cwd=tmp_path)).stdout)
+    assert now == json.loads(ok(trainer("evaluate", moons_run, "--json", cwd=tmp_path)).stdout)
+
+
+def test_help_says_where_a_relative_data_path_given_by_set_points(tmp_path):
+    for command in ("train", "sweep"):
+        text = " ".join(ok(trainer(command, "--help", cwd=tmp_path)).stdout.split())
+        assert "a relative data.path given here is relative to the current directory" in text, command

@@ -3,7 +3,7 @@
 import pytest
 
 from trainer.config.load import config_from_dict, dump_config, known_keys, load_config
-from trainer.errors import ConfigError
+from trainer.errors import ConfigError, DataError
 
 
 def write(tmp_path, text, name="c.yaml"):
@@ -99,8 +99,25 @@ def test_bad_overrides_name_the_override(tmp_path, override, expected):
 
 def test_csv_path_resolves_against_the_config_file(tmp_path):
     (tmp_path / "sub").mkdir()
+    (tmp_path / "d.csv").write_text("a,b\n1,0\n")
     cfg = load_config(write(tmp_path, "data: {dataset: csv, path: ../d.csv}\n", "sub/c.yaml"))
     assert cfg.data.path == str((tmp_path / "d.csv").resolve())
+
+
+def test_csv_path_under_set_resolves_against_the_current_directory(tmp_path, monkeypatch):
+    tmp_path = tmp_path.resolve()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub/d.csv").write_text("a,b\n1,0\n")
+    path = write(tmp_path, "data: {dataset: csv, path: d.csv}\n", "sub/c.yaml")
+    assert load_config(path).data.path == str(tmp_path / "sub/d.csv")
+    monkeypatch.chdir(tmp_path)
+    assert load_config(path, ["data.path=sub/d.csv"]).data.path == str(tmp_path / "sub/d.csv")
+    with pytest.raises(DataError) as e:
+        load_config(path, ["data.path=d.csv"])
+    assert str(e.value) == (
+        f"--set data.path=d.csv: data.path: {tmp_path / 'd.csv'}: no such file "
+        "(a relative data.path given by --set is relative to the current directory)"
+    )
 
 
 def test_known_keys_cover_the_contract():
@@ -136,3 +153,61 @@ def test_known_keys_cover_the_contract():
 def test_config_from_dict_validates_too():
     with pytest.raises(ConfigError, match="train.patience: expected an integer >= 1"):
         config_from_dict({"train": {"patience": 0}})
+
+
+# ---------------------------------------------------------------- weights and init_from
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("train:\n  class_weight: balanced\n", "balanced"),
+        ("train:\n  class_weight: {0: 9, 1: 1.5}\n", {"0": 9, "1": 1.5}),  # YAML's int keys become text
+        ("train:\n  class_weight: {cat: 0, dog: 2.0}\n", {"cat": 0, "dog": 2.0}),
+        ("train:\n  class_weight: null\n", None),
+    ],
+)
+def test_class_weight_takes_null_balanced_or_a_mapping_with_text_keys(tmp_path, text, expected):
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.train.class_weight == expected
+    assert load_config(write(tmp_path, dump_config(cfg), "again.yaml")).train.class_weight == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "train:\n  class_weight: balance\n",
+            "c.yaml:2: train.class_weight: expected null, 'balanced', or a mapping",
+        ),
+        ("train:\n  class_weight: {a: -1}\n", "train.class_weight: expected null, 'balanced', or a mapping"),
+        ("train:\n  class_weight: {a: .nan}\n", "train.class_weight: expected a string or a mapping"),
+        ("train:\n  class_weight: {a: heavy}\n", "train.class_weight: expected null, 'balanced'"),
+        ("train:\n  class_weight: {a: true}\n", "train.class_weight: expected null, 'balanced'"),
+        ("train:\n  class_weight: {}\n", "train.class_weight: expected null, 'balanced'"),
+        ("train:\n  class_weight: {1: 2, '1': 3}\n", "c.yaml:2: duplicate key 'train.class_weight.1'"),
+        ("train:\n  class_weight: {yes: 2}\n", "train.class_weight: expected a string or a mapping"),
+        ("train:\n  class_weight: [1, 2]\n", "train.class_weight: expected a string or a mapping"),
+        (
+            "data:\n  weight: w\n",
+            "c.yaml:2: data.weight: only used with dataset 'csv', but data.dataset is 'moons'",
+        ),
+        ("data:\n  weight: 1.5\n", "data.weight: expected a string or an integer or null, got float 1.5"),
+        ("model:\n  init_from: 3\n", "model.init_from: expected a string or null, got int 3"),
+    ],
+)
+def test_bad_weights_and_init_from_name_the_key_and_line(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, text))
+    assert expected in str(e.value) and "\n" not in str(e.value)
+
+
+def test_init_from_is_relative_to_the_config_file_or_under_set_to_the_working_directory(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "sub").mkdir()
+    cfg = load_config(write(tmp_path / "sub", "model:\n  init_from: ../m.npz\n"))
+    assert cfg.model.init_from == str(tmp_path / "m.npz")
+    monkeypatch.chdir(tmp_path / "sub")
+    cfg = load_config(write(tmp_path, "name: x\n"), ["model.init_from=runs/m.npz"])
+    assert cfg.model.init_from == str(tmp_path / "sub" / "runs" / "m.npz")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import trainer as cli
 
 import trainer
 from trainer.cli import main
@@ -355,3 +356,41 @@ def test_update_replaces_an_unreadable_golden_and_says_so(golden):
     path.write_text("not json")
     assert "replaced an unreadable golden" in update(config, path)
     assert read_curve(path)["epochs"] == 50  # no old count to keep: the default cap
+
+
+def test_compare_a_run_with_a_golden_of_fewer_epochs_says_the_schedule_spans_them(tmp_path):
+    (tmp_path / "c.yaml").write_text("data: {dataset: iris}\ntrain: {epochs: 12, batch_size: 32}\n")
+    r = cli("curve", "update", "c.yaml", "--golden", "g.json", "--epochs", "6", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert cli("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path).returncode == 0
+    r = cli("curve", "compare", "g.json", "run", cwd=tmp_path)
+    assert r.returncode == 1 and "first departure: epoch 2, train_loss" in r.stdout
+    assert (
+        "  note: the curves were trained for 6 and 12 epochs, and the cosine lr schedule spans a run's own "
+        "epochs, so their lr differs from epoch 2 on; compare curves trained for as many epochs "
+        "(`trainer curve check` trains a config for its golden's)"
+    ) in r.stdout.splitlines()
+    assert cli("curve", "check", "c.yaml", "--golden", "g.json", cwd=tmp_path).returncode == 0
+
+
+def test_update_says_when_it_records_fewer_epochs_than_asked(tmp_path):
+    (tmp_path / "c.yaml").write_text("data: {dataset: iris}\ntrain: {epochs: 4, batch_size: 64}\n")
+    r = cli("curve", "update", "c.yaml", "--golden", "g.json", "--epochs", "500", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.splitlines()[:2] == [
+        "wrote g.json: 4 of the config's 4 epochs (ran 4)",
+        "  asked for 500 epochs, but the config trains 4 (train.epochs): recorded 4",
+    ]
+    assert read_curve(tmp_path / "g.json")["epochs"] == 4
+
+
+def test_update_of_a_golden_that_gains_a_metric_says_the_rest_is_unchanged(golden, capsys):
+    config, path = golden
+    old = json.loads(path.read_text())
+    del old["metrics"]["train_accuracy"]  # a golden written before the metric existed
+    write_json(path, old)
+    assert main(["curve", "update", str(config), "--golden", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:] == [
+        "  metrics added: train_accuracy",
+        "  every value the old golden holds is unchanged, bit for bit",
+    ]

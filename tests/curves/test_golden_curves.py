@@ -1,8 +1,10 @@
-"""Every shipped config trains the loss curve of its golden (tests/golden/<config stem>.json).
+"""Every shipped config trains the loss curve of its golden (tests/golden/<config stem>.json),
+through the package's own pytest plugin (the `loss_curve` fixture, trainer/pytest_plugin.py).
 
-A config without a golden fails and says how to make one; so does a golden without a config.
-Goldens record at most 50 epochs (`trainer curve update` caps them), which keeps this module fast.
-The engine is not part of a curve's identity: each golden is also checked on the other engine.
+A config without a golden fails and names `pytest --curves-update`, which writes it; a golden
+without a config fails too. Goldens record at most 50 epochs (`trainer curve update` caps them),
+which keeps this module fast. The engine is not part of a curve's identity: each golden is also
+checked on the other engine.
 """
 
 from pathlib import Path
@@ -10,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from trainer.config.load import load_config
-from trainer.testing import assert_curve_matches
 from trainer.training.loop import ENGINES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,15 +21,9 @@ GOLDEN = ROOT / "tests" / "golden"
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
-def test_config_matches_its_golden_curve(config, engine, tmp_path):
-    golden = GOLDEN / f"{config.stem}.json"
-    if not golden.exists():
-        pytest.fail(
-            f"configs/{config.name} has no golden curve; "
-            f"create it with `trainer curve update configs/{config.name}`"
-        )
+def test_config_matches_its_golden_curve(config, engine, loss_curve):
     cfg = load_config(config, [f"train.engine={engine}"])
-    assert_curve_matches(cfg, golden, plot=tmp_path / f"{config.stem}.overlay.png")
+    loss_curve.check(cfg, GOLDEN / f"{config.stem}.json")
 
 
 def test_every_config_has_a_golden_and_every_golden_a_config():

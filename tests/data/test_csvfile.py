@@ -154,3 +154,45 @@ def test_training_data_needs_two_classes_and_enough_rows(tmp_path, text, expecte
 def test_bad_delimiter_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="data.delimiter: expected one character"):
         read(write(tmp_path, csv_text()), target=-1, delimiter="::")
+
+
+# ---------------------------------------------------------------- the weight column
+
+
+@pytest.mark.parametrize("weight", ["w", 1, -3])
+def test_a_weight_column_is_read_and_is_not_a_feature(tmp_path, weight):
+    text = "a,w,b,label\n1,2,3,x\n4,0,6,y\n7,0.5,9,x\n"
+    t = read_csv(write(tmp_path, text), target="label", weight=weight)
+    X, labels, names = read(write(tmp_path, text), target="label", weight=weight)
+    assert names == ["a", "b"] and X.tolist() == [[1, 3], [4, 6], [7, 9]] and labels == ["x", "y", "x"]
+    assert t.weight.dtype == np.float64 and t.weight.tolist() == [2.0, 0.0, 0.5]
+
+
+BAD_WEIGHTS = [
+    ("a,w,label\n1,2,x\n3,heavy,y\n", "w", "d.csv:3: column 'w': weight is not a number: 'heavy'"),
+    ("a,w,label\n1,2,x\n3,,y\n", "w", "d.csv:3: column 'w': weight is not a number: ''"),
+    ("a,w,label\n1,2,x\n3,-1,y\n", "w", "d.csv:3: column 'w': weight '-1' is not a number >= 0"),
+    ("a,w,label\n1,nan,x\n3,1,y\n", "w", "d.csv:2: column 'w': weight 'nan' is not a number >= 0"),
+    ("a,w,label\n1,inf,x\n3,1,y\n", "w", "d.csv:2: column 'w': weight 'inf' is not a number >= 0"),
+    ("a,w,label\n1,0,x\n3,0.0,y\n", "w", "d.csv: column 'w': every weight is 0"),
+    ("a,w,label\n1,0,x\n", "wt", "d.csv: no weight column 'wt'; columns: a, w, label — did you mean 'w'?"),
+    ("a,w,label\n1,0,x\n", 5, "d.csv: weight column 5 is out of range"),
+    (
+        "w,label\n1,x\n",
+        "w",
+        "d.csv: no feature columns besides the target column 'label' and the weight column 'w'",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, weight, expected", BAD_WEIGHTS)
+def test_bad_weight_columns_are_one_clear_line(tmp_path, text, weight, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as e:
+        read_csv(path, target="label", weight=weight)
+    assert str(e.value).startswith(expected.replace("d.csv", str(path))) and "\n" not in str(e.value)
+
+
+def test_the_weight_column_cannot_be_the_target(tmp_path):
+    with pytest.raises(ConfigError, match="data.weight: the weight column 'label' is the target column"):
+        read_csv(write(tmp_path, csv_text()), target=-1, weight="label")

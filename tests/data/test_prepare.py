@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from trainer.data.datasets import DataConfig, Dataset, load_dataset
-from trainer.data.prepare import prepare, split
-from trainer.errors import DataError
+from trainer.data.prepare import prepare, split, training_weights
+from trainer.errors import ConfigError, DataError
 from trainer.model.scaling import fit_scaler
 
 
@@ -151,3 +151,52 @@ def test_drop_leaves_out_and_counts_the_rows_missing_a_feature(tmp_path):
     assert ds.n_dropped == holes and len(ds.y) == 300 - holes and not np.isnan(ds.X).any()
     with pytest.raises(DataError, match=r"holed.csv:2: column 'weight_g': not a number: ''"):
         load_dataset(DataConfig(dataset="csv", path=str(path), target="label"), np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------- training weights
+
+
+def csv_data(tmp_path, text):
+    (tmp_path / "d.csv").write_text(text)
+    return DataConfig(dataset="csv", path=str(tmp_path / "d.csv"), target="label", test_size=0.0)
+
+
+def test_balanced_class_weights_count_the_train_split(tmp_path):
+    cfg = csv_data(tmp_path, "x,label\n" + "".join(f"{i},{'a' if i % 4 else 'b'}\n" for i in range(40)))
+    p = prepare(cfg, np.random.default_rng(0))
+    p.train_weight = training_weights(p, "balanced", "d.csv")
+    y = p.train[1]
+    counts = np.bincount(y)  # 30 rows of 'a', 10 of 'b': n / (2 * count)
+    np.testing.assert_allclose(p.train_weight, (len(y) / (2 * counts))[y], rtol=1e-15)
+    assert sorted(set(p.train_weight.tolist())) == [40 / 60, 2.0]
+
+
+def test_a_mapping_matches_labels_as_text_and_multiplies_the_weight_column(tmp_path):
+    text = "x,w,label\n" + "".join(f"{i},{i % 3},{'cat' if i % 2 else 7}\n" for i in range(30))
+    cfg = csv_data(tmp_path, text)
+    cfg.weight = "w"
+    p = prepare(cfg, np.random.default_rng(0))
+    p.train_weight = training_weights(p, {"7": 0.5}, "d.csv")
+    assert p.classes == ["7", "cat"] and p.n_features == 1  # the weight column is not a feature
+    column = prepare(cfg, np.random.default_rng(0)).train_weight  # the same rows, the column alone
+    row = np.rint(p.train[0][:, 0] * p.scaler_scale[0] + p.scaler_mean[0]).astype(int)  # x: the row number
+    np.testing.assert_array_equal(column, row % 3)
+    np.testing.assert_array_equal(p.train_weight, column * np.where(p.train[1] == 0, 0.5, 1.0))
+
+
+def test_an_unknown_class_in_class_weight_is_a_config_error(tmp_path):
+    with pytest.raises(
+        ConfigError, match=r"train.class_weight: no class 'emu' among the classes \(0, 1\) of dataset 'moons'"
+    ):
+        training_weights(prepare(DataConfig(), np.random.default_rng(0)), {"emu": 2.0}, "dataset 'moons'")
+
+
+def test_a_train_split_of_weight_zero_is_a_data_error(tmp_path):
+    cfg = csv_data(tmp_path, "x,label\n" + "".join(f"{i},{'a' if i % 4 else 'b'}\n" for i in range(40)))
+    with pytest.raises(DataError, match="every row of the train split weighs 0"):
+        training_weights(prepare(cfg, np.random.default_rng(0)), {"a": 0, "b": 0}, "d.csv")
+
+
+def test_without_weights_there_are_none():
+    p = prepare(DataConfig(), np.random.default_rng(0))
+    assert p.train_weight is None and training_weights(p, None, "dataset 'moons'") is None

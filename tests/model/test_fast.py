@@ -5,7 +5,7 @@ import pytest
 
 from trainer.model.fast import FastStep, one_hot, with_ones
 from trainer.model.flat import flat_copy
-from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads
+from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads, predict
 
 # float64: the two sum in other orders (biases inside the matmuls), so they agree to rounding;
 # float32 rounds at 6e-8, and a few hundred terms per sum grow that to about 1e-5
@@ -22,12 +22,13 @@ def problem(N, D, H, C, seed=0, dtype=np.float64, reg=0.1):
     return X, rng.integers(0, C, N), params, reg
 
 
-def fast(params, X, y, reg):
-    """(loss, grads) of a fresh FastStep on these inputs."""
+def fast(params, X, y, reg, sw=None):
+    """(loss, grads) of a fresh FastStep on these inputs (sample weights sw (N,) or None)."""
     (N, D), (H, C), dtype = X.shape, params["W2"].shape, X.dtype
     w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
-    step = FastStep(N, D, H, C, dtype, reg)
-    loss = step.loss_and_grads(w, with_ones(X), one_hot(y, C, dtype))
+    step = FastStep(N, D, H, C, dtype, reg, weighted=sw is not None)
+    column = None if sw is None else np.asarray(sw, dtype).reshape(N, 1)
+    loss = step.loss_and_grads(w, with_ones(X), one_hot(y, C, dtype), column)
     return loss, {k: v.copy() for k, v in step.grads.items()}
 
 
@@ -37,11 +38,11 @@ def rel(a, b):
     return float(np.max(np.abs(np.asarray(a, np.float64) - b)) / scale) if scale else float(np.max(np.abs(a)))
 
 
-def assert_twins(X, y, params, reg):
+def assert_twins(X, y, params, reg, sw=None):
     """The fast step's loss and every gradient equal the reference's within RTOL of the dtype."""
     tol = RTOL[X.dtype.type]
-    ref_loss, ref = loss_and_grads(params, X, y, reg)
-    got_loss, got = fast(params, X, y, reg)
+    ref_loss, ref = loss_and_grads(params, X, y, reg, sample_weight=sw)
+    got_loss, got = fast(params, X, y, reg, sw)
     assert abs(got_loss - ref_loss) <= tol * abs(ref_loss)
     for k in PARAM_NAMES:
         assert got[k].dtype == ref[k].dtype == X.dtype and got[k].shape == ref[k].shape
@@ -116,3 +117,52 @@ def test_its_gradient_views_lie_in_one_flat_buffer_in_param_order():
     step.loss_and_grads(w, with_ones(X), one_hot(y, 2, np.float64))
     np.testing.assert_array_equal(step.grad, np.concatenate([step.grads[k].ravel() for k in PARAM_NAMES]))
     assert all(step.grads[k].base is step.grad for k in PARAM_NAMES)
+
+
+def weights(N, seed, dtype):
+    """Seeded weights in [0, 3), about a third exactly 0, never all 0."""
+    rng = np.random.default_rng([seed, 7])
+    w = rng.uniform(0, 3, N) * (rng.random(N) > 1 / 3)
+    w[0] += 1.0
+    return w.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES, ids=[f"N{n}-D{d}-H{h}-C{c}" for n, d, h, c in SHAPES])
+def test_the_weighted_fast_step_equals_the_weighted_reference(shape, dtype):
+    for seed, reg in enumerate((0.0, 0.3)):
+        X, y, params, reg = problem(*shape, seed=seed, dtype=dtype, reg=reg)
+        assert_twins(X, y, params, reg, weights(len(y), seed, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES, ids=[f"N{n}-D{d}-H{h}-C{c}" for n, d, h, c in SHAPES])
+def test_all_ones_weights_give_the_unweighted_fast_step_bit_for_bit(shape, dtype):
+    X, y, params, reg = problem(*shape, dtype=dtype, reg=0.3)
+    loss, grads = fast(params, X, y, reg)
+    ones_loss, ones = fast(params, X, y, reg, np.ones(len(y)))
+    assert ones_loss == loss
+    for k in PARAM_NAMES:
+        assert ones[k].tobytes() == grads[k].tobytes(), k
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_step_predicts_each_row_as_the_reference_does_before_stepping(dtype):
+    X, y, params, reg = problem(64, 5, 12, 4, seed=3, dtype=dtype)
+    w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
+    step = FastStep(64, 5, 12, 4, dtype, reg)
+    pred = np.full(64, -1, np.intp)
+    loss = step.loss_and_grads(w, with_ones(X), one_hot(y, 4, dtype), pred=pred)
+    np.testing.assert_array_equal(pred, predict(params, X))
+    assert loss == step.loss_and_grads(w, with_ones(X), one_hot(y, 4, dtype))  # pred changes nothing else
+
+
+def test_predictions_take_the_first_of_tied_scores_as_argmax_does():
+    X, y, params, _ = problem(6, 3, 4, 3, seed=1)
+    params = {k: np.zeros_like(v) for k, v in params.items()}  # every score 0: every class ties
+    w, _ = flat_copy(params)
+    pred = np.full(6, -1, np.intp)
+    FastStep(6, 3, 4, 3, np.float64, 0.0).loss_and_grads(
+        w, with_ones(X), one_hot(y, 3, np.float64), pred=pred
+    )
+    np.testing.assert_array_equal(pred, np.zeros(6))

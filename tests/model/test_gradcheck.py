@@ -61,7 +61,15 @@ def test_random_network_is_seeded_and_shaped():
 
 def test_report_passes_on_the_default_network():
     r = gradcheck.report()
-    assert r["ok"] is True and r["network"] == {"N": 8, "D": 5, "H": 10, "C": 3, "reg": 0.1, "seed": 0}
+    assert r["ok"] is True and r["network"] == {
+        "N": 8,
+        "D": 5,
+        "H": 10,
+        "C": 3,
+        "reg": 0.1,
+        "seed": 0,
+        "weighted": False,
+    }
     assert [p["param"] for p in r["params"]] == list(PARAM_NAMES)
     for p in r["params"]:
         assert p["numeric_error"] < gradcheck.NUMERIC_TOL and p["jacobian_error"] < gradcheck.JACOBIAN_TOL
@@ -81,6 +89,25 @@ def test_report_is_deterministic_and_follows_the_seed():
     b = gradcheck.report(GradcheckConfig(N=3, D=2, H=4, C=2, reg=0.5, seed=7))
     c = gradcheck.report(GradcheckConfig(N=3, D=2, H=4, C=2, reg=0.5, seed=8))
     assert a == b and a["loss"] != c["loss"] and a["ok"] and c["ok"]
+
+
+def test_weighted_report_checks_the_weighted_loss_with_some_weights_zero():
+    cfg = GradcheckConfig(N=12, D=3, H=5, C=4, seed=2, weighted=True)
+    w = gradcheck.random_weights(cfg)
+    assert (w == 0).any() and (w > 0).any() and (w >= 0).all()
+    r = gradcheck.report(cfg)
+    assert r["ok"] and r["network"]["weighted"] is True
+    params, X, y = random_network(cfg)
+    assert (
+        r["loss"] == loss_and_grads(params, X, y, cfg.reg, w)[0] != loss_and_grads(params, X, y, cfg.reg)[0]
+    )
+
+
+def test_cli_gradcheck_weighted():
+    run = trainer("gradcheck", "--weighted", "--json")
+    assert run.returncode == 0, run.stderr
+    r = json.loads(run.stdout)
+    assert r["ok"] and r["network"]["weighted"] is True
 
 
 def test_report_refuses_jacobians_over_its_limit():
@@ -111,7 +138,7 @@ def test_cli_gradcheck_json_takes_the_options():
     )
     assert run.returncode == 0, run.stderr
     r = json.loads(run.stdout)
-    assert r["network"] == {"N": 1, "D": 2, "H": 1, "C": 2, "reg": 0.5, "seed": 3}
+    assert r["network"] == {"N": 1, "D": 2, "H": 1, "C": 2, "reg": 0.5, "seed": 3, "weighted": False}
     assert r["ok"] is True and [p["param"] for p in r["params"]] == list(PARAM_NAMES)
     assert all(p["numeric_error"] < 1e-7 and p["jacobian_error"] < 1e-12 for p in r["params"])
 

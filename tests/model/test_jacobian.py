@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trainer.model import jacobian
-from trainer.model.gradcheck import GradcheckConfig, random_network, rel_error
+from trainer.model.gradcheck import GradcheckConfig, random_network, random_weights, rel_error
 from trainer.model.jacobian import JacobianTooLarge, chain
 from trainer.model.network import PARAM_NAMES, loss_and_grads
 
@@ -202,3 +202,23 @@ def test_sizes_count_the_bytes_of_each_jacobian_and_its_compact_form():
 )
 def test_format_bytes(n, text):
     assert jacobian.format_bytes(n) == text
+
+
+def test_weighted_cross_entropy_wrt_probs_matches_finite_differences():
+    P = softmax_rows(S / 3)
+    w = np.array([2.0, 0.0, 0.5, 1.5])  # a zero weight: that row's entries are 0
+    dP = jacobian.cross_entropy_wrt_probs(P, y, w)
+    loss = lambda p: -np.sum(w * np.log(p[np.arange(N), y])) / w.sum()  # noqa: E731
+    assert rel_error(dP, fd_jacobian(loss, P)) < 1e-8 and not dP[1].any()
+
+
+@pytest.mark.parametrize("seed, shape", list(enumerate(NETWORKS)))
+def test_weighted_compact_gradients_equal_the_jacobian_chain(seed, shape):
+    cfg = GradcheckConfig(*shape, seed=seed, weighted=True)
+    params, X_, y_ = random_network(cfg)
+    w = random_weights(cfg)
+    loss, grads = loss_and_grads(params, X_, y_, shape[-1], sample_weight=w)
+    jac_loss, jac_grads = jacobian.network_grads(params, X_, y_, shape[-1], sample_weight=w)
+    assert jac_loss == pytest.approx(loss, rel=1e-12)
+    for name in PARAM_NAMES:
+        assert rel_error(grads[name], jac_grads[name]) < 1e-12, name

@@ -370,3 +370,85 @@ def test_init_params_rejects_unknown_inits_and_empty_sizes():
         init_params(2, 3, 2, np.random.default_rng(0), init="glorot")
     with pytest.raises(ValueError, match="H=0"):
         init_params(2, 0, 2, np.random.default_rng(0))
+
+
+# ------------------------------------------------------------ sample weights
+
+
+def _weighted_network(N, D, H, C, reg, seed):
+    """A random network and data, and seeded weights with about a third exactly 0 (never all)."""
+    cfg = GradcheckConfig(N, D, H, C, reg, seed, weighted=True)
+    return (*random_network(cfg), gradcheck.random_weights(cfg))
+
+
+@pytest.mark.parametrize(
+    "seed, shape", list(enumerate(SHAPES)), ids=[f"N{n}-D{d}-H{h}-C{c}-reg{r}" for n, d, h, c, r in SHAPES]
+)
+def test_weighted_gradients_match_centred_differences(seed, shape):
+    params, X, y, w = _weighted_network(*shape, seed)
+    reg = shape[-1]
+    _, grads = loss_and_grads(params, X, y, reg, sample_weight=w)
+    numeric = numeric_grads(params, X, y, reg, sample_weight=w)
+    for name in PARAM_NAMES:
+        assert rel_error(grads[name], numeric[name]) < 1e-7, name
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("seed, shape", list(enumerate(SHAPES)))
+def test_all_ones_weights_give_the_unweighted_result_bit_for_bit(seed, shape, dtype):
+    params, X, y = random_network(GradcheckConfig(*shape, seed))
+    params = {k: v.astype(dtype) for k, v in params.items()}
+    loss, grads = loss_and_grads(params, X, y, shape[-1])
+    ones_loss, ones = loss_and_grads(params, X, y, shape[-1], sample_weight=np.ones(len(y)))
+    assert ones_loss == loss
+    for name in PARAM_NAMES:
+        assert ones[name].dtype == dtype and ones[name].tobytes() == grads[name].tobytes(), name
+
+
+def test_the_weighted_loss_worked_by_hand():
+    params, X, y = _hand_network()
+    # the per-row losses of the worked example: L_0 = -log 0.268941 = 1.313262, L_1 = -log 0.5 = 0.693147
+    # weights [3, 1]: L = (3 L_0 + 1 L_1) / 4 = (3.939785 + 0.693147) / 4 = 1.158233
+    loss, g = loss_and_grads(params, X, y, reg=0.0, sample_weight=[3.0, 1.0])
+    assert loss == pytest.approx(1.158233, abs=1e-6)
+    # dscores_ic = (p_ic - 1(c == y_i)) w_i / 4: row 0 = [s, s - 1] 3/4, row 1 = [-0.5, 0.5] 1/4
+    # db2 = their sum = [3s/4 - 1/8, -3s/4 + 1/8] = [0.423294, -0.423294]
+    s = math.e / (math.e + 1)
+    np.testing.assert_allclose(g["b2"], [0.75 * s - 0.125, -0.75 * s + 0.125], atol=1e-12)
+    np.testing.assert_allclose(g["b2"], [0.423294, -0.423294], atol=1e-6)
+
+
+def test_integer_weights_are_repeated_rows_and_zero_weights_are_absent_rows():
+    params, X, y, _ = _weighted_network(9, 3, 6, 4, 0.1, seed=5)
+    w = np.array([2, 0, 1, 3, 0, 1, 1, 4, 2])
+    loss, grads = loss_and_grads(params, X, y, 0.1, sample_weight=w)
+    rep_loss, rep = loss_and_grads(params, np.repeat(X, w, axis=0), np.repeat(y, w), 0.1)
+    assert loss == pytest.approx(rep_loss, rel=1e-14)
+    for name in PARAM_NAMES:
+        np.testing.assert_allclose(grads[name], rep[name], rtol=1e-13, atol=1e-16)
+
+
+def test_the_weighted_mean_does_not_depend_on_the_weights_scale():
+    # a minibatch normalises by its own weight sum: w and 7.5 w are one and the same loss
+    params, X, y, w = _weighted_network(8, 3, 5, 3, 0.2, seed=6)
+    loss, grads = loss_and_grads(params, X, y, 0.2, sample_weight=w)
+    big_loss, big = loss_and_grads(params, X, y, 0.2, sample_weight=7.5 * w)
+    assert big_loss == pytest.approx(loss, rel=1e-14)
+    for name in PARAM_NAMES:
+        np.testing.assert_allclose(big[name], grads[name], rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize(
+    "w, words",
+    [
+        ([1.0, 2.0], ["sample_weight has shape (2,)", "expected (5,)"]),
+        ([1.0, -1.0, 0, 0, 1], ["sample_weight must be >= 0", "-1.0"]),
+        ([1.0, np.nan, 0, 0, 1], ["sample_weight contains NaN or inf"]),
+        ([0.0, 0, 0, 0, 0], ["sample_weight is all zero"]),
+    ],
+)
+def test_bad_sample_weights_name_the_problem(w, words):
+    params, X, y = _bad(lambda p, X, y: (p, X, y))
+    with pytest.raises(ValueError) as e:
+        loss_and_grads(params, X, y, sample_weight=np.array(w))
+    assert all(word in str(e.value) for word in words), str(e.value)

@@ -4,9 +4,11 @@ raw feature units, the 64-feature case, and training without matplotlib."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import trainer
 from matplotlib.collections import PathCollection
 from matplotlib.image import imread
 
@@ -21,6 +23,7 @@ from trainer.pictures.sparkline import BARS
 from trainer.storage.curvefile import is_metric
 from trainer.storage.modelfile import load_model
 
+ROOT = Path(__file__).resolve().parents[2]
 MOONS = """\
 name: tiny_moons
 seed: 3
@@ -85,8 +88,8 @@ def test_train_writes_three_real_pictures_and_a_loss_sparkline(moons_run):
     run_dir, out = moons_run
     for name in plots.PICTURES:
         assert_real_png(run_dir / name)
-    assert "  pictures curves.png, confusion.png, boundary.png" in out
-    spark = next(line for line in out.splitlines() if line.startswith("  loss"))
+    assert "  pictures  curves.png, confusion.png, boundary.png" in out
+    spark = next(line for line in out.splitlines() if line.startswith("  objective"))
     bars = spark.split()[1]
     assert set(bars) <= set(BARS) and 2 <= len(bars) <= 40
     assert bars[0] == BARS[-1]  # the first epoch has the highest training loss
@@ -103,9 +106,42 @@ def test_plot_redraws_the_same_pictures_from_the_run_files(moons_run, capsys):
         assert np.array_equal(imread(run_dir / name), before[name]), name
 
 
+def test_plot_draws_svg_pdf_or_png_at_a_dpi_into_another_directory(moons_run, tmp_path):
+    run_dir, _ = moons_run
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    for fmt, start in (("svg", b"<?xml"), ("pdf", b"%PDF-")):
+        paths = [tmp_path / fmt / f"{name}.{fmt}" for name in plots.PICTURE_NAMES]
+        drawn = []
+        for _ in range(2):
+            r = trainer("plot", run_dir, "--out", tmp_path / fmt, "--format", fmt, cwd=tmp_path)
+            assert r.returncode == 0 and r.stdout.split() == [str(p) for p in paths], r.stderr
+            assert all(p.read_bytes().startswith(start) and p.stat().st_size > 5000 for p in paths)
+            drawn.append([p.read_bytes() for p in paths])
+        assert drawn[0] == drawn[1]  # no date or random id inside: the same run draws the same bytes
+    r = trainer("plot", run_dir, "--out", tmp_path / "png", "--dpi", "60", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for name in plots.PICTURES:  # half of the 120 dpi that `trainer train` draws at
+        small, full = imread(tmp_path / "png" / name).shape, imread(run_dir / name).shape
+        assert abs(2 * small[0] - full[0]) <= 2 and abs(2 * small[1] - full[1]) <= 2, name
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before  # the run directory untouched
+
+
+def test_a_run_without_a_val_split_records_and_draws_its_train_accuracy(tmp_path):
+    r = trainer(
+        "train", ROOT / "configs/iris.yaml", "--set", "train.epochs=4", "--out", "run", "-q", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in (tmp_path / "run/metrics.jsonl").read_text().splitlines()]
+    assert all("val_loss" not in rec and 0 <= rec["train_accuracy"] <= 1 for rec in records)
+    curve = json.loads((tmp_path / "run/curve.json").read_text())["metrics"]
+    assert curve["train_accuracy"] == [rec["train_accuracy"] for rec in records]
+    # two panels side by side, loss and accuracy: 11 inches at 120 dpi (one panel alone is 6.4)
+    assert imread(tmp_path / "run/curves.png").shape[1] == 11 * 120
+
+
 def test_a_64_feature_run_has_curves_and_confusion_but_no_boundary(tmp_path, capsys):
     assert train_cli(tmp_path, DIGITS, "run") == 0
-    assert "  pictures curves.png, confusion.png\n" in capsys.readouterr().out
+    assert "  pictures  curves.png, confusion.png\n" in capsys.readouterr().out
     assert_real_png(tmp_path / "run" / "curves.png")
     assert_real_png(tmp_path / "run" / "confusion.png")
     assert not (tmp_path / "run" / "boundary.png").exists()
@@ -151,9 +187,9 @@ def test_training_without_matplotlib_succeeds_prints_one_hint_and_the_same_curve
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    hint = [line for line in proc.stderr.splitlines() if "pip install 'trainer[plot]'" in line]
+    hint = [line for line in proc.stderr.splitlines() if plots.install_hint() in line]
     assert len(hint) == 1 and proc.stderr.strip() == hint[0]
-    assert "  test     accuracy" in proc.stdout and "pictures" not in proc.stdout
+    assert "  test      accuracy" in proc.stdout and "pictures" not in proc.stdout
     assert not any((tmp_path / "run" / name).exists() for name in plots.PICTURES)
     assert curve(tmp_path / "run") == curve(moons_run[0])
     a, b = load_model(tmp_path / "run" / "model.npz"), load_model(moons_run[0] / "model.npz")
@@ -178,7 +214,8 @@ def test_plot_without_matplotlib_is_a_one_line_error(moons_run, monkeypatch, cap
     assert main(["plot", str(moons_run[0])]) == 1
     assert (
         capsys.readouterr().err
-        == "trainer: error: trainer plot needs matplotlib: pip install 'trainer[plot]'\n"
+        == f"trainer: error: trainer plot needs matplotlib: {sys.executable} -m pip install "
+        "'matplotlib>=3.6'\n"
     )
 
 
@@ -191,7 +228,7 @@ def test_plot_errors_name_the_problem(tmp_path, moons_run, capsys):
     (tmp_path / "bad" / "metrics.jsonl").write_text('{"epoch": 1}\n[1, 2]\n')
     cases = {
         tmp_path / "nope": "no such run directory",
-        tmp_path / "half": "incomplete run: no model.npz, summary.json (did training finish?)",
+        tmp_path / "half": "incomplete run: no model.npz, summary.json",
         tmp_path / "bad": "metrics.jsonl:2: not a JSON object",
     }
     for run_dir, message in cases.items():
@@ -245,6 +282,7 @@ HISTORY = [
     {
         "epoch": e,
         "train_loss": 1 / e,
+        "train_accuracy": 0.6 + 0.01 * e,
         "val_loss": 1 / e + 0.01 * e,
         "val_accuracy": 0.5 + 0.01 * e,
         "lr": 0.1,
@@ -259,24 +297,35 @@ def test_curves_draw_each_metric_per_epoch_and_mark_the_best_epoch():
     loss, acc = fig.axes
     lines = {line.get_label(): line for ax in (loss, acc) for line in ax.get_lines()}
     epochs = [r["epoch"] for r in HISTORY]
-    for key, label in (
-        ("train_loss", "train"),
-        ("val_loss", "validation"),
-        ("val_accuracy", "validation accuracy"),
-    ):
-        line = next(v for k, v in lines.items() if k.split(" (")[0] == label)
-        assert list(line.get_xdata()) == epochs and list(line.get_ydata()) == [r[key] for r in HISTORY]
+    for ax, keys in ((loss, ("train_loss", "val_loss")), (acc, ("train_accuracy", "val_accuracy"))):
+        for key in keys:
+            line = lines[plots.CURVE_LABELS[key]]
+            assert line.axes is ax and list(line.get_xdata()) == epochs
+            assert list(line.get_ydata()) == [r[key] for r in HISTORY]
+    assert "L2" in plots.CURVE_LABELS["train_loss"] and "running" in plots.CURVE_LABELS["train_accuracy"]
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in (loss, acc)]
+    assert legends[0][:2] == [plots.CURVE_LABELS["train_loss"], plots.CURVE_LABELS["val_loss"]]
+    assert legends[1][:2] == [plots.CURVE_LABELS["train_accuracy"], plots.CURVE_LABELS["val_accuracy"]]
     best = [ln for ax in (loss, acc) for ln in ax.get_lines() if ln.get_label().startswith("best epoch 9")]
     assert len(best) == 2 and all(list(ln.get_xdata()) == [9, 9] for ln in best)
     assert fig._suptitle.get_text() == "moons: training curves (test accuracy 0.950)"
     assert loss.get_yscale() == "log"  # the loss spans more than a factor of 10
 
 
-def test_curves_without_a_val_split_or_early_stopping():
+def test_curves_without_a_val_split_show_the_labelled_objective_and_train_accuracy():
     history = [{k: v for k, v in r.items() if not k.startswith("val")} for r in HISTORY[:3]]
+    loss, acc = plots.curves_figure(history, "t").axes
+    assert [ln.get_label() for ln in loss.get_lines()] == [plots.CURVE_LABELS["train_loss"]]
+    assert [t.get_text() for t in loss.get_legend().get_texts()] == [plots.CURVE_LABELS["train_loss"]]
+    assert [ln.get_label() for ln in acc.get_lines()] == [plots.CURVE_LABELS["train_accuracy"]]
+    assert list(acc.get_lines()[0].get_ydata()) == [r["train_accuracy"] for r in history]
+    assert loss.get_yscale() == "linear" and (loss.get_ylabel(), acc.get_ylabel()) == ("loss", "accuracy")
+
+
+def test_curves_of_a_run_recorded_before_train_accuracy_have_the_loss_panel_only():
+    history = [{k: v for k, v in r.items() if "accuracy" not in k and k != "val_loss"} for r in HISTORY[:3]]
     fig = plots.curves_figure(history, "t")
     assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 1
-    assert fig.axes[0].get_yscale() == "linear"
 
 
 def test_boundary_is_drawn_over_raw_units_with_train_and_test_points(moons_run):
@@ -316,10 +365,12 @@ def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
     got[11]["val_loss"] += 1e-9
     fig = plots.overlay_figure(HISTORY, got, "check failed")
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[:3] == ["train_loss", "val_loss", "val_accuracy"] and "epoch_seconds" not in titles
-    notes = dict(zip(titles[:4], titles[4:], strict=True))
+    assert titles[:4] == ["train_loss", "train_accuracy", "val_loss", "val_accuracy"]
+    assert "epoch_seconds" not in titles
+    notes = dict(zip(titles[:5], titles[5:], strict=True))
     assert notes == {
         "train_loss": "identical",
+        "train_accuracy": "identical",
         "val_loss": "first differs at epoch 12",
         "val_accuracy": "identical",
         "lr": "identical",
@@ -327,6 +378,36 @@ def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
     path = tmp_path / "o.png"
     assert plots.curve_overlay(HISTORY, got, path, "check failed", metrics=["val_loss"]) == path
     assert_real_png(path)
+
+
+@pytest.mark.parametrize(
+    "diffs",
+    [
+        [0.009999999999999953, 0.010000000000000009, 0.0100000000001],  # one val sample, up to rounding
+        [0.01, 0.01, 0.01],
+        [0.01, 0.02, 0.03],
+        [1e-16, 1e-3, 0.5],
+    ],
+)
+def test_overlay_difference_ticks_name_distinct_values(diffs):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    golden = [0.25, 0.25, 0.25]
+    got = [g + d for g, d in zip(golden, diffs, strict=True)]
+    fig = plots.overlay_figure({"val_accuracy": golden}, {"val_accuracy": got})
+    FigureCanvasAgg(fig).draw()
+    bottom = fig.axes[1]
+    lo, hi = bottom.get_ylim()
+    shown = np.abs(np.subtract(got, golden))
+    assert lo < shown.min() <= shown.max() < hi  # every point shows, none on the edge
+    ticks = [
+        (t.get_position()[1], t.get_text())
+        for minor in (False, True)
+        for t in bottom.get_yticklabels(minor=minor)
+        if t.get_text() and lo <= t.get_position()[1] <= hi
+    ]
+    labels = [text for _, text in ticks]
+    assert len(labels) >= 2 and len(set(labels)) == len(labels), ticks
 
 
 def test_overlay_takes_columns_and_shows_a_shorter_curve():

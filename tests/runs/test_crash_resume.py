@@ -304,3 +304,44 @@ def test_divergence_exits_3_keeping_the_best_finite_weights(tmp_path):
     metrics = [strict(t) for n, t in texts if n == "metrics.jsonl"]
     assert len(metrics) == summary["epochs_run"] == load_checkpoint(run / CHECKPOINT).epoch
     assert all(np.isfinite(m["train_loss"]) for m in metrics)
+
+
+SHORT = """name: short
+data: {dataset: moons, params: {n_samples: 200}}
+train: {epochs: 5, batch_size: 4, checkpoint_seconds: 0}
+"""
+
+
+def test_an_interrupted_run_points_every_command_at_resume(tmp_path):
+    (tmp_path / "c.yaml").write_text(SHORT)
+    proc = start(
+        "train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path, killer=("step", 2 * 40 + 3)
+    )
+    killed(proc)  # 160 training rows in batches of 4: mid-epoch 3, after the checkpoint of epoch 2
+    unfinished = (
+        "the run in run has not finished (no summary.json; checkpoint.npz holds epoch 2 of 5); "
+        "if it was interrupted, go on with: trainer train --resume run"
+    )
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    expected = {
+        ("evaluate", "run"): f"run: {unfinished}",
+        ("predict", "run", "c.yaml"): f"run: {unfinished}",
+        ("plot", "run"): f"run: {unfinished}",
+        (
+            "evaluate",
+            "run/checkpoint.npz",
+        ): f"run/checkpoint.npz: a training checkpoint, not a model file; {unfinished}",
+        (
+            "train",
+            "c.yaml",
+            "--out",
+            "run",
+        ): f"run: {unfinished}; or choose another --out, or pass --overwrite to start again",
+    }
+    for args, message in expected.items():
+        r = trainer(*args, cwd=tmp_path)
+        assert (r.returncode, r.stderr.splitlines()) == (1, [f"trainer: error: {message}"]), args
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+    r = trainer("train", "--resume", "run", "--no-plots", cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr.splitlines() == ["trainer: resuming run after epoch 2 of 5"]
+    assert r.stdout.startswith("run run\n  epochs    5\n")

@@ -44,7 +44,7 @@ def test_evaluate_api_equals_the_summary(tmp_path, dtype):
     result = trainer.fit(cfg, tmp_path / "run")
     report = trainer.evaluate_model(trainer.load_model(tmp_path / "run/model.npz"))
     assert report["accuracy"] == result.summary["test"]["accuracy"]
-    assert report["log_loss"] == result.summary["test"]["log_loss"]
+    assert report["loss"] == result.summary["test"]["loss"]
 
 
 def test_same_config_same_run(tmp_path):
@@ -199,3 +199,27 @@ def test_divergence_in_the_first_epoch_saves_no_weights(tmp_path):
     ):
         train(cfg, tmp_path / "run")
     assert not (tmp_path / "run/model.npz").exists() and not (tmp_path / "run/summary.json").exists()
+
+
+@pytest.mark.parametrize(
+    "record, shown",
+    [
+        ({"train_loss": 0.5, "train_accuracy": 0.75, "lr": 0.1}, "train_loss=0.5000, train_accuracy=0.7500"),
+        (
+            {"train_loss": 0.5, "train_accuracy": 0.75, "val_loss": 0.6, "val_accuracy": 0.7},
+            "train_loss=0.5000, val_loss=0.6000, val_accuracy=0.7000",
+        ),
+    ],
+)
+def test_the_progress_bar_shows_an_accuracy_with_or_without_a_val_split(record, shown):
+    import io
+    from types import SimpleNamespace
+
+    from trainer.runs.callbacks import ProgressBar
+
+    bar = ProgressBar(3, every=0.0)
+    bar.on_train_begin(SimpleNamespace(epoch=0))
+    bar.bar.fp = io.StringIO()  # tqdm writes here instead of stderr
+    bar.on_epoch_end(None, record)
+    assert bar.bar.postfix == shown
+    bar.close()

@@ -107,9 +107,8 @@ def test_a_checkpoint_holds_the_whole_state(tmp_path):
 
 def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, unbroken):
     run = crashed(tmp_path, 6)
-    data = bytearray((run / CHECKPOINT).read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (run / CHECKPOINT).write_bytes(bytes(data))
+    data = (run / CHECKPOINT).read_bytes()
+    (run / CHECKPOINT).write_bytes(data[: len(data) // 2])  # a flipped byte may land where no reader looks
     with pytest.warns(
         UserWarning, match=r"checkpoint.npz: truncated or damaged checkpoint .*; trying the one before it"
     ):
@@ -254,7 +253,9 @@ def test_fuzz_flipped_and_truncated_checkpoints(tmp_path, checkpoint_bytes, data
 def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes):
     from trainer.storage.modelfile import model_from_bytes
 
-    with pytest.raises(ModelFileError, match="unexpected member"):
+    with pytest.raises(
+        ModelFileError, match="a training checkpoint, not a model file; go on with: trainer train --resume"
+    ):
         model_from_bytes(checkpoint_bytes)
     run = new_run_dir(tmp_path / "run")
     train(small(epochs=2), run)
@@ -290,6 +291,6 @@ def test_the_data_are_hashed_once_and_only_when_a_checkpoint_is_written(tmp_path
 
     calls = []
     digest = checkpoint.data_digest
-    monkeypatch.setattr(checkpoint, "data_digest", lambda data: calls.append(1) or digest(data))
+    monkeypatch.setattr(checkpoint, "data_digest", lambda *args: calls.append(1) or digest(*args))
     train(small(checkpoint_every=every, epochs=4), new_run_dir(tmp_path / "run"))
     assert len(calls) == hashed

@@ -57,7 +57,7 @@ def test_a_written_curve_reads_back_bitwise(tmp_path):
 def test_a_curve_holds_the_deterministic_metrics_config_and_platform():
     curve = record_curve(tiny())
     assert curve["format"] == FORMAT and curve["version"] == VERSION
-    assert list(curve["metrics"]) == ["train_loss", "val_loss", "val_accuracy", "lr"]
+    assert list(curve["metrics"]) == ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"]
     assert all(len(v) == curve["epochs_run"] for v in curve["metrics"].values())
     assert curve["config"]["train"]["lr"] == 0.01 and "name" not in curve["config"]
     assert curve["config_hash"] == config_hash(curve["config"])

@@ -277,7 +277,7 @@ def test_a_single_npy_file_and_a_missing_file(tmp_path):
     assert "is a single .npy array" in message(_npy(np.zeros(3)))
     with pytest.raises(ModelFileError, match="no such model file"):
         load_model(tmp_path / "nope.npz")
-    with pytest.raises(ModelFileError, match="cannot read model file"):
+    with pytest.raises(ModelFileError, match="no model.npz in this directory"):
         load_model(tmp_path)
 
 
@@ -311,3 +311,26 @@ def test_fuzz_flipped_bytes(flips):
 @given(st.integers(0, len(VALID)), st.binary(max_size=64))
 def test_fuzz_truncated_and_extended(length, tail):
     load_or_refuse(VALID[:length] + tail)
+
+
+def test_the_parent_checksum_round_trips_and_is_absent_without_a_parent():
+    from trainer.storage.archive import unpack
+    from trainer.storage.modelfile import MEMBERS, checksum
+
+    parent = small_model()
+    child = small_model()
+    child.parent_sha256 = checksum(parent)
+    assert checksum(parent) == unpack(model_bytes(parent), "p", MEMBERS, "model file", 1 << 20)[1]["sha256"]
+    assert model_from_bytes(model_bytes(child)).parent_sha256 == checksum(parent)
+    _, meta = unpack(model_bytes(parent), "p", MEMBERS, "model file", 1 << 20)
+    assert "parent_sha256" not in meta and model_from_bytes(model_bytes(parent)).parent_sha256 is None
+
+
+def test_a_parent_checksum_that_is_not_text_is_refused():
+    from trainer.storage.archive import pack, unpack
+    from trainer.storage.modelfile import MEMBERS
+
+    arrays, meta = unpack(model_bytes(small_model()), "m", MEMBERS, "model file", 1 << 20)
+    meta["parent_sha256"] = 7
+    with pytest.raises(ModelFileError, match="metadata field 'parent_sha256' is missing or not a str"):
+        model_from_bytes(pack(arrays, meta), "m.npz")

@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import trainer as cli
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import trainer.training.loop
@@ -255,7 +257,8 @@ def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, c
     )
     assert (
         capsys.readouterr().err
-        == "trainer: error: --backend dask needs dask.distributed: pip install 'trainer[dask]'\n"
+        == f"trainer: error: --backend dask needs dask.distributed: {sys.executable} -m pip install "
+        "'dask[distributed]>=2023.1'\n"
     )
 
 
@@ -371,3 +374,95 @@ def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tm
     config.write_text(config.read_text().replace("median", "error"))
     with pytest.raises(DataError, match=r"holed.csv:2: column 'sugar_pct': not a number: ''"):
         sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+
+
+def test_a_sweep_over_seeds_scores_each_trial_by_its_mean_over_the_seeds(tiny):
+    ranked = sweep.run_trials(trials_of(tiny), seeds=[0, 4, 7])
+    threads = sweep.run_trials(trials_of(tiny), n_jobs=2, backend="threading", seeds=[0, 4, 7])
+    assert outcome(ranked) == outcome(threads)
+    for trial in ranked:
+        assert trial.seeds == [0, 4, 7] and len(trial.scores) == 3
+        items = [f"{k}={v}" for k, v in trial.params.items()]
+        for seed, score in zip(trial.seeds, trial.scores, strict=True):
+            alone = sweep.expand(tiny, sweep.parse_grid([], []), [*items, f"seed={seed}"])
+            assert sweep.run_trials(alone)[0].scores == [score]  # each seed is the trial's own run
+        assert trial.mean == pytest.approx(sum(trial.scores) / 3)
+        assert trial.std == pytest.approx(float(np.std(trial.scores, ddof=1)))
+    means = [t.mean for t in ranked]
+    assert means == sorted(means, reverse=True)
+
+
+def test_seeds_and_a_grid_over_the_seed_do_not_mix(tmp_path, tiny, capsys):
+    code = main(["sweep", str(tiny), "--grid", "seed=1,2", "--seeds", "3", "--out", str(tmp_path / "s")])
+    assert code == 2 and "given by --seeds" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+def _weighted_csv(tmp_path, weight_of):
+    """A CSV of separable classes 'a' and 'b', a weight column w = weight_of(label); its config."""
+    rows = [
+        f"{(i % 2) * 3 + 0.1 * (i % 7)},{0.05 * (i % 11)},{weight_of('ab'[i % 2])},{'ab'[i % 2]}"
+        for i in range(80)
+    ]
+    (tmp_path / "d.csv").write_text("x0,x1,w,label\n" + "\n".join(rows) + "\n")
+    text = "data: {dataset: csv, path: d.csv, target: label, weight: w}\ntrain: {epochs: 20, lr: 0.01}\n"
+    (tmp_path / "c.yaml").write_text(text)
+    return load_config(tmp_path / "c.yaml")
+
+
+def test_cross_validation_weighs_the_rows_of_each_fold_and_maps_class_weights_by_label(tmp_path):
+    plain = load_config(ROOT / "configs/iris.yaml", ["train.epochs=20"])
+    base, _, _ = sweep._cross_validate(plain, 3)
+    ones, _, _ = sweep._cross_validate(_weighted_csv(tmp_path, lambda label: 1), 3)
+    no_column = sweep._cross_validate(load_config(tmp_path / "c.yaml", ["data.weight=null"]), 3)[0]
+    assert ones == no_column  # all-ones weights: the same folds, the same bits
+    # class b's rows weigh 0 in every fold's training: the folds' networks never learn b
+    zeroed, _, _ = sweep._cross_validate(_weighted_csv(tmp_path, lambda label: 0 if label == "b" else 1), 3)
+    assert max(zeroed) <= 0.55 < min(ones)
+    by_label = load_config(ROOT / "configs/iris.yaml", ["train.epochs=20", "train.class_weight={setosa: 0}"])
+    assert sweep._cross_validate(by_label, 3)[0] != base
+    with pytest.raises(ConfigError, match="train.class_weight: no class 'rose' among the classes"):
+        sweep._cross_validate(load_config(ROOT / "configs/iris.yaml", ["train.class_weight={rose: 2}"]), 3)
+
+
+def test_the_table_says_what_std_and_fit_time_are_and_quiet_prints_only_the_directory(tmp_path, tiny):
+    import re
+
+    def table(*args):
+        r = cli("sweep", tiny, "--grid", "train.lr=0.01,0.1", "--set", "train.epochs=3", *args, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        return lines[0], [re.split(r"\s{2,}", line.strip()) for line in lines[3:5]]
+
+    first, rows = table("--out", "val")  # scored on the one validation split: no spread to show
+    assert first.endswith("ranked by accuracy, then loss; fit time is per trial")
+    assert rows[0] == ["rank", "train.lr", "accuracy", "std", "loss", "fit time"] and rows[1][3] == "-"
+    _, rows = table("--cv", "2", "--out", "cv")
+    assert rows[0][-1] == "fit time (2 folds)" and re.fullmatch(r"\d\.\d{4}", rows[1][3])
+    r = cli(
+        "sweep",
+        tiny,
+        "--grid",
+        "train.lr=0.01,0.1",
+        "--set",
+        "train.epochs=3",
+        "--out",
+        "q",
+        "-q",
+        cwd=tmp_path,
+    )
+    assert (r.returncode, r.stdout, r.stderr) == (0, "q\n", "")
+
+
+def test_a_folds_loss_is_the_mean_cross_entropy_a_run_reports(tiny):
+    from sklearn.datasets import make_moons
+
+    from trainer.estimator import TwoLayerNetClassifier
+    from trainer.model.metrics import loss_and_accuracy
+    from trainer.model.scaling import standardize
+
+    X, y = make_moons(n_samples=120, noise=0.3, random_state=0)
+    est = TwoLayerNetClassifier(epochs=3, random_state=0).fit(X, y + 5)
+    inputs = standardize(X, est.scaler_mean_, est.scaler_scale_, np.float64)
+    expected = loss_and_accuracy(est.params_, inputs, y)[0]
+    assert sweep.cross_entropy(est, X, y + 5) == pytest.approx(expected, rel=1e-13)

@@ -28,7 +28,14 @@ def whole_run(cfg, engine="fast", nudge=False):
     cfg = replace(cfg, train=replace(cfg.train, engine=engine))
     data, state = start(cfg)
     X, y = data.train
-    fit(state, np.nextafter(X, np.inf) if nudge else X, y, cfg.train, data.val)
+    fit(
+        state,
+        np.nextafter(X, np.inf) if nudge else X,
+        y,
+        cfg.train,
+        data.val,
+        sample_weight=data.train_weight,
+    )
     return make_curve(cfg, state)
 
 

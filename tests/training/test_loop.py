@@ -6,7 +6,7 @@ import pytest
 
 from trainer.errors import DivergenceError
 from trainer.model.fast import one_hot, with_ones
-from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads
+from trainer.model.network import PARAM_NAMES, init_params, loss_and_grads, predict
 from trainer.training import loop
 from trainer.training.loop import (
     ENGINES,
@@ -48,7 +48,15 @@ def test_history_records_each_epoch_and_training_lowers_the_loss():
     cfg = TrainConfig(epochs=20, batch_size=32, optimizer="adam", lr=0.01, early_stopping=False)
     state = fit(make_state(optimizer="adam"), X, y, cfg, val=(X, y))
     assert [r["epoch"] for r in state.history] == list(range(1, 21))
-    assert set(state.history[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy", "lr", "epoch_seconds"}
+    assert set(state.history[0]) == {
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "epoch_seconds",
+    }
     assert state.history[-1]["train_loss"] < 0.5 * state.history[0]["train_loss"]
 
 
@@ -145,15 +153,17 @@ def test_a_train_state_keeps_its_params_in_its_own_flat_buffer():
 
 
 def plain_epoch(params, X, y, order, bs, lr, reg):
-    """One epoch of SGD as the textbook writes it: fancy-indexed batches, loss_and_grads, w -= lr * dw."""
-    losses = []
+    """One epoch of SGD as the textbook writes it: fancy-indexed batches, loss_and_grads, w -= lr * dw;
+    (mean loss, running accuracy: the share of rows each batch's weights predicted right before the step)."""
+    losses, hits = [], 0
     for start in range(0, len(y), bs):
         idx = order[start : start + bs]
+        hits += np.count_nonzero(predict(params, X[idx]) == y[idx])
         loss, g = loss_and_grads(params, X[idx], y[idx], reg)
         for k in PARAM_NAMES:
             params[k] -= lr * g[k]
         losses.append(loss * len(idx))
-    return sum(losses) / len(y)
+    return sum(losses) / len(y), hits / len(y)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -166,9 +176,11 @@ def test_an_epoch_is_the_textbook_sgd_loop(n, bs, dtype, engine):
     state = TrainState(params=params, optimizer=make_optimizer("sgd", params), rng=np.random.default_rng(5))
     cfg = TrainConfig(batch_size=bs, optimizer="sgd", lr=0.3, reg=0.01, engine=engine)
     order_rng = np.random.default_rng(5)
+    batches = ENGINES[engine](X, y, state.params, bs, 0.01)
     for _ in range(3):
-        train_loss = one_epoch(state, X, y, cfg, 0.3)
-        plain_loss = plain_epoch(plain, X, y, order_rng.permutation(n), bs or n, 0.3, 0.01)
+        train_loss = one_epoch(state, X, y, cfg, 0.3, batches)
+        plain_loss, plain_accuracy = plain_epoch(plain, X, y, order_rng.permutation(n), bs or n, 0.3, 0.01)
+        assert batches.running_accuracy() == plain_accuracy
         for k in PARAM_NAMES:
             assert state.params[k].dtype == dtype
         if engine == "reference":  # the same arithmetic: bit for bit
@@ -190,7 +202,7 @@ def test_the_two_engines_train_the_same_curve_to_rounding(optimizer):
         cfg = TrainConfig(epochs=30, batch_size=16, optimizer=optimizer, lr=0.05, engine=engine)
         runs[engine] = fit(make_state(optimizer=optimizer), X, y, cfg, val=(X[:40], y[:40]))
     fast, reference = runs["fast"], runs["reference"]
-    for metric in ("train_loss", "val_loss", "val_accuracy"):
+    for metric in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         got, want = [r[metric] for r in fast.history], [r[metric] for r in reference.history]
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=metric)
     for k in PARAM_NAMES:
@@ -205,10 +217,16 @@ def test_an_epoch_gathers_rows_and_one_hot_labels_in_the_given_order(block, monk
     order = np.random.default_rng(1).permutation(10)
     batches.gather(order)
     got = batches.batches
-    assert [len(Y) for _, Y, _ in got] == [4, 4, 2]
-    assert got[0][2] is got[1][2] and got[2][2] is not got[0][2]  # one FastStep per batch size
-    np.testing.assert_array_equal(np.concatenate([X1 for X1, _, _ in got]), with_ones(X[order]))
-    np.testing.assert_array_equal(np.concatenate([Y for _, Y, _ in got]), one_hot(y[order], 4, np.float64))
+    assert [len(Y) for _, Y, _, _, _ in got] == [4, 4, 2] and all(SW is None for _, _, SW, _, _ in got)
+    assert got[0][4] is got[1][4] and got[2][4] is not got[0][4]  # one FastStep per batch size
+    np.testing.assert_array_equal(np.concatenate([X1 for X1, _, _, _, _ in got]), with_ones(X[order]))
+    np.testing.assert_array_equal(
+        np.concatenate([Y for _, Y, _, _, _ in got]), one_hot(y[order], 4, np.float64)
+    )
+    np.testing.assert_array_equal(batches.labels, y[order])
+    weighted = FastBatches(X, y, params, 4, 0.0, sample_weight=np.arange(10.0))
+    weighted.gather(order)
+    np.testing.assert_array_equal(np.concatenate([SW for _, _, SW, _, _ in weighted.batches]), order[:, None])
 
 
 def test_params_that_are_not_one_buffer_are_rehomed_and_training_continues_exactly():
@@ -257,3 +275,21 @@ def test_fit_with_no_epoch_left_builds_no_batches(engine, monkeypatch):
     end = type("End", (), {"on_train_end": lambda self, s: ends.append(s.epoch)})()
     fit(state, X, y, TrainConfig(epochs=3, engine=engine), callbacks=[end])
     assert built == [] and ends == [3] and state.epoch == 3
+
+
+def test_a_pickled_train_state_keeps_its_params_as_views_of_its_flat_buffer():
+    import pickle
+
+    X, y, params = problem()
+    state = fit(
+        TrainState(params=params, optimizer=make_optimizer("adam", params), rng=np.random.default_rng(0)),
+        X,
+        y,
+        TrainConfig(epochs=1, optimizer="adam"),
+    )
+    holder = {"state": state, "params": state.params}  # as an estimator holds both
+    back = pickle.loads(pickle.dumps(holder))
+    assert_views_of(back["state"].w, back["state"].params)
+    assert back["params"] is back["state"].params
+    for k in PARAM_NAMES:
+        np.testing.assert_array_equal(back["state"].params[k], state.params[k])

@@ -393,3 +393,16 @@ def test_a_flat_array_of_the_wrong_size_is_refused():
     opt = make_optimizer("sgd", params)
     with pytest.raises(ValueError, match="flat dw must have shape"):
         opt.step(w, w[:-1], 0.1)
+
+
+def test_a_pickled_optimizer_keeps_its_views_in_its_flat_buffers():
+    import pickle
+
+    params = {"W": np.ones((2, 3)), "b": np.zeros(3)}
+    opt = make_optimizer("adam", params)
+    opt.step(params, {"W": np.full((2, 3), 0.5), "b": np.ones(3)}, 0.1)
+    back = pickle.loads(pickle.dumps(opt))
+    for name, views in back.views.items():
+        assert all(np.shares_memory(v, back.flat[name]) for v in views.values()), name
+    saved = opt.state_dict()
+    assert all(np.array_equal(back.state_dict()[k], saved[k]) for k in saved)

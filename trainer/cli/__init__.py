@@ -8,18 +8,29 @@ one line on stderr and the error's exit code.
 
 import argparse
 import os
+import re
 import sys
 import warnings
 
 from trainer import __version__
-from trainer.errors import ConfigError, TrainerError
+from trainer.errors import ConfigError, TrainerError, did_you_mean
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors become one-line ConfigErrors (exit 2) instead of usage dumps."""
+    """argparse whose usage errors become one-line ConfigErrors (exit 2) instead of usage dumps,
+    with a did-you-mean for a misspelt choice; it keeps its option strings in `flags`."""
+
+    def __init__(self, *args, **kwargs):
+        self.flags = []  # before argparse's __init__, which adds -h/--help
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        self.flags.extend(action.option_strings)
+        return action
 
     def error(self, message):
-        raise ConfigError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        raise ConfigError(f"{self.prog}: {_with_choice_hint(message)} (see `{self.prog} --help`)")
 
 
 COMMANDS = {}  # name -> (help, arguments, run)
@@ -51,7 +62,51 @@ def add_subcommands(parser, table, choice, run, metavar):
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         add_arguments(p)
-        p.set_defaults(**{run: fn})
+        p.set_defaults(**{run: fn, "parser": p})  # the innermost subcommand's parser: unrecognized() reads it
+
+
+def _with_choice_hint(message):
+    """argparse's "invalid choice: 'trian' (choose from 'train', ...)" with " — did you mean 'train'?"."""
+    m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not m:
+        return message
+    hint = did_you_mean(m[1], [c.strip().strip("'") for c in m[2].split(",")])
+    return message[: m.end(1) + 1] + hint + message[m.end(1) + 1 :]
+
+
+def unrecognized(parser, extras, argv):
+    """The error for arguments no option takes, with what was likely meant: a config key given as
+    a flag (`--lr 0.1`) becomes `--set train.lr=0.1` (a list of values: `--grid`); a misspelt flag,
+    its option."""
+    message = f"{parser.prog}: unrecognized arguments: {' '.join(extras)}"
+    flag = next((e for e in extras if e.startswith("--")), None)
+    if flag is not None:
+        name, eq, value = flag.partition("=")
+        after = argv[
+            argv.index(flag) + 1 : argv.index(flag) + 2
+        ]  # argparse may have taken it as a positional
+        if not eq and after and not after[0].startswith("-"):
+            value = after[0]
+        message += _flag_hint(parser, name, value or "VALUE")
+    return ConfigError(f"{message} (see `{parser.prog} --help`)")
+
+
+def _flag_hint(parser, flag, value):
+    """' — did you mean ...' for an unknown --flag given `value`, or ''."""
+    from trainer.config.convert import nearest_keys
+    from trainer.config.load import known_keys
+
+    name = flag.lstrip("-")
+    keys = nearest_keys(name, known_keys()) if "--set" in parser.flags else []
+    long_flags = [f.removeprefix("--") for f in parser.flags if f.startswith("--")]
+    option = did_you_mean(name, long_flags).replace(
+        "mean '", "mean '--"
+    )  # "--" would make any two look alike
+    same_leaf = keys and keys[0].rsplit(".", 1)[-1] == name.replace("-", "_").rsplit(".", 1)[-1]
+    if keys and (same_leaf or not option):
+        how = "--grid" if "," in value and "--grid" in parser.flags else "--set"
+        return f" — to change config key {keys[0]}, write {how} {keys[0]}={value}"
+    return option
 
 
 # --- helpers the command modules share ---
@@ -80,10 +135,58 @@ def note(message):
     _say("note", message)
 
 
-def columns(rows):
-    """Rows of strings as left-aligned columns, two spaces apart."""
+def n_jobs(text):
+    """An argparse type: joblib's n_jobs, any integer but 0."""
+    n = int(text)
+    if n == 0:
+        raise argparse.ArgumentTypeError(
+            "must be a positive number of jobs, or negative (-1 = one per core), not 0"
+        )
+    return n
+
+
+def job_arguments(p, what):
+    """--n-jobs, --backend and --scheduler: how the jobs (`what`: trials, seeds) run (sweeps/jobs.py)."""
+    from trainer.sweeps.jobs import BACKENDS
+
+    p.add_argument(
+        "--n-jobs",
+        type=n_jobs,
+        metavar="N",
+        help=f"{what} at once; -1 = one per core (default 1; dask: every worker)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        default="loky",
+        help=f"joblib backend: {', '.join(f'{k} ({v})' for k, v in BACKENDS.items())} (default loky)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(dask backend; default: a local cluster on 127.0.0.1)",
+    )
+
+
+def number(x):
+    """A metric for a text report: 4 decimals, or 4 significant digits in e-notation when it is huge
+    (a diverged run's loss: 1.4665e+34, not 35 digits)."""
+    return f"{x:.4f}" if abs(x) < 1e6 else f"{x:.4e}"
+
+
+def columns(rows, right=()):
+    """Rows of strings as columns two spaces apart: left-aligned, or right-aligned for the column
+    indices in `right` (numbers)."""
+    right = set(right)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    lines = (
+        "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -100,7 +203,9 @@ def main(argv=None):
 def _main(argv):
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args, extras = build_parser().parse_known_args(argv)
+        if extras:
+            raise unrecognized(args.parser, extras, argv)
         return args.run(args) or 0
     except TrainerError as e:
         if debug:
@@ -132,4 +237,4 @@ def _warn_one_line(message, category, filename, lineno, file=None, line=None):
 
 
 # each module registers its commands on import; this order is the order of `trainer --help`
-from trainer.cli import check, models, sweep, train  # noqa: E402, F401  (after the registry they use)
+from trainer.cli import check, compare, models, sweep, train  # noqa: E402, F401  (after the registry they use)

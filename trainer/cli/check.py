@@ -7,7 +7,7 @@ from trainer.errors import ConfigError
 
 
 def _gradcheck_arguments(p):
-    """--n --d --h --c --reg --seed --json."""
+    """--n --d --h --c --reg --seed --weighted --json."""
     # no defaults here, so that `trainer --version` need not import numpy: GradcheckConfig owns them
     p.add_argument("--n", type=at_least(1), help="rows N of the random batch")
     p.add_argument("--d", type=at_least(1), help="features D")
@@ -15,6 +15,9 @@ def _gradcheck_arguments(p):
     p.add_argument("--c", type=at_least(1), help="classes C")
     p.add_argument("--reg", type=float, help="L2 regularisation strength")
     p.add_argument("--seed", type=at_least(0), help="seed of the data, labels and weights")
+    p.add_argument(
+        "--weighted", action="store_true", help="check the sample-weighted loss (random weights, some 0)"
+    )
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
@@ -30,6 +33,7 @@ def gradcheck_command(args):
     from trainer.model.jacobian import JacobianTooLarge
 
     given = {"N": args.n, "D": args.d, "H": args.h, "C": args.c, "reg": args.reg, "seed": args.seed}
+    given["weighted"] = args.weighted or None
     cfg = gradcheck.GradcheckConfig(**{k: v for k, v in given.items() if v is not None})
     try:
         report = gradcheck.report(cfg)
@@ -130,6 +134,32 @@ def _check_arguments(p):
     p.add_argument(
         "--plot", metavar="PATH", help="on a mismatch, draw golden vs new here (default beside the golden)"
     )
+    p.add_argument(
+        "--band",
+        action="store_true",
+        help="retrain the golden band's seeds and test whether the curves are the same process "
+        "(Welch's t per epoch; --rtol/--atol: a difference within them always passes)",
+    )
+    p.add_argument(
+        "--seeds",
+        metavar="SPEC",
+        help="with --band: train these seeds instead of the band's (N, 0,3,7 or 0-9)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=_probability,
+        default=None,
+        help="with --band: the chance of a false alarm on an unchanged process, at most (default 0.01)",
+    )
+
+
+def _probability(text):
+    import argparse
+
+    p = float(text)
+    if not 0 < p < 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in (0, 1), got {text}")
+    return p
 
 
 def _update_arguments(p):
@@ -143,6 +173,12 @@ def _update_arguments(p):
         "--epochs",
         type=at_least(1),
         help="epochs to record, at most train.epochs (default: the old golden's count, or 50 for a new one)",
+    )
+    p.add_argument(
+        "--seeds",
+        metavar="SPEC",
+        help="also record the band of these seeds (per-epoch mean, std, min, max) for `curve check --band`: "
+        "N (N seeds from the config's seed), 0,3,7 or 0-9 (default: the old golden's band seeds, if any)",
     )
 
 
@@ -159,14 +195,23 @@ def _one_golden(args):
 
 
 def _curve_check(args):
-    from trainer.curves.golden import MissingGolden, check, overlay_path
+    from trainer.curves.band import ALPHA
+    from trainer.curves.golden import MissingGolden, check, check_band, overlay_path
     from trainer.pictures.plots import with_overlay
 
     _one_golden(args)
+    if args.band and args.exact:
+        raise ConfigError("--band and --exact are two lanes of the check; choose one")
+    if not args.band and (args.seeds is not None or args.alpha is not None):
+        raise ConfigError(f"{'--seeds' if args.seeds is not None else '--alpha'} is used only with --band")
     failed = 0
     for config in args.configs:
         try:
-            result = check(config, args.golden, args.rtol, args.atol, args.exact)
+            if args.band:
+                alpha = ALPHA if args.alpha is None else args.alpha
+                result = check_band(config, args.golden, args.seeds, alpha, args.rtol, args.atol)
+            else:
+                result = check(config, args.golden, args.rtol, args.atol, args.exact)
             ok, report = result.ok, with_overlay(result, args.plot or overlay_path(config, args.golden))
         except MissingGolden as e:
             ok, report = False, f"FAILED: {e}"
@@ -180,7 +225,7 @@ def _curve_update(args):
 
     _one_golden(args)
     for config in args.configs:
-        print(update(config, args.golden, args.epochs))
+        print(update(config, args.golden, args.epochs, args.seeds))
     return 0
 
 

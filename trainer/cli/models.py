@@ -3,7 +3,8 @@
 import re
 import sys
 
-from trainer.cli import command, note
+from trainer.cli import columns, command, note, number
+from trainer.errors import ConfigError
 
 
 def _column(text):
@@ -15,7 +16,13 @@ def _column(text):
 
 
 def _evaluate_arguments(p):
-    p.add_argument("model", help="a model.npz written by `trainer train`")
+    p.add_argument("model", help="a model.npz written by `trainer train`, or its run directory")
+    p.add_argument(
+        "--split",
+        choices=("train", "val", "test"),
+        help="the split of the model's own dataset to evaluate on, recreated from its stored config "
+        "(default test)",
+    )
     p.add_argument("--csv", help="labelled CSV to evaluate on (default: the model's own test split)")
     p.add_argument(
         "--target",
@@ -31,37 +38,55 @@ def _evaluate_arguments(p):
     arguments=_evaluate_arguments,
 )
 def evaluate_command(args):
-    import json
-
     from trainer.evaluate import evaluate, evaluate_csv
+    from trainer.storage.files import dumps
     from trainer.storage.modelfile import load_model
 
+    if args.csv and args.split:
+        raise ConfigError(
+            "trainer evaluate: --split names a split of the model's own dataset; drop it with --csv"
+        )
     model = load_model(args.model)
     notes = []
-    report = evaluate_csv(model, args.csv, args.target, notes) if args.csv else evaluate(model)
-    print(json.dumps(report, indent=2) if args.json else _report_text(report))
+    if args.csv:
+        report = evaluate_csv(model, args.csv, args.target, notes)
+    else:
+        report = evaluate(model, split=args.split or "test")
+    print(
+        dumps(report, indent=2)
+        if args.json
+        else _report_text(report, args.csv or f"{args.split or 'test'} split")
+    )
     for line in notes:
         note(line)
     return 0
 
 
-def _report_text(r):
-    width = max(len(str(c)) for c in r["classes"])
-    lines = [
-        f"accuracy {r['accuracy']:.4f}  log_loss {r['log_loss']:.4f}  n_samples {r['n_samples']}",
-        f"{'class':<{width}}  precision  recall  f1      support",
+def _report_text(r, what):
+    """The report as lines: the headline, per-class metrics and the confusion matrix, both tables labelled."""
+    names = [str(c) for c in r["classes"]]
+    per_class = [["class", "precision", "recall", "f1", "support"]]
+    per_class += [
+        [name, f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", str(m["support"])]
+        for name, m in zip(names, r["per_class"].values(), strict=True)
     ]
-    for c, m in r["per_class"].items():
-        lines.append(
-            f"{c:<{width}}  {m['precision']:.4f}     {m['recall']:.4f}  {m['f1']:.4f}  {m['support']}"
-        )
-    lines.append("confusion matrix (rows: true, columns: predicted)")
-    lines += ["  " + " ".join(f"{v:5d}" for v in row) for row in r["confusion_matrix"]]
-    return "\n".join(lines)
+    confusion = [["true \\ predicted", *names]]
+    confusion += [[name, *map(str, row)] for name, row in zip(names, r["confusion_matrix"], strict=True)]
+    return "\n".join(
+        [
+            f"accuracy {r['accuracy']:.4f}  balanced_accuracy {r['balanced_accuracy']:.4f}  "
+            f"loss {number(r['loss'])}  n_samples {r['n_samples']}  ({what})",
+            "",
+            columns(per_class, right=range(1, 5)),
+            "",
+            "confusion matrix (rows: true class, columns: predicted class)",
+            columns(confusion, right=range(1, len(names) + 1)),
+        ]
+    )
 
 
 def _predict_arguments(p):
-    p.add_argument("model", help="a model.npz written by `trainer train`")
+    p.add_argument("model", help="a model.npz written by `trainer train`, or its run directory")
     p.add_argument("csv", help="CSV of feature rows: matched by header name, or by position without one")
     p.add_argument(
         "--target",
@@ -126,15 +151,15 @@ def _rows(ids, pred, proba, labels):
     shortest text that reads back to the same float64); a row the model cannot take has empty fields."""
     import numpy as np
 
-    columns = [[_field(s) for s in column] for column in ids]
-    columns.append(np.asarray(labels, dtype=object)[pred].tolist())
+    cells = [[_field(s) for s in column] for column in ids]
+    cells.append(np.asarray(labels, dtype=object)[pred].tolist())
     if proba is not None:
         C = proba.shape[1]
         text = list(map(repr, proba.astype(np.float64).ravel().tolist()))
         for i in np.flatnonzero(pred < 0):
             text[i * C : (i + 1) * C] = [""] * C
-        columns += [text[c::C] for c in range(C)]
-    return "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
+        cells += [text[c::C] for c in range(C)]
+    return "".join(",".join(row) + "\n" for row in zip(*cells, strict=True))
 
 
 @command("datasets", help="list the built-in datasets and their parameters")

@@ -1,9 +1,11 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
 
+import argparse
+import json
 import sys
 
-from trainer.cli import command, show_progress
-from trainer.errors import ConfigError, TrainerError
+from trainer.cli import columns, command, job_arguments, number, show_progress
+from trainer.errors import ConfigError, DivergenceError, TrainerError
 
 
 def _train_arguments(p):
@@ -11,41 +13,78 @@ def _train_arguments(p):
         "config", nargs="?", help="YAML config file, e.g. configs/moons.yaml (with --resume: optional)"
     )
     p.add_argument(
-        "--resume", metavar="RUN_DIR", help="continue an interrupted run from its newest checkpoint"
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its newest checkpoint, or a seed group (OUT of --seeds) "
+        "from its unfinished seeds",
     )
     p.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key, e.g. --set train.lr=0.05 (repeatable)",
+        help="override a config key, e.g. --set train.lr=0.05 (repeatable); a relative data.path given "
+        "here is relative to the current directory (in the config file: to the file's directory)",
+    )
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from a saved model's weights (fine-tuning; sets model.init_from); a fresh optimizer",
     )
     p.add_argument("--out", help="run directory (default runs/<name>/<timestamp>/)")
     p.add_argument(
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier run"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the run directory: no progress bar, no summary"
+    )
     p.add_argument("--no-plots", action="store_true", help="do not draw the run's pictures (curves.png, ...)")
+    p.add_argument(
+        "--seeds",
+        metavar="SPEC",
+        help="train once per seed into OUT/seed-<k>/ and summarise over seeds in OUT/summary.json: "
+        "N (N seeds from the config's seed), a list 0,3,7 or a range 0-9",
+    )
+    job_arguments(p, "seeds (with --seeds)")
 
 
 @command("train", help="train a network from a YAML config and save the run", arguments=_train_arguments)
 def train_command(args):
+    from trainer.sweeps.seeds import is_group
+
+    if args.seeds is not None or (args.resume and is_group(args.resume)):
+        return _train_group(args)
+    if args.n_jobs is not None or args.backend != "loky" or args.scheduler is not None:
+        raise ConfigError("trainer train: --n-jobs, --backend and --scheduler run the seeds of --seeds")
     from trainer.runs.callbacks import ProgressBar
     from trainer.runs.run import train
 
     cfg, run_dir = _resume_run(args) if args.resume else _new_run(args)
-    callbacks = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
+    bars = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
+    says = [_SayWhereItResumes(run_dir, cfg.train.epochs)] if args.resume and not args.quiet else []
     try:
-        result = train(cfg, run_dir, callbacks, resume=bool(args.resume))
+        result = train(cfg, run_dir, [*says, *bars], resume=bool(args.resume))
     except KeyboardInterrupt as e:
         raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
     finally:
-        for bar in callbacks:
+        for bar in bars:
             bar.close()  # the error line must not land inside a half-drawn bar
     pictures = _draw_pictures(run_dir, args)
-    if not args.quiet:
-        print(_summary_text(result, cfg, pictures))
+    print(run_dir if args.quiet else _summary_text(result, cfg, pictures))
     return 0
+
+
+class _SayWhereItResumes:
+    """Callback: one line on stderr as a resumed run begins, naming the epoch it goes on from."""
+
+    def __init__(self, run_dir, epochs):
+        self.run_dir, self.epochs = run_dir, epochs
+
+    def on_train_begin(self, state):
+        where = (
+            f"after epoch {state.epoch} of {self.epochs}" if state.epoch else "from the start (no checkpoint)"
+        )
+        print(f"trainer: resuming {self.run_dir} {where}", file=sys.stderr)
 
 
 def _new_run(args):
@@ -56,8 +95,15 @@ def _new_run(args):
         raise ConfigError(
             "trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)"
         )
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, _overrides(args))
     return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+
+
+def _overrides(args):
+    """--set's overrides, then --init-from's: model.init_from, the path quoted so any name reads back."""
+    if args.init_from is None:
+        return list(args.set)
+    return [*args.set, f"model.init_from={json.dumps(args.init_from, ensure_ascii=False)}"]
 
 
 def _resume_run(args):
@@ -65,6 +111,8 @@ def _resume_run(args):
 
     if args.out or args.overwrite:
         raise ConfigError("trainer train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
+    if args.init_from is not None:
+        raise ConfigError("trainer train: --resume goes on from the run's own checkpoint; drop --init-from")
     return resume_config(args.resume, args.config, args.set), args.resume
 
 
@@ -96,7 +144,7 @@ def _draw_pictures(run_dir, args):
             )
     elif not args.no_plots and not args.quiet:
         print(
-            f"trainer: no pictures: matplotlib is not installed; `{plots.INSTALL_HINT}` draws "
+            f"trainer: no pictures: matplotlib is not installed; `{plots.install_hint()}` draws "
             "curves.png, confusion.png and boundary.png into every run",
             file=sys.stderr,
         )
@@ -113,32 +161,173 @@ def _summary_text(result, cfg, pictures=()):
     best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""
     lines = [
         f"run {result.run_dir}",
-        f"  epochs   {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
+        f"  epochs    {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
     ]
-    losses = [r["train_loss"] for r in result.state.history]
-    # two train losses that differ: this one is what the steps minimised (L2 included), the mean
-    # over each epoch's steps; the train line below is the cross-entropy of the final weights
+    objective = [r["train_loss"] for r in result.state.history]
+    # what the steps minimised (loss + L2, the mean over each epoch's steps), not the train line's
+    # loss of the final weights
     lines.append(
-        f"  loss     {sparkline(losses)}  {losses[0]:.4f} -> {losses[-1]:.4f} "
-        "(train objective per epoch, L2 included)"
+        f"  objective {sparkline(objective)}  {number(objective[0])} -> {number(objective[-1])} "
+        "(per epoch: loss + L2, mean over its batches)"
     )
     for split in ("train", "val", "test"):
         if split in s:
-            loss = s[split].get("loss", s[split].get("log_loss"))
-            lines.append(f"  {split:<8} accuracy {s[split]['accuracy']:.4f}  cross-entropy {loss:.4f}")
+            lines.append(
+                f"  {split:<9} accuracy {s[split]['accuracy']:.4f}  "
+                f"balanced {s[split]['balanced_accuracy']:.4f}  loss {number(s[split]['loss'])}"
+            )
     if "n_dropped" in s:
-        lines.append(f"  missing  {s['n_dropped']} rows with missing values dropped (data.missing: drop)")
+        lines.append(f"  missing   {s['n_dropped']} rows with missing values dropped (data.missing: drop)")
     if "n_filled" in s:
         how = f"filled with the train split's {cfg.data.missing}"
-        lines.append(f"  missing  {s['n_filled']} missing values {how}")
-    lines.append(f"  time     {s['seconds']:.2f} s")
+        lines.append(f"  missing   {s['n_filled']} missing values {how}")
+    lines.append(f"  time      {s['seconds']:.2f} s")
     if pictures:
-        lines.append(f"  pictures {', '.join(p.name for p in pictures)}")
+        lines.append(f"  pictures  {', '.join(p.name for p in pictures)}")
+    return "\n".join(lines)
+
+
+def _train_group(args):
+    """`trainer train CONFIG --seeds SPEC` (or --resume GROUP): every seed, its pictures, the summary."""
+    from tqdm import tqdm
+
+    from trainer.sweeps import seeds
+
+    group = _resume_group(args) if args.resume else _new_group(args)
+    todo = len(group.seeds) - len(seeds.finished(group))
+    bar = tqdm(
+        total=todo,
+        desc=group.name,
+        unit="seed",
+        file=sys.stderr,
+        leave=False,
+        disable=not show_progress(args),
+    )
+    try:
+        with bar:
+            summary, ran = seeds.run_group(
+                group, args.n_jobs, args.backend, args.scheduler, on_done=lambda s: bar.update(1)
+            )
+    except KeyboardInterrupt as e:
+        raise KeyboardInterrupt(
+            f"{str(e) or 'stopped'}; finished seeds are kept: resume with: trainer train --resume {group.out}"
+        ) from None
+    pictures = _draw_group_pictures(group, ran, args)
+    if not args.quiet:
+        print(_group_text(group, summary, pictures))
+    if summary["diverged"]:
+        which = ", ".join(summary["diverged"])
+        raise DivergenceError(
+            f"{len(summary['diverged'])} of {len(group.seeds)} seeds diverged (seed {which}: "
+            f"{next(iter(summary['diverged'].values()))}); {group.out / 'summary.json'} holds the others"
+        )
+    return 0
+
+
+def _new_group(args):
+    from trainer.config.load import load_config
+    from trainer.config.seeds import parse_seeds
+    from trainer.storage.rundir import default_run_dir
+    from trainer.sweeps.seeds import new_group
+
+    if args.config is None:
+        raise ConfigError("trainer train --seeds: give a CONFIG file (see `trainer train --help`)")
+    cfg = load_config(args.config, _overrides(args))
+    group_seeds = parse_seeds(args.seeds, cfg.seed)
+    return new_group(cfg, group_seeds, args.out or default_run_dir(cfg), args.overwrite)
+
+
+def _resume_group(args):
+    from trainer.config.diff import diff_keys, show_diff
+    from trainer.config.load import config_to_dict, load_config
+    from trainer.sweeps.seeds import open_group
+
+    if args.seeds is not None:
+        raise ConfigError("trainer train: --resume goes on with the group's own seeds; drop --seeds")
+    if args.init_from is not None:
+        raise ConfigError("trainer train: --resume goes on from the group's own config; drop --init-from")
+    if args.out or args.overwrite:
+        raise ConfigError(
+            "trainer train: --resume goes on in the group's directory; drop --out and --overwrite"
+        )
+    group = open_group(args.resume)
+    if args.config or args.set:
+        asked = load_config(args.config or group.out / "config.yaml", args.set)
+        changed = diff_keys(config_to_dict(group.config), config_to_dict(asked))
+        if changed:
+            raise ConfigError(
+                f"cannot resume {group.out}: the config differs from its config.yaml "
+                f"({show_diff(changed)}); resume without changes, or start a new group"
+            )
+    return group
+
+
+def _draw_group_pictures(group, ran, args):
+    """Each seed trained now gets its run's pictures, and the group its band picture, curves.png."""
+    from trainer.pictures import bands, plots
+
+    if args.no_plots or not plots.available():
+        return []
+    try:
+        for seed in ran:
+            if (group.seed_dir(seed) / "model.npz").exists():
+                plots.plot_run(group.seed_dir(seed))
+        return [bands.plot_group(group.out)]
+    except Exception as e:  # the runs are saved and sound; a failed picture must not fail them
+        if args.debug:
+            raise
+        print(
+            f"trainer: warning: no pictures: {e}; `trainer --debug plot {group.out}` shows why",
+            file=sys.stderr,
+        )
+        return []
+
+
+def _group_text(group, summary, pictures=()):
+    """The group in a few lines: where, the seeds, and per number its mean, spread and interval."""
+    from trainer.config.seeds import seeds_text
+
+    def f(v):
+        return "-" if v is None else f"{v:.4g}"
+
+    rows = [["", "n", "mean", "std", "95% CI of the mean", "min", "median", "max"]]
+    for key, m in summary["metrics"].items():
+        ci = "-" if m["ci_low"] is None else f"[{f(m['ci_low'])}, {f(m['ci_high'])}]"
+        rows.append(
+            [key, str(m["n"]), f(m["mean"]), f(m["std"]), ci, f(m["min"]), f(m["median"]), f(m["max"])]
+        )
+    lines = [
+        f"seed group {group.out}: {group.name}, {len(group.seeds)} seeds ({seeds_text(group.seeds)}), "
+        f"one run directory each (seed-<k>/)",
+        f"  interval: {summary['interval']} (none for one seed)",
+        "",
+        columns(rows),
+        "",
+        f"summary  {group.out / 'summary.json'}",
+    ]
+    if pictures:
+        lines.append(f"pictures {', '.join(str(p) for p in pictures)} (mean, std band, min-max band)")
     return "\n".join(lines)
 
 
 def _plot_arguments(p):
     p.add_argument("run_dir", help="a run directory written by `trainer train`")
+    p.add_argument("--out", metavar="DIR", help="write the pictures into DIR (default: the run directory)")
+    p.add_argument(
+        "--format", choices=("png", "svg", "pdf"), default="png", help="picture file format (default png)"
+    )
+    p.add_argument("--dpi", type=_dpi, default=120, help="dots per inch, 10-1000 (default 120)")
+
+
+def _dpi(text):
+    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
+    dpi = int(text)
+    if not 10 <= dpi <= 1000:
+        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {dpi}")
+    return dpi
+
+
+_dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
 
 
 @command("plot", help="draw a run's pictures again from its files (no retraining)", arguments=_plot_arguments)
@@ -146,7 +335,7 @@ def plot_command(args):
     from trainer.pictures import plots
 
     if not plots.available():
-        raise TrainerError(f"trainer plot needs matplotlib: {plots.INSTALL_HINT}")
-    for path in plots.plot_run(args.run_dir):
+        raise TrainerError(f"trainer plot needs matplotlib: {plots.install_hint()}")
+    for path in plots.plot_run(args.run_dir, args.out, args.format, args.dpi):
         print(path)
     return 0

@@ -1,16 +1,17 @@
 """Raw mappings (YAML, --set, dicts) -> typed config dataclasses, each value checked against its annotation.
 
 Annotations understood: int, float, bool, str, dict (of plain JSON-like values), nested dataclasses
-(sections), and unions of these with None. Errors go through `where.error(key, message)`, which
+(sections), and unions of these with None. Every int and float goes through as_number, the one
+rule for numbers. A mapping's keys are text, as in JSON: YAML's integer key `0` becomes the key '0'.
+Errors go through `where.error(key, message)`, which
 says where the dotted key came from (load.py's file:line or --set).
 """
 
 import dataclasses
+import difflib
 import math
 import types
 import typing
-
-from trainer.errors import did_you_mean
 
 TYPE_NAMES = {
     int: "an integer",
@@ -35,7 +36,7 @@ def build(cls, raw, where, prefix="", keys=None):
     for name in raw:
         if name not in fields:
             key = f"{prefix}{name}"
-            hint = did_you_mean(key, keys) or f" (known keys: {', '.join(fields)})"
+            hint = key_hint(key, keys) or f" (known keys: {', '.join(fields)})"
             raise where.error(key, f"unknown key '{key}'{hint}")
     values = {}
     for name, value in raw.items():
@@ -45,6 +46,27 @@ def build(cls, raw, where, prefix="", keys=None):
         else:
             values[name] = convert(value, hint, key, where)
     return cls(**values)
+
+
+def nearest_keys(name, keys):
+    """The dotted keys a misspelt or undotted key most likely means: those whose last part it is
+    (`lr` -> train.lr, `hidden-size` -> model.hidden_size), else the closest by spelling, of the
+    whole key or of its last part."""
+    leaf = name.rsplit(".", 1)[-1].replace("-", "_")
+    same_leaf = [k for k in keys if k.rsplit(".", 1)[-1] == leaf and k != name]
+    if same_leaf:
+        return same_leaf
+    close = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+    if close:
+        return close
+    leaves = {k.rsplit(".", 1)[-1]: k for k in keys}
+    return [leaves[c] for c in difflib.get_close_matches(leaf, list(leaves), n=1, cutoff=0.6)]
+
+
+def key_hint(name, keys):
+    """' — did you mean 'train.lr'?' for nearest_keys(name, keys), else ''."""
+    near = nearest_keys(name, keys)
+    return f" — did you mean {' or '.join(repr(k) for k in near)}?" if near else ""
 
 
 def dotted_keys(cls, prefix=""):
@@ -72,20 +94,44 @@ def _as_type(value, t):
     """(True, value as t) when value is acceptable for type t, else (False, None)."""
     if t is type(None):
         return value is None, None
+    if t in (int, float):
+        converted = as_number(value, t)
+        return converted is not None, converted
     if t is bool or isinstance(value, bool):
         return (t is bool and isinstance(value, bool)), value
-    if t is float and isinstance(value, str):
-        try:  # PyYAML reads `1e-3` (no dot) as a string: accept numbers written that way
-            f = float(value)
-            return (f == f and abs(f) != float("inf")), f
-        except ValueError:
-            return False, None
-    if t is float and isinstance(value, (int, float)):
-        f = float(value) if abs(value) < 1e308 else float("inf")  # float(10**400) would raise
-        return f == f and abs(f) != float("inf"), f
     if t is dict:
-        return isinstance(value, dict) and _plain(value), value
+        ok = isinstance(value, dict) and _plain(value)
+        return ok, _text_keys(value) if ok else None
     return isinstance(value, t), value
+
+
+def as_number(value, t):
+    """value as an int or a float (t), or None when it is not one: the one rule for numbers.
+
+    Accepted for both: ints, floats and numeric strings (PyYAML reads `1e3` and `1e-3`, with no
+    dot, as strings, so users write numbers that way), finite. An int also takes a float or
+    string with an integral value (10.0, "1e3"), and refuses any other (10.5). A bool is not a number.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, int):
+        if t is int:
+            return value
+        return float(value) if abs(value) < 1e308 else None  # float(10**400) would raise
+    try:
+        f = float(value)
+    except ValueError:
+        return None
+    if not math.isfinite(f):
+        return None
+    if t is float:
+        return f
+    if isinstance(value, str):  # "10" stays exact beyond 2**53, where float() would round it
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    return int(f) if f.is_integer() else None
 
 
 def _plain(value, depth=0):
@@ -96,7 +142,9 @@ def _plain(value, depth=0):
     if depth > 10:
         return False
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+        keys_ok = all(isinstance(k, str) or _is_int(k) for k in value)
+        distinct = len({str(k) for k in value}) == len(value)  # not both 1 and '1'
+        return keys_ok and distinct and all(_plain(v, depth + 1) for v in value.values())
     if isinstance(value, list):
         return all(_plain(v, depth + 1) for v in value)
     return (
@@ -104,6 +152,19 @@ def _plain(value, depth=0):
         or isinstance(value, (bool, int, str))
         or (isinstance(value, float) and math.isfinite(value))
     )
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text_keys(value):
+    """value with every mapping key, at any depth, as text: {0: 2.0} -> {'0': 2.0}."""
+    if isinstance(value, dict):
+        return {str(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def _show(value):

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from trainer.config.convert import build, dotted_keys
+from trainer.config.convert import build, convert, dotted_keys
 from trainer.data.datasets import DATASETS, MISSING, DataConfig, check_dataset_params
-from trainer.errors import ConfigError
+from trainer.errors import ConfigError, DataError
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
 from trainer.training.optim import OPTIMIZERS, SCHEDULES
+from trainer.training.weights import is_class_weight
 
 
 @dataclass
@@ -66,6 +67,10 @@ RULES = {
     "train.beta2": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "train.eps": (_positive, "a number > 0"),
     "train.reg": (_non_negative, "a number >= 0"),
+    "train.class_weight": (
+        is_class_weight,
+        "null, 'balanced', or a mapping label: weight (numbers >= 0)",
+    ),
     "train.lr_schedule": (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
     "train.lr_decay": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
     "train.lr_step": (_positive, "an integer >= 1"),
@@ -81,6 +86,9 @@ RULES = {
         "an integer >= 1, or null for the BLAS default (all cores)",
     ),
 }
+
+
+PATH_KEYS = ("data.path", "model.init_from")  # file paths: resolved to absolute ones when loaded
 
 
 class _Where:
@@ -115,14 +123,35 @@ def load_config(path, overrides=()):
     base = path.resolve().parent
     where = _Where(path, lines, set_keys)
     cfg = config_from_dict(raw, where)
-    try:
-        if cfg.data.path is not None and "data.path" not in set_keys:
-            cfg.data.path = str((base / os.path.expanduser(cfg.data.path)).resolve())
-        elif cfg.data.path is not None:
-            cfg.data.path = str(Path(os.path.expanduser(cfg.data.path)).resolve())
-    except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
-        raise where.error("data.path", f"data.path: not a usable path: {e}") from None
+    for key in PATH_KEYS:  # relative to the config file; under --set, to the working directory
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value is not None:
+            setattr(getattr(cfg, section), name, _resolve_path(key, value, base, key in set_keys, where))
     return cfg
+
+
+def _resolve_path(key, given, base, from_set, where):
+    """A path key's value made absolute: relative to the config file's directory `base`, or under
+    --set to the current directory (where the command line was typed). A data.path with no file
+    there is a DataError saying which directory it was taken relative to; the model file of
+    model.init_from is read, and its absence named, where it is loaded."""
+    relative_to = Path.cwd() if from_set else base
+    try:
+        path = (relative_to / os.path.expanduser(given)).resolve()
+        exists = path.exists()
+    except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
+        raise where.error(key, f"{key}: not a usable path: {e}") from None
+    if key == "data.path" and not exists:
+        rule = (
+            ""
+            if Path(os.path.expanduser(given)).is_absolute()
+            else " (a relative data.path given by --set is relative to the current directory)"
+            if from_set
+            else " (a relative data.path in a config file is relative to the file's directory)"
+        )
+        raise DataError(f"{where('data.path')}: data.path: {path}: no such file{rule}")
+    return str(path)
 
 
 def _parse_yaml(text, path):
@@ -220,10 +249,9 @@ def _check_together(cfg, where):
         )
     if d.dataset == "csv" and not d.path:
         raise where.error("data.path", "data.path: dataset 'csv' needs data.path, the CSV file to read")
-    if d.dataset != "csv" and d.path:
-        raise where.error(
-            "data.path", f"data.path: only used with dataset 'csv', but data.dataset is '{d.dataset}'"
-        )
+    for key, value in (("data.path", d.path), ("data.weight", d.weight)):
+        if d.dataset != "csv" and value is not None:
+            raise where.error(key, f"{key}: only used with dataset 'csv', but data.dataset is '{d.dataset}'")
     if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
         raise where.error(
             "train.monitor",
@@ -234,7 +262,12 @@ def _check_together(cfg, where):
         check_dataset_params(d.dataset, d.params)
     except ConfigError as e:
         raise where.error("data.params", str(e)) from None
-    d.params = {**DATASETS[d.dataset].defaults, **d.params}  # resolved: the generator's defaults written out
+    defaults = DATASETS[d.dataset].defaults
+    for name, value in d.params.items():  # the numbers rule for the generator's numeric arguments
+        kind = type(defaults.get(name))
+        if kind in (int, float) and isinstance(value, (bool, int, float, str)):  # not a list of centers
+            d.params[name] = convert(value, kind, f"data.params.{name}", where)
+    d.params = {**defaults, **d.params}  # resolved: the generator's defaults written out
 
 
 def known_keys():

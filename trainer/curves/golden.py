@@ -9,8 +9,10 @@ from pathlib import Path
 
 from trainer.config.diff import diff_keys, flatten
 from trainer.config.load import Config, config_from_dict, load_config
+from trainer.config.seeds import parse_seeds, seeds_text
+from trainer.curves import band as bands
 from trainer.curves.compare import compare_curves
-from trainer.curves.report import config_report, curve_report, movement_report
+from trainer.curves.report import config_report, curve_report, movement_report, schedule_note
 from trainer.errors import TrainerError
 from trainer.runs.run import train_in_memory
 from trainer.storage.curvefile import canonical_config, make_curve, read_curve
@@ -74,6 +76,32 @@ def check(config, golden=None, rtol=None, atol=None, exact=False):
     The golden defaults to tests/golden/<config stem>.json. When the golden was made from another
     config the result names the keys that differ and nothing is trained.
     """
+    cfg, golden, expected, refused = _golden_for(config, golden)
+    if refused:
+        return refused
+    got = record_curve(cfg, expected["epochs"])
+    cmp = compare_curves(expected, got, rtol, atol, exact)
+    report = curve_report(cmp, str(golden), _label(config), platform_diff(expected, got))
+    return CheckResult(cmp.ok, report, expected, got, f"{cfg.name}: golden vs now")
+
+
+def check_band(config, golden=None, seeds=None, alpha=bands.ALPHA, rtol=None, atol=None):
+    """Retrain the seeds of the golden's band (or those of the --seeds spec `seeds`) and test
+    whether the new curves are the same process (band.py); a CheckResult whose curves are the
+    two bands' per-epoch means. A golden without a band is a one-line TrainerError."""
+    cfg, golden, expected, refused = _golden_for(config, golden)
+    band = bands.band_in(expected, golden, _hint(config, golden, "--seeds 10"))
+    if refused:
+        return refused
+    got, _ = bands.record_band(cfg, bands.band_seeds(band, seeds, cfg.seed), expected["epochs"], record_curve)
+    diff = bands.compare_bands(band, got, expected["platform"].get("dtype"), alpha, rtol, atol)
+    report = bands.band_report(diff, golden, _label(config))
+    title = f"{cfg.name}: golden band mean vs now"
+    return CheckResult(diff.ok, report, bands.mean_curve(band), bands.mean_curve(got), title)
+
+
+def _golden_for(config, golden):
+    """(cfg, golden path, golden curve, a failed CheckResult when the golden's config differs, else None)."""
     cfg, golden = _config(config), Path(golden) if golden else default_golden(config)
     if not golden.exists():
         raise MissingGolden(
@@ -82,13 +110,9 @@ def check(config, golden=None, rtol=None, atol=None, exact=False):
     expected = read_curve(golden)
     diff = config_diff(expected["config"], canonical_config(cfg))
     if diff:
-        return CheckResult(
-            False, config_report(diff, golden, _label(config), _hint(config, golden)), expected, None
-        )
-    got = record_curve(cfg, expected["epochs"])
-    cmp = compare_curves(expected, got, rtol, atol, exact)
-    report = curve_report(cmp, str(golden), _label(config), platform_diff(expected, got))
-    return CheckResult(cmp.ok, report, expected, got, f"{cfg.name}: golden vs now")
+        report = config_report(diff, golden, _label(config), _hint(config, golden))
+        return cfg, golden, expected, CheckResult(False, report, expected, None)
+    return cfg, golden, expected, None
 
 
 def overlay_path(config, golden=None):
@@ -101,28 +125,41 @@ def _label(config):
     return f"config '{config.name}'" if isinstance(config, Config) else str(config)
 
 
-def _hint(config, golden):
-    """The command that writes this golden."""
+def _hint(config, golden, seeds=""):
+    """The command that writes this golden (seeds: "--seeds N" for one with a band)."""
     if isinstance(config, Config):
-        return f"trainer.curves.golden.update(config, '{golden}')"
-    return f"trainer curve update {config}" + (
-        "" if golden == default_golden(config) else f" --golden {golden}"
+        band = f", seeds={seeds.split()[1]!r}" if seeds else ""
+        return f"trainer.curves.golden.update(config, '{golden}'{band})"
+    return (
+        f"trainer curve update {config}"
+        + ("" if golden == default_golden(config) else f" --golden {golden}")
+        + (f" {seeds}" if seeds else "")
     )
 
 
-def update(config, golden=None, epochs=None):
+def update(config, golden=None, epochs=None, seeds=None):
     """Write or refresh the golden of `config` atomically; a text saying how it moved.
 
     epochs: how many to record (at most train.epochs); default the old golden's count, or
-    GOLDEN_EPOCHS for a new golden.
+    GOLDEN_EPOCHS for a new golden. seeds: a --seeds spec; the golden then also holds the band of
+    those seeds (band.py). A refresh without seeds keeps the old golden's band seeds, if any.
     """
     golden = Path(golden) if golden else default_golden(config)
     cfg = _config(config)
+    band_seeds = None if seeds is None else bands.check_seeds(parse_seeds(seeds, cfg.seed))
     old, note = _old_golden(golden)
+    if band_seeds is None and old and isinstance(old.get("band"), dict):
+        band_seeds = old["band"].get("seeds")
     n = min(epochs or (old["epochs"] if old else GOLDEN_EPOCHS), cfg.train.epochs)
-    got = record_curve(cfg, n)
+    if epochs and epochs > n:
+        asked = f"asked for {epochs} epochs, but the config trains {n} (train.epochs): recorded {n}"
+        note = f"{note}; {asked}" if note else asked
+    band, curves = bands.record_band(cfg, band_seeds, n, record_curve) if band_seeds else (None, {})
+    got = curves[cfg.seed] if cfg.seed in curves else record_curve(cfg, n)
+    got = {**got, "band": band} if band else got
     make_dir(golden.parent)
     write_json(golden, got)
+    note = "\n  ".join(filter(None, [note, band and _band_note(band)]))
     if old is None:
         return movement_report(golden, got, cfg.train.epochs, note)
     return movement_report(
@@ -134,6 +171,13 @@ def update(config, golden=None, epochs=None):
         tolerant=compare_curves(old, got),
         config=config_diff(old["config"], got["config"]),
         platform=platform_diff(old, got),
+    )
+
+
+def _band_note(band):
+    return (
+        f"band: {len(band['seeds'])} seeds ({seeds_text(band['seeds'])}), per-epoch mean, std, min and max "
+        f"of {', '.join(band['metrics'])}"
     )
 
 
@@ -152,6 +196,11 @@ def compare_files(a, b, rtol=None, atol=None, exact=False):
     expected, got = read_curve(a), read_curve(b)
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(
-        cmp, str(a), str(b), platform_diff(expected, got), config_diff(expected["config"], got["config"])
+        cmp,
+        str(a),
+        str(b),
+        platform_diff(expected, got),
+        config_diff(expected["config"], got["config"]),
+        schedule_note(expected, got),
     )
     return CheckResult(cmp.ok, report, expected, got, f"{a} vs {b}")

@@ -15,8 +15,23 @@ def _at(d):
     return f"epoch {d.epoch}, {d.metric}"
 
 
-def curve_report(cmp, expected_label, got_label, platform=(), config=()):
-    """One line when the curves match; else the first departure, the largest deviation and counts."""
+def schedule_note(expected, got):
+    """Why two curves trained for different numbers of epochs part at once under a cosine lr
+    schedule (it spans the run's own epochs), or ''."""
+    a, b = expected["epochs"], got["epochs"]
+    schedules = {curve["config"].get("train", {}).get("lr_schedule") for curve in (expected, got)}
+    if a == b or "cosine" not in schedules:
+        return ""
+    return (
+        f"the curves were trained for {a} and {b} epochs, and the cosine lr schedule spans a run's own "
+        "epochs, so their lr differs from epoch 2 on; compare curves trained for as many epochs "
+        "(`trainer curve check` trains a config for its golden's)"
+    )
+
+
+def curve_report(cmp, expected_label, got_label, platform=(), config=(), note=""):
+    """One line when the curves match; else the first departure, the largest deviation and counts,
+    and `note` (e.g. schedule_note)."""
     largest = cmp.largest.rel if cmp.largest else 0.0
     if cmp.ok:
         where = f" ({_at(cmp.largest)})" if largest else ""
@@ -28,6 +43,8 @@ def curve_report(cmp, expected_label, got_label, platform=(), config=()):
     lines = [f"FAILED: {got_label} departs from {expected_label} ({_tolerance(cmp)})"]
     if config:
         lines.append(f"  note: the configs differ: {show_diff(config)}")
+    if note:
+        lines.append(f"  note: {note}")
     if cmp.first:
         d = cmp.first
         lines.append(
@@ -89,6 +106,12 @@ def movement_report(golden, got, config_epochs, note="", exact=None, tolerant=No
         )
     if exact.epochs[0] != exact.epochs[1]:
         lines.append(f"  epochs run: {exact.epochs[0]} -> {exact.epochs[1]}")
+    for change, names in zip(("dropped", "added"), exact.only, strict=True):
+        if names:
+            lines.append(f"  metrics {change}: {', '.join(names)}")
+    if not exact.bad_epochs and exact.epochs[0] == exact.epochs[1] and not exact.only[0]:
+        lines.append("  every value the old golden holds is unchanged, bit for bit")
+        return "\n".join(lines)
     verdict = "within" if tolerant.ok else "beyond"
     lines.append(f"  {verdict} the default tolerance ({_tolerance(tolerant)})")
     return "\n".join(lines)

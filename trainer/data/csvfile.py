@@ -1,4 +1,5 @@
-"""CSV files: numeric feature columns, one label column of any type, and any other columns.
+"""CSV files: numeric feature columns, one label column of any type, an optional column of row
+weights, and any other columns.
 
 `open_csv` reads the first lines only: delimiter, header, column names. `read_csv` reads a whole
 file through csvparse.blocks (pandas' C parser, checked, with the csv module as the exact pass).
@@ -70,7 +71,7 @@ class CsvFile:
 
 @dataclass
 class Table:
-    """A CSV read whole: features, label codes, and where each row is."""
+    """A CSV read whole: features, label codes, row weights, and where each row is."""
 
     X: np.ndarray  # (n, d) float64; NaN marks a missing value (only when missing values are allowed)
     codes: np.ndarray | None  # (n,) int64 index into label_names; None without a target
@@ -79,6 +80,7 @@ class Table:
     lines: np.ndarray  # (n,) int64 line number of each row
     file: CsvFile
     target: int | None  # the label column's index
+    weight: np.ndarray | None = None  # (n,) float64 row weights (numbers >= 0), None without a column
 
 
 def open_csv(path, delimiter=None, header=None):
@@ -107,29 +109,40 @@ def open_csv(path, delimiter=None, header=None):
     return CsvFile(str(path), reader.dialect.delimiter, has_header, names, line, offset, data_line)
 
 
-def read_csv(path, target=None, delimiter=None, header=None, missing=False):
-    """A whole CSV as a Table: every column but `target` is a feature.
+def read_csv(path, target=None, delimiter=None, header=None, missing=False, weight=None):
+    """A whole CSV as a Table: every column but `target` and `weight` is a feature.
 
-    target: header name or index (negative counts from the end); None reads features only.
+    target, weight: header name or index (negative counts from the end); None: no such column.
     missing: an empty or NaN feature cell is NaN in X (else it is an error naming line and column).
+    Weights must be numbers >= 0, not all 0, and are never missing.
     """
     f = open_csv(path, delimiter, header)
     t = None if target is None else f.column(target, "target")
-    features = tuple(j for j in range(f.width) if j != t)
+    w = None if weight is None else f.column(weight, "weight")
+    if w is not None and w == t:
+        raise ConfigError(f"data.weight: the weight column '{f.names[w]}' is the target column; name another")
+    features = tuple(j for j in range(f.width) if j not in (t, w))
     if not features:
-        raise DataError(f"{path}: no feature columns besides the target column '{f.names[t]}'")
+        roles = (("target", t), ("weight", w))
+        others = [f"the {role} column '{f.names[j]}'" for role, j in roles if j is not None]
+        raise DataError(f"{path}: no feature columns besides {' and '.join(others)}")
     labels = () if t is None else (t,)
-    X, codes, label_names, lines = _stack(blocks(f, Want(features, labels, frozenset(labels), missing)), f)
+    texts = labels + (() if w is None else (w,))
+    parts = blocks(f, Want(features, texts, frozenset(labels), missing))
+    X, codes, label_names, lines, weights = _stack(parts, f, t is not None, w)
     if not len(lines):
         raise DataError(f"{path}: no data rows" + (", only a header" if f.has_header else ""))
-    return Table(X, codes, label_names, [f.names[j] for j in features], lines, f, t)
+    if weights is not None and not weights.any():
+        raise DataError(f"{path}: {f.where(w)}: every weight is 0; at least one row must weigh more")
+    return Table(X, codes, label_names, [f.names[j] for j in features], lines, f, t, weights)
 
 
-def _stack(parts, f):
-    """(X, label codes or None, label names, lines) of all Blocks, in one buffer sized from the
-    first block's bytes per row (grown if the guess is short)."""
+def _stack(parts, f, labelled, w):
+    """(X, label codes or None, label names, lines, weights or None) of all Blocks, X in one buffer
+    sized from the first block's bytes per row (grown if the guess is short). A Block's texts are
+    its label column (when labelled), then the weight column w (when not None)."""
     size = os.path.getsize(f.path)
-    X, lines, codes, n, done, index = None, None, [], 0, f.data_offset, {}
+    X, lines, codes, weights, n, done, index = None, None, [], [], 0, f.data_offset, {}
     for b in parts:
         k = len(b.lines)
         if X is None or n + k > len(X):
@@ -137,13 +150,35 @@ def _stack(parts, f):
             capacity = max(guess, 2 * n + k)
             X, lines = _grown(X, n, capacity, b.X.shape[1]), _grown(lines, n, capacity)
         X[n : n + k], lines[n : n + k] = b.X, b.lines
-        if b.texts:
+        if labelled:
             block_codes, uniques = factorized(b.texts[0])
             codes.append(np.array([index.setdefault(u, len(index)) for u in uniques], np.int64)[block_codes])
+        if w is not None:
+            weights.append(_weights(b.texts[-1], b.lines, f, w))
         n, done = n + k, done + b.nbytes
     if X is None:
-        return np.empty((0, 0)), None, [], np.empty(0, np.int64)
-    return X[:n], np.concatenate(codes) if codes else None, list(index), lines[:n]
+        return np.empty((0, 0)), None, [], np.empty(0, np.int64), None
+    codes = np.concatenate(codes) if labelled else None
+    weights = np.concatenate(weights) if w is not None else None
+    return X[:n], codes, list(index), lines[:n], weights
+
+
+def _weights(texts, lines, f, j):
+    """(k,) float64 of one block's weight column (its texts): numbers >= 0, each distinct text
+    converted once; the first bad one, in file order, is the error."""
+    codes, uniques = factorized(texts)
+    values = np.array([float(u) if _is_number(u) else np.nan for u in uniques], np.float64)
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        i = int(np.argmax(bad[codes]))
+        text = uniques[codes[i]]
+        why = (
+            f"weight {text!r} is not a number >= 0"
+            if _is_number(text)
+            else f"weight is not a number: {text!r}"
+        )
+        raise DataError(f"{f.path}:{lines[i]}: {f.where(j)}: {why}")
+    return values[codes] if len(codes) else np.empty(0)
 
 
 def _grown(a, n, capacity, width=None):

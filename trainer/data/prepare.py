@@ -12,8 +12,9 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from trainer.data.datasets import SEED_BOUND, data_source, load_dataset
-from trainer.errors import DataError, first_line
+from trainer.errors import ConfigError, DataError, first_line
 from trainer.model.scaling import IMPUTERS, fit_imputer, fit_scaler, impute, standardize
+from trainer.training.weights import class_weight_by_index, class_weights, row_weights
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Splits:
     target: str | int | None = None  # as Dataset's
     positional: bool = False
     n_dropped: int = 0
+    train_weight: np.ndarray | None = None  # data.weight of the train rows, None without a weight column
+    val_weight: np.ndarray | None = None  # data.weight of the validation rows
 
 
 @dataclass
@@ -44,6 +47,9 @@ class Prepared:
     positional: bool = False
     n_dropped: int = 0  # rows dropped for missing values (data.missing: drop)
     n_filled: int = 0  # missing values imputed, in all splits (data.missing: mean or median)
+    # (n_train,) float64 training weight of each train row, None when every row weighs 1: prepare
+    # gives data.weight's column; runs.run.start multiplies in train.class_weight (training_weights)
+    train_weight: np.ndarray | None = None
 
     @property
     def n_features(self):
@@ -73,8 +79,20 @@ def split(ds, cfg, rng):
     def part(i):
         return None if i is None else (ds.X[i], ds.y[i])
 
+    def weight(i):
+        return None if i is None or ds.weight is None else ds.weight[i]
+
     parts = part(train), part(val), part(test)
-    return Splits(*parts, ds.classes, ds.feature_names, ds.target, ds.positional, ds.n_dropped)
+    return Splits(
+        *parts,
+        ds.classes,
+        ds.feature_names,
+        target=ds.target,
+        positional=ds.positional,
+        n_dropped=ds.n_dropped,
+        train_weight=weight(train),
+        val_weight=weight(val),
+    )
 
 
 def _check_sizes(sizes, n, C):
@@ -147,9 +165,29 @@ def prepare(cfg, rng, dtype="float64"):
         s.feature_names,
         mean,
         scale,
-        stats,
-        s.target,
-        s.positional,
-        s.n_dropped,
-        filled,
+        imputer_statistics=stats,
+        target=s.target,
+        positional=s.positional,
+        n_dropped=s.n_dropped,
+        n_filled=filled,
+        train_weight=s.train_weight,
     )
+
+
+def training_weights(s, class_weight, source):
+    """(n_train,) weight of each train row of s (Splits or Prepared): its data.weight (1 without)
+    times its class's weight under class_weight (train.class_weight: null, 'balanced' or
+    {label: weight}, labels matched as text); None when there are neither. 'balanced' counts the
+    train split's rows, with their data.weight. `source` names the data in errors."""
+    try:
+        by_index = class_weight_by_index(class_weight, s.classes, key=str)
+    except ValueError as e:
+        raise ConfigError(f"train.class_weight: {e} of {source}") from None
+    y = s.train[1]
+    weight = row_weights(y, s.train_weight, class_weights(by_index, len(s.classes), y, s.train_weight))
+    if weight is not None and not weight.any():
+        raise DataError(
+            f"{source}: every row of the train split weighs 0 (data.weight times train.class_weight); "
+            "give some of its rows a weight > 0"
+        )
+    return weight

@@ -12,12 +12,17 @@ import numpy as np
 def flat_buffer(shapes, dtype):
     """A zeroed 1-D array and a dict of views into it, one shaped like each entry of `shapes`, in order."""
     flat = np.zeros(sum(math.prod(shape) for shape in shapes.values()), dtype=dtype)
+    return flat, views_of(flat, shapes)
+
+
+def views_of(flat, shapes):
+    """A dict of views into the 1-D array flat, one shaped like each entry of `shapes`, back to back."""
     views, start = {}, 0
     for k, shape in shapes.items():
         n = math.prod(shape)
         views[k] = flat[start : start + n].reshape(shape)
         start += n
-    return flat, views
+    return views
 
 
 def flat_copy(arrays, dtype=None):

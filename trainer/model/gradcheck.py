@@ -22,6 +22,7 @@ class GradcheckConfig:
     C: int = 3  # classes
     reg: float = 0.1  # > 0, so that the reg * W terms of dW1 and dW2 are checked too
     seed: int = 0  # seeds X, y, the weights and the biases
+    weighted: bool = False  # check the sample-weighted loss, with random weights (some of them 0)
 
 
 def rel_error(a, b):
@@ -45,13 +46,16 @@ def numeric_grad(f, x, eps=1e-6):
     return g
 
 
-def numeric_grads(params, X, y, reg=0.0, eps=1e-6):
+def numeric_grads(params, X, y, reg=0.0, eps=1e-6, sample_weight=None):
     """Centred-difference gradient of loss_and_grads' loss w.r.t. each parameter, in float64."""
     params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     X = np.asarray(X, dtype=np.float64)
 
+    def loss(name, v):
+        return loss_and_grads({**params, name: v}, X, y, reg, sample_weight)[0]
+
     def grad(name):
-        return numeric_grad(lambda v: loss_and_grads({**params, name: v}, X, y, reg)[0], params[name], eps)
+        return numeric_grad(lambda v: loss(name, v), params[name], eps)
 
     return {name: grad(name) for name in PARAM_NAMES}
 
@@ -67,13 +71,22 @@ def random_network(cfg):
     return params, X, y
 
 
+def random_weights(cfg):
+    """Seeded sample weights (N,) uniform in [0, 3), about a third of them exactly 0, never all 0."""
+    rng = np.random.default_rng([cfg.seed, 1])  # a stream of its own: random_network's draws stay as they are
+    w = rng.uniform(0, 3, cfg.N) * (rng.random(cfg.N) > 1 / 3)
+    w[rng.integers(cfg.N)] += 1.0  # one row at least weighs > 0
+    return w
+
+
 def report(cfg=None, limit=jacobian.MAX_BYTES):
     """Per parameter: compact-vs-numeric and compact-vs-Jacobian errors, and Jacobian vs compact bytes."""
     cfg = cfg or GradcheckConfig()
     params, X, y = random_network(cfg)
-    loss, grads = loss_and_grads(params, X, y, cfg.reg)
-    jac_loss, jac_grads = jacobian.network_grads(params, X, y, cfg.reg, limit)
-    num_grads = numeric_grads(params, X, y, cfg.reg)
+    w = random_weights(cfg) if cfg.weighted else None
+    loss, grads = loss_and_grads(params, X, y, cfg.reg, w)
+    jac_loss, jac_grads = jacobian.network_grads(params, X, y, cfg.reg, limit, w)
+    num_grads = numeric_grads(params, X, y, cfg.reg, sample_weight=w)
     sizes = {row["jacobian"]: row for row in jacobian.sizes(cfg.N, cfg.D, cfg.H, cfg.C, X.itemsize)}
     rows = [
         {

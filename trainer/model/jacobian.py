@@ -86,30 +86,39 @@ def softmax_wrt_scores(scores, limit=MAX_BYTES):
     return np.einsum("ik,ic,cd->ickd", I_N, P, I_C) - np.einsum("ik,ic,id->ickd", I_N, P, P)
 
 
-def cross_entropy_wrt_probs(probs, y):
-    """dL/dP of L = -mean_i log P_{i,y_i}, (N, C): dL/dP_ic = -1(c == y_i) / (N P_ic)."""
+def _shares(N, w):
+    """a_i = w_i / sum_i' w_i', each row's share of the mean: 1 / N without weights."""
+    return np.full(N, 1 / N) if w is None else w / np.sum(w)
+
+
+def cross_entropy_wrt_probs(probs, y, w=None):
+    """dL/dP of L = -sum_i a_i log P_{i,y_i}, (N, C): dL/dP_ic = -a_i 1(c == y_i) / P_ic,
+    with a_i = w_i / sum w (1 / N without weights w)."""
     N = probs.shape[0]
     rows = np.arange(N)
     dprobs = np.zeros_like(probs)
-    dprobs[rows, y] = -1 / (N * probs[rows, y])
+    dprobs[rows, y] = -_shares(N, w) / probs[rows, y]
     return dprobs
 
 
-def cross_entropy_wrt_scores(scores, y, limit=MAX_BYTES):
+def cross_entropy_wrt_scores(scores, y, limit=MAX_BYTES, w=None):
     """dL/dS, (N, C): dL/dS_kd = sum_ic dL/dP_ic dP_ic/dS_kd, contracted with np.tensordot."""
-    return chain(cross_entropy_wrt_probs(_probs(scores), y), softmax_wrt_scores(scores, limit))
+    return chain(cross_entropy_wrt_probs(_probs(scores), y, w), softmax_wrt_scores(scores, limit))
 
 
-def network_grads(params, X, y, reg=0.0, limit=MAX_BYTES):
-    """Loss and parameter gradients of the network by chaining full Jacobians with np.tensordot only."""
+def network_grads(params, X, y, reg=0.0, limit=MAX_BYTES, sample_weight=None):
+    """Loss and parameter gradients of the network by chaining full Jacobians with np.tensordot only.
+
+    sample_weight (N,), optional: the loss is the weighted mean sum_i w_i L_i / sum_i w_i."""
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
     z = X @ W1 + b1  # (N, H)
     hidden = np.maximum(z, 0)  # (N, H)
     scores = hidden @ W2 + b2  # (N, C)
     probs = _probs(scores)
-    loss = -np.mean(np.log(probs[np.arange(len(y)), y])) + 0.5 * reg * (np.sum(W1**2) + np.sum(W2**2))
+    shares = _shares(len(y), sample_weight)
+    loss = -np.sum(shares * np.log(probs[np.arange(len(y)), y])) + 0.5 * reg * (np.sum(W1**2) + np.sum(W2**2))
 
-    dscores = cross_entropy_wrt_scores(scores, y, limit)  # (N, C)
+    dscores = cross_entropy_wrt_scores(scores, y, limit, sample_weight)  # (N, C)
     dhidden = chain(dscores, affine_wrt_X(hidden, W2, limit))  # (N, H)
     dz = chain(dhidden, relu_wrt_z(z, limit))  # (N, H)
     grads = {

@@ -1,20 +1,70 @@
-"""Classification metrics of a model's predictions, scikit-learn's, computed one way for every
-caller: a run's summary.json, `trainer evaluate` and the confusion picture agree to the last digit."""
+"""Classification metrics of a network, computed one way for every caller: a run's summary.json (every
+split), `trainer evaluate`, a sweep's validation split and the confusion picture agree to the last digit.
+
+The loss is the mean cross-entropy from the logits (log_softmax): finite wherever the logits are,
+never clipped, without the L2 term. Rows go through the network ROWS at a time, which bounds the
+hidden layer at ROWS x H whatever the split's size.
+"""
+
+import warnings
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
+
+from trainer.model.network import check_inputs, log_softmax, scores
+
+ROWS = 4096  # rows per forward pass
 
 
-def classification_report(proba, y, classes):
-    """accuracy, log_loss, n_samples, confusion_matrix and per-class precision/recall/F1 of (N, C) probs."""
+def loss_and_predictions(params, X, y):
+    """The mean cross-entropy of params on (X, y), class indices y, and the predicted class of each row."""
+    loss = 0.0
+    pred = np.empty(len(y), np.intp)
+    for start in range(0, len(y), ROWS):
+        s, t = scores(params, X[start : start + ROWS]), y[start : start + ROWS]
+        loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
+        pred[start : start + ROWS] = s.argmax(axis=1)
+    return float(loss / len(y)), pred
+
+
+def loss_and_accuracy(params, X, y):
+    """(mean cross-entropy, accuracy) of params on (X, y): what every split of a run reports."""
+    loss, pred = loss_and_predictions(params, X, y)
+    return loss, float(np.count_nonzero(pred == y) / len(y))
+
+
+def split_metrics(params, X, y):
+    """accuracy, balanced_accuracy and loss of params on one split: what summary.json holds for it."""
+    loss, pred = loss_and_predictions(params, X, y)
+    accuracy = float(np.count_nonzero(pred == y) / len(y))
+    return {"accuracy": accuracy, "balanced_accuracy": balanced_accuracy(y, pred), "loss": loss}
+
+
+def balanced_accuracy(y, pred):
+    """The mean over the classes present in y of each one's recall (scikit-learn's balanced accuracy)."""
+    from sklearn.metrics import balanced_accuracy_score  # slow to import: only here
+
+    with warnings.catch_warnings():  # a predicted class absent from y is fine: it has no recall to count
+        warnings.simplefilter("ignore", UserWarning)
+        return float(balanced_accuracy_score(y, pred))
+
+
+def classification_report(params, X, y, classes):
+    """accuracy, balanced_accuracy, loss, n_samples, confusion_matrix and per-class precision/recall/F1
+    of params on (X, y).
+
+    X: the network's inputs (standardised, of its dtype); y: class indices into `classes`.
+    """
+    from sklearn.metrics import precision_recall_fscore_support  # slow to import: only here
+
+    y = np.asarray(y)
+    check_inputs(params, X, y)
+    loss, pred = loss_and_predictions(params, X, y)
     labels = np.arange(len(classes))
-    pred = proba.argmax(axis=1)
-    proba = proba.astype(np.float64)
-    proba /= proba.sum(axis=1, keepdims=True)  # float32 rows summing to 1 +- 1e-7 would make log_loss warn
     precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     return {
-        "accuracy": float(accuracy_score(y, pred)),
-        "log_loss": float(log_loss(y, proba, labels=labels)),
+        "accuracy": float(np.count_nonzero(pred == y) / len(y)),
+        "balanced_accuracy": balanced_accuracy(y, pred),
+        "loss": loss,
         "n_samples": int(len(y)),
         "classes": list(classes),
         "confusion_matrix": confusion_counts(y, pred, len(classes)).tolist(),
@@ -27,4 +77,6 @@ def classification_report(proba, y, classes):
 
 def confusion_counts(y, pred, n_classes):
     """(C, C) counts of class indices: row = true class, column = predicted class."""
+    from sklearn.metrics import confusion_matrix
+
     return confusion_matrix(y, pred, labels=np.arange(n_classes))

@@ -1,7 +1,8 @@
 """The network as the derivation reads: affine -> ReLU -> affine -> softmax cross-entropy.
 
-Shapes: X (N, D), W1 (D, H), b1 (H,), W2 (H, C), b2 (C,), y (N,) integer labels 0..C-1.
-Params are a dict {"W1", "b1", "W2", "b2"}; dX always means dL/dX and has X's shape.
+Shapes: X (N, D), W1 (D, H), b1 (H,), W2 (H, C), b2 (C,), y (N,) integer labels 0..C-1, and
+optional sample weights w (N,) >= 0. Params are a dict {"W1", "b1", "W2", "b2"}; dX always means
+dL/dX and has X's shape.
 
 This is the reference. `forward`, `softmax_loss` and `backward` are written as the cs231n case study
 writes them; each line of `backward` is a compact map dL/dX = f(dL/dY) with its element-wise
@@ -23,6 +24,7 @@ class ModelConfig:
     hidden_size: int = 100  # H; scikit-learn's MLPClassifier default, so comparisons are like for like
     init: str = "xavier"  # he | xavier | normal: xavier is MLPClassifier's; normal is cs231n's
     init_std: float = 0.01  # standard deviation of the `normal` init
+    init_from: str | None = None  # a model.npz to start from (fine-tuning): its weights replace init's draws
     dtype: str = "float64"  # float64 | float32; the params, data and gradients all use it
 
 
@@ -138,14 +140,23 @@ def forward(params, X):
     return scores, hidden
 
 
-def softmax_loss(scores, y):
-    """The mean cross-entropy of the scores against labels y, and dscores = dL/dscores (N, C)."""
+def softmax_loss(scores, y, w=None):
+    """The mean cross-entropy of the scores against labels y, and dscores = dL/dscores (N, C).
+
+    With sample weights w (N,), the weighted mean over the rows given: L = sum_i w_i L_i / sum_i w_i.
+    """
     N, rows = len(y), np.arange(len(y))
     probs = softmax(scores)  # p_ic = exp(s_ic) / sum_c' exp(s_ic')
-    loss = -np.mean(log_softmax(scores)[rows, y])  # L = mean_i -log p_{i,y_i}
+    losses = -log_softmax(scores)[rows, y]  # L_i = -log p_{i,y_i}
     dscores = probs.copy()
-    dscores[rows, y] -= 1  # dscores_ic = (p_ic - 1(c == y_i)) / N
-    dscores /= N
+    dscores[rows, y] -= 1  # dL_i/dscores_ic = p_ic - 1(c == y_i)
+    if w is None:
+        loss = np.mean(losses)  # L = mean_i L_i
+        dscores /= N  # dscores_ic = (p_ic - 1(c == y_i)) / N
+    else:
+        loss = np.sum(w * losses) / np.sum(w)  # L = sum_i w_i L_i / sum_i w_i
+        dscores *= w[:, None]  # dscores_ic = (p_ic - 1(c == y_i)) w_i / sum_i' w_i'
+        dscores /= np.sum(w)
     return loss, dscores
 
 
@@ -160,24 +171,43 @@ def backward(dscores, X, hidden, params, reg):
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def loss_and_grads(params, X, y, reg=0.0):
+def loss_and_grads(params, X, y, reg=0.0, sample_weight=None):
     """Mean softmax cross-entropy plus 0.5 * reg * (|W1|^2 + |W2|^2), and its gradient dict.
 
-    params, X and y are only read; the gradients returned are new arrays, the caller's to keep.
+    sample_weight (N,), optional: the mean becomes sum_i w_i L_i / sum_i w_i (weights >= 0, finite,
+    not all 0); all ones give the unweighted loss and gradients bit for bit.
+    params, X, y and sample_weight are only read; the gradients returned are new arrays, the caller's.
     """
     X = _as_input(params, X)
     y = np.asarray(y)
     check_inputs(params, X, y)
+    w = None if sample_weight is None else _as_input(params, sample_weight)
+    if w is not None:
+        check_weights(w, len(y))
     # float(): a NumPy float64 reg would upcast float32 gradients (NumPy 2 promotion rules)
-    return step(params, X, y, float(reg))
+    loss, grads, _ = step(params, X, y, float(reg), w)
+    return loss, grads
 
 
-def step(params, X, y, reg):
-    """loss_and_grads on inputs already checked (X of the params' dtype, reg a Python float)."""
+def check_weights(w, N):
+    """Raise ValueError unless w holds N finite weights >= 0, not all 0."""
+    if w.shape != (N,):
+        raise ValueError(f"sample_weight has shape {w.shape}; expected ({N},), one weight per row of X")
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or inf")
+    if (w < 0).any():
+        raise ValueError(f"sample_weight must be >= 0, got {w.min()}")
+    if not w.any():
+        raise ValueError("sample_weight is all zero; at least one row must weigh more than 0")
+
+
+def step(params, X, y, reg, w=None):
+    """loss_and_grads on inputs already checked (X and w of the params' dtype, reg a Python float),
+    and the scores (N, C) it met on the way, whose argmax training counts (the running train accuracy)."""
     scores, hidden = forward(params, X)
-    data_loss, dscores = softmax_loss(scores, y)
+    data_loss, dscores = softmax_loss(scores, y, w)
     reg_loss = 0.5 * reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
-    return float(data_loss + reg_loss), backward(dscores, X, hidden, params, reg)
+    return float(data_loss + reg_loss), backward(dscores, X, hidden, params, reg), scores
 
 
 def scores(params, X):

@@ -14,17 +14,32 @@ import numpy as np
 
 from trainer.config.load import config_from_dict
 from trainer.curves.compare import as_floats
+from trainer.errors import pip_install
 from trainer.evaluate import model_splits
 from trainer.model.metrics import confusion_counts
 from trainer.storage.curvefile import is_metric
-from trainer.storage.files import atomic_write
+from trainer.storage.files import atomic_write, make_dir
 from trainer.storage.rundir import read_run
 
-PICTURES = ("curves.png", "confusion.png", "boundary.png")
-INSTALL_HINT = "pip install 'trainer[plot]'"
+PICTURE_NAMES = ("curves", "confusion", "boundary")
+PICTURES = tuple(f"{name}.png" for name in PICTURE_NAMES)  # what `trainer train` draws
+PLOT_REQUIREMENT = "matplotlib>=3.6"  # the `plot` extra of pyproject.toml
 # Okabe & Ito's palette: told apart with every common colour-vision deficiency, and in print
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 DPI = 120
+# what each line of curves.png is: the train values are running means over the epoch's steps,
+# each step's batch seen at the weights before it stepped; the validation ones come after the epoch
+CURVE_LABELS = {
+    "train_loss": "train: objective (cross-entropy + L2), mean over the epoch's batches",
+    "val_loss": "validation: cross-entropy after the epoch",
+    "train_accuracy": "train: running (each batch before its step)",
+    "val_accuracy": "validation: after the epoch",
+}
+
+
+def install_hint():
+    """The command that installs matplotlib where this trainer runs."""
+    return pip_install(PLOT_REQUIREMENT)
 
 
 def available():
@@ -36,14 +51,16 @@ def available():
     return True
 
 
-def plot_run(run_dir):
-    """Draw the pictures of a finished run into its directory; return the paths written.
+def plot_run(run_dir, out=None, fmt="png", dpi=DPI):
+    """Draw the pictures of a finished run into `out` (default: the run directory) as `fmt` files
+    (FORMATS) at `dpi`; return the paths written.
 
-    curves.png always; confusion.png when the run has a test split; boundary.png when the data
-    has two features. The splits are recreated from the model's config (the same seed gives the
-    same rows), the points are shown in raw feature units, and the model's own scaler maps them.
+    curves always; confusion when the run has a test split; boundary when the data has two
+    features. The splits are recreated from the model's config (the same seed gives the same
+    rows), the points are shown in raw feature units, and the model's own scaler maps them.
     """
     run_dir = Path(run_dir)
+    out = run_dir if out is None else Path(out)
     model, history, summary = read_run(run_dir)
     cfg = config_from_dict(model.config)
     splits = model_splits(model)
@@ -54,31 +71,41 @@ def plot_run(run_dir):
     def title(what):
         return f"{cfg.name}: {what} ({score})"
 
-    figures = {"curves.png": curves_figure(history, title("training curves"), best)}
+    figures = {"curves": curves_figure(history, title("training curves"), best)}
     if test is not None:
         counts = confusion_counts(test[1], model.predict(test[0]), model.n_classes)
-        figures["confusion.png"] = confusion_figure(counts, model.classes, title("confusion matrix"))
+        figures["confusion"] = confusion_figure(counts, model.classes, title("confusion matrix"))
     if model.n_features == 2:
-        figures["boundary.png"] = boundary_figure(model, train, test, title("decision regions"))
+        figures["boundary"] = boundary_figure(model, train, test, title("decision regions"))
+    make_dir(out)
     for name, fig in figures.items():
-        save(fig, run_dir / name)
-    remove_pictures(run_dir, keep=figures)
-    return [run_dir / name for name in figures]
+        save(fig, out / f"{name}.{fmt}", fmt, dpi)
+    remove_pictures(out, keep=figures, fmt=fmt)
+    return [out / f"{name}.{fmt}" for name in figures]
 
 
-def remove_pictures(run_dir, keep=()):
-    """Delete the pictures in run_dir not named in `keep`: an earlier run's, left by `train --overwrite`."""
-    for name in PICTURES:
+def remove_pictures(directory, keep=(), fmt="png"):
+    """Delete the `fmt` pictures in `directory` not named in `keep`: an earlier run's, left by
+    `train --overwrite` or an earlier `plot --out` into the same directory."""
+    for name in PICTURE_NAMES:
         if name not in keep:
-            (Path(run_dir) / name).unlink(missing_ok=True)
+            (Path(directory) / f"{name}.{fmt}").unlink(missing_ok=True)
 
 
-def save(fig, path):
-    """Print a Figure as PNG through the Agg canvas and write it atomically."""
+# format -> metadata that would differ from one drawing to the next (a date): left out, so the
+# same run draws the same bytes
+FORMATS = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def save(fig, path, fmt="png", dpi=DPI):
+    """Print a Figure as `fmt` (FORMATS) through a bare canvas at `dpi` and write it atomically."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf)
+    FigureCanvasAgg(fig)
+    with matplotlib.rc_context({"svg.hashsalt": "trainer"}):  # SVG ids from a fixed salt, not a random one
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=FORMATS[fmt])
     atomic_write(path, buf.getvalue())
 
 
@@ -94,22 +121,19 @@ def _figure(width, height):
 
 
 def curves_figure(history, title, best_epoch=None):
-    """Loss per epoch (train and validation) beside validation accuracy; a dotted line at the best epoch."""
+    """Loss per epoch (train and validation) beside accuracy per epoch (train, and validation when
+    there is a split for it); a dotted line at the best epoch. Every line is labelled."""
     from matplotlib.ticker import MaxNLocator
 
     epochs = _column(history, "epoch")
     has_val = "val_loss" in history[0]
-    fig = _figure(11, 4.4) if has_val else _figure(6.4, 4.4)
-    axes = fig.subplots(1, 2 if has_val else 1, squeeze=False)[0]
-    marker = "o" if len(epochs) <= 25 else None  # few epochs: show each one
+    accuracies = [k for k in ("train_accuracy", "val_accuracy") if k in history[0]]  # older runs: none
+    fig = _figure(11, 4.4) if accuracies else _figure(6.4, 4.4)
+    axes = fig.subplots(1, 2 if accuracies else 1, squeeze=False)[0]
+    style = dict(marker="o" if len(epochs) <= 25 else None, ms=4)  # few epochs: show each one
     loss = axes[0]
     loss.plot(
-        epochs,
-        _column(history, "train_loss"),
-        color=COLORS[0],
-        marker=marker,
-        ms=4,
-        label="train (mean over the epoch's batches, with L2)",
+        epochs, _column(history, "train_loss"), color=COLORS[0], label=CURVE_LABELS["train_loss"], **style
     )
     if has_val:
         loss.plot(
@@ -117,22 +141,16 @@ def curves_figure(history, title, best_epoch=None):
             _column(history, "val_loss"),
             color=COLORS[1],
             ls="--",
-            marker=marker,
-            ms=4,
-            label="validation (after the epoch)",
+            label=CURVE_LABELS["val_loss"],
+            **style,
         )
-        acc = axes[1]
-        acc.plot(
-            epochs,
-            _column(history, "val_accuracy"),
-            color=COLORS[2],
-            marker=marker,
-            ms=4,
-            label="validation accuracy",
-        )
-        acc.set(title="validation accuracy", xlabel="epoch", ylabel="accuracy")
-    loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy loss")
+    loss.set(title="loss", xlabel="epoch", ylabel="loss")
     _log_scale_if_wide(loss)  # after set(ylabel=...): it adds "(log scale)"
+    if accuracies:
+        acc = axes[1]
+        for key, color, ls in zip(accuracies, (COLORS[2], COLORS[3]), ("-", "--"), strict=False):
+            acc.plot(epochs, _column(history, key), color=color, ls=ls, label=CURVE_LABELS[key], **style)
+        acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy")
     for ax in axes:
         if best_epoch:
             ax.axvline(
@@ -140,8 +158,7 @@ def curves_figure(history, title, best_epoch=None):
             )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
-        if len(ax.get_legend_handles_labels()[0]) > 1:  # a lone curve is named by its panel's title
-            ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
     fig.suptitle(title)
     return fig
 
@@ -348,7 +365,7 @@ def _overlay_column(top, bottom, name, a, b):
     differs = (a[:n] != b[:n]) & ~(np.isnan(a[:n]) & np.isnan(b[:n]))  # NaN in both counts as equal
     bottom.plot(epochs[diff > 0], diff[diff > 0], color=COLORS[5], marker="." if n <= 50 else None)
     if (diff > 0).any():
-        bottom.set_yscale("log")
+        _log_axis_of_whole_decades(bottom, diff[diff > 0])
     first = int(epochs[differs][0]) if differs.any() else n + 1 if len(a) != len(b) else None
     note = (
         f"first differs at epoch {first}"
@@ -365,3 +382,13 @@ def _overlay_column(top, bottom, name, a, b):
     top.set(title=name)
     bottom.set(xlabel="epoch", ylabel="|got - expected|")
     bottom.set_title(note, fontsize="small")
+
+
+def _log_axis_of_whole_decades(ax, ys):
+    """A log y axis from the decade below the smallest of the positive ys to the decade above the
+    largest: differences that are equal but for rounding (0.01 +- 1e-17, one accuracy sample)
+    would otherwise span a sliver of a decade, every tick of it labelled 10^-2."""
+    # 0.9 and 1.1: a point on a decade (0.01) stays off the edge of the axes
+    lo, hi = math.floor(math.log10(0.9 * ys.min())), math.ceil(math.log10(1.1 * ys.max()))
+    ax.set_yscale("log")
+    ax.set_ylim(10.0**lo, 10.0**hi)

@@ -71,7 +71,13 @@ class ProgressBar:
     def on_epoch_end(self, state, record):
         now = time.monotonic()
         if now - self.last >= self.every:
-            shown = {k: record[k] for k in ("train_loss", "val_loss", "val_accuracy") if k in record}
+            # the validation accuracy when there is one, else the running train accuracy
+            keys = (
+                ("train_loss", "val_loss", "val_accuracy")
+                if "val_loss" in record
+                else ("train_loss", "train_accuracy")
+            )
+            shown = {k: record[k] for k in keys if k in record}
             self.bar.set_postfix({k: f"{v:.4f}" for k, v in shown.items()}, refresh=False)
             self.last = now
         self.bar.update(1)

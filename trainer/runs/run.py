@@ -13,16 +13,17 @@ import numpy as np
 
 from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, dump_config, load_config
-from trainer.data.prepare import prepare
+from trainer.data.datasets import data_source
+from trainer.data.prepare import prepare, training_weights
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.model.metrics import classification_report
-from trainer.model.network import init_params, predict_proba
+from trainer.model.metrics import split_metrics
+from trainer.model.network import PARAM_NAMES, init_params
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
 from trainer.storage.checkpoint import Checkpointer
 from trainer.storage.curvefile import make_curve
 from trainer.storage.files import atomic_write, write_json, write_jsonl
-from trainer.storage.modelfile import SavedModel, save_model
-from trainer.training.loop import TrainState, fit, loss_and_accuracy
+from trainer.storage.modelfile import SavedModel, checksum, load_model, save_model
+from trainer.training.loop import TrainState, fit
 from trainer.training.optim import make_optimizer
 
 
@@ -55,11 +56,60 @@ def resume_config(run_dir, config=None, overrides=()):
     return stored
 
 
-def start(cfg):
-    """Data, initial params and optimizer for cfg, all from the one Generator seeded by cfg.seed."""
+def start(cfg, parent=None):
+    """Data, initial params and optimizer for cfg, all from the one Generator seeded by cfg.seed.
+
+    With model.init_from the params are then its model's (`parent`, read here when not given): the
+    Generator draws as it would without, so the shuffles are a fresh run's; the optimizer is new.
+    """
     rng = np.random.default_rng(cfg.seed)
     data = prepare(cfg.data, rng, cfg.model.dtype)
-    return data, new_state(cfg, data.n_features, data.n_classes, rng)
+    data.train_weight = training_weights(data, cfg.train.class_weight, data_source(cfg.data))
+    state = new_state(cfg, data.n_features, data.n_classes, rng)
+    if cfg.model.init_from is not None:
+        init_from(state, parent or parent_model(cfg), cfg, data)
+    return data, state
+
+
+def parent_model(cfg):
+    """The SavedModel model.init_from names (ModelFileError when it is missing or damaged); None without."""
+    return None if cfg.model.init_from is None else load_model(cfg.model.init_from)
+
+
+def init_from(state, parent, cfg, data):
+    """Copy the parent model's weights into state; ConfigError naming the first way they do not fit."""
+    W1 = parent.params["W1"]
+    problems = [
+        (
+            W1.shape[1] != cfg.model.hidden_size,
+            f"has hidden size {W1.shape[1]}, but model.hidden_size is {cfg.model.hidden_size}",
+        ),
+        (
+            W1.dtype != np.dtype(cfg.model.dtype),
+            f"holds {W1.dtype} weights, but model.dtype is {cfg.model.dtype}",
+        ),
+        (
+            list(parent.feature_names) != list(data.feature_names),
+            f"was trained on the features {_listed(parent.feature_names)}; "
+            f"the data have {_listed(data.feature_names)}",
+        ),
+        (
+            list(parent.classes) != list(data.classes),
+            f"has the classes {_listed(parent.classes)}; the data have {_listed(data.classes)}",
+        ),
+    ]
+    for wrong, why in problems:
+        if wrong:
+            raise ConfigError(f"model.init_from: {cfg.model.init_from} {why}")
+    for k in PARAM_NAMES:
+        state.params[k][...] = parent.params[k]
+
+
+def _listed(items, most=6):
+    """'a, b, c' (the first `most`, then how many more)."""
+    items = [str(v) for v in items]
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
 
 
 def new_state(cfg, n_features, n_classes, rng):
@@ -73,23 +123,29 @@ def new_state(cfg, n_features, n_classes, rng):
 
 
 def train_in_memory(cfg, callbacks=()):
-    """cfg trained with no file written: start, then fit on the train split, validated on the val
-    split; returns (data, state). `train` does the same with its files and checkpoints."""
+    """cfg trained with no file written: start, then fit on the train split (weighted by its
+    training weights), validated on the val split; returns (data, state). `train` does the same with
+    its files and checkpoints."""
     data, state = start(cfg)
-    fit(state, *data.train, cfg.train, data.val, callbacks)
+    fit(state, *data.train, cfg.train, data.val, callbacks, sample_weight=data.train_weight)
     return data, state
 
 
-def train(cfg, run_dir, callbacks=(), resume=False):
+def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     """Train cfg and fill run_dir (claimed by storage.rundir.new_run_dir) with its files; a RunResult.
 
     Checkpoints are written as it goes (storage/checkpoint.py) and removed at the end. resume: go
     on from the newest good checkpoint in run_dir, finishing it exactly as an unbroken run would.
     On divergence the finite weights are kept (_keep_finite_weights), then DivergenceError is raised.
+    in_job: the run is a job of sweeps/jobs.py, which holds BLAS at one thread for its process, so
+    train.threads is recorded but not applied (a BLAS limit is process-wide: jobs sharing a
+    process would undo each other's).
     """
     run_dir = Path(run_dir)
-    data, state = start(cfg)  # before any file is written: bad data leaves no half-made run
-    saver = Checkpointer(run_dir, cfg, data)
+    parent = parent_model(cfg)
+    data, state = start(cfg, parent)  # before any file is written: bad data leaves no half-made run
+    parent_sha = None if parent is None else checksum(parent)
+    saver = Checkpointer(run_dir, cfg, data, parent_sha)
     if resume:
         saver.restore(state)
     else:
@@ -98,19 +154,23 @@ def train(cfg, run_dir, callbacks=(), resume=False):
     last = LastEpochWeights()
     callbacks = [MetricsWriter(run_dir / "metrics.jsonl"), saver, last, *callbacks]
     t0 = time.perf_counter()
+    how = replace(cfg.train, threads=None) if in_job else cfg.train
     try:
-        fit(state, *data.train, cfg.train, data.val, callbacks)
+        fit(state, *data.train, how, data.val, callbacks, sample_weight=data.train_weight)
     except DivergenceError as e:
-        raise _keep_finite_weights(e, cfg, run_dir, data, state, last, time.perf_counter() - t0) from None
+        seconds = time.perf_counter() - t0
+        raise _keep_finite_weights(e, cfg, run_dir, data, state, last, seconds, parent_sha) from None
     finally:
         saver.close()
-    model, summary = _finish(cfg, run_dir, data, state, time.perf_counter() - t0, make_curve(cfg, state))
+    seconds = time.perf_counter() - t0
+    model, summary = _finish(cfg, run_dir, data, state, seconds, make_curve(cfg, state), parent_sha)
     saver.remove()
     return RunResult(run_dir, state, model, summary)
 
 
-def _finish(cfg, run_dir, data, state, seconds, curve=None, **extra):
+def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **extra):
     """Write model.npz, curve.json (when given) and summary.json for state.params; return (model, summary).
+    parent_sha: the checksum of the model.init_from model, recorded in model.npz.
 
     summary.json comes last: it marks the run finished (resume refuses a run that has it), so a
     crash before it leaves a run that `--resume` completes.
@@ -127,6 +187,7 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, **extra):
         imputer_statistics=data.imputer_statistics,
         target=data.target,
         positional=data.positional,
+        parent_sha256=parent_sha,
     )
     save_model(run_dir / "model.npz", model)
     if curve is not None:
@@ -135,7 +196,7 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, **extra):
     return model, summary
 
 
-def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds):
+def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds, parent_sha):
     """After divergence: metrics.jsonl of the finite epochs; model.npz and summary.json (with
     "diverged": the error) of early stopping's best weights when it kept any, else of the last
     epoch end (`last`, a LastEpochWeights); the checkpoints stay too. Returns the error to raise."""
@@ -147,20 +208,20 @@ def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds):
     else:
         return DivergenceError(f"{error}; no epoch ended, so no weights were saved")
     with np.errstate(all="ignore"):  # weights near divergence may overflow a metric: quietly, not as warnings
-        _finish(cfg, run_dir, data, replace(state, params=params), seconds, diverged=str(error))
+        _finish(
+            cfg, run_dir, data, replace(state, params=params), seconds, None, parent_sha, diverged=str(error)
+        )
     return DivergenceError(f"{error}; {which} are saved in {run_dir / 'model.npz'}")
 
 
 def summarize(cfg, data, state, seconds):
-    """summary.json: final metrics per split and how the run went."""
-    train_loss, train_acc = loss_and_accuracy(state.params, *data.train)
-    summary = {"name": cfg.name, "train": {"accuracy": train_acc, "loss": train_loss}}
-    if data.val is not None:
-        val_loss, val_acc = loss_and_accuracy(state.params, *data.val)
-        summary["val"] = {"accuracy": val_acc, "loss": val_loss}
-    if data.test is not None:
-        report = classification_report(predict_proba(state.params, data.test[0]), data.test[1], data.classes)
-        summary["test"] = {"accuracy": report["accuracy"], "log_loss": report["log_loss"]}
+    """summary.json: final metrics per split ({split: {accuracy, balanced_accuracy, loss}}, one
+    computation for every split, unweighted whatever the training weights) and how the run went."""
+    summary = {"name": cfg.name}
+    for split in ("train", "val", "test"):
+        part = getattr(data, split)
+        if part is not None:
+            summary[split] = split_metrics(state.params, *part)
     summary.update(
         epochs_run=state.epoch,
         best_epoch=state.best_epoch or state.epoch,

@@ -65,12 +65,14 @@ class Checkpoint:
         return self.meta["epoch"]
 
 
-def data_digest(data):
-    """SHA-256 of the prepared splits: resuming on other data (an edited CSV) would not be exact."""
+def data_digest(data, parent_sha256=None):
+    """SHA-256 of the prepared splits, and of the weights training started from when they came from
+    a model file (its checksum, parent_sha256): resuming from other ones would not be exact."""
     parts = {"train": data.train, "val": data.val, "test": data.test}
-    return digest(
-        {f"{s}.{i}": a for s, part in parts.items() if part is not None for i, a in enumerate(part)}
-    )
+    arrays = {f"{s}.{i}": a for s, part in parts.items() if part is not None for i, a in enumerate(part)}
+    if parent_sha256 is not None:
+        arrays["init_from"] = np.frombuffer(parent_sha256.encode(), dtype=np.uint8)
+    return digest(arrays)
 
 
 def checkpoint_bytes(state, history_bytes, config, data_sha):
@@ -166,6 +168,35 @@ def load_into(state, ckpt, path):
     )
 
 
+def unfinished(run_dir):
+    """For a run directory whose run started and did not finish (config.yaml, no summary.json): a
+    sentence saying so, with its newest checkpoint's epoch and the command that goes on; else ''."""
+    run_dir = Path(run_dir)
+    if (run_dir / "summary.json").exists() or not (run_dir / "config.yaml").exists():
+        return ""
+    where = "no checkpoint: it would start again"
+    for name in (CHECKPOINT, PREVIOUS):
+        if not (run_dir / name).exists():
+            continue
+        try:
+            meta = load_checkpoint(run_dir / name).meta
+        except ModelFileError:
+            where = "its checkpoints are damaged: it would start again"
+            continue
+        of = meta["config"].get("train", {}).get("epochs", "?")
+        where = f"{name} holds epoch {meta['epoch']} of {of}"
+        break
+    return (
+        f"the run in {run_dir} has not finished (no summary.json; {where}); "
+        f"if it was interrupted, go on with: {resume_command(run_dir)}"
+    )
+
+
+def resume_command(run_dir):
+    """The command that goes on with an interrupted run."""
+    return f"trainer train --resume {run_dir}"
+
+
 class Checkpointer:
     """Callback: a checkpoint every `checkpoint_every` epochs, at most one per `checkpoint_seconds`,
     and on Ctrl-C (SIGINT) at the end of the epoch under way; then it raises KeyboardInterrupt.
@@ -174,8 +205,9 @@ class Checkpointer:
     epoch end a comparison or two.
     """
 
-    def __init__(self, run_dir, cfg, data):
+    def __init__(self, run_dir, cfg, data, parent_sha256=None):
         self.run_dir = Path(run_dir)
+        self.parent_sha256 = parent_sha256  # of the model.init_from model the run started from
         self.every, self.seconds = cfg.train.checkpoint_every, cfg.train.checkpoint_seconds
         self.config = config_to_dict(cfg)
         self.data, self._data_sha = data, None
@@ -189,7 +221,7 @@ class Checkpointer:
     def data_sha(self):
         """data_digest(data), hashed at the first checkpoint written or read: no checkpoint, no cost."""
         if self._data_sha is None:
-            self._data_sha = data_digest(self.data)
+            self._data_sha = data_digest(self.data, self.parent_sha256)
         return self._data_sha
 
     def restore(self, state):
@@ -218,8 +250,11 @@ class Checkpointer:
                 "config.yaml was changed after the run started"
             )
         if ckpt.meta["data_sha256"] != self.data_sha:
+            what, files = (
+                ("data", "CSV") if self.parent_sha256 is None else ("data or model.init_from", "files")
+            )
             raise DataError(
-                f"{path}: the data differ from those the run was trained on (was the CSV changed?)"
+                f"{path}: the {what} differ from those the run was trained on (were the {files} changed?)"
             )
 
     def on_train_begin(self, state):

@@ -5,7 +5,8 @@ curve.json (format "trainer-curve", version 1) holds:
   config, config_hash   the canonical resolved config (see canonical_config) and its SHA-256
   platform              numpy, scikit-learn, BLAS, dtype, python, machine, trainer versions
   epochs_run, best_epoch, stopped_early
-  metrics               {metric: [one value per epoch]}: train_loss, val_loss, val_accuracy, lr, ...
+  metrics               {metric: [one value per epoch]}: train_loss, train_accuracy, val_loss,
+                        val_accuracy, lr, ...
 
 Every per-epoch value of the history except wall-clock ones (names ending in CLOCK_SUFFIXES) is a
 metric. A curve is written by files.write_json: atomically, indented, one value a line, so that a
@@ -29,7 +30,7 @@ from trainer.storage.files import read_json
 
 FORMAT, VERSION = "trainer-curve", 1
 CLOCK_SUFFIXES = ("_seconds", "_time")  # wall-clock fields change run to run: never compared
-METRIC_ORDER = ("train_loss", "val_loss", "val_accuracy", "lr")  # reports list these first
+METRIC_ORDER = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr")  # reports list these first
 FILE_NAME = "curve.json"  # inside a run directory
 # config keys added after the first golden curves: left out while at their default, so that a config
 # that does not use them keeps the hash its golden holds
@@ -40,10 +41,10 @@ def canonical_config(cfg):
     """The resolved config as JSON data, keeping only what can change the numbers.
 
     `name` is dropped (it only names the run directory), and so are train.checkpoint_* and
-    train.engine (the two engines compute one curve, to rounding). A CSV's
-    `data.path`, absolute after loading and so different on every machine, becomes {"file": its
-    name, "sha256": its bytes' hash}: moving the data leaves the hash alone, editing it changes the hash.
-    ADDED_KEYS appear only when moved from their default.
+    train.engine (the two engines compute one curve, to rounding). A CSV's `data.path` and a
+    `model.init_from` model file, absolute after loading and so different on every machine, become
+    {"file": its name, "sha256": its bytes' hash}: moving the file leaves the hash alone, editing it
+    changes the hash. ADDED_KEYS appear only when moved from their default.
     """
     config = json.loads(json.dumps(config_to_dict(cfg)))  # tuples -> lists, as read back from a file
     config.pop("name", None)
@@ -52,9 +53,10 @@ def canonical_config(cfg):
             del config[section][key]
     for key in ("checkpoint_every", "checkpoint_seconds", "engine"):  # never the numbers, beyond rounding
         config["train"].pop(key, None)
-    path = config["data"]["path"]
-    if path is not None:
-        config["data"]["path"] = {"file": Path(path).name, "sha256": file_sha256(path)}
+    for section, key in (("data", "path"), ("model", "init_from")):
+        path = config[section].get(key)
+        if path is not None:
+            config[section][key] = {"file": Path(path).name, "sha256": file_sha256(path)}
     return config
 
 
@@ -63,7 +65,7 @@ def file_sha256(path):
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as e:
-        raise DataError(f"{path}: cannot read the data file to hash it: {e.strerror or e}") from None
+        raise DataError(f"{path}: cannot read the file to hash it: {e.strerror or e}") from None
 
 
 def platform_info(dtype):

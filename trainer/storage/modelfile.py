@@ -6,14 +6,17 @@ that fill missing features, fitted on the training split; only with data.missing
 and metadata, a uint8 array holding UTF-8 JSON: format, format_version, trainer_version, classes,
 feature_names, positional_features (the names are x0, x1, ... of data without column names),
 target (the label column's header name, or its index in a CSV without a header; null when not
-trained on a CSV), the resolved config, final metrics and the SHA-256 of every other member.
-Files without positional_features, target or imputer_statistics (older ones) load too.
+trained on a CSV), the resolved config, final metrics and the SHA-256 of every other member; and,
+for a model whose training started from another one's weights (model.init_from), parent_sha256:
+that model's SHA-256. Files without positional_features, target or imputer_statistics (older
+ones) load too.
 """
 
 import math
 import re
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +25,7 @@ from trainer.data.columns import is_positional
 from trainer.errors import InputError, ModelFileError
 from trainer.model.network import PARAM_NAMES, check_inputs, scores, softmax
 from trainer.model.scaling import checked_inputs
+from trainer.storage import checkpoint
 from trainer.storage.archive import check_fields, digest, pack, unpack
 from trainer.storage.files import atomic_write
 
@@ -31,6 +35,7 @@ SCALER_NAMES = ("scaler_mean", "scaler_scale")
 IMPUTER = "imputer_statistics"
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + (IMPUTER, "metadata")))  # the allow-list of names
 MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
+RUN_MODEL = "model.npz"  # a run directory's model file
 LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (if finite)
 
 
@@ -54,6 +59,7 @@ class SavedModel:
     imputer_statistics: np.ndarray | None = None  # (D,) float64: fills a missing feature j
     target: str | int | None = None  # the label column: header name, or index without a header
     positional: bool | None = None  # feature names made up (x0, ...); None: decided by the names
+    parent_sha256: str | None = None  # checksum() of the model whose weights training started from
 
     def __post_init__(self):
         if self.positional is None:
@@ -104,6 +110,11 @@ def _arrays(model):
     return arrays
 
 
+def checksum(model):
+    """The SHA-256 of the model's arrays: its file's `sha256`, which loading checks."""
+    return digest(_arrays(model))
+
+
 def model_bytes(model):
     """The .npz file's bytes for `model`."""
     arrays = _arrays(model)
@@ -119,6 +130,8 @@ def model_bytes(model):
         "metrics": model.metrics,
         "sha256": digest(arrays),
     }
+    if model.parent_sha256 is not None:
+        meta["parent_sha256"] = model.parent_sha256
     return pack(arrays, meta)
 
 
@@ -128,7 +141,10 @@ def save_model(path, model):
 
 
 def load_model(path):
-    """Read and check a model file; raise ModelFileError saying which check failed."""
+    """Read and check a model file, or the model.npz of a run directory; raise ModelFileError
+    saying which check failed."""
+    if Path(path).is_dir():
+        path = _model_of_run(Path(path))
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -139,9 +155,28 @@ def load_model(path):
     return model_from_bytes(data, path)
 
 
+def _model_of_run(run_dir):
+    """The model.npz of a run directory; a ModelFileError saying why there is none (an unfinished run)."""
+    if (run_dir / RUN_MODEL).is_file():
+        return run_dir / RUN_MODEL
+    why = checkpoint.unfinished(run_dir) or (
+        f"no {RUN_MODEL} in this directory; give a model file or a run directory written by `trainer train`"
+    )
+    raise ModelFileError(f"{run_dir}: {why}")
+
+
 def model_from_bytes(data, path="<bytes>"):
     """Parse model-file bytes with every check of load_model; never unpickles, never executes code."""
-    arrays, meta = unpack(data, path, MEMBERS, "model file", MAX_METADATA_BYTES)
+    try:
+        arrays, meta = unpack(data, path, MEMBERS, "model file", MAX_METADATA_BYTES)
+    except ModelFileError:
+        if _is_checkpoint(data, path):
+            run_dir = Path(path).parent
+            raise ModelFileError(
+                f"{path}: a training checkpoint, not a model file; "
+                f"{checkpoint.unfinished(run_dir) or f'go on with: {checkpoint.resume_command(run_dir)}'}"
+            ) from None
+        raise
     missing = [k for k in PARAM_NAMES if k not in arrays]
     if missing:
         raise ModelFileError(f"{path}: missing member(s) {', '.join(missing)}")
@@ -164,6 +199,7 @@ def model_from_bytes(data, path="<bytes>"):
         imputer_statistics=arrays.get(IMPUTER),
         target=meta.get("target", _config_target(meta["config"])),
         positional=meta.get("positional_features"),
+        parent_sha256=meta.get("parent_sha256"),
     )
 
 
@@ -171,6 +207,15 @@ def _config_target(config):
     """The label column of a model file older than the metadata field: its config's data.target."""
     data = config.get("data", {})
     return data.get("target") if data.get("dataset") == "csv" else None
+
+
+def _is_checkpoint(data, path):
+    """Whether the bytes are a checkpoint's (storage/checkpoint.py): readable as one, of its format."""
+    try:
+        _, meta = unpack(data, path, checkpoint.MEMBERS, "checkpoint", checkpoint.MAX_METADATA_BYTES)
+    except ModelFileError:
+        return False
+    return meta.get("format") == checkpoint.FORMAT
 
 
 def _check_metadata(meta, path):
@@ -194,6 +239,8 @@ def _check_metadata(meta, path):
         },
         path,
     )
+    if "parent_sha256" in meta:
+        check_fields(meta, {"parent_sha256": str}, path)
     if not all(is_label(c) for c in meta["classes"]):
         raise ModelFileError(
             f"{path}: metadata field 'classes' must list booleans, integers, finite floats or strings"

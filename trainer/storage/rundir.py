@@ -4,6 +4,7 @@ from datetime import datetime
 from pathlib import Path
 
 from trainer.errors import TrainerError
+from trainer.storage.checkpoint import unfinished
 from trainer.storage.files import make_dir, read_json, read_jsonl
 from trainer.storage.modelfile import load_model
 
@@ -20,7 +21,11 @@ def default_run_dir(cfg, root="runs"):
 
 
 def new_run_dir(path, overwrite=False):
-    """Create the run directory; refuse to write over an earlier run unless told to."""
+    """Create the run directory; refuse to write over an earlier run unless told to (an unfinished
+    one: saying how to go on with it)."""
+    why = unfinished(path)
+    if why and not overwrite:
+        raise TrainerError(f"{path}: {why}; or choose another --out, or pass --overwrite to start again")
     path = check_unused(path, RUN_FILES, "a run", overwrite)
     make_dir(path)
     return path
@@ -47,7 +52,8 @@ def read_run(run_dir):
         )
     missing = [f for f in ("metrics.jsonl", "model.npz", "summary.json") if not (run_dir / f).is_file()]
     if missing:
-        raise TrainerError(f"{run_dir}: incomplete run: no {', '.join(missing)} (did training finish?)")
+        why = unfinished(run_dir) or f"incomplete run: no {', '.join(missing)}"
+        raise TrainerError(f"{run_dir}: {why}")
     history = read_jsonl(run_dir / "metrics.jsonl")
     if not history:
         raise TrainerError(f"{run_dir / 'metrics.jsonl'}: no epochs recorded")

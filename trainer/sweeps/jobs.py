@@ -8,12 +8,12 @@ beside it (a BLAS may split its sums differently with another thread count).
 import threading
 from contextlib import ExitStack, closing, contextmanager
 
-from trainer.errors import ConfigError, TrainerError
+from trainer.errors import ConfigError, TrainerError, pip_install
 
 # joblib backend -> what runs the jobs (the command line's --backend choices and help); joblib and
 # threadpoolctl are imported where used, so reading this table costs the command line nothing
 BACKENDS = {"loky": "processes", "threading": "threads of this process", "dask": "a Dask cluster"}
-DASK_MISSING = "--backend dask needs dask.distributed: pip install 'trainer[dask]'"
+DASK_REQUIREMENT = "dask[distributed]>=2023.1"  # the `dask` extra of pyproject.toml
 
 
 class _OneBlasThread:
@@ -88,7 +88,9 @@ def _dask_client(backend, scheduler, n_jobs):
     try:
         import distributed
     except ImportError:
-        raise TrainerError(DASK_MISSING) from None
+        raise TrainerError(
+            f"--backend dask needs dask.distributed: {pip_install(DASK_REQUIREMENT)}"
+        ) from None
     with ExitStack() as stack:  # closes the client, then the cluster we started
         try:
             if scheduler is None:

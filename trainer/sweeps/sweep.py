@@ -37,6 +37,7 @@ from trainer.storage.files import atomic_write, make_dir, write_json
 from trainer.storage.rundir import check_unused
 from trainer.sweeps.jobs import run_jobs
 from trainer.training.loop import loss_and_accuracy
+from trainer.training.weights import class_weight_by_index
 
 SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
 # folds when a trial has no validation split (data.val_size 0, the default): scikit-learn's own
@@ -49,8 +50,10 @@ DEFAULT_CV = 5
 class Trial:
     params: dict  # dotted key -> the resolved value it takes in this trial
     config: Config
-    scores: list = field(default_factory=list)  # accuracy on each fold (one: the validation split)
-    losses: list = field(default_factory=list)  # cross-entropy on each fold: breaks ties of accuracy
+    scores: list = field(default_factory=list)  # accuracy on each fold (one: the validation split);
+    losses: list = field(default_factory=list)  # cross-entropy, likewise: breaks ties of accuracy;
+    # over seeds (run_trials' seeds), each of the two holds one mean over the folds per seed
+    seeds: list | None = None
     fit_time: float = 0.0  # seconds spent fitting, all folds together
     error: str | None = None  # why the trial failed (it diverged); its scores are then empty
     rank: int = 0  # 1 = best; trials equal in both means share a rank, failed trials come last
@@ -61,7 +64,10 @@ class Trial:
 
     @property
     def std(self):
-        return float(np.std(self.scores)) if self.scores else None
+        """The spread of the scores: over folds (ddof 0), or over seeds (ddof 1, None for one seed)."""
+        if not self.scores or (self.seeds and len(self.scores) < 2):
+            return None
+        return float(np.std(self.scores, ddof=1 if self.seeds else 0))
 
     @property
     def loss(self):
@@ -168,42 +174,92 @@ def _cross_validate(cfg, k):
     X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
     folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
     est = TwoLayerNetClassifier.from_config(cfg).set_params(
-        random_state=int(rng.integers(SEED_BOUND)), val_size=cfg.data.val_size / (1 - cfg.data.test_size)
+        random_state=int(rng.integers(SEED_BOUND)),
+        val_size=cfg.data.val_size / (1 - cfg.data.test_size),
+        # y holds class indices here: the config's labels become indices (weights stay per fold)
+        class_weight=_class_weight_by_index(cfg, parts.classes),
     )
+    weight_key = "sample_weight"
     if cfg.data.missing in IMPUTERS:  # each fold's imputer fitted on its own training rows
         est = make_pipeline(SimpleImputer(strategy=cfg.data.missing), est)
+        weight_key = f"{est.steps[-1][0]}__sample_weight"  # a Pipeline routes a fit parameter by step
+    weights = [w for w in (parts.train_weight, parts.val_weight) if w is not None]
+    fit_params = {weight_key: np.concatenate(weights)} if weights else {}
     try:
         result = cross_validate(
-            est, X, y, cv=folds, scoring=("accuracy", "neg_log_loss"), error_score="raise"
+            est,
+            X,
+            y,
+            cv=folds,
+            scoring={"accuracy": "accuracy", "loss": cross_entropy},
+            error_score="raise",
+            params=fit_params,
         )
     except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
         raise DataError(
             f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
         ) from None
-    losses = [-float(s) for s in result["test_neg_log_loss"]]
+    losses = [float(s) for s in result["test_loss"]]
     return [float(s) for s in result["test_accuracy"]], losses, float(result["fit_time"].sum())
+
+
+def _class_weight_by_index(cfg, classes):
+    """train.class_weight with its labels as class indices (ConfigError naming an unknown label)."""
+    try:
+        return class_weight_by_index(cfg.train.class_weight, classes, key=str)
+    except ValueError as e:
+        raise ConfigError(f"train.class_weight: {e}") from None
+
+
+def cross_entropy(est, X, y):
+    """A fitted estimator's mean cross-entropy on (X, y), from the logits as a run's summary has it
+    (log_softmax: never clipped); a scorer for cross_validate, which reports it as is."""
+    log_proba = est.predict_log_proba(X)
+    return float(-np.mean(log_proba[np.arange(len(y)), np.searchsorted(est.classes_, y)]))
 
 
 # ------------------------------------------------------------ running them all
 
 
-def run_trials(trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_done=lambda trial: None):
+def run_trials(
+    trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_done=lambda trial: None, seeds=None
+):
     """Fill in every trial's scores through jobs.run_jobs (see it for n_jobs, backend and scheduler);
-    call on_done(trial) as each finishes. Returns the trials ranked."""
-    stop = {}  # trial index -> the TrainerError it returned
-    with closing(
-        run_jobs(run_trial, [(t.config, cv) for t in trials], n_jobs, backend, scheduler)
-    ) as outcomes:
+    call on_done(trial) as each job finishes. Returns the trials ranked.
+
+    seeds: train each trial once per seed (its config with only the seed changed); a trial's score
+    is then the mean over seeds of each seed's score, its std the spread over seeds (ddof 1)."""
+    per = [None] if seeds is None else list(seeds)
+    calls = [(t.config if s is None else replace(t.config, seed=s), cv) for t in trials for s in per]
+    outcomes_of = [[None] * len(per) for _ in trials]
+    stop = {}  # job index -> the TrainerError it returned
+    with closing(run_jobs(run_trial, calls, n_jobs, backend, scheduler)) as outcomes:
         for i, outcome in outcomes:
             if isinstance(outcome, TrainerError):
                 stop[i] = outcome
-            else:
-                for name, value in outcome.items():
-                    setattr(trials[i], name, value)
-            on_done(trials[i])
+            outcomes_of[i // len(per)][i % len(per)] = outcome
+            on_done(trials[i // len(per)])
     if stop:
         raise stop[min(stop)]  # the first in grid order, whichever finished first
+    for trial, results in zip(trials, outcomes_of, strict=True):
+        _fill(trial, results, seeds)
     return rank(trials)
+
+
+def _fill(trial, results, seeds):
+    """A trial's fields from its jobs' outcomes: one job as it is; over seeds, one mean per seed."""
+    if seeds is None:
+        for name, value in results[0].items():
+            setattr(trial, name, value)
+        return
+    trial.seeds = list(seeds)
+    failed = [r["error"] for r in results if "error" in r]
+    if failed:
+        trial.error = failed[0]
+        return
+    trial.scores = [float(np.mean(r["scores"])) for r in results]
+    trial.losses = [float(np.mean(r["losses"])) for r in results]
+    trial.fit_time = sum(r["fit_time"] for r in results)
 
 
 def rank(trials):
@@ -239,6 +295,7 @@ def trial_record(t):
         "mean_val_loss": t.loss,
         "val_scores": t.scores,
         "val_losses": t.losses,
+        "seeds": t.seeds,  # null, or the seeds whose scores val_scores holds (one per seed)
         "fit_time": t.fit_time,
         "error": t.error,
     }
@@ -257,6 +314,7 @@ def write_results(out, ranked, config_path, cv):
             "config": str(config_path),
             "grid": list(best.params),
             "cv": cv,
+            "seeds": best.seeds,
             "score": "accuracy",
             "loss": "cross-entropy",
             "trials": [trial_record(t) for t in ranked],

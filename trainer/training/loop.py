@@ -7,6 +7,10 @@ An engine (ENGINES) computes each step's loss and gradients: `fast` runs model.f
 batches gathered once an epoch into buffers it owns; `reference` runs the derivation itself,
 model.network.step, on each batch's rows. Both visit the same rows in the same order and hand the
 optimizer the same gradient, so their curves agree to rounding.
+
+Sample weights (one per training row, >= 0) make each step's loss the weighted mean over its
+batch, normalised by the batch's own weight sum; a batch whose weights are all 0 takes no step.
+An epoch's train_loss is then the mean of its steps' losses weighted by their weight sums.
 """
 
 import contextlib
@@ -19,8 +23,9 @@ import numpy as np
 from trainer.errors import DivergenceError
 from trainer.model import network
 from trainer.model.fast import FastStep
-from trainer.model.flat import flat_copy
-from trainer.model.network import PARAM_NAMES, log_softmax, scores
+from trainer.model.flat import flat_copy, views_of
+from trainer.model.metrics import loss_and_accuracy
+from trainer.model.network import PARAM_NAMES, check_weights
 from trainer.training.optim import lr_at
 
 # early-stopping metric -> +1 when smaller is better, -1 when larger is better
@@ -38,6 +43,7 @@ class TrainConfig:
     beta2: float = 0.999  # Adam's decay of the mean of squared gradients
     eps: float = 1e-8  # Adam's guard against division by zero
     reg: float = 2e-3  # L2 on W1, W2: loss += 0.5*reg*|W|^2; 2e-3 lets data-only configs match MLPClassifier
+    class_weight: str | dict | None = None  # null | balanced: n / (C * class count), train split | {label: w}
     lr_schedule: str = "cosine"  # constant | step | exponential | cosine (per epoch); cosine fits any budget
     lr_decay: float = 0.1  # step: lr *= lr_decay every lr_step epochs; exponential: lr *= lr_decay each epoch
     lr_step: int = 30  # epochs between decays of the step schedule
@@ -82,26 +88,27 @@ class TrainState:
             )
         self.w, self.params = flat_copy({k: self.params[k] for k in PARAM_NAMES})
 
-
-VAL_ROWS = 4096  # rows per forward pass of loss_and_accuracy: bounds its hidden layer at VAL_ROWS x H
-
-
-def loss_and_accuracy(params, X, y):
-    """Cross-entropy (no L2) and accuracy of params on (X, y), VAL_ROWS rows at a time."""
-    loss = correct = 0.0
-    for start in range(0, len(y), VAL_ROWS):
-        s, t = scores(params, X[start : start + VAL_ROWS]), y[start : start + VAL_ROWS]
-        loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
-        correct += np.sum(s.argmax(axis=1) == t)
-    return float(loss / len(y)), float(correct / len(y))
+    def __setstate__(self, fields):
+        """Unpickled, params are copies (pickle copies every array): make them views of w again,
+        in the same dict, which an estimator's params_ also is."""
+        self.__dict__.update(fields)
+        self.params.update(views_of(self.w, {k: self.params[k].shape for k in PARAM_NAMES}))
 
 
-def fit(state, X, y, cfg, val=None, callbacks=()):
-    """Train state.params on (X, y) from state.epoch to cfg.epochs; return the final state."""
+def fit(state, X, y, cfg, val=None, callbacks=(), sample_weight=None, until=None):
+    """Train state.params on (X, y) from state.epoch to cfg.epochs; return the final state.
+
+    sample_weight: (n,) weights of the rows of X (>= 0, not all 0), or None for all alike.
+    until: stop after this epoch instead (<= cfg.epochs); the lr schedule still spans cfg.epochs.
+    """
+    until = cfg.epochs if until is None else until
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=state.w.dtype)
+        check_weights(sample_weight, len(y))
     for cb in callbacks:
         getattr(cb, "on_train_begin", lambda s: None)(state)
-    if state.epoch < cfg.epochs and not state.stopped_early:  # else no batches: the fast engine copies X
-        _epochs(state, X, y, cfg, val, callbacks)
+    if state.epoch < until and not state.stopped_early:  # else no batches: the fast engine copies X
+        _epochs(state, X, y, cfg, val, callbacks, sample_weight, until)
     if cfg.early_stopping and state.best_params is not None:
         for k, best in state.best_params.items():
             state.params[k][...] = best
@@ -110,11 +117,11 @@ def fit(state, X, y, cfg, val=None, callbacks=()):
     return state
 
 
-def _epochs(state, X, y, cfg, val, callbacks):
+def _epochs(state, X, y, cfg, val, callbacks, sample_weight, until):
     """fit's loop: an epoch, its record, early stopping and the callbacks, until done."""
-    batches = ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg)
+    batches = ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg, sample_weight)
     with _blas_threads(cfg.threads):
-        while state.epoch < cfg.epochs and not state.stopped_early:
+        while state.epoch < until and not state.stopped_early:
             t0 = time.perf_counter()
             lr = lr_at(
                 cfg.lr_schedule,
@@ -128,7 +135,11 @@ def _epochs(state, X, y, cfg, val, callbacks):
             # no overflow warnings: a diverging step raises DivergenceError below
             with np.errstate(over="ignore", invalid="ignore"):
                 train_loss = one_epoch(state, X, y, cfg, lr, batches)
-                record = {"epoch": state.epoch + 1, "train_loss": train_loss}
+                record = {
+                    "epoch": state.epoch + 1,
+                    "train_loss": train_loss,
+                    "train_accuracy": batches.running_accuracy(),
+                }
                 if val is not None:  # huge finite weights overflow here first; the next step then diverges
                     record["val_loss"], record["val_accuracy"] = loss_and_accuracy(state.params, *val)
             record["lr"] = lr
@@ -150,16 +161,18 @@ def _blas_threads(n):
     return threadpool_limits(n, user_api="blas")
 
 
-def one_epoch(state, X, y, cfg, lr, batches=None):
+def one_epoch(state, X, y, cfg, lr, batches=None, sample_weight=None):
     """One pass of minibatch steps; returns the epoch's mean training objective.
 
-    `batches`: (X, y) as the engine reads them, kept across epochs (fit passes them); made here when None.
+    `batches`: (X, y) as the engine reads them, kept across epochs (fit passes them); made here when
+    None, with the rows' sample_weight (None: all alike).
     """
     w = state.w
-    batches = batches or ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg)
+    batches = batches or ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg, sample_weight)
     order = state.rng.permutation(len(y)) if cfg.shuffle else np.arange(len(y))
     step = state.optimizer.step
-    total = 0.0
+    total = seen = 0.0
+    # n: the step's rows, or its weight sum when weighted, by which its loss counts in the epoch's mean
     for i, (loss, grad, n) in enumerate(batches.steps(state, order)):
         if not math.isfinite(loss):
             raise DivergenceError(
@@ -168,39 +181,61 @@ def one_epoch(state, X, y, cfg, lr, batches=None):
             )
         step(w, grad, lr)
         total += loss * n
+        seen += n
     if not np.isfinite(w).all():
         raise DivergenceError(
             f"training diverged at epoch {state.epoch + 1}: a parameter is not finite; "
             f"try a smaller train.lr (now {lr:g})"
         )
-    return total / len(y)
+    return total / seen
 
 
 GATHER_ROWS = 4096  # rows per np.take of FastBatches.steps: a block of 4096 x D is the only scratch
 
 
-class FastBatches:
+class _Predictions:
+    """An engine's record of an epoch: `labels`, the training labels in the epoch's order, and `pred`,
+    the class each step predicted for its rows (argmax of the scores it computed anyway) before it stepped."""
+
+    def __init__(self, y):
+        self.labels, self.pred = np.empty_like(y), np.empty(len(y), np.intp)
+
+    def running_accuracy(self):
+        """The share of the epoch's rows its steps predicted right: the accuracy beside the mean
+        objective (train_loss), both at the weights each step met, so neither costs a pass of its own.
+        Unweighted, as every reported accuracy; a skipped batch (weights all 0) counts as not predicted."""
+        return float(np.count_nonzero(self.pred == self.labels) / len(self.labels))
+
+
+class FastBatches(_Predictions):
     """The fast engine: the training split in buffers owned here, filled once per epoch.
 
-    Each epoch gathers the rows in the epoch's order into `X_ones` = [X 1] (n, D+1) and the one-hot
-    labels into `Y` (n, C): a few np.take calls per epoch, not a fancy index per step; a step's
-    batch is then a slice made once, here. Each batch size (the full one, the last partial one)
-    has its FastStep. Memory: one copy of X, in the epoch's order, and Y.
+    Each epoch gathers the rows in the epoch's order into `X_ones` = [X 1] (n, D+1), the one-hot
+    labels into `Y` (n, C) and the sample weights, if any, into the column `SW` (n, 1): a few
+    np.take calls per epoch, not a fancy index per step; a step's batch is then a slice made once,
+    here. Each batch size (the full one, the last partial one) has its FastStep. Memory: one copy
+    of X, in the epoch's order, and Y.
     """
 
-    def __init__(self, X, y, params, batch_size, reg):
+    def __init__(self, X, y, params, batch_size, reg, sample_weight=None):
+        super().__init__(y)
         (n, D), (H, C), dtype = X.shape, params["W2"].shape, params["W2"].dtype
         self.X, self.y = np.asarray(X, dtype), y  # only read
+        self.sw = None if sample_weight is None else np.asarray(sample_weight, dtype)  # only read
         self.eye = np.eye(C, dtype=dtype)  # eye[c] is the one-hot row of class c
         self.X_ones, self.Y = np.ones((n, D + 1), dtype), np.empty((n, C), dtype)  # column D stays 1
+        self.SW = None if self.sw is None else np.empty((n, 1), dtype)
         self.block = np.empty((min(n, GATHER_ROWS), D), dtype)
         size, steps = batch_size or n, {}
-        self.batches = []  # (X_ones, Y, FastStep) of each step, in order
+        self.starts = np.arange(0, n, size)  # each batch's first row: np.add.reduceat sums their weights
+        self.batches = []  # (X_ones, Y, SW or None, pred, FastStep) of each step, in order
         for start in range(0, n, size):
             N = min(size, n - start)
             if N not in steps:
-                steps[N] = FastStep(N, D, H, C, dtype, reg)
-            self.batches.append((self.X_ones[start : start + N], self.Y[start : start + N], steps[N]))
+                steps[N] = FastStep(N, D, H, C, dtype, reg, weighted=self.sw is not None)
+            rows = slice(start, start + N)
+            SW = None if self.SW is None else self.SW[rows]
+            self.batches.append((self.X_ones[rows], self.Y[rows], SW, self.pred[rows], steps[N]))
 
     def gather(self, order):
         """Fill X_ones and Y with the rows in `order` (a permutation of range(n))."""
@@ -211,28 +246,47 @@ class FastBatches:
             rows = order[start : start + GATHER_ROWS]
             block = np.take(self.X, rows, axis=0, out=self.block[: len(rows)], mode="clip")
             self.X_ones[start : start + len(rows), :-1] = block
-        np.take(self.eye, self.y[order], axis=0, out=self.Y, mode="clip")
+        np.take(self.y, order, out=self.labels, mode="clip")
+        np.take(self.eye, self.labels, axis=0, out=self.Y, mode="clip")
+        if self.SW is not None:
+            np.take(self.sw, order, out=self.SW[:, 0], mode="clip")
 
     def steps(self, state, order):
-        """(loss, flat gradient, rows) of each step of an epoch over the rows in `order`, at state.w."""
+        """(loss, flat gradient, rows or weight sum) of each step of an epoch over the rows in `order`,
+        at state.w; a batch whose weights are all 0 is skipped."""
         self.gather(order)
-        for X_ones, Y, fast in self.batches:
-            yield fast.loss_and_grads(state.w, X_ones, Y), fast.grad, len(Y)
+        if self.SW is None:
+            sums = [len(Y) for _, Y, _, _, _ in self.batches]
+        else:
+            sums = np.add.reduceat(self.SW[:, 0], self.starts).tolist()
+        self.pred[:] = -1  # a skipped batch predicts nothing
+        for (X_ones, Y, SW, pred, fast), n in zip(self.batches, sums, strict=True):
+            if n > 0:
+                yield fast.loss_and_grads(state.w, X_ones, Y, SW, pred), fast.grad, n
 
 
-class ReferenceBatches:
+class ReferenceBatches(_Predictions):
     """The reference engine: each step the derivation itself (model.network.step) on its batch's rows."""
 
-    def __init__(self, X, y, params, batch_size, reg):
+    def __init__(self, X, y, params, batch_size, reg, sample_weight=None):
+        super().__init__(y)
         self.X, self.y = np.asarray(X, params["W1"].dtype), y
+        self.sw = None if sample_weight is None else np.asarray(sample_weight, params["W1"].dtype)
         self.size, self.reg = batch_size or len(y), reg
 
     def steps(self, state, order):
-        """(loss, gradient dict, rows) of each step of an epoch over the rows in `order`, at state.params."""
+        """(loss, gradient dict, rows or weight sum) of each step of an epoch over the rows in `order`,
+        at state.params; a batch whose weights are all 0 is skipped."""
+        self.labels[:] = self.y[order]
+        self.pred[:] = -1  # a skipped batch predicts nothing
         for start in range(0, len(order), self.size):
             rows = order[start : start + self.size]
-            loss, grads = network.step(state.params, self.X[rows], self.y[rows], self.reg)
-            yield loss, grads, len(rows)
+            w = None if self.sw is None else self.sw[rows]
+            n = len(rows) if w is None else float(np.sum(w))
+            if n > 0:
+                loss, grads, scores = network.step(state.params, self.X[rows], self.y[rows], self.reg, w)
+                self.pred[start : start + len(rows)] = scores.argmax(axis=1)
+                yield loss, grads, n
 
 
 ENGINES = {"fast": FastBatches, "reference": ReferenceBatches}

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from trainer.model.flat import flat_buffer
+from trainer.model.flat import flat_buffer, views_of
 
 
 def _float_dtype(params):
@@ -50,6 +50,11 @@ class Optimizer:
         self.flat, self.views = {}, {}
         for name in self.STATE + self.SCRATCH + ("w", "dw"):  # w, dw: copies of dict params and grads
             self.flat[name], self.views[name] = flat_buffer(self.shapes, self.dtype)
+
+    def __setstate__(self, fields):
+        """Unpickled, the views are copies (pickle copies every array): views of the flat buffers again."""
+        self.__dict__.update(fields)
+        self.views = {name: views_of(flat, self.shapes) for name, flat in self.flat.items()}
 
     def _scalar(self, value=0.0):
         """A 0-d array of the params' dtype: a ufunc takes it faster than a Python float."""

@@ -1,0 +1,73 @@
+"""The pytest plugin as a user's suite sees it: a missing golden fails naming --curves-update; the flag
+writes missing goldens, rewrites only failing ones, deletes none and lists what it wrote."""
+
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+CONFIG = "data: {dataset: moons, params: {n_samples: 200}, val_size: 0.2}\ntrain: {epochs: 3}\n"
+TESTS = """
+def test_a(loss_curve):
+    loss_curve.check("a.yaml")
+
+def test_b(loss_curve):
+    loss_curve.check("b.yaml")
+
+def test_band(loss_curve):
+    loss_curve.check("a.yaml", golden="tests/golden/a_band.json", band=True)
+"""
+
+
+@pytest.fixture
+def suite(pytester):
+    pytester.makefile(".yaml", a=CONFIG, b=CONFIG.replace("epochs: 3", "epochs: 4"))
+    pytester.makepyfile(test_curves=TESTS)
+    (pytester.path / "tests" / "golden").mkdir(parents=True)
+    (pytester.path / "tests" / "golden" / "unrelated.json").write_text("{}")
+    return pytester
+
+
+def goldens(pytester):
+    return {p.name: p.read_bytes() for p in (pytester.path / "tests" / "golden").glob("*.json")}
+
+
+def test_a_missing_golden_fails_and_names_the_flag(suite):
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(["*no golden curve*a.json; write it with: pytest --curves-update*"])
+    assert set(goldens(suite)) == {"unrelated.json"}
+
+
+def test_the_flag_writes_missing_rewrites_failing_and_deletes_none(suite):
+    first = suite.runpytest_subprocess("-p", "no:cacheprovider", "--curves-update")
+    first.assert_outcomes(passed=3)
+    first.stdout.fnmatch_lines(["*trainer: golden curves written*", "*a.json (new)", "*b.json (new)"])
+    written = goldens(suite)
+    assert set(written) == {"a.json", "b.json", "a_band.json", "unrelated.json"}
+    assert json.loads(written["a_band.json"])["band"]["seeds"] == [0, 1, 2, 3, 4]
+    suite.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    # b's golden moves: only it fails, and only it is rewritten
+    b = json.loads(written["b.json"])
+    b["metrics"]["train_loss"][1] *= 1.01
+    (suite.path / "tests/golden/b.json").write_text(json.dumps(b))
+    failing = suite.runpytest_subprocess("-p", "no:cacheprovider")
+    failing.assert_outcomes(passed=2, failed=1)
+    failing.stdout.fnmatch_lines(
+        ["*FAILED: b.yaml departs from*", "*rewrite it with: pytest --curves-update*"]
+    )
+    again = suite.runpytest_subprocess("-p", "no:cacheprovider", "--curves-update")
+    again.assert_outcomes(passed=3)
+    again.stdout.fnmatch_lines(["*b.json (rewritten: it failed)"])
+    assert "a.json (" not in again.stdout.str()
+    after = goldens(suite)
+    assert after["b.json"] == written["b.json"] and after["a.json"] == written["a.json"]
+    assert after["unrelated.json"] == b"{}" and set(after) == set(written)
+
+
+def test_a_foreign_suite_runs_untouched(pytester):
+    pytester.makepyfile(test_x="def test_x():\n    assert 1\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "golden" not in result.stdout.str() and "warning" not in result.stdout.str().lower()

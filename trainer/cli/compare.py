@@ -1,0 +1,74 @@
+"""`trainer compare A B`: two runs or seed groups, metric by metric, with the noise of the seeds."""
+
+from trainer.cli import columns, command
+
+
+def _compare_arguments(p):
+    p.add_argument(
+        "a", metavar="A", help="a run directory, or a seed group (the OUT of `trainer train --seeds`)"
+    )
+    p.add_argument("b", metavar="B", help="the run directory or seed group to compare with A")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+
+
+@command(
+    "compare",
+    help="compare two runs or seed groups per metric: means, spreads and the difference with its 95%% CI",
+    arguments=_compare_arguments,
+)
+def compare_command(args):
+    from trainer.storage.files import dumps
+    from trainer.sweeps.compare import compare
+
+    result = compare(args.a, args.b)
+    print(dumps(result, indent=2) if args.json else compare_text(result))
+    return 0
+
+
+def _f(v):
+    return "-" if v is None else f"{v:.4g}"
+
+
+def _spread(d):
+    return _f(d["mean"]) + ("" if d["std"] is None else f" ± {_f(d['std'])}")
+
+
+def compare_text(r):
+    """The header (both sides, how the difference is taken, the config keys that differ) and a table."""
+    from trainer.config.diff import show_diff
+    from trainer.sweeps.compare import direction
+
+    a, b = r["a"], r["b"]
+    lines = [f"A: {_side(a)}", f"B: {_side(b)}"]
+    if r["paired"]:
+        lines.append(f"paired: both are groups over the same seeds; B - A seed by seed ({r['interval']})")
+    else:
+        lines.append(f"unpaired: B - A of the means ({next(iter(r['metrics'].values()))['method']})")
+    changed = [(d["key"], d["a"], d["b"]) for d in r["config_diff"]]
+    lines.append(f"config keys that differ (A -> B): {show_diff(changed)}" if changed else "same config")
+    head = ["metric", "A mean ± std", "B mean ± std", "B - A", "95% CI of B - A", "verdict"]
+    rows = [head + (["seeds"] if r["paired"] else [])]
+    same = [
+        k for k, m in r["metrics"].items() if m["a"]["min"] == m["a"]["max"] == m["b"]["min"] == m["b"]["max"]
+    ]
+    for key, m in r["metrics"].items():
+        if key in same:
+            continue
+        ci = "-" if m["ci_low"] is None else f"[{_f(m['ci_low'])}, {_f(m['ci_high'])}]"
+        row = [key, _spread(m["a"]), _spread(m["b"]), _f(m["difference"]), ci, m["verdict"]]
+        if r["paired"]:
+            n, better = m["a"]["n"], direction(key)
+            ahead = m["above"] if better >= 0 else m["below"]
+            word = "ahead" if better else "higher"
+            row.append(f"B {word} in {ahead} of {n} seeds" + (f" ({m['equal']} equal)" if m["equal"] else ""))
+        rows.append(row)
+    tail = [f"the same on every run of both: {', '.join(same)}"] if same else []
+    return "\n".join([*lines, "", columns(rows), *tail])
+
+
+def _side(s):
+    from trainer.config.seeds import seeds_text
+
+    if s["group"]:
+        return f"{s['path']} ({s['name']}, seed group of {len(s['seeds'])}: {seeds_text(s['seeds'])})"
+    return f"{s['path']} ({s['name']}, one run, seed {s['seeds'][0]})"

@@ -1,0 +1,63 @@
+"""The picture of a seed group: per epoch, the mean over seeds with a std band and a min-max band.
+
+Drawn from the seeds' metrics.jsonl files, like every picture here read back from the run's files.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from trainer.curves.compare import as_floats
+from trainer.pictures.plots import COLORS, _figure, _log_scale_if_wide, save
+from trainer.stats import bands
+from trainer.storage.files import read_json, read_jsonl
+from trainer.sweeps.seeds import GROUP_FILE, seed_dir
+
+# panel -> the metrics it shows, each with its colour
+PANELS = {
+    "loss": (("train_loss", COLORS[0]), ("val_loss", COLORS[1])),
+    "validation accuracy": (("val_accuracy", COLORS[2]),),
+}
+
+
+def plot_group(out):
+    """Draw OUT/curves.png for the seed group in `out` from its finished seeds; return its path."""
+    out = Path(out)
+    group = read_json(out / GROUP_FILE, "seed group file")
+    histories = [
+        read_jsonl(seed_dir(out, s) / "metrics.jsonl")
+        for s in group["seeds"]
+        if (seed_dir(out, s) / "metrics.jsonl").exists()
+    ]
+    title = f"{group['name']}: mean over {len(histories)} seeds, std and min-max bands"
+    save(band_figure(histories, title), out / "curves.png")
+    return out / "curves.png"
+
+
+def band_figure(histories, title):
+    """One panel per entry of PANELS that the histories hold: mean line, +-std band, min-max band."""
+    from matplotlib.ticker import MaxNLocator
+
+    shown = {p: [(m, c) for m, c in ms if m in histories[0][0]] for p, ms in PANELS.items()}
+    shown = {p: ms for p, ms in shown.items() if ms}
+    fig = _figure(5.5 * len(shown) + 0.5, 4.4)
+    for ax, (panel, metrics) in zip(
+        fig.subplots(1, len(shown), squeeze=False)[0], shown.items(), strict=True
+    ):
+        for metric, color in metrics:
+            b = bands([[r.get(metric) for r in h] for h in histories])
+            epochs = np.arange(1, len(b["n"]) + 1)
+            mean, std = as_floats(b["mean"]), np.nan_to_num(as_floats(b["std"]))
+            ax.fill_between(epochs, as_floats(b["min"]), as_floats(b["max"]), color=color, alpha=0.12, lw=0)
+            ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.3, lw=0)
+            ax.plot(epochs, mean, color=color, label=f"{metric}: mean, ±1 std, min-max")
+        ax.set(
+            title=panel, xlabel="epoch", ylabel="accuracy" if "accuracy" in panel else "cross-entropy loss"
+        )
+        if "accuracy" not in panel:
+            _log_scale_if_wide(ax)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize="small")
+    fig.suptitle(title)
+    return fig

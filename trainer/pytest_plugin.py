@@ -1,0 +1,98 @@
+"""The pytest plugin (entry point pytest11): the `loss_curve` fixture and the --curves-update flag.
+
+    def test_moons(loss_curve):
+        loss_curve.check("configs/moons.yaml")              # exact lane, tests/golden/moons.json
+        loss_curve.check("configs/moons.yaml", band=True)   # band lane: the golden's seeds
+
+Without --curves-update a missing golden fails, naming the flag; with it, missing goldens are
+written, failing ones rewritten, passing ones left alone, none deleted, and the session lists
+what it wrote. pytest loads this module in every session of an environment where trainer is
+installed, so it imports only pytest here: the checks import trainer's modules when called.
+"""
+
+from pathlib import Path
+
+import pytest
+
+OPTION = "--curves-update"
+DEFAULT_BAND_SEEDS = "5"  # a new band golden's seeds when check(band=True) writes one
+WRITTEN = pytest.StashKey[list]()  # what this session wrote, for the terminal summary
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("trainer", "trainer loss curves")
+    group.addoption(
+        OPTION,
+        action="store_true",
+        default=False,
+        help="trainer: write missing golden loss curves and rewrite failing ones (none is deleted)",
+    )
+
+
+def pytest_configure(config):
+    config.stash[WRITTEN] = []
+
+
+class LossCurve:
+    """What the `loss_curve` fixture gives a test: check(config, ...) against a golden curve."""
+
+    def __init__(self, root, update, written):
+        self.root, self.update, self.written = Path(root), update, written
+
+    def check(self, config, golden=None, band=False, **tolerances):
+        """Train `config` (a YAML path or a Config) and compare it with its golden; fail the test
+        with the report otherwise. golden: default tests/golden/<config stem>.json under the
+        rootdir. band: False (the exact lane), True (the band lane over the golden's seeds, or 5
+        seeds for a new golden) or a --seeds spec. tolerances: rtol, atol, exact; alpha (band).
+        Returns the CheckResult."""
+        __tracebackhide__ = True
+        from trainer.curves import golden as goldens
+        from trainer.errors import TrainerError
+
+        path = Path(golden) if golden else self.root / goldens.default_golden(config)
+        seeds = band if isinstance(band, str) else None
+        if not path.exists():
+            if not self.update:
+                pytest.fail(f"no golden curve {path}; write it with: pytest {OPTION}", pytrace=False)
+            return self._write(config, path, band, seeds, "new")
+        try:
+            if band:
+                result = goldens.check_band(config, path, seeds, **tolerances)
+            else:
+                result = goldens.check(config, path, **tolerances)
+        except TrainerError as e:  # e.g. a band check of an exact golden
+            if not self.update:
+                pytest.fail(f"{e}; or rewrite it with: pytest {OPTION}", pytrace=False)
+            return self._write(config, path, band, seeds or DEFAULT_BAND_SEEDS, f"rewritten: {e}")
+        if result.ok:
+            return result
+        if self.update:
+            return self._write(config, path, band, seeds, "rewritten: it failed")
+        from trainer.pictures.plots import with_overlay  # golden vs new, beside the golden
+
+        report = with_overlay(result, goldens.overlay_path(config, path))
+        pytest.fail(f"{report}\n  rewrite it with: pytest {OPTION}", pytrace=False)
+
+    def _write(self, config, path, band, seeds, why):
+        from trainer.curves import golden as goldens
+
+        if band and seeds is None and not path.exists():
+            seeds = DEFAULT_BAND_SEEDS
+        goldens.update(config, path, seeds=seeds)
+        self.written.append(f"{path} ({why})")
+        return goldens.CheckResult(True, f"wrote {path}", None, None)
+
+
+@pytest.fixture
+def loss_curve(request):
+    """Check loss curves against golden files: loss_curve.check(config, golden=None, band=False, ...)."""
+    config = request.config
+    return LossCurve(config.rootpath, config.getoption(OPTION), config.stash[WRITTEN])
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    written = config.stash.get(WRITTEN, [])
+    if written:
+        terminalreporter.section("trainer: golden curves written")
+        for line in written:
+            terminalreporter.write_line(line)
