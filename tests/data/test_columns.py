@@ -10,9 +10,13 @@ from trainer.data.csvfile import open_csv
 from trainer.errors import DataError
 
 
-def model(names=("a", "b"), target="y"):
+def model(names=("a", "b"), target="y", weight=None):
     return SimpleNamespace(
-        feature_names=list(names), positional=is_positional(names), target=target, n_features=len(names)
+        feature_names=list(names),
+        positional=is_positional(names),
+        target=target,
+        n_features=len(names),
+        config={"data": {"weight": weight}},
     )
 
 
@@ -62,6 +66,15 @@ def test_without_a_header_the_models_own_label_index_needs_a_model_trained_witho
     assert match(csv(tmp_path, "1,2\n"), positional).label is None  # only the features: no label
     with pytest.raises(DataError, match="the model's label column 'y' cannot be found by name"):
         match(f, model(), need_label=True)
+
+
+def test_without_a_header_the_training_weight_column_is_not_a_feature(tmp_path):
+    weighted = model(("x0", "x1"), target=-1, weight=1)  # trained on x0, w, x1, label
+    cols = match(csv(tmp_path, "1,9,2,0\n"), weighted, need_label=True)
+    assert (cols.features, cols.label) == ([0, 2], 3)
+    assert match(csv(tmp_path, "1,2\n"), weighted).features == [0, 1]  # the features alone
+    with pytest.raises(DataError, match="it has 3 feature columns; the model expects 2"):
+        match(csv(tmp_path, "1,9,2\n"), weighted)  # not the training layout: which one is the weight?
 
 
 def test_id_columns(tmp_path):

@@ -69,7 +69,7 @@ def match(f, model, target=None, ids=(), need_label=False):
     if f.has_header:
         features = _by_name(f, model)
     else:
-        features = _by_position(f, model, {label, *ids} - {None})
+        features = _by_position(f, model, {label, _weight(f, model), *ids} - {None})
     clash = [f.names[j] for j in features if j == label or j in ids]
     if clash:
         what = "label" if label in features else "id"
@@ -95,7 +95,7 @@ def _label(f, model, target, need_label):
     own = model.target
     if f.has_header and isinstance(own, str) and own in f.names:
         return f.names.index(own)
-    if not f.has_header and isinstance(own, int) and model.positional and f.width == model.n_features + 1:
+    if not f.has_header and isinstance(own, int) and model.positional and f.width == _trained_width(model):
         return own % f.width
     if not need_label:
         return None
@@ -108,6 +108,22 @@ def _label(f, model, target, need_label):
     else:
         hint = "the model does not name its label column"
     raise DataError(f"{f.path}: which column holds the labels? {hint}; give it with --target COLUMN")
+
+
+def _trained_width(model):
+    """The columns of the CSV without a header a positional model was trained on: its features,
+    the label and the weight column (data.weight) when it had one."""
+    return model.n_features + 1 + isinstance(model.config.get("data", {}).get("weight"), int)
+
+
+def _weight(f, model):
+    """The training weight column (data.weight) of a file without a header laid out as the model's
+    training file was, so that it is not taken for a feature; else None (with a header, it is one
+    more column the model does not use)."""
+    weight = model.config.get("data", {}).get("weight")
+    if f.has_header or not isinstance(weight, int) or not model.positional:
+        return None
+    return weight % f.width if f.width == _trained_width(model) else None
 
 
 def _ids(f, ids):
