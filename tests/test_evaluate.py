@@ -4,6 +4,7 @@ streaming equal to one shot, and a model's own splits recreated by name."""
 
 import itertools
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -130,6 +131,26 @@ def test_id_columns_are_copied_and_streaming_equals_one_shot(tmp_path, monkeypat
     assert np.concatenate([p[2] for p in parts]).tobytes() == whole[0][2].tobytes()
 
 
+def test_predict_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
+    from trainer.data import csvparse
+
+    monkeypatch.setattr(csvparse, "CHUNK_BYTES", 1 << 16)
+    model = small_model()
+
+    def peak(n):
+        X, labels = rows(n)
+        path = write(tmp_path / f"d{n}.csv", FEATURES, X, labels, FEATURES)
+        tracemalloc.start()
+        for _ in predict_chunks(model, path)[1]:
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    small, big = peak(20_000), peak(80_000)
+    assert big < 1.5 * small  # 4x the rows: about the same peak (a one-shot predict's grows with them)
+
+
 def test_a_value_the_model_cannot_take_names_its_line_and_column(tmp_path):
     model = small_model()
     path = tmp_path / "d.csv"
@@ -191,10 +212,7 @@ def test_the_own_test_split_is_found_by_name_after_the_columns_moved(tmp_path, s
     moved[0][2] = "added"
     (tmp_path / "d.csv").write_text("".join(",".join(r) + "\n" for r in moved))
     report = evaluate(load_model(tmp_path / "run/model.npz"))
-    assert (
-        report["accuracy"] == summary["test"]["accuracy"]
-        and report["loss"] == summary["test"]["loss"]
-    )
+    assert report["accuracy"] == summary["test"]["accuracy"] and report["loss"] == summary["test"]["loss"]
     assert result.model.target == "kind" and not result.model.positional
 
 
@@ -207,7 +225,4 @@ def test_mean_imputation_is_fitted_on_the_train_split_and_recreated(tmp_path):
     assert model.imputer_statistics is not None and result.summary["n_filled"] == 2
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     report = evaluate(model)
-    assert (
-        report["accuracy"] == summary["test"]["accuracy"]
-        and report["loss"] == summary["test"]["loss"]
-    )
+    assert report["accuracy"] == summary["test"]["accuracy"] and report["loss"] == summary["test"]["loss"]
