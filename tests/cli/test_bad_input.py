@@ -42,6 +42,7 @@ def model_file(names=("x0", "x1"), dtype="float64", missing="error", scale=None,
         target=None if names == ("x0", "x1") else "kind",
         scaler_mean=None if scale is None else np.zeros(2),
         scaler_scale=None if scale is None else np.full(2, scale),
+        imputer_statistics=np.array([0.25, 0.75]) if missing in ("mean", "median") else None,
     )
     data = model_bytes(model)
     arrays = dict(np.load(io.BytesIO(data), allow_pickle=False))
@@ -59,6 +60,7 @@ BASE = {
     "scaled.npz": model_file(scale=0.5),
     "single.npz": model_file(dtype="float32"),
     "drop.npz": model_file(missing="drop"),
+    "mean.npz": model_file(missing="mean"),
     "named.csv": "width,height,kind\n1,2,0\n3,4,1\n",
     "points.csv": points(labels=("0", "1")),
     "notes.txt": "just some notes\n",
@@ -800,3 +802,103 @@ def test_debug_shows_the_traceback(case, results):
     assert result.stderr.startswith("Traceback (most recent call last):")
     assert all(text in result.stderr for text in case.says)
     assert result.returncode == case.code and after == before
+
+
+# ---------------------------------------------------------------- inputs that are fine
+
+
+@dataclass
+class Good:
+    """A CSV a saved model reads correctly: the command prints what `reference` prints on a plain
+    file of the same numbers (changed by `expect` where the output rightly differs), exit 0, and at
+    most notes on stderr."""
+
+    id: str
+    args: tuple
+    reference: tuple
+    files: dict
+    expect: object = None  # reference stdout -> expected stdout
+
+
+GOOD_CASES = [
+    Good(
+        "good-columns-reordered",
+        ("predict", "named.npz", "r.csv", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "kind,height,width\n0,2,1\n1,4,3\n"},
+    ),
+    Good(
+        "good-columns-reordered-evaluate",
+        ("evaluate", "named.npz", "--csv", "r.csv", "--json"),
+        ("evaluate", "named.npz", "--csv", "named.csv", "--json"),
+        {"r.csv": "height,kind,width\n2,0,1\n4,1,3\n"},
+    ),
+    Good(
+        "good-extra-columns",
+        ("predict", "named.npz", "r.csv", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "notes,width,height,more\nx,1,2,7\ny,3,4,8\n"},
+    ),
+    Good(
+        "good-bom-crlf",
+        ("predict", "named.npz", "r.csv", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "\ufeffwidth,height,kind\r\n1,2,0\r\n3,4,1\r\n"},
+    ),
+    Good(
+        "good-no-header-by-position",
+        ("predict", "named.npz", "r.csv", "--target", "2", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "1,2,0\n3,4,1\n"},
+    ),
+    Good(
+        "good-subnormal",
+        ("predict", "model.npz", "r.csv", "--proba"),
+        ("predict", "model.npz", "same.csv", "--proba"),
+        {"r.csv": "x0,x1\n1e-320,-1e-320\n", "same.csv": "x0,x1\n10e-321,-0.1e-319\n"},
+    ),
+    Good(
+        "good-label-column-of-floats-ignored",
+        ("predict", "model.npz", "r.csv", "--target", "score", "--proba"),
+        ("predict", "model.npz", "plain.csv", "--proba"),
+        {"r.csv": "x0,x1,score\n1,2,0.25\n3,4,0.75\n", "plain.csv": "x0,x1\n1,2\n3,4\n"},
+    ),
+    Good(
+        "good-empty-cells-mean",
+        ("predict", "mean.npz", "r.csv", "--proba"),
+        ("predict", "mean.npz", "filled.csv", "--proba"),
+        {"r.csv": "x0,x1\n,1\n0.5,\n", "filled.csv": "x0,x1\n0.25,1\n0.5,0.75\n"},
+    ),
+    Good(
+        "good-empty-cells-drop",
+        ("predict", "drop.npz", "r.csv", "--proba"),
+        ("predict", "drop.npz", "kept.csv", "--proba"),
+        {"r.csv": "x0,x1\n1,2\n,3\n4,5\n", "kept.csv": "x0,x1\n1,2\n4,5\n"},
+        expect=lambda out: "".join(line + ",,\n" * (i == 1) for i, line in enumerate(out.splitlines(True))),
+    ),
+]
+
+
+def run_good(case, root):
+    cwd = root / case.id
+    for name, content in {**BASE, **case.files}.items():
+        (cwd / name).parent.mkdir(parents=True, exist_ok=True)
+        (cwd / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    return trainer(*case.args, cwd=cwd, timeout=120), trainer(*case.reference, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def good_results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("good_input")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {case.id: pool.submit(run_good, case, root) for case in GOOD_CASES}
+    return {key: f.result() for key, f in futures.items()}
+
+
+@pytest.mark.parametrize("case", GOOD_CASES, ids=lambda c: c.id)
+def test_good_input(case, good_results):
+    result, reference = good_results[case.id]
+    assert (result.returncode, reference.returncode) == (0, 0), result.stderr + reference.stderr
+    assert all(line.startswith("trainer: note: ") for line in result.stderr.splitlines()), result.stderr
+    expected = case.expect(reference.stdout) if case.expect else reference.stdout
+    assert result.stdout == expected and len(expected.splitlines()) >= 2
