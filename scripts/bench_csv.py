@@ -113,7 +113,7 @@ def train(directory, path, epochs):
     )
     t0 = time.perf_counter()
     cmd = [sys.executable, "-m", "trainer", "train", str(config), "--out", str(directory / "run"), "-q"]
-    proc = subprocess.Popen([*cmd, "--no-plots"], cwd=ROOT)
+    proc = subprocess.Popen([*cmd, "--no-plots"], cwd=ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     assert status == 0, "trainer train failed"
     return time.perf_counter() - t0, usage.ru_maxrss * 1024
