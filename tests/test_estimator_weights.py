@@ -109,11 +109,11 @@ def test_a_class_weight_mapping_survives_save_and_load(tmp_path, labels):
         ),
         (
             lambda e: e.set_params(class_weight={"ant": -1.0}).fit(X, LABELS),
-            "TwoLayerNetClassifier: train.class_weight: expected null, 'balanced', or a mapping",
+            "TwoLayerNetClassifier: class_weight: expected null, 'balanced', or a mapping",
         ),
         (
             lambda e: e.set_params(class_weight="balance").fit(X, LABELS),
-            "train.class_weight: expected null, 'balanced'",
+            "TwoLayerNetClassifier: class_weight: expected null, 'balanced'",
         ),
         (
             lambda e: e.fit(X, LABELS, sample_weight=-np.ones(120)),

@@ -15,7 +15,7 @@ import trainer.training.loop
 from trainer import fit as train
 from trainer.cli import main
 from trainer.config.load import load_config
-from trainer.errors import ConfigError
+from trainer.errors import ConfigError, DataError
 from trainer.sweeps import sweep
 from trainer.sweeps.jobs import ONE_BLAS_THREAD, run_jobs
 
@@ -357,6 +357,23 @@ def test_the_backend_choices_are_jobs_backends_and_reading_them_imports_no_jobli
         "assert choices == list(BACKENDS), choices; assert 'joblib' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tmp_path):
+    lines = (ROOT / "data/example.csv").read_text().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    for r in rows[::9]:
+        r[2] = ""
+    (tmp_path / "holed.csv").write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    config = tmp_path / "holed.yaml"
+    config.write_text(
+        "data: {dataset: csv, path: holed.csv, target: label, missing: median}\ntrain: {epochs: 3}\n"
+    )
+    ranked = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+    assert ranked[0].error is None and len(ranked[0].scores) == 3 and min(ranked[0].scores) > 0.5
+    config.write_text(config.read_text().replace("median", "error"))
+    with pytest.raises(DataError, match=r"holed.csv:2: column 'sugar_pct': not a number: ''"):
+        sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
 
 
 def test_a_sweep_over_seeds_scores_each_trial_by_its_mean_over_the_seeds(tiny):

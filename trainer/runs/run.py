@@ -184,6 +184,9 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **e
         scaler_scale=data.scaler_scale,
         config=config_to_dict(cfg),
         metrics=summary,
+        imputer_statistics=data.imputer_statistics,
+        target=data.target,
+        positional=data.positional,
         parent_sha256=parent_sha,
     )
     save_model(run_dir / "model.npz", model)
@@ -229,4 +232,8 @@ def summarize(cfg, data, state, seconds):
         n_val=0 if data.val is None else len(data.val[1]),
         n_test=0 if data.test is None else len(data.test[1]),
     )
+    if cfg.data.missing == "drop":
+        summary["n_dropped"] = data.n_dropped
+    elif cfg.data.missing != "error":
+        summary["n_filled"] = data.n_filled
     return summary

@@ -22,13 +22,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
 
 from trainer.config.load import Config, dump_config, get_key, load_config
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
+from trainer.model.scaling import IMPUTERS
 from trainer.runs.run import train_in_memory
 from trainer.storage.files import atomic_write, make_dir, write_json
 from trainer.storage.rundir import check_unused
@@ -176,8 +179,12 @@ def _cross_validate(cfg, k):
         # y holds class indices here: the config's labels become indices (weights stay per fold)
         class_weight=_class_weight_by_index(cfg, parts.classes),
     )
+    weight_key = "sample_weight"
+    if cfg.data.missing in IMPUTERS:  # each fold's imputer fitted on its own training rows
+        est = make_pipeline(SimpleImputer(strategy=cfg.data.missing), est)
+        weight_key = f"{est.steps[-1][0]}__sample_weight"  # a Pipeline routes a fit parameter by step
     weights = [w for w in (parts.train_weight, parts.val_weight) if w is not None]
-    fit_params = {"sample_weight": np.concatenate(weights)} if weights else {}
+    fit_params = {weight_key: np.concatenate(weights)} if weights else {}
     try:
         result = cross_validate(
             est,
