@@ -43,9 +43,7 @@ def evaluate_command(args):
     from trainer.storage.modelfile import load_model
 
     if args.csv and args.split:
-        raise ConfigError(
-            "trainer evaluate: --split names a split of the model's own dataset; drop it with --csv"
-        )
+        raise ConfigError("evaluate: --split names a split of the model's own dataset; drop it with --csv")
     model = load_model(args.model)
     notes = []
     if args.csv:

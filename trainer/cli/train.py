@@ -55,7 +55,7 @@ def train_command(args):
     if args.seeds is not None or (args.resume and is_group(args.resume)):
         return _train_group(args)
     if args.n_jobs is not None or args.backend != "loky" or args.scheduler is not None:
-        raise ConfigError("trainer train: --n-jobs, --backend and --scheduler run the seeds of --seeds")
+        raise ConfigError("train: --n-jobs, --backend and --scheduler run the seeds of --seeds")
     from trainer.runs.callbacks import ProgressBar
     from trainer.runs.run import train
 
@@ -92,9 +92,7 @@ def _new_run(args):
     from trainer.storage.rundir import default_run_dir, new_run_dir
 
     if args.config is None:
-        raise ConfigError(
-            "trainer train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)"
-        )
+        raise ConfigError("train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)")
     cfg = load_config(args.config, _overrides(args))
     return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
 
@@ -110,9 +108,9 @@ def _resume_run(args):
     from trainer.runs.run import resume_config
 
     if args.out or args.overwrite:
-        raise ConfigError("trainer train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
+        raise ConfigError("train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
     if args.init_from is not None:
-        raise ConfigError("trainer train: --resume goes on from the run's own checkpoint; drop --init-from")
+        raise ConfigError("train: --resume goes on from the run's own checkpoint; drop --init-from")
     return resume_config(args.resume, args.config, args.set), args.resume
 
 
@@ -243,13 +241,11 @@ def _resume_group(args):
     from trainer.sweeps.seeds import open_group
 
     if args.seeds is not None:
-        raise ConfigError("trainer train: --resume goes on with the group's own seeds; drop --seeds")
+        raise ConfigError("train: --resume goes on with the group's own seeds; drop --seeds")
     if args.init_from is not None:
-        raise ConfigError("trainer train: --resume goes on from the group's own config; drop --init-from")
+        raise ConfigError("train: --resume goes on from the group's own config; drop --init-from")
     if args.out or args.overwrite:
-        raise ConfigError(
-            "trainer train: --resume goes on in the group's directory; drop --out and --overwrite"
-        )
+        raise ConfigError("train: --resume goes on in the group's directory; drop --out and --overwrite")
     group = open_group(args.resume)
     if args.config or args.set:
         asked = load_config(args.config or group.out / "config.yaml", args.set)
