@@ -360,3 +360,36 @@ def test_readme_scikit_learn_snippets_run(tmp_path, monkeypatch):
     for code in snippets:
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (our own README)
     assert (tmp_path / "best.npz").exists()
+
+
+def test_a_dataframe_is_matched_by_column_name_as_a_csv_header_is():
+    pd = pytest.importorskip("pandas")
+    X, y = make_blobs(n_samples=120, n_features=3, centers=3, random_state=4)
+    X = X * [1.0, 10.0, 100.0]  # swapped columns would change the predictions
+    frame = pd.DataFrame(X, columns=["width", "height", "depth"])
+    est = TwoLayerNetClassifier(hidden_size=8, epochs=20, lr=0.01, random_state=0).fit(frame, y)
+    expected = est.predict_proba(frame)
+    moved = frame[["depth", "width", "height"]].assign(notes=1.0)
+    assert np.array_equal(est.predict_proba(moved), expected)
+    assert est.score(moved, y) == est.score(frame, y)
+    assert not np.array_equal(
+        est.predict_proba(frame.set_axis(["height", "width", "depth"], axis=1)), expected
+    )
+    with pytest.raises(
+        ValueError, match=r"missing 1 of the model's 3 feature columns: 'height' \(did you mean 'Height'\?\)"
+    ):
+        est.predict(frame.rename(columns={"height": "Height"}))
+    with pytest.raises(ValueError, match="X has more than one column named 'depth'"):
+        est.predict(pd.concat([frame, frame[["depth"]]], axis=1))
+
+
+def test_a_model_trained_on_a_named_csv_loads_with_its_feature_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    result = train(load_config(ROOT / "configs/csv_example.yaml", ["train.epochs=2"]), tmp_path / "run")
+    est = TwoLayerNetClassifier.load(tmp_path / "run/model.npz")
+    assert list(est.feature_names_in_) == result.model.feature_names
+    frame = pd.read_csv(ROOT / "data/example.csv")
+    reversed_ = frame[frame.columns[::-1]]
+    assert np.array_equal(
+        est.predict_proba(reversed_), result.model.predict_proba(frame[result.model.feature_names])
+    )

@@ -54,3 +54,12 @@ def first_line(e):
     """The first line of an exception's message (a library's may run to several), else its type's name."""
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
+
+
+class InputError(DataError):
+    """A value of a model's input rows it cannot take: row and column are indices into those rows,
+    so a caller that knows where the rows came from (a CSV's lines) can say where it is."""
+
+    def __init__(self, row, column, value, why, feature):
+        super().__init__(f"row {row} (counting from 0), feature '{feature}': {value!r} {why}")
+        self.row, self.column, self.value, self.why = row, column, value, why

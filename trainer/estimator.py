@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from trainer.config.load import config_from_dict
+from trainer.data.columns import locate
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import hold_out
 from trainer.errors import ConfigError, DataError
@@ -63,6 +64,11 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     loss_curve_ (training objective per epoch), validation_loss_curve_ and
     validation_scores_ (cross-entropy and accuracy on the validation split per epoch; None
     when val_size is 0).
+
+    After a fit on a DataFrame, a DataFrame given to predict, predict_proba or score is matched
+    by column name, as `trainer predict` matches a CSV's header: any order, other columns ignored,
+    a missing feature a ValueError that names it (scikit-learn's own check refuses a new order).
+    An array is taken by position, with scikit-learn's warning.
 
     Weights: `fit(X, y, sample_weight)` weighs each row's loss by its sample weight times its
     class's weight under `class_weight` (None; 'balanced', scikit-learn's n_samples / (n_classes *
@@ -179,7 +185,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         last fit (or the loaded model) for `epochs` more epochs."""
         cfg = self._config()
         warm = self.warm_start and hasattr(self, "params_")
-        X, y = validate_data(self, X, y, dtype=INPUT_DTYPES, reset=not warm)
+        X, y = validate_data(self, _by_name(self, X) if warm else X, y, dtype=INPUT_DTYPES, reset=not warm)
         check_classification_targets(y)
         sample_weight = _sample_weight(sample_weight, X)
         if not warm:
@@ -218,7 +224,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         every call goes on with the optimizer, Generator and epoch count the last one left."""
         cfg = self._config()
         first = not hasattr(self, "params_")
-        X, y = validate_data(self, X, y, dtype=INPUT_DTYPES, reset=first)
+        X, y = validate_data(self, X if first else _by_name(self, X), y, dtype=INPUT_DTYPES, reset=first)
         check_classification_targets(y)
         sample_weight = _sample_weight(sample_weight, X)
         if first and classes is None:
@@ -328,7 +334,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     def _inputs(self, X):
         """X checked against the fit and transformed exactly as a saved model transforms raw rows."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES)
+        X = validate_data(self, _by_name(self, X), reset=False, dtype=INPUT_DTYPES)
         return standardize(X, self.scaler_mean_, self.scaler_scale_, self.params_["W1"].dtype)
 
     def predict_proba(self, X):
@@ -384,6 +390,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             scaler_scale=self.scaler_scale_,
             config=config,
             metrics=metrics,
+            positional=not named,
         )
 
     def save(self, path):
@@ -407,7 +414,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             labels = {str(c.item()): c.item() for c in est.classes_}
             est.class_weight = {labels.get(k, k): w for k, w in est.class_weight.items()}
         est.n_features_in_ = model.n_features
-        if meta.get("feature_names_in"):
+        if meta.get("feature_names_in", not model.positional):  # a `trainer train` model: its CSV's names
             est.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
         m = model.metrics
         n_iter = m.get("n_iter", m.get("epochs_run", 0))
@@ -422,6 +429,23 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     def load(cls, path):
         """A fitted estimator read from a model file."""
         return cls.from_saved_model(load_model(path))
+
+
+def _by_name(est, X):
+    """A DataFrame's columns picked by name in the order of feature_names_in_ (any order, other
+    columns ignored), as `trainer predict` picks a CSV's; ValueError naming missing features."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(est, "feature_names_in_"):
+        return X
+    names, features = [str(c) for c in columns], [str(f) for f in est.feature_names_in_]
+    twice = sorted({n for n in names if n in features and names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{type(est).__name__}: X has more than one column named {twice[0]!r}")
+    try:
+        order = locate(features, names, "X")
+    except DataError as e:
+        raise ValueError(f"{type(est).__name__}: {e}") from None
+    return X if order == list(range(len(names))) else X.iloc[:, order]
 
 
 def _as_parameters(message):

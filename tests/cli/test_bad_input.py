@@ -33,9 +33,20 @@ def points(n=40, labels=("a", "b"), header="x0,x1,label"):
 HUGE = "x0,x1,label\n" + "".join(f"{i / 40},{(-1) ** i * (i + 1)}e300,{'ab'[i % 2]}\n" for i in range(40))
 
 
-def model_file(**changes):
-    params = init_params(2, 4, 2, np.random.default_rng(0))
-    model = SavedModel(params=params, classes=[0, 1], feature_names=["x0", "x1"], config={}, metrics={})
+def model_file(names=("x0", "x1"), dtype="float64", missing="error", scale=None, **changes):
+    """A model of 2 features: positional (x0, x1) unless named; `changes` replace its arrays after saving."""
+    params = init_params(2, 4, 2, np.random.default_rng(0), dtype=dtype)
+    model = SavedModel(
+        params=params,
+        classes=[0, 1],
+        feature_names=list(names),
+        config={"data": {"missing": missing}},
+        metrics={},
+        target=None if names == ("x0", "x1") else "kind",
+        scaler_mean=None if scale is None else np.zeros(2),
+        scaler_scale=None if scale is None else np.full(2, scale),
+        imputer_statistics=np.array([0.25, 0.75]) if missing in ("mean", "median") else None,
+    )
     data = model_bytes(model)
     arrays = dict(np.load(io.BytesIO(data), allow_pickle=False))
     arrays.update(changes)
@@ -48,6 +59,12 @@ def model_file(**changes):
 BASE = {
     "good.yaml": GOOD,
     "model.npz": model_file(),
+    "named.npz": model_file(names=("width", "height")),
+    "scaled.npz": model_file(scale=0.5),
+    "single.npz": model_file(dtype="float32"),
+    "drop.npz": model_file(missing="drop"),
+    "mean.npz": model_file(missing="mean"),
+    "named.csv": "width,height,kind\n1,2,0\n3,4,1\n",
     "points.csv": points(labels=("0", "1")),
     "notes.txt": "just some notes\n",
     "oldrun/config.yaml": "name: old\n",
@@ -81,8 +98,8 @@ def override(id, item, *says):
     return Case(id, ("train", "good.yaml", "--out", "run", "-q", "--set", item), 2, says)
 
 
-def csv(id, text, *says, target="label"):
-    cfg = CSV_CONFIG.replace("target: label", f"target: {target}")
+def csv(id, text, *says, target="label", missing="error"):
+    cfg = CSV_CONFIG.replace("target: label", f"target: {target}, missing: {missing}")
     files = {"c.yaml": cfg} if text is None else {"c.yaml": cfg, "d.csv": text}
     return Case(id, ("train", "c.yaml", "--out", "run", "-q"), 1, says, files)
 
@@ -253,9 +270,52 @@ CASES = [
     csv(
         "csv-ragged", points().replace("0.050,0.350,a", "0.050,a", 1), "d.csv:4", "expected 3 fields", "got 2"
     ),
-    csv("csv-not-utf8", None, "d.csv: not a UTF-8 text file"),
+    csv("csv-not-utf8", None, "d.csv:2: not a UTF-8 text file (byte 0xff)"),
     csv("csv-too-few-rows", points(n=6), "data.test_size", "cannot hold all 2 classes"),
     csv("csv-huge-values", HUGE, "d.csv", "feature 'x1' is too large to standardise"),
+    csv("csv-empty-cell", points().replace("0.025,", ",", 1), "d.csv:3: column 'x0': not a number: ''"),
+    csv(
+        "csv-bom-crlf-bad-value",
+        "\ufeff" + points().replace("\n", "\r\n").replace("0.025,", "abc,", 1),
+        "d.csv:3: column 'x0': not a number: 'abc'",
+    ),
+    csv(
+        "csv-float-labels",
+        points().replace(",a\n", ",0.5\n").replace(",b\n", ",1.5\n"),
+        "d.csv:2: column 'label': label '0.5' is a number but not an integer",
+    ),
+    csv(
+        "csv-quote-never-closed",
+        points().replace("0.025,", '"0.025,', 1),
+        "d.csv:3: expected 3 fields (as on line 1), got 1",
+        "(the row runs on to line 41: is a quote left open?)",
+    ),
+    csv(
+        "csv-drop-leaves-one-class",
+        "x0,x1,label\n" + "".join(f"{i},{'' if i % 2 else i},{'ab'[i % 2]}\n" for i in range(40)),
+        "d.csv",
+        "only one class ('a')",
+        missing="drop",
+    ),
+    csv(
+        "csv-mean-of-an-empty-column",
+        "x0,x1,label\n" + "".join(f"{i},,{'ab'[i % 2]}\n" for i in range(40)),
+        "d.csv",
+        "feature 'x1' has no value in the train split to impute it from",
+        missing="mean",
+    ),
+    csv(
+        "csv-median-and-a-placeholder",
+        points().replace("0.025,", ",", 1).replace("0.050,", "NA,", 1),
+        "d.csv:4: column 'x0': not a number: 'NA'",
+        missing="median",
+    ),
+    config(
+        "missing-policy-unknown",
+        "data:\n  missing: zero\n",
+        "c.yaml:2",
+        "data.missing: expected one of error, drop, mean, median",
+    ),
     # sample and class weights
     weights(
         "weight-negative", weighted(bad="-1"), 1, "d.csv:4: column 'w': weight '-1' is not a number >= 0"
@@ -384,12 +444,167 @@ CASES = [
         "obj.npz: member W1 holds a Python object array",
         files={"obj.npz": model_file(W1=np.array([None, 1], dtype=object))},
     ),
+    # the columns a saved model reads: by name with a header, by position without
     command(
         "wrong-feature-count",
         ("predict", "model.npz", "three.csv"),
         1,
-        "three.csv: has 3 feature columns; the model expects 2",
-        files={"three.csv": "a,b,c\n1,2,3\n4,5,6\n"},
+        "three.csv: has no header row, so its columns are matched by position: it has 3 feature columns; "
+        "the model expects 2 (x0, x1)",
+        files={"three.csv": "1,2,3\n4,5,6\n"},
+    ),
+    command(
+        "column-renamed",
+        ("predict", "named.npz", "r.csv"),
+        1,
+        "r.csv: missing 1 of the model's 2 feature columns: 'width' (did you mean 'Width'?)",
+        files={"r.csv": "Width,height\n1,2\n"},
+    ),
+    command(
+        "columns-reordered-one-renamed",
+        ("evaluate", "named.npz", "--csv", "r.csv", "--target", "kind"),
+        1,
+        "r.csv: missing 1 of the model's 2 feature columns: 'height' (did you mean 'Height'?)",
+        files={"r.csv": "kind,Height,width\n0,2,1\n1,4,3\n"},
+    ),
+    command(
+        "column-missing",
+        ("evaluate", "named.npz", "--csv", "r.csv"),
+        1,
+        "r.csv: missing 1 of the model's 2 feature columns: 'height'",
+        files={"r.csv": "width,kind,notes\n1,0,x\n"},
+    ),
+    command(
+        "column-duplicated",
+        ("predict", "named.npz", "r.csv"),
+        1,
+        "r.csv:1: duplicate column name 'width'",
+        files={"r.csv": "width,height,width\n1,2,3\n"},
+    ),
+    command(
+        "header-on-a-positional-model",
+        ("predict", "model.npz", "r.csv"),
+        1,
+        "r.csv: the model's features have no names",
+        "remove the header row, or name the feature columns x0, x1",
+        files={"r.csv": "foo,bar\n1,2\n"},
+    ),
+    command(
+        "no-header-no-label-name",
+        ("evaluate", "named.npz", "--csv", "r.csv"),
+        1,
+        "r.csv: which column holds the labels? it has no header row, so the model's label column 'kind' "
+        "cannot be found by name; give it with --target COLUMN",
+        files={"r.csv": "1,2,0\n3,4,1\n"},
+    ),
+    command(
+        "no-header-target-by-name",
+        ("evaluate", "named.npz", "--csv", "r.csv", "--target", "kind"),
+        1,
+        "r.csv: no header row, so the target 'kind' must be a column index",
+        files={"r.csv": "1,2,0\n3,4,1\n"},
+    ),
+    command(
+        "label-is-a-feature",
+        ("evaluate", "model.npz", "--csv", "points.csv", "--target", "x1"),
+        1,
+        "points.csv: the label column 'x1' is one of the model's features",
+    ),
+    command(
+        "label-column-of-floats",
+        ("evaluate", "model.npz", "--csv", "r.csv", "--target", "score"),
+        1,
+        "r.csv:2: label(s) 0.25, 0.75 are not among the model's classes (0, 1)",
+        files={"r.csv": "x0,x1,score\n1,2,0.25\n3,4,0.75\n"},
+    ),
+    command(
+        "id-is-a-feature",
+        ("predict", "model.npz", "points.csv", "--id", "x0"),
+        1,
+        "points.csv: the id column 'x0' is one of the model's features; an id column must be another column",
+    ),
+    command(
+        "id-missing",
+        ("predict", "named.npz", "named.csv", "--id", "key"),
+        1,
+        "named.csv: no id column 'key'; columns: width, height, kind",
+    ),
+    command(
+        "id-twice",
+        ("predict", "named.npz", "r.csv", "--id", "key", "--id", "0"),
+        1,
+        "r.csv: id column 'key' is given twice",
+        files={"r.csv": "key,width,height\nA,1,2\n"},
+    ),
+    # the values a saved model reads
+    command(
+        "value-overflows-the-network",
+        ("predict", "model.npz", "r.csv"),
+        1,
+        "r.csv:3: column 'x0': -1e+308 is too large for the network: its scores overflow float64",
+        files={"r.csv": "x0,x1\n0.5,0.5\n-1e308,0.5\n"},
+    ),
+    command(
+        "value-overflows-standardised",
+        ("predict", "scaled.npz", "r.csv"),
+        1,
+        "r.csv:2: column 'x1': 1e+308 overflows float64 after standardisation",
+        files={"r.csv": "x0,x1\n0.5,1e308\n"},
+    ),
+    command(
+        "value-overflows-float32",
+        ("evaluate", "single.npz", "--csv", "r.csv", "--target", "2"),
+        1,
+        "r.csv:3: column 0 (counting from 0): 1e+39 overflows float32 after standardisation",
+        files={"r.csv": "0.5,0.5,0\n\n1e39,0.5,1\n"},
+    ),
+    command(
+        "predict-empty-cell",
+        ("predict", "model.npz", "r.csv"),
+        1,
+        "r.csv:3: column 'x1': not a number: ''",
+        files={"r.csv": "x0,x1\n1,2\n3,\n"},
+    ),
+    command(
+        "predict-empty-cell-NA-under-drop",
+        ("predict", "drop.npz", "r.csv"),
+        1,
+        "r.csv:3: column 'x1': not a number: 'NA'",
+        files={"r.csv": "x0,x1\n1,\n3,NA\n"},
+    ),
+    command(
+        "evaluate-every-row-dropped",
+        ("evaluate", "drop.npz", "--csv", "r.csv", "--target", "y"),
+        1,
+        "r.csv: every row has a missing value (the model's data.missing: drop)",
+        files={"r.csv": "x0,x1,y\n1,,0\n,2,1\n"},
+    ),
+    command(
+        "predict-empty-file",
+        ("predict", "model.npz", "r.csv"),
+        1,
+        "r.csv: file is empty",
+        files={"r.csv": ""},
+    ),
+    command(
+        "predict-header-only",
+        ("predict", "model.npz", "r.csv"),
+        1,
+        "r.csv: no data rows, only a header",
+        files={"r.csv": "\ufeffx0,x1\r\n"},
+    ),
+    command(
+        "predict-ragged-row",
+        ("predict", "model.npz", "r.csv"),
+        1,
+        "r.csv:3: expected 2 fields (as on line 1), got 3",
+        files={"r.csv": "x0,x1\r\n1,2\r\n3,4,5\r\n"},
+    ),
+    command(
+        "predict-not-utf8",
+        ("predict", "named.npz", "r.csv", "--id", "key"),
+        1,
+        "r.csv:3: not a UTF-8 text file (byte 0xe9)",
     ),
     command(
         "wrong-classes",
@@ -597,6 +812,7 @@ CASES = [
 BYTES = {
     "not-utf8": {"c.yaml": b"train:\n  lr: \xff\xfe\n"},
     "csv-not-utf8": {"d.csv": b"x0,x1,label\n1,2,\xff\n"},
+    "predict-not-utf8": {"r.csv": b"key,width,height\nA,1,2\nB\xe9,3,4\n"},
 }
 
 
@@ -648,3 +864,103 @@ def test_debug_shows_the_traceback(case, results):
     assert result.stderr.startswith("Traceback (most recent call last):")
     assert all(text in result.stderr for text in case.says)
     assert result.returncode == case.code and after == before
+
+
+# ---------------------------------------------------------------- inputs that are fine
+
+
+@dataclass
+class Good:
+    """A CSV a saved model reads correctly: the command prints what `reference` prints on a plain
+    file of the same numbers (changed by `expect` where the output rightly differs), exit 0, and at
+    most notes on stderr."""
+
+    id: str
+    args: tuple
+    reference: tuple
+    files: dict
+    expect: object = None  # reference stdout -> expected stdout
+
+
+GOOD_CASES = [
+    Good(
+        "good-columns-reordered",
+        ("predict", "named.npz", "r.csv", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "kind,height,width\n0,2,1\n1,4,3\n"},
+    ),
+    Good(
+        "good-columns-reordered-evaluate",
+        ("evaluate", "named.npz", "--csv", "r.csv", "--json"),
+        ("evaluate", "named.npz", "--csv", "named.csv", "--json"),
+        {"r.csv": "height,kind,width\n2,0,1\n4,1,3\n"},
+    ),
+    Good(
+        "good-extra-columns",
+        ("predict", "named.npz", "r.csv", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "notes,width,height,more\nx,1,2,7\ny,3,4,8\n"},
+    ),
+    Good(
+        "good-bom-crlf",
+        ("predict", "named.npz", "r.csv", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "\ufeffwidth,height,kind\r\n1,2,0\r\n3,4,1\r\n"},
+    ),
+    Good(
+        "good-no-header-by-position",
+        ("predict", "named.npz", "r.csv", "--target", "2", "--proba"),
+        ("predict", "named.npz", "named.csv", "--proba"),
+        {"r.csv": "1,2,0\n3,4,1\n"},
+    ),
+    Good(
+        "good-subnormal",
+        ("predict", "model.npz", "r.csv", "--proba"),
+        ("predict", "model.npz", "same.csv", "--proba"),
+        {"r.csv": "x0,x1\n1e-320,-1e-320\n", "same.csv": "x0,x1\n10e-321,-0.1e-319\n"},
+    ),
+    Good(
+        "good-label-column-of-floats-ignored",
+        ("predict", "model.npz", "r.csv", "--target", "score", "--proba"),
+        ("predict", "model.npz", "plain.csv", "--proba"),
+        {"r.csv": "x0,x1,score\n1,2,0.25\n3,4,0.75\n", "plain.csv": "x0,x1\n1,2\n3,4\n"},
+    ),
+    Good(
+        "good-empty-cells-mean",
+        ("predict", "mean.npz", "r.csv", "--proba"),
+        ("predict", "mean.npz", "filled.csv", "--proba"),
+        {"r.csv": "x0,x1\n,1\n0.5,\n", "filled.csv": "x0,x1\n0.25,1\n0.5,0.75\n"},
+    ),
+    Good(
+        "good-empty-cells-drop",
+        ("predict", "drop.npz", "r.csv", "--proba"),
+        ("predict", "drop.npz", "kept.csv", "--proba"),
+        {"r.csv": "x0,x1\n1,2\n,3\n4,5\n", "kept.csv": "x0,x1\n1,2\n4,5\n"},
+        expect=lambda out: "".join(line + ",,\n" * (i == 1) for i, line in enumerate(out.splitlines(True))),
+    ),
+]
+
+
+def run_good(case, root):
+    cwd = root / case.id
+    for name, content in {**BASE, **case.files}.items():
+        (cwd / name).parent.mkdir(parents=True, exist_ok=True)
+        (cwd / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    return trainer(*case.args, cwd=cwd, timeout=120), trainer(*case.reference, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def good_results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("good_input")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {case.id: pool.submit(run_good, case, root) for case in GOOD_CASES}
+    return {key: f.result() for key, f in futures.items()}
+
+
+@pytest.mark.parametrize("case", GOOD_CASES, ids=lambda c: c.id)
+def test_good_input(case, good_results):
+    result, reference = good_results[case.id]
+    assert (result.returncode, reference.returncode) == (0, 0), result.stderr + reference.stderr
+    assert all(line.startswith("trainer: note: ") for line in result.stderr.splitlines()), result.stderr
+    expected = case.expect(reference.stdout) if case.expect else reference.stdout
+    assert result.stdout == expected and len(expected.splitlines()) >= 2

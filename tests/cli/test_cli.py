@@ -352,6 +352,94 @@ def test_python_dash_m_and_version(tmp_path):
     assert ok(trainer("--version", cwd=tmp_path)).stdout.strip() == f"trainer {__version__}"
 
 
+# ---------------------------------------------------------------- your own CSV files
+
+
+@pytest.fixture(scope="module")
+def fruit_run(tmp_path_factory):
+    """One short run on the fruit CSV shared by the tests that only read it."""
+    tmp = tmp_path_factory.mktemp("fruit")
+    ok(
+        trainer(
+            "train",
+            ROOT / "configs/csv_example.yaml",
+            "--set",
+            "train.epochs=5",
+            "--out",
+            "run",
+            "-q",
+            cwd=tmp,
+        )
+    )
+    return tmp / "run"
+
+
+def fruit_rows():
+    with open(ROOT / "data/example.csv") as f:
+        return list(csv.reader(f))
+
+
+def write_rows(path, rows, end="\n", bom=False):
+    path.write_bytes(("\ufeff" * bom + "".join(",".join(r) + end for r in rows)).encode())
+    return path
+
+
+def test_evaluate_finds_the_label_column_by_the_models_own_name(fruit_run, tmp_path):
+    rows = fruit_rows()
+    moved = [[r[4], r[3], r[0], r[2], r[1]] for r in rows]  # label first, features reversed
+    write_rows(tmp_path / "moved.csv", moved, end="\r\n", bom=True)
+    got = json.loads(
+        ok(trainer("evaluate", fruit_run / "model.npz", "--csv", "moved.csv", "--json", cwd=tmp_path)).stdout
+    )
+    plain = ["evaluate", fruit_run / "model.npz", "--csv", ROOT / "data/example.csv", "--json"]
+    assert got == json.loads(ok(trainer(*plain, cwd=tmp_path)).stdout)
+
+
+def test_predict_copies_id_columns_and_notes_what_it_ignored(fruit_run, tmp_path):
+    rows = fruit_rows()
+    ided = [["name", "note", *rows[0]]] + [[f'"fruit, no. {i}"', "x", *r] for i, r in enumerate(rows[1:])]
+    write_rows(tmp_path / "ided.csv", ided)
+    result = ok(
+        trainer("predict", fruit_run / "model.npz", "ided.csv", "--id", "name", "--id", "label", cwd=tmp_path)
+    )
+    out = list(csv.reader(result.stdout.splitlines()))
+    assert out[0] == ["name", "label", "prediction"]
+    assert out[1][:2] == ["fruit, no. 0", rows[1][4]] and len(out) == len(rows)
+    assert result.stderr == "trainer: note: ided.csv: ignoring 1 column(s) the model does not use: note\n"
+    plain = ok(trainer("predict", fruit_run / "model.npz", ROOT / "data/example.csv", cwd=tmp_path)).stdout
+    assert [r[2] for r in out] == plain.splitlines()  # the label column is ignored, never a feature
+
+
+def test_predict_streams_chunks_into_the_same_output(fruit_run, tmp_path, monkeypatch, capsys):
+    from trainer.cli import main
+    from trainer.data import csvparse
+
+    args = ["predict", str(fruit_run / "model.npz"), str(ROOT / "data/example.csv"), "--proba", "--id", "4"]
+    assert main([*args, "-o", str(tmp_path / "whole.csv")]) == 0
+    monkeypatch.setattr(csvparse, "CHUNK_BYTES", 200)  # ~8 rows per chunk
+    assert main(args) == 0
+    streamed = capsys.readouterr().out
+    assert streamed == (tmp_path / "whole.csv").read_text() and streamed.count("\n") == 301
+    probabilities = [float(v) for line in streamed.splitlines()[1:] for v in line.split(",")[2:]]
+    assert all(repr(p) in streamed for p in probabilities[:50])  # the shortest text of each float
+
+
+def test_train_with_missing_values_says_what_it_did(tmp_path):
+    rows = fruit_rows()
+    for r in rows[1:40:3]:
+        r[1] = ""
+    write_rows(tmp_path / "holed.csv", rows)
+    config = "data: {dataset: csv, path: holed.csv, target: label, missing: drop}\ntrain: {epochs: 3}\n"
+    (tmp_path / "c.yaml").write_text(config)
+    out = ok(trainer("train", "c.yaml", "--out", "run", "--no-plots", cwd=tmp_path)).stdout
+    assert "  missing   13 rows with missing values dropped (data.missing: drop)" in out.splitlines()
+    assert json.loads((tmp_path / "run/summary.json").read_text())["n_dropped"] == 13
+    result = ok(trainer("predict", "run/model.npz", "holed.csv", cwd=tmp_path))
+    lines = result.stdout.splitlines()
+    assert len(lines) == 301 and lines[1] == "" and lines[2] != ""  # a dropped row: an empty prediction
+    assert "13 row(s) with missing values dropped (the model's data.missing: drop)" in result.stderr
+
+
 def test_init_from_starts_every_run_and_every_seed_of_a_group_from_the_model(tmp_path):
     from trainer.cli import main
     from trainer.storage.modelfile import checksum, load_model

@@ -18,6 +18,13 @@ def write(tmp_path, text, name="d.csv"):
     return p
 
 
+def read(path, **kwargs):
+    """(X, labels as text or None, feature names) of read_csv's Table."""
+    t = read_csv(path, **kwargs)
+    labels = None if t.codes is None else [t.label_names[c] for c in t.codes]
+    return t.X, labels, t.feature_names
+
+
 # ---------------------------------------------------------------- CSV reading
 
 ROWS = [("1.5", "2", "cat"), ("0.5", "-1", "dog"), ("2.5", "3e-1", "cat"), ("4", "0", "emu")]
@@ -31,7 +38,7 @@ def csv_text(delimiter=",", header=True, rows=ROWS):
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 @pytest.mark.parametrize("header", [True, False])
 def test_delimiter_and_header_are_detected(tmp_path, delimiter, header):
-    X, labels, names, _ = read_csv(write(tmp_path, csv_text(delimiter, header)), target=-1)
+    X, labels, names = read(write(tmp_path, csv_text(delimiter, header)), target=-1)
     np.testing.assert_array_equal(X, [[1.5, 2], [0.5, -1], [2.5, 0.3], [4, 0]])
     assert labels == ["cat", "dog", "cat", "emu"]
     assert names == (["a", "b"] if header else ["x0", "x1"])
@@ -39,21 +46,21 @@ def test_delimiter_and_header_are_detected(tmp_path, delimiter, header):
 
 @pytest.mark.parametrize("target", ["label", 2, -1])
 def test_target_by_name_index_or_negative_index(tmp_path, target):
-    X, labels, names, _ = read_csv(write(tmp_path, csv_text()), target=target)
+    X, labels, names = read(write(tmp_path, csv_text()), target=target)
     assert labels[:2] == ["cat", "dog"] and names == ["a", "b"] and X.shape == (4, 2)
 
 
 def test_target_in_the_middle_and_features_only(tmp_path):
-    X, labels, names, _ = read_csv(write(tmp_path, "a,y,b\n1,0,2\n3,1,4\n", "m.csv"), target=1)
+    X, labels, names = read(write(tmp_path, "a,y,b\n1,0,2\n3,1,4\n", "m.csv"), target=1)
     assert names == ["a", "b"] and labels == ["0", "1"] and X.tolist() == [[1, 2], [3, 4]]
-    X, labels, names, _ = read_csv(write(tmp_path, "a,b\n1,2\n3,4\n", "f.csv"))
+    X, labels, names = read(write(tmp_path, "a,b\n1,2\n3,4\n", "f.csv"))
     assert labels is None and names == ["a", "b"] and X.tolist() == [[1, 2], [3, 4]]
 
 
 def test_explicit_header_delimiter_and_messy_files(tmp_path):
     # numeric header names read as data unless header=True; a BOM, spaces and blank lines are fine
     p = write(tmp_path, "\ufeff1 ; 2 ; 3\n\n0.5 ; 1 ; x\n\n1.5 ; 2 ; y\n\n")
-    X, labels, names, _ = read_csv(p, target=-1, delimiter="semicolon", header=True)
+    X, labels, names = read(p, target=-1, delimiter="semicolon", header=True)
     assert names == ["1", "2"] and labels == ["x", "y"] and X.tolist() == [[0.5, 1], [1.5, 2]]
 
 
@@ -110,7 +117,7 @@ BAD_CSV = [
 def test_bad_csv_is_one_clear_line(tmp_path, text, target, expected):
     path = tmp_path / "d.csv" if text is None else write(tmp_path, text)
     with pytest.raises(DataError) as e:
-        read_csv(path, target=target)
+        read(path, target=target)
     message = str(e.value)
     assert "\n" not in message and message.startswith(str(path))
     for part in expected:
@@ -122,7 +129,7 @@ def test_bad_csv_errors_are_deterministic(tmp_path):
     messages = set()
     for _ in range(3):
         with pytest.raises(DataError) as e:
-            read_csv(p, target=-1)
+            read(p, target=-1)
         messages.add(str(e.value))
     assert messages == {f"{p}:2: column 'b': not a number: 'x'"}
 
@@ -146,7 +153,7 @@ def test_training_data_needs_two_classes_and_enough_rows(tmp_path, text, expecte
 
 def test_bad_delimiter_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="data.delimiter: expected one character"):
-        read_csv(write(tmp_path, csv_text()), target=-1, delimiter="::")
+        read(write(tmp_path, csv_text()), target=-1, delimiter="::")
 
 
 # ---------------------------------------------------------------- the weight column
@@ -155,9 +162,10 @@ def test_bad_delimiter_is_a_config_error(tmp_path):
 @pytest.mark.parametrize("weight", ["w", 1, -3])
 def test_a_weight_column_is_read_and_is_not_a_feature(tmp_path, weight):
     text = "a,w,b,label\n1,2,3,x\n4,0,6,y\n7,0.5,9,x\n"
-    X, labels, names, w = read_csv(write(tmp_path, text), target="label", weight=weight)
+    t = read_csv(write(tmp_path, text), target="label", weight=weight)
+    X, labels, names = read(write(tmp_path, text), target="label", weight=weight)
     assert names == ["a", "b"] and X.tolist() == [[1, 3], [4, 6], [7, 9]] and labels == ["x", "y", "x"]
-    assert w.dtype == np.float64 and w.tolist() == [2.0, 0.0, 0.5]
+    assert t.weight.dtype == np.float64 and t.weight.tolist() == [2.0, 0.0, 0.5]
 
 
 BAD_WEIGHTS = [

@@ -108,6 +108,51 @@ def test_no_standardisation_and_float32():
     assert p.n_features == 4 and p.n_classes == 3 and p.train[0].max() > 5  # raw units (cm)
 
 
+# ---------------------------------------------------------------- missing values
+
+
+def holed_csv(tmp_path, every=7):
+    """The fruit CSV with every `every`-th feature cell of the first two columns emptied."""
+    from conftest import ROOT
+
+    lines = (ROOT / "data/example.csv").read_text().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    for i, r in enumerate(rows):
+        if i % every == 0:
+            r[i % 2] = ""
+    path = tmp_path / "holed.csv"
+    path.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    return path, sum(1 for i in range(len(rows)) if i % every == 0)
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median"])
+def test_the_imputer_is_fitted_on_the_train_split_only(tmp_path, strategy):
+    from sklearn.impute import SimpleImputer
+
+    path, holes = holed_csv(tmp_path)
+    cfg = DataConfig(dataset="csv", path=str(path), target="label", missing=strategy)
+    p = prepare(cfg, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    raw = split(load_dataset(cfg, rng), cfg, rng)
+    imputer = SimpleImputer(strategy=strategy).fit(raw.train[0])
+    assert p.imputer_statistics.tobytes() == imputer.statistics_.tobytes()
+    assert p.n_filled == holes and not np.isnan(p.test[0]).any()
+    filled = imputer.transform(raw.test[0])
+    assert p.test[0].tobytes() == ((filled - p.scaler_mean) / p.scaler_scale).tobytes()
+    assert not np.allclose(
+        p.imputer_statistics, SimpleImputer(strategy=strategy).fit(raw.test[0]).statistics_
+    )
+
+
+def test_drop_leaves_out_and_counts_the_rows_missing_a_feature(tmp_path):
+    path, holes = holed_csv(tmp_path)
+    cfg = DataConfig(dataset="csv", path=str(path), target="label", missing="drop")
+    ds = load_dataset(cfg, np.random.default_rng(0))
+    assert ds.n_dropped == holes and len(ds.y) == 300 - holes and not np.isnan(ds.X).any()
+    with pytest.raises(DataError, match=r"holed.csv:2: column 'weight_g': not a number: ''"):
+        load_dataset(DataConfig(dataset="csv", path=str(path), target="label"), np.random.default_rng(0))
+
+
 # ---------------------------------------------------------------- training weights
 
 

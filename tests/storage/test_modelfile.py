@@ -2,9 +2,11 @@
 identically or raise ModelFileError, never anything else and never slowly."""
 
 import io
+import json
 import os
 import pickle
 import zipfile
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -177,6 +179,12 @@ def test_a_flipped_byte_in_the_weights_is_caught():
         ),
         (lambda a: {**a, "W1": a["W1"].astype(np.float32)}, "params mix dtypes"),
         (lambda a: {**a, "b1": np.full(3, np.nan)}, "checksum mismatch"),
+        (lambda a: {**a, "imputer_statistics": np.zeros(3)}, "member imputer_statistics has shape (3,)"),
+        (lambda a: with_metadata(a, target=["y"]), "metadata field 'target' is missing or not a str or int"),
+        (
+            lambda a: with_metadata(a, positional_features=1),
+            "metadata field 'positional_features' is missing",
+        ),
     ],
 )
 def test_each_check_says_what_failed(change, expected):
@@ -189,6 +197,35 @@ def test_every_label_type_the_estimator_saves_loads_back_as_itself(classes):
     model.classes = classes
     back = model_from_bytes(model_bytes(model))
     assert back.classes == classes and [type(c) for c in back.classes] == [type(c) for c in classes]
+
+
+def test_imputer_target_and_positional_names_round_trip():
+    model = small_model()
+    model.imputer_statistics, model.target = np.array([0.25, -3.0]), "label"
+    back = model_from_bytes(model_bytes(model))
+    assert back.imputer_statistics.tobytes() == model.imputer_statistics.tobytes()
+    assert (back.target, back.positional) == ("label", True)  # x0, x1: made-up names
+    model.feature_names, model.positional, model.target = ["x0", "x1"], False, 2  # a header naming them so
+    back = model_from_bytes(model_bytes(model))
+    assert (back.target, back.positional, back.imputer_statistics is not None) == (2, False, True)
+    model.imputer_statistics = np.array([np.nan, 0.0])
+    assert "member imputer_statistics contains NaN or inf" in message(model_bytes(model))
+
+
+def test_a_file_without_the_newer_fields_loads_as_before():
+    arrays = members()
+    meta = {
+        k: v
+        for k, v in json.loads(arrays["metadata"].tobytes()).items()
+        if k not in ("target", "positional_features")
+    }
+    meta["config"] = {"data": {"dataset": "csv", "target": "kind"}}
+    old = model_from_bytes(
+        npz(**{**arrays, "metadata": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)})
+    )
+    assert (old.target, old.positional, old.imputer_statistics) == ("kind", True, None)
+    named = replace(small_model(), feature_names=["width", "height"], positional=None)  # decided by the names
+    assert not named.positional and not model_from_bytes(model_bytes(named)).positional
 
 
 def test_non_finite_weights_with_a_matching_checksum():

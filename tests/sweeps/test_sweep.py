@@ -468,6 +468,27 @@ def test_the_backend_choices_are_jobs_backends_and_reading_them_imports_no_jobli
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tmp_path):
+    lines = (ROOT / "data/example.csv").read_text().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    for r in rows[::9]:
+        r[2] = ""
+    (tmp_path / "holed.csv").write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    config = tmp_path / "holed.yaml"
+    config.write_text(
+        "data: {dataset: csv, path: holed.csv, target: label, missing: median}\ntrain: {epochs: 3}\n"
+    )
+    ranked = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+    assert ranked[0].error is None and len(ranked[0].scores) == 3 and min(ranked[0].scores) > 0.5
+    from trainer.storage.modelfile import model_from_bytes
+
+    kept = trainer.sweeps.trial.run_trial(load_config(config), 3, keep_models=True)["models"]
+    assert all(model_from_bytes(m).imputer_statistics is not None for m in kept)  # each fold's imputer
+    config.write_text(config.read_text().replace("median", "error"))
+    (failed,) = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+    assert failed.failed == "error" and "holed.csv:2: column 'sugar_pct': not a number: ''" in failed.error
+
+
 def test_a_sweep_over_seeds_scores_each_trial_by_its_mean_over_the_seeds(tiny):
     ranked = sweep.run_trials(trials_of(tiny), seeds=[0, 4, 7])
     threads = sweep.run_trials(trials_of(tiny), n_jobs=2, backend="threading", seeds=[0, 4, 7])

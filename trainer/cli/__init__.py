@@ -145,6 +145,11 @@ def at_least(low):
     return parse
 
 
+def note(message):
+    """One line on stderr telling the user something they may not expect (columns ignored, ...)."""
+    _say("note", message)
+
+
 def n_jobs(text):
     """An argparse type: joblib's n_jobs, any integer but 0."""
     n = int(text)

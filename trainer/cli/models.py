@@ -1,8 +1,9 @@
 """Saved models and data: `trainer evaluate`, `trainer predict`, `trainer datasets`."""
 
+import re
 import sys
 
-from trainer.cli import columns, command, number
+from trainer.cli import columns, command, note, number
 from trainer.errors import ConfigError
 
 
@@ -26,7 +27,7 @@ def _evaluate_arguments(p):
     p.add_argument(
         "--target",
         type=_column,
-        help="label column of --csv: name or index (default: the model's data.target)",
+        help="label column of --csv: name or index (default: the model's own label column, by name)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -44,9 +45,9 @@ def evaluate_command(args):
     if args.csv and args.split:
         raise ConfigError("evaluate: --split names a split of the model's own dataset; drop it with --csv")
     model = load_model(args.model)
+    notes = []
     if args.csv:
-        target = args.target if args.target is not None else model.config.get("data", {}).get("target", -1)
-        report = evaluate_csv(model, args.csv, target)
+        report = evaluate_csv(model, args.csv, args.target, notes)
     else:
         report = evaluate(model, split=args.split or "test")
     print(
@@ -54,6 +55,8 @@ def evaluate_command(args):
         if args.json
         else _report_text(report, args.csv or f"{args.split or 'test'} split")
     )
+    for line in notes:
+        note(line)
     return 0
 
 
@@ -82,8 +85,20 @@ def _report_text(r, what):
 
 def _predict_arguments(p):
     p.add_argument("model", help="a model.npz written by `trainer train`, or its run directory")
-    p.add_argument("csv", help="CSV of feature rows (a header naming the model's features is optional)")
-    p.add_argument("--target", type=_column, help="a label column in the CSV to ignore")
+    p.add_argument("csv", help="CSV of feature rows: matched by header name, or by position without one")
+    p.add_argument(
+        "--target",
+        type=_column,
+        help="a label column to ignore (default: the model's own label column, when the header has it)",
+    )
+    p.add_argument(
+        "--id",
+        action="append",
+        default=[],
+        type=_column,
+        metavar="COL",
+        help="copy this column (name or index) to the output, first (repeatable)",
+    )
     p.add_argument("--proba", action="store_true", help="also write each class's probability")
     p.add_argument("-o", "--output", help="write the predictions to this CSV file (default: stdout)")
 
@@ -94,23 +109,55 @@ def _predict_arguments(p):
     arguments=_predict_arguments,
 )
 def predict_command(args):
-    from trainer.evaluate import predict_csv
-    from trainer.storage.files import atomic_write
+    import contextlib
+
+    from trainer.evaluate import predict_chunks
+    from trainer.storage.files import atomic_stream
     from trainer.storage.modelfile import load_model
 
     model = load_model(args.model)
-    pred, proba = predict_csv(model, args.csv, target=args.target)
-    header = ["prediction"] + ([f"proba_{c}" for c in model.classes] if args.proba else [])
-    rows = [
-        [str(model.classes[i])] + ([repr(float(p)) for p in ps] if args.proba else [])
-        for i, ps in zip(pred, proba, strict=True)
-    ]
-    text = "".join(",".join(r) + "\n" for r in [header, *rows])
-    if args.output:
-        atomic_write(args.output, text)
-    else:
-        sys.stdout.write(text)
+    notes = []
+    id_names, chunks = predict_chunks(model, args.csv, args.target, args.id, notes)
+    header = [*id_names, "prediction"] + ([f"proba_{c}" for c in model.classes] if args.proba else [])
+    text = ",".join(map(_field, header)) + "\n"  # goes out with the first rows: none if they fail
+    labels = [_field(str(c)) for c in model.classes] + [""]  # index -1: a row the model cannot take
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_stream(args.output)) if args.output else _Stdout()
+        for ids, pred, proba in chunks:
+            out.write((text + _rows(ids, pred, proba if args.proba else None, labels)).encode())
+            text = ""
+    for line in notes:
+        note(line)
     return 0
+
+
+class _Stdout:
+    def write(self, data):
+        sys.stdout.write(data.decode())
+
+
+NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _field(text):
+    """A CSV field: quoted when it holds a comma, a quote or a line break, as the csv module writes it."""
+    return '"' + text.replace('"', '""') + '"' if NEEDS_QUOTES.search(text) else text
+
+
+def _rows(ids, pred, proba, labels):
+    """Output lines: id columns, predicted label, and each class's probability as repr writes it (the
+    shortest text that reads back to the same float64); a row the model cannot take has empty fields."""
+    import numpy as np
+
+    cells = [[_field(s) for s in column] for column in ids]
+    cells.append(np.asarray(labels, dtype=object)[pred].tolist())
+    if proba is not None:
+        C = proba.shape[1]
+        text = list(map(repr, proba.astype(np.float64).ravel().tolist()))
+        for i in np.flatnonzero(pred < 0):
+            text[i * C : (i + 1) * C] = [""] * C
+        cells += [text[c::C] for c in range(C)]
+    return "".join(",".join(row) + "\n" for row in zip(*cells, strict=True))
 
 
 @command("datasets", help="list the built-in datasets and their parameters")

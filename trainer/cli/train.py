@@ -193,6 +193,11 @@ def _summary_text(result, cfg, pictures=()):
                 f"  {split:<9} accuracy {s[split]['accuracy']:.4f}  "
                 f"balanced {s[split]['balanced_accuracy']:.4f}  loss {number(s[split]['loss'])}"
             )
+    if "n_dropped" in s:
+        lines.append(f"  missing   {s['n_dropped']} rows with missing values dropped (data.missing: drop)")
+    if "n_filled" in s:
+        how = f"filled with the train split's {cfg.data.missing}"
+        lines.append(f"  missing   {s['n_filled']} missing values {how}")
     lines.append(f"  time      {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures  {', '.join(p.name for p in pictures)}")

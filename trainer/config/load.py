@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from trainer.config.convert import build, convert, dotted_keys
-from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
+from trainer.data.datasets import DATASETS, MISSING, DataConfig, check_dataset_params
 from trainer.errors import ConfigError, DataError, did_you_mean
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
@@ -58,6 +58,7 @@ RULES = {
     "data.dataset": _one_of(DATASETS),
     "data.test_size": (_fraction, "a fraction in [0, 1)"),
     "data.val_size": (_fraction, "a fraction in [0, 1)"),
+    "data.missing": _one_of(MISSING),
     "model.hidden_size": (_positive, "an integer >= 1"),
     "model.init": _one_of(INITS),
     "model.init_std": (_positive, "a number > 0"),

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn import datasets as skd
 
-from trainer.data.csvfile import encode_labels, read_csv
+from trainer.data.columns import is_positional
+from trainer.data.csvfile import check_labels, encode_labels, read_csv
 from trainer.errors import ConfigError, DataError, did_you_mean, first_line
+from trainer.model.scaling import IMPUTERS
 
 SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)
+MISSING = ("error", "drop", *IMPUTERS)  # what data.missing may say
 
 
 @dataclass
@@ -25,6 +28,7 @@ class DataConfig:
     target: str | int = -1  # CSV label column: header name, or index (negative counts from the end)
     delimiter: str | None = None  # CSV delimiter; null = sniff from the first lines
     header: bool | None = None  # CSV has a header row; null = detect (a first row with no number is a header)
+    missing: str = "error"  # empty or NaN CSV feature cells: error | drop (the rows) | mean | median
     weight: str | int | None = None  # CSV column of per-row training weights (name or index; not a feature)
     test_size: float = 0.2  # fraction of the whole held out for the test split; 0 = no test split
     val_size: float = 0.0  # fraction held out for validation; 0: train on all non-test rows, as MLPClassifier
@@ -37,7 +41,14 @@ class Dataset:
     y: np.ndarray  # (n,) int64 in 0..C-1
     classes: list  # original label of each class index: int or str, JSON-able
     feature_names: list[str]
+    target: str | int | None = None  # the CSV's label column: header name, or index without a header
+    positional: bool | None = None  # feature names made up (x0, ...); None: decided by the names
+    n_dropped: int = 0  # rows dropped for missing values (data.missing: drop)
     weight: np.ndarray | None = None  # (n,) float64 row weights (data.weight's column), None without
+
+    def __post_init__(self):
+        if self.positional is None:
+            self.positional = is_positional(self.feature_names)
 
 
 @dataclass
@@ -97,10 +108,22 @@ def _load_spiral(cfg, seed, **params):
 
 
 def _load_csv(cfg, seed):
-    X, labels, names, weight = read_csv(cfg.path, cfg.target, cfg.delimiter, cfg.header, cfg.weight)
-    ds = _from_labels(X, labels, names)
-    ds.weight = weight
-    return ds
+    """The CSV's rows; with data.missing drop, those missing a feature are left out and counted."""
+    missing = cfg.missing != "error"
+    t = read_csv(cfg.path, cfg.target, cfg.delimiter, cfg.header, missing=missing, weight=cfg.weight)
+    check_labels(t)
+    X, codes, weight, dropped = t.X, t.codes, t.weight, 0
+    if cfg.missing == "drop":
+        keep = ~np.isnan(X).any(axis=1)
+        dropped = len(keep) - int(keep.sum())
+        X, codes = X[keep], codes[keep]
+        weight = None if weight is None else weight[keep]
+    present, codes = np.unique(codes, return_inverse=True)  # the labels of the rows kept
+    y, classes = encode_labels([t.label_names[c] for c in present])
+    f = t.file
+    target = f.names[t.target] if f.has_header else t.target
+    X = np.ascontiguousarray(X)
+    return Dataset(X, y[codes], classes, t.feature_names, target, not f.has_header, dropped, weight)
 
 
 DATASETS = {

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from trainer.data.datasets import SEED_BOUND, data_source, load_dataset
 from trainer.errors import ConfigError, DataError, first_line
-from trainer.model.scaling import fit_scaler, standardize
+from trainer.model.scaling import IMPUTERS, fit_imputer, fit_scaler, impute, standardize
 from trainer.training.weights import class_weight_by_index, class_weights, row_weights
 
 
@@ -24,6 +24,9 @@ class Splits:
     test: tuple | None  # (X, y), or None when test_size is 0
     classes: list
     feature_names: list[str]
+    target: str | int | None = None  # as Dataset's
+    positional: bool = False
+    n_dropped: int = 0
     train_weight: np.ndarray | None = None  # data.weight of the train rows, None without a weight column
     val_weight: np.ndarray | None = None  # data.weight of the validation rows
 
@@ -39,6 +42,11 @@ class Prepared:
     feature_names: list[str]
     scaler_mean: np.ndarray | None  # (d,) float64, None when not standardised
     scaler_scale: np.ndarray | None  # (d,) float64, never 0
+    imputer_statistics: np.ndarray | None = None  # (d,) float64, with data.missing mean or median
+    target: str | int | None = None
+    positional: bool = False
+    n_dropped: int = 0  # rows dropped for missing values (data.missing: drop)
+    n_filled: int = 0  # missing values imputed, in all splits (data.missing: mean or median)
     # (n_train,) float64 training weight of each train row, None when every row weighs 1: prepare
     # gives data.weight's column; runs.run.start multiplies in train.class_weight (training_weights)
     train_weight: np.ndarray | None = None
@@ -74,8 +82,16 @@ def split(ds, cfg, rng):
     def weight(i):
         return None if i is None or ds.weight is None else ds.weight[i]
 
+    parts = part(train), part(val), part(test)
     return Splits(
-        part(train), part(val), part(test), ds.classes, ds.feature_names, weight(train), weight(val)
+        *parts,
+        ds.classes,
+        ds.feature_names,
+        target=ds.target,
+        positional=ds.positional,
+        n_dropped=ds.n_dropped,
+        train_weight=weight(train),
+        val_weight=weight(val),
     )
 
 
@@ -120,18 +136,41 @@ def raw_splits(cfg, rng):
     return split(load_dataset(cfg, rng), cfg, rng)
 
 
+def fit_preprocessing(cfg, X_train, feature_names):
+    """(imputer statistics or None, scaler mean, scaler scale) fitted on the train split's raw X,
+    as cfg (a DataConfig) asks; both None where it does not standardise or impute."""
+    source = data_source(cfg)
+    stats = fit_imputer(X_train, cfg.missing, feature_names, source) if cfg.missing in IMPUTERS else None
+    X_train = impute(X_train, stats)
+    mean, scale = fit_scaler(X_train, feature_names, source) if cfg.standardize else (None, None)
+    return stats, mean, scale
+
+
 def prepare(cfg, rng, dtype="float64"):
-    """raw_splits, then standardise every split with the train split's scaler (three draws from rng)."""
+    """raw_splits, then impute and standardise every split with what the train split gives (three
+    draws from rng)."""
     s = raw_splits(cfg, rng)
-    mean, scale = (
-        fit_scaler(s.train[0], s.feature_names, data_source(cfg)) if cfg.standardize else (None, None)
-    )
+    stats, mean, scale = fit_preprocessing(cfg, s.train[0], s.feature_names)
+    parts = [p for p in (s.train, s.val, s.test) if p is not None]
+    filled = sum(int(np.isnan(p[0]).sum()) for p in parts) if stats is not None else 0
 
     def ready(part):
-        return None if part is None else (standardize(part[0], mean, scale, dtype), part[1])
+        return None if part is None else (standardize(impute(part[0], stats), mean, scale, dtype), part[1])
 
     return Prepared(
-        ready(s.train), ready(s.val), ready(s.test), s.classes, s.feature_names, mean, scale, s.train_weight
+        ready(s.train),
+        ready(s.val),
+        ready(s.test),
+        s.classes,
+        s.feature_names,
+        mean,
+        scale,
+        imputer_statistics=stats,
+        target=s.target,
+        positional=s.positional,
+        n_dropped=s.n_dropped,
+        n_filled=filled,
+        train_weight=s.train_weight,
     )
 
 

@@ -211,6 +211,9 @@ def saved_model(cfg, data, params, metrics, parent_sha256=None):
         scaler_scale=data.scaler_scale,
         config=config_to_dict(cfg),
         metrics=metrics,
+        imputer_statistics=data.imputer_statistics,
+        target=data.target,
+        positional=data.positional,
         parent_sha256=parent_sha256,
     )
 
@@ -259,6 +262,10 @@ def summarize(cfg, data, state, seconds):
     )
     if warning:
         summary["warning"] = warning
+    if cfg.data.missing == "drop":
+        summary["n_dropped"] = data.n_dropped
+    elif cfg.data.missing != "error":
+        summary["n_filled"] = data.n_filled
     return summary
 
 

@@ -1,6 +1,7 @@
 """Atomic file writes and strict JSON: a crash never leaves a half-written file behind, and a
 file that cannot be read back is one line naming it (and the line in it)."""
 
+import contextlib
 import functools
 import json
 import math
@@ -41,6 +42,47 @@ def atomic_write(path, data, backup=None):
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_stream(path):
+    """A writer (.write(bytes)) whose bytes replace `path` only when the with-block ends without
+    an error; until then they go to a temp file in the same directory, removed on any failure."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise TrainerError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        _ours(os.fchmod, path, fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode open() would
+        yield _Writer(fd, path)
+        _ours(os.fsync, path, fd)
+        os.close(fd)
+        fd = None
+        _ours(os.replace, path, tmp, path)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        _remove_quietly(tmp)
+        raise
+
+
+def _ours(call, path, *args):
+    """call(*args), its OSError a TrainerError naming the file being written."""
+    try:
+        call(*args)
+    except OSError as e:
+        raise TrainerError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+class _Writer:
+    """atomic_stream's writer: every byte written, or a TrainerError naming the file."""
+
+    def __init__(self, fd, path):
+        self.fd, self.path = fd, path
+
+    def write(self, data):
+        _ours(write_all, self.path, self.fd, data)
 
 
 @functools.cache

@@ -1,10 +1,15 @@
 """The model file: a self-describing .npz that loads without pickle and without the training YAML.
 
 Members: W1, b1, W2, b2 (the params), scaler_mean, scaler_scale (standardisation fitted on
-the training split; absent when the config did not standardise), and metadata, a uint8 array
-holding UTF-8 JSON: format, format_version, trainer_version, classes, feature_names, the
-resolved config, final metrics and the SHA-256 of every other member; and, for a model whose
-training started from another one's weights (model.init_from), parent_sha256: that model's SHA-256.
+the training split; absent when the config did not standardise), imputer_statistics (the values
+that fill missing features, fitted on the training split; only with data.missing mean or median),
+and metadata, a uint8 array holding UTF-8 JSON: format, format_version, trainer_version, classes,
+feature_names, positional_features (the names are x0, x1, ... of data without column names),
+target (the label column's header name, or its index in a CSV without a header; null when not
+trained on a CSV), the resolved config, final metrics and the SHA-256 of every other member; and,
+for a model whose training started from another one's weights (model.init_from), parent_sha256:
+that model's SHA-256. Files without positional_features, target or imputer_statistics (older
+ones) load too.
 """
 
 import math
@@ -16,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.errors import ModelFileError
-from trainer.model.network import PARAM_NAMES, predict_proba
-from trainer.model.scaling import standardize
+from trainer.data.columns import is_positional
+from trainer.errors import InputError, ModelFileError
+from trainer.model.network import PARAM_NAMES, check_inputs, scores, softmax
+from trainer.model.scaling import checked_inputs
 from trainer.storage import checkpoint
 from trainer.storage.archive import check_fields, digest, pack, unpack
 from trainer.storage.files import atomic_write
@@ -26,7 +32,8 @@ from trainer.storage.files import atomic_write
 FORMAT = "trainer.model.network"
 FORMAT_VERSION = 1
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
-MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + ("metadata",)))  # the allow-list of member names
+IMPUTER = "imputer_statistics"
+MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + (IMPUTER, "metadata")))  # the allow-list of names
 MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
 RUN_MODEL = "model.npz"  # a run directory's model file
 LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (if finite)
@@ -49,7 +56,14 @@ class SavedModel:
     config: dict = field(default_factory=dict)  # the resolved config that trained it
     metrics: dict = field(default_factory=dict)
     trainer_version: str = __version__
+    imputer_statistics: np.ndarray | None = None  # (D,) float64: fills a missing feature j
+    target: str | int | None = None  # the label column: header name, or index without a header
+    positional: bool | None = None  # feature names made up (x0, ...); None: decided by the names
     parent_sha256: str | None = None  # checksum() of the model whose weights training started from
+
+    def __post_init__(self):
+        if self.positional is None:
+            self.positional = is_positional(self.feature_names)
 
     @property
     def n_features(self):
@@ -60,12 +74,27 @@ class SavedModel:
         return self.params["W2"].shape[1]
 
     def transform(self, X):
-        """Raw features -> the standardised inputs of the network, in its dtype."""
-        return standardize(X, self.scaler_mean, self.scaler_scale, self.params["W1"].dtype)
+        """Raw features -> the imputed, standardised inputs of the network, in its dtype.
+
+        InputError at a missing value the model cannot fill, or one that overflows once standardised."""
+        dtype = self.params["W1"].dtype
+        return checked_inputs(
+            X, self.imputer_statistics, self.scaler_mean, self.scaler_scale, dtype, self.feature_names
+        )
 
     def predict_proba(self, X):
-        """Class probabilities (N, C) for raw feature rows."""
-        return predict_proba(self.params, self.transform(X))
+        """Class probabilities (N, C) for raw feature rows; InputError at a row whose scores overflow."""
+        Z = self.transform(X)
+        check_inputs(self.params, Z)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below, in one line
+            s = scores(self.params, Z)
+        bad = ~np.isfinite(s).all(axis=1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            j = int(np.argmax(np.abs(Z[i])))
+            why = f"is too large for the network: its scores overflow {Z.dtype.name}"
+            raise InputError(i, j, float(np.asarray(X, dtype=np.float64)[i, j]), why, self.feature_names[j])
+        return softmax(s)
 
     def predict(self, X):
         """Class index (N,) for raw feature rows; `classes[i]` is its label."""
@@ -76,6 +105,8 @@ def _arrays(model):
     arrays = dict(model.params)
     if model.scaler_mean is not None:
         arrays.update(scaler_mean=model.scaler_mean, scaler_scale=model.scaler_scale)
+    if model.imputer_statistics is not None:
+        arrays[IMPUTER] = model.imputer_statistics
     return arrays
 
 
@@ -93,6 +124,8 @@ def model_bytes(model):
         "trainer_version": model.trainer_version,
         "classes": list(model.classes),
         "feature_names": list(model.feature_names),
+        "positional_features": bool(model.positional),
+        "target": model.target,
         "config": model.config,
         "metrics": model.metrics,
         "sha256": digest(arrays),
@@ -163,8 +196,17 @@ def model_from_bytes(data, path="<bytes>"):
         config=meta["config"],
         metrics=meta["metrics"],
         trainer_version=meta["trainer_version"],
+        imputer_statistics=arrays.get(IMPUTER),
+        target=meta.get("target", _config_target(meta["config"])),
+        positional=meta.get("positional_features"),
         parent_sha256=meta.get("parent_sha256"),
     )
+
+
+def _config_target(config):
+    """The label column of a model file older than the metadata field: its config's data.target."""
+    data = config.get("data", {})
+    return data.get("target") if data.get("dataset") == "csv" else None
 
 
 def _is_checkpoint(data, path):
@@ -205,6 +247,8 @@ def _check_metadata(meta, path):
         )
     if not all(isinstance(f, str) for f in meta["feature_names"]):
         raise ModelFileError(f"{path}: metadata field 'feature_names' must list strings")
+    optional = {"positional_features": bool, "target": (str, int, type(None))}  # absent in older files
+    check_fields(meta, {k: kind for k, kind in optional.items() if k in meta}, path)
     for key in ("classes", "feature_names"):
         if len({str(v) for v in meta[key]}) != len(meta[key]):
             raise ModelFileError(f"{path}: metadata field '{key}' lists a name twice")
@@ -224,6 +268,7 @@ def _check_arrays(arrays, meta, path):
         )
     (D, H), C = W1.shape, W2.shape[1]
     expected = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), "scaler_mean": (D,), "scaler_scale": (D,)}
+    expected[IMPUTER] = (D,)
     for name, a in arrays.items():
         if a.shape != expected[name]:
             raise ModelFileError(f"{path}: member {name} has shape {a.shape}; expected {expected[name]}")

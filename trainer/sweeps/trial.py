@@ -15,12 +15,15 @@ import time
 from dataclasses import replace
 
 import numpy as np
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
+from trainer.model.scaling import IMPUTERS
 from trainer.runs.run import at_chance, saved_model, summarize, train_in_memory
 from trainer.storage.modelfile import model_bytes
 from trainer.training.loop import loss_and_accuracy
@@ -75,8 +78,12 @@ def _cross_validate(cfg, k, keep_models):
         # y holds class indices here: the config's labels become indices (weights stay per fold)
         class_weight=_class_weight_by_index(cfg, parts.classes),
     )
+    weight_key = "sample_weight"
+    if cfg.data.missing in IMPUTERS:  # each fold's imputer fitted on its own training rows
+        est = make_pipeline(SimpleImputer(strategy=cfg.data.missing), est)
+        weight_key = f"{est.steps[-1][0]}__sample_weight"  # a Pipeline routes a fit parameter by step
     weights = [w for w in (parts.train_weight, parts.val_weight) if w is not None]
-    fit_params = {"sample_weight": np.concatenate(weights)} if weights else {}
+    fit_params = {weight_key: np.concatenate(weights)} if weights else {}
     try:
         result = cross_validate(
             est,
@@ -93,7 +100,7 @@ def _cross_validate(cfg, k, keep_models):
         raise DataError(
             f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
         ) from None
-    weight = fit_params.get("sample_weight")
+    weight = fit_params.get(weight_key)
     fits = zip(result["estimator"], result["indices"]["train"], strict=True)
     chance = any(
         _fit_at_chance(est, X[rows], y[rows], None if weight is None else weight[rows], len(parts.classes))
@@ -106,7 +113,7 @@ def _cross_validate(cfg, k, keep_models):
         "chance": bool(chance),
     }
     if keep_models:
-        outcome["models"] = [model_bytes(e.to_saved_model()) for e in result["estimator"]]
+        outcome["models"] = [model_bytes(_saved_model(e)) for e in result["estimator"]]
     return outcome
 
 
@@ -114,7 +121,8 @@ def _fit_at_chance(est, X, y, sample_weight, n_classes):
     """Whether a fold's fitted estimator is at chance level (runs.run.at_chance) on its training rows
     (X, y: indices of n_classes classes), each weighed by its sample weight times its class's
     weight, as the fit weighed them (class_weight 'balanced' counted over all these rows)."""
-    weight = row_weights(y, sample_weight, class_weights(est.class_weight, n_classes, y, sample_weight))
+    spec = est[-1].class_weight if isinstance(est, Pipeline) else est.class_weight
+    weight = row_weights(y, sample_weight, class_weights(spec, n_classes, y, sample_weight))
     log_proba = est.predict_log_proba(X)  # (n, classes_ of the fit)
     fitted = {
         "accuracy": float(np.average(est.classes_[log_proba.argmax(axis=1)] == y, weights=weight)),
@@ -123,6 +131,13 @@ def _fit_at_chance(est, X, y, sample_weight, n_classes):
         ),
     }
     return at_chance(fitted, y, n_classes, weight)[0]
+
+
+def _saved_model(est):
+    """A fold's fitted estimator as a model file's SavedModel; behind an imputer, with its statistics."""
+    if not isinstance(est, Pipeline):
+        return est.to_saved_model()
+    return replace(est[-1].to_saved_model(), imputer_statistics=est[0].statistics_)
 
 
 def _class_weight_by_index(cfg, classes):

@@ -1,0 +1,158 @@
+"""Which columns of a CSV feed a saved model: features by name when there is a header, by position
+when there is none; the label column; id columns to copy. Anything ambiguous is refused in one line.
+
+A model's feature names are positional (x0, x1, ...) when it was trained without names (a CSV
+without a header, a generated dataset, arrays): such a model matches a header only when the
+header names those columns x0, x1, ....
+"""
+
+import difflib
+from dataclasses import dataclass, field
+
+from trainer.errors import DataError
+
+SHOWN = 10  # names listed in a message before "and N more"
+
+
+@dataclass
+class Columns:
+    features: list  # the file column of each model feature, in the model's order
+    label: int | None = None
+    ids: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # one-line notes for the user (columns ignored, ...)
+
+
+def positional_names(n):
+    return [f"x{j}" for j in range(n)]
+
+
+def is_positional(names):
+    """Whether feature names are the made-up x0, x1, ... of data without column names."""
+    return list(names) == positional_names(len(names))
+
+
+def locate(features, names, source):
+    """The index in `names` of every feature (any order, other names allowed); DataError naming
+    each missing feature and, for each, the nearest unclaimed name."""
+    index = {n: j for j, n in enumerate(names)}
+    missing = [f for f in features if f not in index]
+    if missing:
+        unclaimed = [n for n in names if n not in set(features)]
+        shown = ", ".join(f"'{m}'{_nearest(m, unclaimed)}" for m in missing[:SHOWN])
+        more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
+        raise DataError(
+            f"{source}: missing {len(missing)} of the model's {len(features)} feature columns: {shown}{more}"
+        )
+    return [index[f] for f in features]
+
+
+def _nearest(name, names):
+    """' (did you mean 'x'?)' for the closest name, compared without case, else ''."""
+    lower = {n.lower(): n for n in reversed(names)}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)
+    return f" (did you mean '{lower[close[0]]}'?)" if close else ""
+
+
+def _listed(names):
+    more = f", ... ({len(names)} in all)" if len(names) > SHOWN else ""
+    return ", ".join(names[:SHOWN]) + more
+
+
+def match(f, model, target=None, ids=(), need_label=False):
+    """Columns of the CsvFile f for `model` (a SavedModel).
+
+    The label column is `target` (name or index) when given, else the model's own target column
+    when the file has it (by name with a header; by index without one, when the model was trained
+    on a file without a header too). Ids are copied, never features."""
+    label = _label(f, model, target, need_label)
+    ids = _ids(f, ids)
+    if f.has_header:
+        features = _by_name(f, model)
+    else:
+        features = _by_position(f, model, {label, _weight(f, model), *ids} - {None})
+    clash = [f.names[j] for j in features if j == label or j in ids]
+    if clash:
+        what = "label" if label in features else "id"
+        raise DataError(
+            f"{f.path}: the {what} column '{clash[0]}' is one of the model's features; "
+            f"{'the label' if what == 'label' else 'an id'} column must be another column"
+        )
+    notes = []
+    extra = [f.names[j] for j in range(f.width) if j not in {*features, label, *ids}]
+    if extra and f.has_header:
+        notes.append(f"{f.path}: ignoring {len(extra)} column(s) the model does not use: {_listed(extra)}")
+    if not f.has_header and not model.positional:
+        notes.append(
+            f"{f.path} has no header row: its columns are taken by position as the model's features "
+            f"{_listed(model.feature_names)}"
+        )
+    return Columns(features, label, ids, notes)
+
+
+def _label(f, model, target, need_label):
+    if target is not None:
+        return f.column(target, "target")
+    own = model.target
+    if f.has_header and isinstance(own, str) and own in f.names:
+        return f.names.index(own)
+    if not f.has_header and isinstance(own, int) and model.positional and f.width == _trained_width(model):
+        return own % f.width
+    if not need_label:
+        return None
+    if isinstance(own, str):
+        hint = (
+            f"the model's label column '{own}' is not in its header"
+            if f.has_header
+            else (f"it has no header row, so the model's label column '{own}' cannot be found by name")
+        )
+    else:
+        hint = "the model does not name its label column"
+    raise DataError(f"{f.path}: which column holds the labels? {hint}; give it with --target COLUMN")
+
+
+def _trained_width(model):
+    """The columns of the CSV without a header a positional model was trained on: its features,
+    the label and the weight column (data.weight) when it had one."""
+    return model.n_features + 1 + isinstance(model.config.get("data", {}).get("weight"), int)
+
+
+def _weight(f, model):
+    """The training weight column (data.weight) of a file without a header laid out as the model's
+    training file was, so that it is not taken for a feature; else None (with a header, it is one
+    more column the model does not use)."""
+    weight = model.config.get("data", {}).get("weight")
+    if f.has_header or not isinstance(weight, int) or not model.positional:
+        return None
+    return weight % f.width if f.width == _trained_width(model) else None
+
+
+def _ids(f, ids):
+    found = []
+    for key in ids:
+        j = f.column(key, "id")
+        if j in found:
+            raise DataError(f"{f.path}: id column '{f.names[j]}' is given twice")
+        found.append(j)
+    return found
+
+
+def _by_name(f, model):
+    if model.positional and not set(model.feature_names) <= set(f.names):
+        raise DataError(
+            f"{f.path}: the model's features have no names (it was trained without column names), so "
+            f"they are matched by position, but the file has a header ({_listed(f.names)}); remove "
+            f"the header row, or name the feature columns {_listed(model.feature_names)}"
+        )
+    return locate(model.feature_names, f.names, f.path)
+
+
+def _by_position(f, model, others):
+    features = [j for j in range(f.width) if j not in others]
+    if len(features) != model.n_features:
+        besides = " besides the label and id columns" if others else ""
+        raise DataError(
+            f"{f.path}: has no header row, so its columns are matched by position: it has "
+            f"{len(features)} feature columns{besides}; the model expects {model.n_features} "
+            f"({_listed(model.feature_names)})"
+        )
+    return features
