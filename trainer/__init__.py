@@ -34,7 +34,8 @@ def fit(config, out=None, callbacks=(), overwrite=False):
 
     if not hasattr(config, "train"):
         config = load_config(config)
-    return train(config, new_run_dir(out or default_run_dir(config), overwrite), callbacks)
+    with new_run_dir(out or default_run_dir(config), overwrite) as run_dir:  # locked while it is written
+        return train(config, run_dir, callbacks)
 
 
 def evaluate_model(model, X=None, y=None, split="test"):

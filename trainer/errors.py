@@ -27,6 +27,12 @@ class DivergenceError(TrainerError):
     exit_code = 3
 
 
+class ChanceLevelError(TrainerError):
+    """A network that learned nothing (at chance level), when the user asked to fail on it."""
+
+    exit_code = 4
+
+
 def did_you_mean(name, candidates):
     """' — did you mean 'x'?' for the closest candidate to a misspelt name, else ''."""
     import difflib

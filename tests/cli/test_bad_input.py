@@ -4,7 +4,9 @@ documented exit code, no traceback (unless --debug), and every file that was the
 The rows run as subprocesses, several at a time (each in its own directory), in one fixture.
 """
 
+import contextlib
 import io
+import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from conftest import trainer
 
 from trainer.model.network import init_params
 from trainer.storage.modelfile import SavedModel, model_bytes
+from trainer.storage.rundir import DirLock
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "data: {dataset: moons, params: {n_samples: 200}}\ntrain: {epochs: 2}\n"
@@ -81,6 +84,7 @@ class Case:
     says: tuple  # substrings of the one stderr line: what is wrong, and where
     files: dict = field(default_factory=dict)
     debug: bool = False
+    hold: str | None = None  # a directory this test process holds the lock of while the case runs
 
     def __post_init__(self):
         self.args = tuple(self.args) + (("--debug",) if self.debug else ())
@@ -679,6 +683,55 @@ CASES = [
     command(
         "out-holds-a-run", ("train", "good.yaml", "--out", "oldrun", "-q"), 1, "oldrun already holds a run"
     ),
+    Case(
+        "out-in-use",
+        ("train", "good.yaml", "--out", "busy", "-q"),
+        1,
+        (f"busy is in use by process {os.getpid()} on ", "which holds busy/trainer.lock"),
+        hold="busy",
+    ),
+    Case(
+        "resume-in-use",
+        ("train", "--resume", "busy", "-q"),
+        1,
+        (f"busy is in use by process {os.getpid()} on ",),
+        {"busy/config.yaml": GOOD},
+        hold="busy",
+    ),
+    # sweeps: what to sweep and where
+    command(
+        "sweep-nothing",
+        ("sweep",),
+        2,
+        "sweep: give a CONFIG and --grid KEY=V1,V2,..., or --resume OUT",
+    ),
+    command("sweep-resume-missing", ("sweep", "--resume", "nope"), 2, "nope: no such sweep directory"),
+    command(
+        "sweep-resume-not-a-sweep",
+        ("sweep", "--resume", "oldrun"),
+        2,
+        "oldrun: not a sweep directory (no sweep.json)",
+    ),
+    command(
+        "sweep-resume-with-out",
+        ("sweep", "--resume", "oldrun", "--out", "x"),
+        2,
+        "--resume goes on in OUT itself; drop --out and --overwrite",
+    ),
+    command(
+        "sweep-resume-damaged",
+        ("sweep", "--resume", "half"),
+        1,
+        "half/sweep.json:1: malformed JSON",
+        files={"half/sweep.json": "{"},
+    ),
+    Case(
+        "sweep-out-in-use",
+        ("sweep", "good.yaml", "--grid", "train.lr=0.1", "--out", "busy", "-q"),
+        1,
+        (f"busy is in use by process {os.getpid()} on ",),
+        hold="busy",
+    ),
     command(
         "out-holds-an-unfinished-run",
         ("train", "good.yaml", "--out", "cut-short", "-q"),
@@ -773,9 +826,10 @@ def run_case(case, root):
     for name, content in {**BASE, **case.files, **BYTES.get(case.id, {})}.items():
         (cwd / name).parent.mkdir(parents=True, exist_ok=True)
         (cwd / name).write_bytes(content if isinstance(content, bytes) else content.encode())
-    before = snapshot(cwd)
-    result = trainer(*case.args, cwd=cwd, timeout=120)
-    return result, before, snapshot(cwd)
+    with DirLock(cwd / case.hold) if case.hold else contextlib.nullcontext():
+        before = snapshot(cwd)
+        result = trainer(*case.args, cwd=cwd, timeout=120)
+        return result, before, snapshot(cwd)
 
 
 @pytest.fixture(scope="module")

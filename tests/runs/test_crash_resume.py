@@ -15,8 +15,9 @@ import pytest
 from conftest import outcome, trainer, trainer_env
 
 from trainer.errors import ModelFileError
-from trainer.storage.checkpoint import CHECKPOINT, load_checkpoint
+from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from trainer.storage.modelfile import load_model
+from trainer.storage.rundir import LOCK_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 # 1,120 training rows in batches of 2: 560 Adam steps an epoch, so a kill lands mid-epoch
@@ -94,9 +95,9 @@ def start(*args, cwd, killer=None):
     )
 
 
-def checkpoint_epoch(run_dir):
+def checkpoint_epoch(run_dir, name=CHECKPOINT):
     try:
-        return load_checkpoint(run_dir / CHECKPOINT).epoch
+        return load_checkpoint(run_dir / name).epoch
     except ModelFileError:  # none yet, or between the two renames of a write
         return 0
 
@@ -109,12 +110,19 @@ def wait_until(condition, proc, timeout=120):
         time.sleep(0.002)
 
 
-def killed(proc):
-    """Kill proc now, unless it kills itself (started with a killer)."""
+def killed(proc, run_dir):
+    """Kill proc now, unless it kills itself (started with a killer); its pid. Whatever the moment,
+    metrics.jsonl on disk holds at least the epochs of the newest checkpoint, and the run's lock
+    file, left behind, names the killed process."""
     if proc.args[1] == "-m":
         proc.kill()
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == -signal.SIGKILL, stderr
+    metrics = run_dir / "metrics.jsonl"
+    epochs = len(metrics.read_text().splitlines()) if metrics.exists() else 0
+    assert epochs >= max(checkpoint_epoch(run_dir), checkpoint_epoch(run_dir, PREVIOUS))
+    assert json.loads((run_dir / LOCK_FILE).read_text())["pid"] == proc.pid
+    return proc.pid
 
 
 @pytest.fixture(scope="module")
@@ -132,17 +140,27 @@ def tmp(tmp_path):
     return tmp_path
 
 
-def resume(tmp):
+def resume(tmp, killed_pid=None):
+    """Resume the run; after a kill it takes over the lock the killed process left, naming it."""
     r = trainer("train", "--resume", "run", "-q", "--no-plots", cwd=tmp)
-    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.returncode == 0, r.stderr
+    if killed_pid is None:
+        assert r.stderr == ""
+    else:
+        (line,) = r.stderr.splitlines()
+        assert line.startswith(
+            f"trainer: warning: run/{LOCK_FILE}: taking over the lock left by process {killed_pid} "
+        )
+        assert line.endswith(", which is no longer running")
+    assert not (tmp / "run" / LOCK_FILE).exists()
     return outcome(tmp / "run")
 
 
 def test_killed_in_the_first_epoch(tmp, unbroken):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", 100))
-    killed(proc)
+    pid = killed(proc, tmp / "run")
     assert (tmp / "run/config.yaml").exists() and not (tmp / "run" / CHECKPOINT).exists()
-    assert resume(tmp) == unbroken  # from epoch 0
+    assert resume(tmp, pid) == unbroken  # from epoch 0
 
 
 def stopped(proc):
@@ -157,9 +175,9 @@ def test_killed_mid_run(tmp, unbroken):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=killer)
     wait_until(lambda: stopped(proc), proc)
     proc.kill()
-    killed(proc)
+    pid = killed(proc, tmp / "run")
     assert checkpoint_epoch(tmp / "run") == 6
-    assert resume(tmp) == unbroken
+    assert resume(tmp, pid) == unbroken
 
 
 def test_killed_mid_epoch_twice(tmp, unbroken):
@@ -173,35 +191,35 @@ def test_killed_mid_epoch_twice(tmp, unbroken):
         cwd=tmp,
         killer=("step", 3 * STEPS + STEPS // 2),
     )
-    killed(proc)
+    pid = killed(proc, tmp / "run")
     assert checkpoint_epoch(tmp / "run") == 3
     proc = start("train", "--resume", "run", "-q", "--no-plots", cwd=tmp, killer=("step", 9 * STEPS + 7))
-    killed(proc)
+    pid = killed(proc, tmp / "run")
     assert checkpoint_epoch(tmp / "run") == 12
-    assert resume(tmp) == unbroken
+    assert resume(tmp, pid) == unbroken
 
 
 def test_killed_halfway_through_writing_a_checkpoint(tmp, unbroken):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("write", 5))
-    killed(proc)
+    pid = killed(proc, tmp / "run")
     assert checkpoint_epoch(tmp / "run") == 4
     assert [p.name.startswith(".checkpoint.npz.") for p in (tmp / "run").glob(".*.tmp")] == [True]
-    assert resume(tmp) == unbroken
+    assert resume(tmp, pid) == unbroken
 
 
 def test_killed_between_the_two_renames_of_a_checkpoint(tmp, unbroken):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("rename", 7))
-    killed(proc)
+    pid = killed(proc, tmp / "run")
     assert not (tmp / "run" / CHECKPOINT).exists()
     assert load_checkpoint(tmp / "run/checkpoint.prev.npz").epoch == 6
-    assert resume(tmp) == unbroken
+    assert resume(tmp, pid) == unbroken
 
 
 def test_killed_while_writing_the_model_file(tmp, unbroken):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("write-model", 0))
-    killed(proc)
+    pid = killed(proc, tmp / "run")
     assert checkpoint_epoch(tmp / "run") == 16 and not (tmp / "run/model.npz").exists()
-    assert resume(tmp) == unbroken
+    assert resume(tmp, pid) == unbroken
 
 
 def interrupt(proc):
@@ -222,6 +240,7 @@ def test_ctrl_c_saves_the_epoch_and_says_how_to_resume(tmp, unbroken):
         f"trainer: interrupted: checkpoint of epoch {epoch} saved; resume with: trainer train --resume run"
     ]
     assert epoch == 4 and len(load_checkpoint(tmp / "run" / CHECKPOINT).history) == epoch
+    assert len((tmp / "run/metrics.jsonl").read_text().splitlines()) == epoch  # flushed with the checkpoint
     assert resume(tmp) == unbroken
 
 
@@ -238,7 +257,7 @@ def test_ctrl_c_without_a_checkpoint_offers_no_resume(tmp):
 
 def test_resume_refuses_a_changed_config(tmp):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", STEPS + 1))
-    killed(proc)
+    killed(proc, tmp / "run")
     before = {p.name: p.read_bytes() for p in (tmp / "run").iterdir()}
     r = trainer("train", "--resume", "run", "--set", "train.lr=0.01", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 2
@@ -317,7 +336,7 @@ def test_an_interrupted_run_points_every_command_at_resume(tmp_path):
     proc = start(
         "train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path, killer=("step", 2 * 40 + 3)
     )
-    killed(proc)  # 160 training rows in batches of 4: mid-epoch 3, after the checkpoint of epoch 2
+    pid = killed(proc, tmp_path / "run")  # 160 rows in batches of 4: mid-epoch 3, after epoch 2's checkpoint
     unfinished = (
         "the run in run has not finished (no summary.json; checkpoint.npz holds epoch 2 of 5); "
         "if it was interrupted, go on with: trainer train --resume run"
@@ -343,5 +362,9 @@ def test_an_interrupted_run_points_every_command_at_resume(tmp_path):
         assert (r.returncode, r.stderr.splitlines()) == (1, [f"trainer: error: {message}"]), args
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
     r = trainer("train", "--resume", "run", "--no-plots", cwd=tmp_path)
-    assert r.returncode == 0 and r.stderr.splitlines() == ["trainer: resuming run after epoch 2 of 5"]
+    took_over, resuming = r.stderr.splitlines()
+    assert r.returncode == 0 and resuming == "trainer: resuming run after epoch 2 of 5"
+    assert took_over.startswith(
+        f"trainer: warning: run/{LOCK_FILE}: taking over the lock left by process {pid} "
+    )
     assert r.stdout.startswith("run run\n  epochs    5\n")

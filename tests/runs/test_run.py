@@ -1,5 +1,6 @@
 """A training run through the Python API: saved models round-trip, evaluation reproduces the summary."""
 
+import types
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,37 @@ def test_divergence_in_the_first_epoch_saves_no_weights(tmp_path):
     ):
         train(cfg, tmp_path / "run")
     assert not (tmp_path / "run/model.npz").exists() and not (tmp_path / "run/summary.json").exists()
+
+
+def test_the_metrics_file_is_written_before_every_checkpoint(tmp_path, monkeypatch):
+    import trainer.storage.checkpoint as checkpoint
+
+    seen = []  # epochs in metrics.jsonl as each checkpoint is written
+    write = checkpoint.atomic_write
+
+    def spy(path, *args, **kwargs):
+        seen.append(len((tmp_path / "run/metrics.jsonl").read_text().splitlines()))
+        return write(path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "atomic_write", spy)
+    trainer.fit(small(checkpoint_seconds=0.0), tmp_path / "run")  # epochs far shorter than a second
+    assert seen == [1, 2, 3, 4, 5]
+
+
+def test_the_metrics_file_is_written_after_an_epoch_longer_than_a_second(tmp_path, monkeypatch):
+    import trainer.runs.callbacks as callbacks
+
+    clock = iter([0.5, 0.9, 2.5, 2.5, 2.6])  # epoch ends at 0.5 and 0.9 s, then one taking 1.6 s
+    monkeypatch.setattr(callbacks.time, "monotonic", lambda: next(clock))
+    writer, state = callbacks.MetricsWriter(tmp_path / "m.jsonl"), types.SimpleNamespace(history=[])
+    writer.last = 0.0
+    lines = []
+    for epoch in (1, 2, 3):
+        state.history.append({"epoch": epoch})
+        writer.on_epoch_end(state, state.history[-1])
+        path = tmp_path / "m.jsonl"
+        lines.append(len(path.read_text().splitlines()) if path.exists() else 0)
+    assert lines == [0, 0, 3]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from trainer.config.load import config_from_dict, dump_config
 from trainer.errors import ConfigError, DataError, ModelFileError, TrainerError
 from trainer.runs.run import resume_config, train
 from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
-from trainer.storage.rundir import new_run_dir
 
 SMALL = {
     "name": "small",
@@ -65,8 +64,14 @@ def unbroken(tmp_path_factory):
     return outcome(run)
 
 
+def run_dir(tmp_path):
+    """A new, empty run directory (these tests drive runs.run.train directly, with no claim)."""
+    (tmp_path / "run").mkdir()
+    return tmp_path / "run"
+
+
 def crashed(tmp_path, epoch, cfg=None):
-    run = new_run_dir(tmp_path / "run")
+    run = run_dir(tmp_path)
     with pytest.raises(Crash):
         train(cfg or small(), run, [CrashAt(epoch)])
     return run
@@ -173,7 +178,7 @@ def test_changed_data_are_refused(tmp_path):
 
 
 def test_a_finished_run_has_no_checkpoints_and_is_not_resumed(tmp_path):
-    run = new_run_dir(tmp_path / "run")
+    run = run_dir(tmp_path)
     train(small(), run)
     assert not (run / CHECKPOINT).exists() and not (run / PREVIOUS).exists()
     with pytest.raises(TrainerError, match="the run has finished"):
@@ -189,7 +194,7 @@ def test_checkpoint_every(tmp_path, every, epochs):
             path = run / CHECKPOINT
             seen.append(load_checkpoint(path).epoch if path.exists() else None)
 
-    run = new_run_dir(tmp_path / "run")
+    run = run_dir(tmp_path)
     with pytest.raises(Crash):
         train(small(checkpoint_every=every), run, [Look(), CrashAt(5)])
     assert sorted({e for e in seen if e}) == epochs
@@ -257,7 +262,7 @@ def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes)
         ModelFileError, match="a training checkpoint, not a model file; go on with: trainer train --resume"
     ):
         model_from_bytes(checkpoint_bytes)
-    run = new_run_dir(tmp_path / "run")
+    run = run_dir(tmp_path)
     train(small(epochs=2), run)
     with pytest.raises(ModelFileError, match="unexpected member"):
         load_checkpoint(Path(run) / "model.npz")
@@ -292,5 +297,5 @@ def test_the_data_are_hashed_once_and_only_when_a_checkpoint_is_written(tmp_path
     calls = []
     digest = checkpoint.data_digest
     monkeypatch.setattr(checkpoint, "data_digest", lambda *args: calls.append(1) or digest(*args))
-    train(small(checkpoint_every=every, epochs=4), new_run_dir(tmp_path / "run"))
+    train(small(checkpoint_every=every, epochs=4), run_dir(tmp_path))
     assert len(calls) == hashed

@@ -18,8 +18,8 @@ IRIS = ROOT / "configs" / "iris.yaml"
 
 
 def group(out, overrides=(), backend="loky", n_jobs=1, spec=(0, 1, 2, 3)):
-    g = seeds.new_group(load_config(IRIS, ["train.epochs=20", *overrides]), list(spec), out)
-    seeds.run_group(g, n_jobs=n_jobs, backend=backend)
+    with seeds.new_group(load_config(IRIS, ["train.epochs=20", *overrides]), list(spec), out) as g:
+        seeds.run_group(g, n_jobs=n_jobs, backend=backend)
     return out
 
 

@@ -85,8 +85,8 @@ def test_every_backend_and_n_jobs_give_the_same_group(tmp_path):
     cfg = load_config(IRIS, ["train.epochs=3"])
     runs = {}
     for backend, n_jobs in (("loky", 1), ("threading", 2), ("loky", 2)):
-        g = seeds.new_group(cfg, [0, 5], tmp_path / f"{backend}{n_jobs}")
-        summary, ran = seeds.run_group(g, n_jobs=n_jobs, backend=backend)
+        with seeds.new_group(cfg, [0, 5], tmp_path / f"{backend}{n_jobs}") as g:
+            summary, ran = seeds.run_group(g, n_jobs=n_jobs, backend=backend)
         assert ran == [0, 5]
         runs[backend, n_jobs] = [outcome(g.seed_dir(s)) for s in (0, 5)], summary["per_seed"]
     for _, per_seed in runs.values():
@@ -97,8 +97,8 @@ def test_every_backend_and_n_jobs_give_the_same_group(tmp_path):
 
 def test_resume_finishes_a_broken_group_without_redoing_finished_seeds(tmp_path):
     cfg = load_config(IRIS, ["train.epochs=3"])
-    g = seeds.new_group(cfg, [0, 1, 2], tmp_path / "D")
-    seeds.run_group(g)
+    with seeds.new_group(cfg, [0, 1, 2], tmp_path / "D") as g:  # locked until the with ends
+        seeds.run_group(g)
     whole = {s: outcome(g.seed_dir(s)) for s in (0, 1, 2)}
     # break it: seed 1 unfinished, seed 2 never started, the group's summary not written
     (g.seed_dir(1) / "summary.json").unlink()
@@ -107,6 +107,13 @@ def test_resume_finishes_a_broken_group_without_redoing_finished_seeds(tmp_path)
     g.seed_dir(2).rmdir()
     (g.out / "summary.json").unlink()
     stamp = {p: p.stat().st_mtime_ns for p in g.seed_dir(0).iterdir()}
+    anew = trainer("train", IRIS, "--seeds", "3", "--out", g.out, cwd=tmp_path)  # a new group there
+    assert (anew.returncode, anew.stderr) == (
+        1,
+        f"trainer: error: {g.out}: the seed group in {g.out} has not finished (no summary.json); "
+        f"go on with: trainer train --resume {g.out}; or choose another --out, or pass --overwrite "
+        "to start again\n",
+    )
     done = trainer("train", "--resume", g.out, "-q", "--no-plots", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert {p: p.stat().st_mtime_ns for p in g.seed_dir(0).iterdir()} == stamp
@@ -124,11 +131,34 @@ def test_a_diverging_seed_is_listed_and_exits_3(tmp_path):
     assert "2 of 2 seeds diverged" in done.stderr and len(done.stderr.splitlines()) == 1
     summary = json.loads((tmp_path / "D/summary.json").read_text())
     assert set(summary["diverged"]) == {"0", "1"} and summary["metrics"] == {}
+    assert summary["chance"] == {}  # its kept weights are at chance, but the seed is listed as diverged
 
 
 def test_resume_refuses_a_changed_config(tmp_path):
     cfg = load_config(IRIS, ["train.epochs=3"])
-    seeds.new_group(cfg, [0], tmp_path / "D")
+    seeds.new_group(cfg, [0], tmp_path / "D").lock.release()
     done = trainer("train", IRIS, "--resume", tmp_path / "D", "--set", "train.epochs=5", cwd=tmp_path)
     assert done.returncode == 2 and "train.epochs: 3 -> 5" in done.stderr
     assert not os.path.exists(tmp_path / "D/seed-0")
+
+
+def test_seeds_at_chance_level_are_listed_and_fail_on_chance_exits_4(tmp_path):
+    args = ("train", ROOT / "configs/moons.yaml", "--seeds", "2", "--set", "train.lr=1e3", "--set")
+    done = trainer(*args, "train.epochs=20", "--out", "D", "-q", "--no-plots", cwd=tmp_path)
+    summary = json.loads((tmp_path / "D/summary.json").read_text())
+    assert set(summary["chance"]) == {"0", "1"} and summary["metrics"]["train.accuracy"]["max"] == 0.5
+    for seed in ("0", "1"):  # each seed's own warning
+        run = json.loads((tmp_path / f"D/seed-{seed}/summary.json").read_text())
+        assert summary["chance"][seed] == run["warning"]
+    assert done.returncode == 0
+    assert done.stderr == (
+        f"trainer: warning: 2 of 2 seeds at chance level (seed 0, 1: {summary['chance']['0']})\n"
+    )
+    failing = trainer(
+        *args, "train.epochs=20", "--out", "F", "-q", "--no-plots", "--fail-on-chance", cwd=tmp_path
+    )
+    assert failing.returncode == 4 and failing.stderr.startswith("trainer: error: 2 of 2 seeds at chance")
+    assert (tmp_path / "F/summary.json").exists()
+    learned = trainer("train", IRIS, "--seeds", "2", *FAST, "--fail-on-chance", "--out", "L", cwd=tmp_path)
+    assert (learned.returncode, learned.stderr) == (0, "")
+    assert json.loads((tmp_path / "L/summary.json").read_text())["chance"] == {}

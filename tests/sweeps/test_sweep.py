@@ -11,11 +11,12 @@ import pytest
 from conftest import trainer as cli
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import trainer.sweeps.trial
 import trainer.training.loop
 from trainer import fit as train
 from trainer.cli import main
 from trainer.config.load import load_config
-from trainer.errors import ConfigError, DataError
+from trainer.errors import ConfigError
 from trainer.sweeps import sweep
 from trainer.sweeps.jobs import ONE_BLAS_THREAD, run_jobs
 
@@ -262,24 +263,132 @@ def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, c
     )
 
 
-def test_rank_breaks_accuracy_ties_by_loss_then_grid_order_and_puts_failures_last(tiny):
-    trials = trials_of(tiny, grid=["train.lr=0.1,0.2,0.3,0.4,0.5"])
+def test_rank_breaks_accuracy_ties_by_loss_then_grid_order_and_puts_chance_then_failures_last(tiny):
+    trials = trials_of(tiny, grid=["train.lr=0.1,0.2,0.3,0.4,0.5,0.6"])
     outcomes = [
-        ([0.9], [0.3], None),
-        ([], [], "diverged"),
-        ([0.9], [0.2], None),
-        ([0.8], [0.1], None),
-        ([0.9], [0.3], None),
+        ([0.9], [0.3], False, None),
+        ([], [], False, "diverged"),
+        ([0.9], [0.2], False, None),
+        ([0.8], [0.1], False, None),
+        ([0.9], [0.3], False, None),
+        ([0.95], [0.05], True, None),  # the best scores, but at chance level on its training rows
     ]
-    for t, (scores, losses, error) in zip(trials, outcomes, strict=True):
-        t.scores, t.losses, t.error = scores, losses, error
+    for t, (scores, losses, chance, error) in zip(trials, outcomes, strict=True):
+        t.scores, t.losses, t.chance, t.error = scores, losses, chance, error
     ranked = sweep.rank(trials)
     assert [(t.params["train.lr"], t.rank) for t in ranked] == [
         (0.3, 1),
         (0.1, 2),
         (0.5, 2),
         (0.4, 4),
-        (0.2, 5),
+        (0.6, 5),
+        (0.2, 6),
+    ]
+
+
+def sweep_in_process(tiny, out, *args):
+    return main(["sweep", str(tiny), "--grid", "train.lr=0.01,1000", "--out", str(out), *args])
+
+
+def test_a_dead_trial_is_marked_and_never_chosen(tmp_path, tiny, capsys):
+    assert sweep_in_process(tiny, tmp_path / "o") == 0
+    printed = capsys.readouterr()
+    assert "1 of 2 trials at chance level" in printed.out and "chance level" in printed.out.splitlines()[-4]
+    assert printed.err == ""
+    rows = list(csv.DictReader((tmp_path / "o/results.csv").read_text().splitlines()))
+    assert [(r["train.lr"], r["chance"]) for r in rows] == [("0.01", "false"), ("1000.0", "true")]
+    assert json.loads((tmp_path / "o/results.json").read_text())["trials"][1]["chance"] is True
+    assert load_config(tmp_path / "o/best.yaml").train.lr == 0.01
+
+
+def test_a_chance_trial_scoring_best_is_not_chosen(tmp_path, tiny, monkeypatch):
+    validate = trainer.sweeps.trial._validate
+
+    def dead_but_lucky(cfg, keep_models):  # lr 1000 scores 1.0 on the validation split, at chance
+        outcome = validate(cfg, keep_models)
+        return {**outcome, "scores": [1.0], "chance": True} if cfg.train.lr == 1000 else outcome
+
+    monkeypatch.setattr(trainer.sweeps.trial, "_validate", dead_but_lucky)
+    assert sweep_in_process(tiny, tmp_path / "o", "-q") == 0
+    results = json.loads((tmp_path / "o/results.json").read_text())
+    assert [(t["params"]["train.lr"], t["mean_val_score"], t["rank"]) for t in results["trials"]] == [
+        (0.01, results["trials"][0]["mean_val_score"], 1),
+        (1000.0, 1.0, 2),
+    ]
+    assert load_config(tmp_path / "o/best.yaml").train.lr == 0.01
+
+
+def test_a_sweep_where_every_trial_is_at_chance_says_so(tmp_path, tiny, capsys):
+    args = ["--grid", "train.lr=1000,3000", "-q"]
+    assert main(["sweep", str(tiny), *args, "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("trainer: warning: every trial is at chance level ") and err.count("\n") == 1
+    assert "every trial is at chance level" in (tmp_path / "o/best.yaml").read_text().splitlines()[1]
+    assert main(["sweep", str(tiny), *args, "--out", str(tmp_path / "o4"), "--fail-on-chance"]) == 4
+    assert capsys.readouterr().err.endswith("(--fail-on-chance)\n") and (tmp_path / "o4/best.yaml").exists()
+
+
+def test_a_trial_failing_with_any_error_is_recorded_and_the_sweep_goes_on_to_exit_1(
+    tmp_path, tiny, capsys, monkeypatch
+):
+    validate = trainer.sweeps.trial._validate
+
+    def broken(cfg, keep_models):
+        if cfg.train.lr == 1000:
+            raise RuntimeError("out of luck\nsecond line")
+        return validate(cfg, keep_models)
+
+    monkeypatch.setattr(trainer.sweeps.trial, "_validate", broken)
+    assert sweep_in_process(tiny, tmp_path / "o", "-q") == 1
+    assert capsys.readouterr().err == (
+        "trainer: error: 1 of 2 trials failed (train.lr=1000.0: RuntimeError: out of luck); "
+        "results.json holds their errors\n"
+    )
+    last = json.loads((tmp_path / "o/results.json").read_text())["trials"][-1]
+    assert (last["rank"], last["error"], last["mean_val_score"]) == (2, "RuntimeError: out of luck", None)
+    assert load_config(tmp_path / "o/best.yaml").train.lr == 0.01
+
+
+def test_keep_models_keeps_each_fit_and_they_are_the_trials_own(tmp_path, tiny):
+    from trainer import evaluate_model, load_model
+
+    out = tmp_path / "o"
+    assert (
+        main(["sweep", str(tiny), "--grid", "train.lr=0.01,0.1", "--keep-models", "--out", str(out), "-q"])
+        == 0
+    )
+    trials = {t["params"]["train.lr"]: t for t in json.loads((out / "results.json").read_text())["trials"]}
+    assert trials[0.1]["models"] == ["models/trial-2.npz"] and sorted(
+        p.name for p in (out / "models").iterdir()
+    ) == [
+        "trial-1.npz",
+        "trial-2.npz",
+    ]
+    model = load_model(out / "models/trial-2.npz")  # `trainer train`'s run of the trial: its test split too
+    assert (
+        model.config["train"]["lr"] == 0.1
+        and model.metrics["val"]["accuracy"] == trials[0.1]["val_scores"][0]
+    )
+    assert evaluate_model(model)["accuracy"] == model.metrics["test"]["accuracy"]
+    cv = tmp_path / "cv"
+    argv = [
+        "sweep",
+        str(tiny),
+        "--grid",
+        "train.lr=0.01,0.1",
+        "--cv",
+        "2",
+        "--keep-models",
+        "--out",
+        str(cv),
+        "-q",
+    ]
+    assert main(argv) == 0
+    first = json.loads((cv / "results.json").read_text())["trials"][0]
+    assert len(first["models"]) == 2 and all(load_model(cv / m).n_classes == 2 for m in first["models"])
+    assert sorted(p.name for p in (cv / "models").iterdir())[:2] == [
+        "trial-1-fold-1.npz",
+        "trial-1-fold-2.npz",
     ]
 
 
@@ -371,9 +480,13 @@ def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tm
     )
     ranked = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
     assert ranked[0].error is None and len(ranked[0].scores) == 3 and min(ranked[0].scores) > 0.5
+    from trainer.storage.modelfile import model_from_bytes
+
+    kept = trainer.sweeps.trial.run_trial(load_config(config), 3, keep_models=True)["models"]
+    assert all(model_from_bytes(m).imputer_statistics is not None for m in kept)  # each fold's imputer
     config.write_text(config.read_text().replace("median", "error"))
-    with pytest.raises(DataError, match=r"holed.csv:2: column 'sugar_pct': not a number: ''"):
-        sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+    (failed,) = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+    assert failed.failed == "error" and "holed.csv:2: column 'sugar_pct': not a number: ''" in failed.error
 
 
 def test_a_sweep_over_seeds_scores_each_trial_by_its_mean_over_the_seeds(tiny):
@@ -410,19 +523,24 @@ def _weighted_csv(tmp_path, weight_of):
     return load_config(tmp_path / "c.yaml")
 
 
+def folds_scores(cfg, k):
+    """The accuracy of each of a trial's k folds."""
+    return trainer.sweeps.trial._cross_validate(cfg, k, keep_models=False)["scores"]
+
+
 def test_cross_validation_weighs_the_rows_of_each_fold_and_maps_class_weights_by_label(tmp_path):
     plain = load_config(ROOT / "configs/iris.yaml", ["train.epochs=20"])
-    base, _, _ = sweep._cross_validate(plain, 3)
-    ones, _, _ = sweep._cross_validate(_weighted_csv(tmp_path, lambda label: 1), 3)
-    no_column = sweep._cross_validate(load_config(tmp_path / "c.yaml", ["data.weight=null"]), 3)[0]
+    base = folds_scores(plain, 3)
+    ones = folds_scores(_weighted_csv(tmp_path, lambda label: 1), 3)
+    no_column = folds_scores(load_config(tmp_path / "c.yaml", ["data.weight=null"]), 3)
     assert ones == no_column  # all-ones weights: the same folds, the same bits
     # class b's rows weigh 0 in every fold's training: the folds' networks never learn b
-    zeroed, _, _ = sweep._cross_validate(_weighted_csv(tmp_path, lambda label: 0 if label == "b" else 1), 3)
+    zeroed = folds_scores(_weighted_csv(tmp_path, lambda label: 0 if label == "b" else 1), 3)
     assert max(zeroed) <= 0.55 < min(ones)
     by_label = load_config(ROOT / "configs/iris.yaml", ["train.epochs=20", "train.class_weight={setosa: 0}"])
-    assert sweep._cross_validate(by_label, 3)[0] != base
+    assert folds_scores(by_label, 3) != base
     with pytest.raises(ConfigError, match="train.class_weight: no class 'rose' among the classes"):
-        sweep._cross_validate(load_config(ROOT / "configs/iris.yaml", ["train.class_weight={rose: 2}"]), 3)
+        folds_scores(load_config(ROOT / "configs/iris.yaml", ["train.class_weight={rose: 2}"]), 3)
 
 
 def test_the_table_says_what_std_and_fit_time_are_and_quiet_prints_only_the_directory(tmp_path, tiny):
@@ -465,4 +583,4 @@ def test_a_folds_loss_is_the_mean_cross_entropy_a_run_reports(tiny):
     est = TwoLayerNetClassifier(epochs=3, random_state=0).fit(X, y + 5)
     inputs = standardize(X, est.scaler_mean_, est.scaler_scale_, np.float64)
     expected = loss_and_accuracy(est.params_, inputs, y)[0]
-    assert sweep.cross_entropy(est, X, y + 5) == pytest.approx(expected, rel=1e-13)
+    assert trainer.sweeps.trial.cross_entropy(est, X, y + 5) == pytest.approx(expected, rel=1e-13)

@@ -6,11 +6,13 @@ from trainer.cli import at_least, columns, command, job_arguments, number, show_
 
 
 def _sweep_arguments(p):
-    p.add_argument("config", help="YAML config file: the base every trial changes")
+    p.add_argument(
+        "config", nargs="?", help="YAML config file: the base every trial changes (with --resume: optional)"
+    )
     p.add_argument(
         "--grid",
         action="append",
-        required=True,
+        default=[],
         metavar="KEY=V1,V2,...",
         help="sweep a config key over values (YAML scalars), e.g. --grid train.lr=0.01,0.1,1 "
         "(repeatable: every combination)",
@@ -40,11 +42,26 @@ def _sweep_arguments(p):
     job_arguments(p, "trials")
     p.add_argument(
         "--out",
-        help="directory for results.csv, results.json and best.yaml "
+        help="directory for the journal, results.csv, results.json and best.yaml "
         "(default runs/sweeps/<name>/<timestamp>/)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="allow --out to name a directory holding an earlier sweep"
+    )
+    p.add_argument(
+        "--resume",
+        metavar="OUT",
+        help="go on with the broken sweep in OUT: run only the trials its journal does not hold",
+    )
+    p.add_argument(
+        "--keep-models",
+        action="store_true",
+        help="keep every trial's model in OUT/models/ (one per fold, seed)",
+    )
+    p.add_argument(
+        "--fail-on-chance",
+        action="store_true",
+        help="exit 4 when every trial is at chance level (the results are written all the same)",
     )
     p.add_argument(
         "-q",
@@ -60,49 +77,122 @@ def _sweep_arguments(p):
     arguments=_sweep_arguments,
 )
 def sweep_command(args):
+    from trainer.sweeps import sweep, sweepdir
+    from trainer.sweeps.jobs import check_backend
+
+    check_backend(args.backend, args.scheduler)
+    plan = _resume(args) if args.resume else _start(args)
+    with plan:  # holds the directory's lock and journal until the results are written
+        ranked = _run(plan, args)
+        error = sweep.all_failed(ranked)
+        if error is not None:
+            sweepdir.discard(plan)  # nothing learned, nothing to keep
+            raise error
+        best = sweep.write_results(plan.out, ranked, plan.config, plan.cv)
+    print(plan.out if args.quiet else _sweep_text(plan.out, ranked, best, plan.how, plan.cv))
+    _check_chance(ranked, args)
+    failed = sweep.failures(ranked)
+    if failed is not None:
+        raise failed
+    return 0
+
+
+def _start(args):
+    """A new sweep: planned (every trial's config checked), then its directory claimed."""
+    from trainer.errors import ConfigError
+    from trainer.storage.rundir import default_run_dir
+    from trainer.sweeps import sweepdir
+
+    if args.config is not None and not args.grid:
+        raise ConfigError(
+            "sweep: the following arguments are required: --grid KEY=V1,V2,... (or --resume OUT to go "
+            "on with a broken sweep; see `trainer sweep --help`)"
+        )
+    if args.config is None:
+        raise ConfigError(
+            "sweep: give a CONFIG and --grid KEY=V1,V2,..., or --resume OUT (see `trainer sweep --help`)"
+        )
+    plan = sweepdir.plan(args.config, args.grid, args.set, args.cv, args.seeds, args.keep_models)
+    out = args.out or default_run_dir(plan.trials[0].config, "runs/sweeps")
+    return sweepdir.start(plan, out, args.overwrite)
+
+
+def _resume(args):
+    from trainer.errors import ConfigError
+    from trainer.sweeps import sweepdir
+
+    if args.out or args.overwrite:
+        raise ConfigError("sweep: --resume goes on in OUT itself; drop --out and --overwrite")
+    return sweepdir.resume(
+        args.resume, args.config, args.grid, args.set, args.cv, args.seeds, args.keep_models
+    )
+
+
+def _run(plan, args):
+    """Every job the journal does not hold yet, with a progress bar; the trials ranked. Ctrl-C, or
+    a worker lost for good, ends in one line saying what is kept and how to go on."""
     from tqdm import tqdm
 
-    from trainer.config.load import load_config
-    from trainer.storage.rundir import default_run_dir
+    from trainer.errors import TrainerError
     from trainer.sweeps import sweep
 
-    grid = sweep.parse_grid(args.grid, args.set)
-    trials = sweep.expand(args.config, grid, args.set)
-    cv, how = sweep.scoring(trials, args.cv)
-    seeds = _seeds(args, grid, trials)
-    if seeds:
-        from trainer.config.seeds import seeds_text
-
-        how += f"; each trial trained on {len(seeds)} seeds ({seeds_text(seeds)}): mean and std over seeds"
-    out = sweep.check_out_dir(
-        args.out or default_run_dir(load_config(args.config, args.set), "runs/sweeps"), args.overwrite
-    )
-    with tqdm(
-        total=len(trials) * len(seeds or [None]),
+    total, held = len(plan.jobs), plan.journaled()
+    bar = tqdm(
+        total=total,
+        initial=held,
         desc="sweep",
         unit="trial",
         file=sys.stderr,
         leave=False,
         disable=not show_progress(args),
-    ) as bar:
-        ranked = sweep.run_trials(
-            trials, cv, args.n_jobs, args.backend, args.scheduler, lambda t: bar.update(1), seeds
-        )
-    best = sweep.write_results(out, ranked, args.config, cv)
-    print(out if args.quiet else _sweep_text(out, ranked, best, how, cv))
-    return 0
+    )
+    try:
+        with bar:
+            return sweep.run_trials(
+                plan.trials,
+                plan.cv,
+                args.n_jobs,
+                args.backend,
+                args.scheduler,
+                lambda t: bar.update(1),
+                plan.seeds,
+                plan.journal,
+                plan.models_dir,
+            )
+    except (KeyboardInterrupt, TrainerError) as e:
+        raise type(e)(f"{str(e) or 'stopped'}; {_kept(plan, args, total)}") from None
 
 
-def _seeds(args, grid, trials):
-    """The seeds of --seeds, counted from the config's seed; None without it."""
-    from trainer.config.seeds import parse_seeds
-    from trainer.errors import ConfigError
+def _kept(plan, args, total):
+    """What a broken sweep keeps, and how to go on with it; a new one that finished nothing is removed."""
+    from trainer.sweeps import sweepdir
 
-    if args.seeds is None:
-        return None
-    if "seed" in grid:
-        raise ConfigError("--grid seed=...: the seeds are given by --seeds; drop one of them")
-    return parse_seeds(args.seeds, trials[0].config.seed)
+    done = plan.journaled()
+    if not done and not args.resume:
+        sweepdir.discard(plan)
+        return f"no trial had finished, so {plan.out} is removed"
+    what = "runs (trials times seeds)" if plan.seeds else "trials"
+    return (
+        f"{done} of {total} {what} are done and kept in {plan.journal.path}; "
+        f"resume with: trainer sweep --resume {plan.out}"
+    )
+
+
+def _check_chance(ranked, args):
+    """Every trial at chance level: a warning line, or with --fail-on-chance the error (exit 4)."""
+    from trainer.errors import ChanceLevelError
+
+    learned = [t for t in ranked if t.error is None and not t.chance]
+    if learned:
+        return
+    message = (
+        "every trial is at chance level (train accuracy not above the majority-class rate, or loss not "
+        "below that of predicting the class priors): best.yaml holds the best of them; try smaller "
+        "train.lr values, another model.init or data.standardize: true"
+    )
+    if args.fail_on_chance:
+        raise ChanceLevelError(f"{message} (--fail-on-chance)")
+    print(f"trainer: warning: {message}", file=sys.stderr)
 
 
 def _sweep_text(out, ranked, best, how, cv):
@@ -112,7 +202,7 @@ def _sweep_text(out, ranked, best, how, cv):
     scored on its one validation split, or one seed). The fit time is a trial's, all its folds
     (and seeds) together."""
     fit_time = f"fit time ({cv} folds)" if cv else "fit time"
-    rows = [["rank", *best.params, "accuracy", "std", "loss", fit_time]]
+    rows = [["rank", *best.params, "accuracy", "std", "loss", fit_time, ""]]
     rows += [
         [str(t.rank), *(str(v) for v in t.params.values())]
         + (
@@ -121,16 +211,26 @@ def _sweep_text(out, ranked, best, how, cv):
                 "-" if t.std is None or len(t.scores) < 2 else f"{t.std:.4f}",
                 number(t.loss),
                 f"{t.fit_time:.2f} s",
+                "chance level" if t.chance else "",
             ]
             if t.error is None
-            else ["failed", "", "", t.error]
+            else ["failed", "", "", "", t.error]
         )
         for t in ranked
     ]
+    chance = sum(t.chance for t in ranked)
+    lines = [
+        f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss; fit time is per trial",
+        f"scored by {how}",
+    ]
+    if chance:
+        lines.append(
+            f"{chance} of {len(ranked)} trials at chance level (the network learned nothing): ranked after "
+            "every trial that learned"
+        )
     return "\n".join(
         [
-            f"sweep {out}: {len(ranked)} trials ranked by accuracy, then loss; fit time is per trial",
-            f"scored by {how}",
+            *lines,
             "",
             columns(rows),
             "",

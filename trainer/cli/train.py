@@ -5,7 +5,7 @@ import json
 import sys
 
 from trainer.cli import columns, command, job_arguments, number, show_progress
-from trainer.errors import ConfigError, DivergenceError, TrainerError
+from trainer.errors import ChanceLevelError, ConfigError, DivergenceError, TrainerError
 
 
 def _train_arguments(p):
@@ -40,6 +40,12 @@ def _train_arguments(p):
     )
     p.add_argument("--no-plots", action="store_true", help="do not draw the run's pictures (curves.png, ...)")
     p.add_argument(
+        "--fail-on-chance",
+        action="store_true",
+        help="exit 4 when the trained network (with --seeds: any seed's) is at chance level (the run is "
+        "saved all the same)",
+    )
+    p.add_argument(
         "--seeds",
         metavar="SPEC",
         help="train once per seed into OUT/seed-<k>/ and summarise over seeds in OUT/summary.json: "
@@ -59,19 +65,30 @@ def train_command(args):
     from trainer.runs.callbacks import ProgressBar
     from trainer.runs.run import train
 
-    cfg, run_dir = _resume_run(args) if args.resume else _new_run(args)
-    bars = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
-    says = [_SayWhereItResumes(run_dir, cfg.train.epochs)] if args.resume and not args.quiet else []
-    try:
-        result = train(cfg, run_dir, [*says, *bars], resume=bool(args.resume))
-    except KeyboardInterrupt as e:
-        raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
-    finally:
-        for bar in bars:
-            bar.close()  # the error line must not land inside a half-drawn bar
-    pictures = _draw_pictures(run_dir, args)
+    cfg, lock = _resume_run(args) if args.resume else _new_run(args)
+    with lock as run_dir:  # no other process writes into it until the run is done
+        bars = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
+        says = [_SayWhereItResumes(run_dir, cfg.train.epochs)] if args.resume and not args.quiet else []
+        try:
+            result = train(cfg, run_dir, [*says, *bars], resume=bool(args.resume))
+        except KeyboardInterrupt as e:
+            raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
+        finally:
+            for bar in bars:
+                bar.close()  # the error line must not land inside a half-drawn bar
+        pictures = _draw_pictures(run_dir, args)
     print(run_dir if args.quiet else _summary_text(result, cfg, pictures))
+    _check_chance(result.summary, args)
     return 0
+
+
+def _check_chance(summary, args):
+    """A run at chance level: its warning on stderr, or with --fail-on-chance the error (exit 4)."""
+    warning = summary.get("warning")
+    if warning and args.fail_on_chance:
+        raise ChanceLevelError(f"{warning} (--fail-on-chance)")
+    if warning:
+        print(f"trainer: warning: {warning}", file=sys.stderr)
 
 
 class _SayWhereItResumes:
@@ -88,6 +105,7 @@ class _SayWhereItResumes:
 
 
 def _new_run(args):
+    """(Config, DirLock of its new run directory)."""
     from trainer.config.load import load_config
     from trainer.storage.rundir import default_run_dir, new_run_dir
 
@@ -105,13 +123,14 @@ def _overrides(args):
 
 
 def _resume_run(args):
-    from trainer.runs.run import resume_config
+    """(Config, DirLock) of the run to resume."""
+    from trainer.runs.run import claim_resume
 
     if args.out or args.overwrite:
         raise ConfigError("train: --resume goes on in RUN_DIR itself; drop --out and --overwrite")
     if args.init_from is not None:
         raise ConfigError("train: --resume goes on from the run's own checkpoint; drop --init-from")
-    return resume_config(args.resume, args.config, args.set), args.resume
+    return claim_resume(args.resume, args.config, args.set)
 
 
 def _how_to_resume(cfg, run_dir):
@@ -187,11 +206,48 @@ def _summary_text(result, cfg, pictures=()):
 
 def _train_group(args):
     """`trainer train CONFIG --seeds SPEC` (or --resume GROUP): every seed, its pictures, the summary."""
+
+    from trainer.sweeps import seeds
+    from trainer.sweeps.jobs import check_backend
+
+    check_backend(args.backend, args.scheduler)
+    group = _resume_group(args) if args.resume else _new_group(args)
+    if group.lock is None:
+        seeds.lock_group(group)
+    with group.lock:  # no other process writes into the group until it is done
+        summary, ran, pictures = _run_group(group, args)
+    if not args.quiet:
+        print(_group_text(group, summary, pictures))
+    _check_group_chance(group, summary, args)
+    if summary["diverged"]:
+        which = ", ".join(summary["diverged"])
+        raise DivergenceError(
+            f"{len(summary['diverged'])} of {len(group.seeds)} seeds diverged (seed {which}: "
+            f"{next(iter(summary['diverged'].values()))}); {group.out / 'summary.json'} holds the others"
+        )
+    return 0
+
+
+def _check_group_chance(group, summary, args):
+    """Seeds at chance level: one warning line naming them, or with --fail-on-chance the error (exit 4)."""
+    chance = summary.get("chance") or {}
+    if not chance:
+        return
+    message = (
+        f"{len(chance)} of {len(group.seeds)} seeds at chance level (seed {', '.join(chance)}: "
+        f"{next(iter(chance.values()))})"
+    )
+    if args.fail_on_chance and not summary["diverged"]:
+        raise ChanceLevelError(f"{message} (--fail-on-chance)")
+    print(f"trainer: warning: {message}", file=sys.stderr)
+
+
+def _run_group(group, args):
+    """(summary, seeds trained now, pictures) of the group's unfinished seeds, run with a progress bar."""
     from tqdm import tqdm
 
     from trainer.sweeps import seeds
 
-    group = _resume_group(args) if args.resume else _new_group(args)
     todo = len(group.seeds) - len(seeds.finished(group))
     bar = tqdm(
         total=todo,
@@ -210,16 +266,7 @@ def _train_group(args):
         raise KeyboardInterrupt(
             f"{str(e) or 'stopped'}; finished seeds are kept: resume with: trainer train --resume {group.out}"
         ) from None
-    pictures = _draw_group_pictures(group, ran, args)
-    if not args.quiet:
-        print(_group_text(group, summary, pictures))
-    if summary["diverged"]:
-        which = ", ".join(summary["diverged"])
-        raise DivergenceError(
-            f"{len(summary['diverged'])} of {len(group.seeds)} seeds diverged (seed {which}: "
-            f"{next(iter(summary['diverged'].values()))}); {group.out / 'summary.json'} holds the others"
-        )
-    return 0
+    return summary, ran, _draw_group_pictures(group, ran, args)
 
 
 def _new_group(args):
@@ -229,7 +276,7 @@ def _new_group(args):
     from trainer.sweeps.seeds import new_group
 
     if args.config is None:
-        raise ConfigError("trainer train --seeds: give a CONFIG file (see `trainer train --help`)")
+        raise ConfigError("train --seeds: give a CONFIG file (see `trainer train --help`)")
     cfg = load_config(args.config, _overrides(args))
     group_seeds = parse_seeds(args.seeds, cfg.seed)
     return new_group(cfg, group_seeds, args.out or default_run_dir(cfg), args.overwrite)

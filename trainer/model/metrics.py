@@ -15,21 +15,26 @@ from trainer.model.network import check_inputs, log_softmax, scores
 ROWS = 4096  # rows per forward pass
 
 
-def loss_and_predictions(params, X, y):
-    """The mean cross-entropy of params on (X, y), class indices y, and the predicted class of each row."""
+def loss_and_predictions(params, X, y, weight=None):
+    """The mean cross-entropy of params on (X, y), class indices y, and the predicted class of each
+    row; with weight (n,), the mean weighs each row's loss by it, as a weighted training step does."""
     loss = 0.0
     pred = np.empty(len(y), np.intp)
     for start in range(0, len(y), ROWS):
         s, t = scores(params, X[start : start + ROWS]), y[start : start + ROWS]
-        loss -= np.sum(log_softmax(s)[np.arange(len(t)), t])  # L_i = -log p_{i,y_i}
+        log_p = log_softmax(s)[np.arange(len(t)), t]  # L_i = -log p_{i,y_i}
+        loss -= np.sum(log_p) if weight is None else np.dot(weight[start : start + ROWS], log_p)
         pred[start : start + ROWS] = s.argmax(axis=1)
-    return float(loss / len(y)), pred
+    return float(loss / (len(y) if weight is None else np.sum(weight))), pred
 
 
-def loss_and_accuracy(params, X, y):
-    """(mean cross-entropy, accuracy) of params on (X, y): what every split of a run reports."""
-    loss, pred = loss_and_predictions(params, X, y)
-    return loss, float(np.count_nonzero(pred == y) / len(y))
+def loss_and_accuracy(params, X, y, weight=None):
+    """(mean cross-entropy, accuracy) of params on (X, y): what every split of a run reports; with
+    weight, both weigh each row by it (the share of the weight predicted right)."""
+    loss, pred = loss_and_predictions(params, X, y, weight)
+    right = pred == y
+    accuracy = np.count_nonzero(right) / len(y) if weight is None else np.dot(weight, right) / np.sum(weight)
+    return loss, float(accuracy)
 
 
 def split_metrics(params, X, y):
@@ -73,6 +78,16 @@ def classification_report(params, X, y, classes):
             for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
         },
     }
+
+
+def chance_level(y, n_classes, weight=None):
+    """(majority-class rate, cross-entropy of predicting the class priors) of class indices y: the
+    accuracy and the loss of a network that learned nothing but how often each class occurs. With
+    weight, each row counts by its weight: the rates are shares of the weight."""
+    counts = np.bincount(y, weights=weight, minlength=n_classes)
+    priors = counts / np.sum(counts)
+    seen = priors[priors > 0]
+    return float(priors.max()), float(-np.sum(seen * np.log(seen)))
 
 
 def confusion_counts(y, pred, n_classes):

@@ -13,10 +13,13 @@ from trainer.storage.files import write_jsonl
 
 
 class MetricsWriter:
-    """Keeps `metrics.jsonl` current: rewritten atomically at most every `every` seconds, and at the end."""
+    """Keeps `metrics.jsonl` current: rewritten atomically at the end of an epoch when `every`
+    seconds have passed since the last write (so after every epoch that takes longer), before
+    every checkpoint (write is the Checkpointer's before_save: the file never lags the newest
+    checkpoint), and at the end."""
 
     def __init__(self, path, every=1.0):
-        self.path, self.every, self.last = path, every, 0.0
+        self.path, self.every, self.last, self.epochs = path, every, 0.0, None
 
     def on_epoch_end(self, state, record):
         if time.monotonic() - self.last >= self.every:
@@ -26,7 +29,10 @@ class MetricsWriter:
         self.write(state)
 
     def write(self, state):
-        write_jsonl(self.path, state.history)
+        """Rewrite the file with state.history, unless it holds those epochs already."""
+        if self.epochs != len(state.history):
+            write_jsonl(self.path, state.history)
+            self.epochs = len(state.history)
         self.last = time.monotonic()
 
 

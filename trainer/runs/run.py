@@ -16,13 +16,14 @@ from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.datasets import data_source
 from trainer.data.prepare import prepare, training_weights
 from trainer.errors import ConfigError, DivergenceError, TrainerError
-from trainer.model.metrics import split_metrics
+from trainer.model.metrics import chance_level, loss_and_accuracy, split_metrics
 from trainer.model.network import PARAM_NAMES, init_params
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
 from trainer.storage.checkpoint import Checkpointer
 from trainer.storage.curvefile import make_curve
 from trainer.storage.files import atomic_write, write_json, write_jsonl
 from trainer.storage.modelfile import SavedModel, checksum, load_model, save_model
+from trainer.storage.rundir import DirLock
 from trainer.training.loop import TrainState, fit
 from trainer.training.optim import make_optimizer
 
@@ -54,6 +55,20 @@ def resume_config(run_dir, config=None, overrides=()):
             f"({show_diff(changed)}); resume without changes, or start a new run"
         )
     return stored
+
+
+def claim_resume(run_dir, config=None, overrides=()):
+    """(Config, DirLock) of the unfinished run in run_dir, locked for resuming it (resume_config).
+
+    Checked before the lock, so that a refusal touches nothing, and again under it: another
+    process may have finished the run in between."""
+    resume_config(run_dir, config, overrides)
+    lock = DirLock(run_dir).acquire()
+    try:
+        return resume_config(run_dir, config, overrides), lock
+    except BaseException:
+        lock.release()
+        raise
 
 
 def start(cfg, parent=None):
@@ -145,14 +160,15 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     parent = parent_model(cfg)
     data, state = start(cfg, parent)  # before any file is written: bad data leaves no half-made run
     parent_sha = None if parent is None else checksum(parent)
-    saver = Checkpointer(run_dir, cfg, data, parent_sha)
+    metrics = MetricsWriter(run_dir / "metrics.jsonl")
+    saver = Checkpointer(run_dir, cfg, data, parent_sha, before_save=metrics.write)
     if resume:
         saver.restore(state)
     else:
         saver.remove()  # checkpoints of an earlier run in an --overwrite'n directory are not this run's
         atomic_write(run_dir / "config.yaml", dump_config(cfg))
     last = LastEpochWeights()
-    callbacks = [MetricsWriter(run_dir / "metrics.jsonl"), saver, last, *callbacks]
+    callbacks = [metrics, saver, last, *callbacks]
     t0 = time.perf_counter()
     how = replace(cfg.train, threads=None) if in_job else cfg.train
     try:
@@ -176,24 +192,30 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **e
     crash before it leaves a run that `--resume` completes.
     """
     summary = {**summarize(cfg, data, state, seconds), **extra}
-    model = SavedModel(
-        params=state.params,
-        classes=data.classes,
-        feature_names=data.feature_names,
-        scaler_mean=data.scaler_mean,
-        scaler_scale=data.scaler_scale,
-        config=config_to_dict(cfg),
-        metrics=summary,
-        imputer_statistics=data.imputer_statistics,
-        target=data.target,
-        positional=data.positional,
-        parent_sha256=parent_sha,
-    )
+    model = saved_model(cfg, data, state.params, summary, parent_sha)
     save_model(run_dir / "model.npz", model)
     if curve is not None:
         write_json(run_dir / "curve.json", curve)
     write_json(run_dir / "summary.json", summary)
     return model, summary
+
+
+def saved_model(cfg, data, params, metrics, parent_sha256=None):
+    """The SavedModel of params trained on data (its scaler, classes, features) by cfg; parent_sha256:
+    the checksum of the model.init_from model it started from."""
+    return SavedModel(
+        params=params,
+        classes=data.classes,
+        feature_names=data.feature_names,
+        scaler_mean=data.scaler_mean,
+        scaler_scale=data.scaler_scale,
+        config=config_to_dict(cfg),
+        metrics=metrics,
+        imputer_statistics=data.imputer_statistics,
+        target=data.target,
+        positional=data.positional,
+        parent_sha256=parent_sha256,
+    )
 
 
 def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds, parent_sha):
@@ -216,12 +238,18 @@ def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds, parent
 
 def summarize(cfg, data, state, seconds):
     """summary.json: final metrics per split ({split: {accuracy, balanced_accuracy, loss}}, one
-    computation for every split, unweighted whatever the training weights) and how the run went."""
+    computation for every split, unweighted whatever the training weights) and how the run went;
+    "warning" when the network is at chance level (chance_warning)."""
     summary = {"name": cfg.name}
     for split in ("train", "val", "test"):
         part = getattr(data, split)
         if part is not None:
             summary[split] = split_metrics(state.params, *part)
+    fitted = summary["train"]  # unweighted; with training weights, judged by the weighted objective
+    if data.train_weight is not None:
+        loss, accuracy = loss_and_accuracy(state.params, *data.train, data.train_weight)
+        fitted = {"accuracy": accuracy, "loss": loss}
+    warning = chance_warning(cfg, fitted, data.train[1], data.n_classes, data.train_weight)
     summary.update(
         epochs_run=state.epoch,
         best_epoch=state.best_epoch or state.epoch,
@@ -232,8 +260,37 @@ def summarize(cfg, data, state, seconds):
         n_val=0 if data.val is None else len(data.val[1]),
         n_test=0 if data.test is None else len(data.test[1]),
     )
+    if warning:
+        summary["warning"] = warning
     if cfg.data.missing == "drop":
         summary["n_dropped"] = data.n_dropped
     elif cfg.data.missing != "error":
         summary["n_filled"] = data.n_filled
     return summary
+
+
+def at_chance(metrics, y, n_classes, weight=None):
+    """Whether a network with these metrics on labels y ({"accuracy", "loss"}: its own training
+    rows) learned nothing: its accuracy is not above the majority-class rate, or its loss is not
+    below that of predicting the class priors. Also (majority rate, prior loss). With training
+    weights (weight, per row), the metrics must be weighted alike: the rates and priors are then
+    shares of the weight, so that a class-weighted network is held to what it was trained for."""
+    majority, prior_loss = chance_level(y, n_classes, weight)
+    return metrics["accuracy"] <= majority or metrics["loss"] >= prior_loss, majority, prior_loss
+
+
+def chance_warning(cfg, metrics, y, n_classes, weight=None):
+    """One line saying the network is at chance level (at_chance), with what to try; else None."""
+    chance, majority, prior_loss = at_chance(metrics, y, n_classes, weight)
+    if not chance:
+        return None
+    hints = [f"a smaller train.lr (now {cfg.train.lr:g})", f"another model.init (now {cfg.model.init})"]
+    if not cfg.data.standardize:
+        hints.append("data.standardize: true")
+    weighted = "" if weight is None else "weighted "
+    return (
+        f"chance level: {weighted}train accuracy {metrics['accuracy']:.4f} against a {weighted}"
+        f"majority-class rate of {majority:.4f}, {weighted}cross-entropy {metrics['loss']:.4f} against "
+        f"{prior_loss:.4f} for predicting the class priors: the network learned nothing; try "
+        f"{', '.join(hints[:-1])} or {hints[-1]}"
+    )

@@ -202,12 +202,14 @@ class Checkpointer:
     and on Ctrl-C (SIGINT) at the end of the epoch under way; then it raises KeyboardInterrupt.
 
     A second Ctrl-C stops at once (the checkpoint before it stays). Everything else costs an
-    epoch end a comparison or two.
+    epoch end a comparison or two. before_save(state) runs just before each checkpoint is written
+    (the metrics file, so that on disk it never lags the newest checkpoint).
     """
 
-    def __init__(self, run_dir, cfg, data, parent_sha256=None):
+    def __init__(self, run_dir, cfg, data, parent_sha256=None, before_save=lambda state: None):
         self.run_dir = Path(run_dir)
         self.parent_sha256 = parent_sha256  # of the model.init_from model the run started from
+        self.before_save = before_save
         self.every, self.seconds = cfg.train.checkpoint_every, cfg.train.checkpoint_seconds
         self.config = config_to_dict(cfg)
         self.data, self._data_sha = data, None
@@ -274,6 +276,7 @@ class Checkpointer:
 
     def save(self, state):
         """Write state as the newest checkpoint; the newest before it becomes checkpoint.prev.npz."""
+        self.before_save(state)
         self.lines += [dumps(r) + "\n" for r in state.history[len(self.lines) :]]
         data = checkpoint_bytes(state, "".join(self.lines).encode("utf-8"), self.config, self.data_sha)
         atomic_write(self.run_dir / CHECKPOINT, data, backup=self.run_dir / PREVIOUS)

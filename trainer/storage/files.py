@@ -29,7 +29,7 @@ def atomic_write(path, data, backup=None):
     try:
         try:
             os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -82,7 +82,7 @@ class _Writer:
         self.fd, self.path = fd, path
 
     def write(self, data):
-        _ours(_write_all, self.path, self.fd, data)
+        _ours(write_all, self.path, self.fd, data)
 
 
 @functools.cache
@@ -97,7 +97,7 @@ def _umask():
         return mask
 
 
-def _write_all(fd, data):
+def write_all(fd, data):
     """os.write until every byte is out (a write may take only part, e.g. on a nearly full disk)."""
     view = memoryview(data)
     while view:

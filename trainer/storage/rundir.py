@@ -1,5 +1,19 @@
-"""The run directory: its default name, claiming it for a new run, and a finished run read back."""
+"""The run directory: its default name, claiming it for a run (or a sweep, or a seed group) under
+a lock, and a finished run read back.
 
+The lock: DIR/trainer.lock, held with fcntl.flock (exclusive, never waiting) for as long as the
+claim lasts, and naming its holder (pid, host, since when). A second process aimed at the
+directory fails to take the flock and refuses in one line, naming the holder, having written
+nothing. The kernel drops a flock when its process ends, however it ends, so the file a killed
+process leaves behind never blocks anyone: the next claim takes it over and says whose it was.
+Released, the file is removed, so a finished directory does not hold it.
+"""
+
+import fcntl
+import json
+import os
+import socket
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -9,26 +23,52 @@ from trainer.storage.files import make_dir, read_json, read_jsonl
 from trainer.storage.modelfile import load_model
 
 RUN_FILES = ("config.yaml", "metrics.jsonl", "model.npz", "summary.json", "curve.json")
+LOCK_FILE = "trainer.lock"
 
 
 def default_run_dir(cfg, root="runs"):
-    """runs/<name>/<timestamp>/, with a suffix if that second is taken."""
+    """runs/<name>/<timestamp>/, made here: os.mkdir is exclusive, so a second run started in the
+    same second gets the next suffix (-1, -2, ...) rather than the first one's directory."""
     base = Path(root) / cfg.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+    make_dir(base.parent)
     path, i = base, 1
-    while path.exists():
-        path, i = base.with_name(f"{base.name}-{i}"), i + 1
-    return path
+    while True:
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            path, i = base.with_name(f"{base.name}-{i}"), i + 1
+        except OSError as e:
+            raise TrainerError(f"cannot create directory {path}: {e.strerror or e}") from None
 
 
 def new_run_dir(path, overwrite=False):
-    """Create the run directory; refuse to write over an earlier run unless told to (an unfinished
-    one: saying how to go on with it)."""
+    """Claim the run directory (claim_dir): a DirLock to hold while the run is written. A directory
+    another process is using is refused as such; one holding an unfinished run, with the command
+    that goes on with it (unless overwrite)."""
+    DirLock(path).check_free()  # a run going on there is in use, not unfinished
     why = unfinished(path)
     if why and not overwrite:
         raise TrainerError(f"{path}: {why}; or choose another --out, or pass --overwrite to start again")
-    path = check_unused(path, RUN_FILES, "a run", overwrite)
-    make_dir(path)
-    return path
+    return claim_dir(path, RUN_FILES, "a run", overwrite)
+
+
+def claim_dir(path, files, what, overwrite=False):
+    """Lock `path` (made if missing) and refuse it if it holds any of `files` (an earlier `what`'s),
+    unless overwrite; the DirLock, to release when done.
+
+    The checks come before the lock, so that a refusal touches nothing (a directory in use is
+    refused as such), and again under it, so that two processes checking at once cannot both pass."""
+    lock = DirLock(path)
+    lock.check_free()
+    check_unused(path, files, what, overwrite)
+    lock.acquire()
+    try:
+        check_unused(path, files, what, overwrite)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 def check_unused(path, files, what, overwrite=False):
@@ -40,6 +80,139 @@ def check_unused(path, files, what, overwrite=False):
             f"{path} already holds {what} ({', '.join(taken)}); choose another --out or pass --overwrite"
         )
     return path
+
+
+class DirLock:
+    """An exclusive claim on a directory (see the module docstring); a context manager giving the path."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.file = self.path / LOCK_FILE
+        self.fd = None
+
+    def acquire(self):
+        """Take the lock, or a one-line TrainerError naming the process that holds it."""
+        make_dir(self.path)
+        while True:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                error = self._in_use(fd)
+                os.close(fd)
+                raise error from None
+            except OSError as e:  # a file system without locks: say so, and go on unlocked
+                warnings.warn(
+                    f"cannot lock {self.file}: {e.strerror or e}; going on without a lock", stacklevel=2
+                )
+                break
+            if _same_file(fd, self.file):
+                break
+            os.close(fd)  # its holder released it (removing the file) as we took it: try the new one
+        self._took_over(_read(fd))
+        self.fd = fd
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
+        return self
+
+    def check_free(self):
+        """A one-line TrainerError, naming it, if another process holds the lock; touches nothing."""
+        try:
+            fd = os.open(self.file, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # no lock file: free (an unreadable one is acquire's to report)
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise self._in_use(fd) from None
+        except OSError:
+            pass
+        finally:
+            os.close(fd)  # drops the shared lock taken to look
+
+    def _in_use(self, fd):
+        return TrainerError(
+            f"{self.path} is in use by {_holder(_read(fd))}, which holds {self.file}; "
+            "wait for it to end, or choose another directory"
+        )
+
+    def _open(self):
+        try:
+            return os.open(self.file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as e:
+            raise TrainerError(f"cannot lock {self.path}: {e.strerror or e}") from None
+
+    def _took_over(self, previous):
+        """Warn, naming the process, when the lock file is one a process left without releasing it."""
+        if previous is None:
+            return
+        pid, host = previous.get("pid"), previous.get("host")
+        if not isinstance(pid, int):
+            state = "which it does not name"
+        elif host != socket.gethostname():
+            state = "which cannot be checked from this host"
+        elif _alive(pid):
+            state = "whose pid another process has now"
+        else:
+            state = "which is no longer running"
+        warnings.warn(f"{self.file}: taking over the lock left by {_holder(previous)}, {state}", stacklevel=3)
+
+    def release(self):
+        """Remove the lock file and drop the lock; safe to call again."""
+        if self.fd is None:
+            return
+        try:
+            os.unlink(self.file)  # before dropping the flock: a waiting opener then sees another file
+        except OSError:
+            pass
+        os.close(self.fd)
+        self.fd = None
+
+    def __enter__(self):
+        if self.fd is None:
+            self.acquire()
+        return self.path
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def _read(fd):
+    """The holder record in an open lock file, or None (empty: a holder just starting, or none)."""
+    try:
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+        record = json.loads(text) if text else None
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) or record is None else {}
+
+
+def _holder(record):
+    if not record:
+        return "another process"
+    return f"process {record.get('pid')} on {record.get('host')} (started {record.get('since')})"
+
+
+def _same_file(fd, path):
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def _now():
+    return datetime.now().isoformat(timespec="seconds")
 
 
 def read_run(run_dir):

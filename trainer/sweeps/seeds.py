@@ -7,11 +7,14 @@ OUT/ holds
                    bit for bit (wall-clock fields aside) at the same BLAS thread count: each job runs
                    BLAS on one thread (jobs.py); its summary.json marks that seed finished
   summary.json     per scalar of the seeds' summaries: n, mean, std, min, median, max, the 95%
-                   interval of the mean (stats.py), and every seed's value; written last, it marks
+                   interval of the mean (stats.py), and every seed's value; the seeds that
+                   diverged and those at chance level (with their warnings); written last, it marks
                    the group finished
 A run of a group (run_group) trains the seeds not yet finished: a seed directory with a
 config.yaml but no summary.json goes on from its checkpoint, so a broken group resumes where it
-stopped. Each seed is a function of its config alone: the same on every backend and n_jobs.
+stopped, never training a finished seed again; the group's directory is locked meanwhile
+(storage.rundir), and Ctrl-C is the jobs' (jobs.py). Each seed is a function of its config alone:
+the same on every backend and n_jobs.
 """
 
 from contextlib import closing
@@ -22,8 +25,9 @@ from trainer import stats
 from trainer.config.load import Config, dump_config, load_config
 from trainer.errors import ConfigError, DivergenceError, TrainerError
 from trainer.runs.run import start, train
+from trainer.storage.checkpoint import unfinished
 from trainer.storage.files import atomic_write, make_dir, read_json, write_json
-from trainer.storage.rundir import RUN_FILES, check_unused, new_run_dir
+from trainer.storage.rundir import RUN_FILES, DirLock, check_unused, claim_dir
 from trainer.sweeps.jobs import run_jobs
 
 FORMAT, VERSION = "trainer-seed-group", 1
@@ -36,6 +40,7 @@ class Group:
     out: Path
     config: Config  # the resolved config; each seed replaces its seed
     seeds: list
+    lock: DirLock | None = None  # its directory's, while this process works on it
 
     @property
     def name(self):
@@ -46,6 +51,13 @@ class Group:
 
     def seed_config(self, seed):
         return replace(self.config, seed=seed)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.lock is not None:
+            self.lock.release()
 
 
 def seed_dir(out, seed):
@@ -58,15 +70,41 @@ def is_group(path):
 
 
 def new_group(cfg, seeds, out, overwrite=False):
-    """Claim `out` for a new group of cfg over seeds; its data is checked before anything is written."""
-    out = check_unused(out, (*RUN_FILES, *GROUP_FILES), "a run or seed group", overwrite)
+    """Claim `out` for a new group of cfg over seeds (storage.rundir.claim_dir: the Group holds its
+    lock); its data is checked before anything is written. A directory another process is using is
+    refused as such; an unfinished group or run there, with the command that goes on with it."""
+    files = (*RUN_FILES, *GROUP_FILES)
+    out = Path(out)
+    DirLock(out).check_free()  # a group or run going on there is in use, not unfinished
+    why = None if overwrite else _unfinished(out)
+    if why:
+        raise TrainerError(f"{out}: {why}; or choose another --out, or pass --overwrite to start again")
+    check_unused(out, files, "a run or seed group", overwrite)
     start(replace(cfg, seed=seeds[0]))  # bad data fails here, before the group is made
-    make_dir(out)
+    lock = claim_dir(out, files, "a run or seed group", overwrite)
+    try:
+        _write_group(cfg, seeds, out)
+    except BaseException:
+        lock.release()
+        raise
+    return Group(out, cfg, list(seeds), lock)
+
+
+def _unfinished(out):
+    """A sentence naming the unfinished group or run in `out`, with the command that goes on; else ''."""
+    if is_group(out) and not (out / "summary.json").exists():
+        return (
+            f"the seed group in {out} has not finished (no summary.json); "
+            f"go on with: trainer train --resume {out}"
+        )
+    return unfinished(out)
+
+
+def _write_group(cfg, seeds, out):
     for stale in ("summary.json", "curves.png"):  # an --overwrite'n group's: they would mark it finished
         (out / stale).unlink(missing_ok=True)
     atomic_write(out / "config.yaml", dump_config(cfg))
     write_json(out / GROUP_FILE, {"format": FORMAT, "version": VERSION, "name": cfg.name, "seeds": seeds})
-    return Group(out, cfg, list(seeds))
 
 
 def open_group(out):
@@ -81,6 +119,14 @@ def open_group(out):
     if (out / "summary.json").exists():
         raise TrainerError(f"{out}: the group has finished (it holds summary.json); nothing to resume")
     return Group(out, load_config(out / "config.yaml"), seeds)
+
+
+def lock_group(group):
+    """Lock the group's directory to resume it (group.lock); a group finished meanwhile is refused."""
+    group.lock = DirLock(group.out).acquire()
+    if (group.out / "summary.json").exists():
+        group.lock.release()
+        raise TrainerError(f"{group.out}: the group has finished (it holds summary.json); nothing to resume")
 
 
 def finished(group):
@@ -110,7 +156,7 @@ def run_seed(cfg, run_dir, resume):
     or the TrainerError that stops the group, returned so that the other seeds end cleanly."""
     try:
         if not resume:
-            new_run_dir(run_dir, overwrite=True)  # the group owns its seed directories
+            make_dir(run_dir)  # the group owns its seed directories, under its lock
         return train(cfg, run_dir, resume=resume, in_job=True).summary
     except DivergenceError as e:  # this seed's own failure: its directory keeps the finite weights
         return {"diverged": str(e)}
@@ -123,7 +169,7 @@ def run_group(group, n_jobs=None, backend="loky", scheduler=None, on_done=lambda
     finishes; then write and return its summary (summarize). Returns (summary, seeds trained now)."""
     todo, stop = _todo(group), {}
     calls = [(group.seed_config(s), group.seed_dir(s), resume) for s, resume in todo]
-    with closing(run_jobs(run_seed, calls, n_jobs, backend, scheduler)) as outcomes:
+    with closing(run_jobs(run_seed, calls, n_jobs, backend, scheduler, what="seeds")) as outcomes:
         for i, outcome in outcomes:
             if isinstance(outcome, TrainerError):
                 stop[i] = outcome
@@ -136,9 +182,13 @@ def run_group(group, n_jobs=None, backend="loky", scheduler=None, on_done=lambda
 def summarize(group):
     """Write OUT/summary.json: statistics of every number of the seeds' summaries; return it.
 
-    Diverged seeds are listed and left out of the statistics."""
+    Diverged seeds are listed and left out of the statistics; seeds at chance level (their
+    summary's "warning") are listed in "chance" and counted: they are what the config does."""
     summaries = {s: read_json(group.seed_dir(s) / "summary.json") for s in group.seeds}
     diverged = {str(s): v["diverged"] for s, v in summaries.items() if "diverged" in v}
+    chance = {  # a diverged seed is listed as such, whatever its kept weights say
+        str(s): v["warning"] for s, v in summaries.items() if "warning" in v and "diverged" not in v
+    }
     values = {s: stats.flatten_numbers(v) for s, v in summaries.items() if str(s) not in diverged}
     keys = list(dict.fromkeys(k for v in values.values() for k in v))
     per_seed = {k: [values[s].get(k) if s in values else None for s in group.seeds] for k in keys}
@@ -149,6 +199,7 @@ def summarize(group):
         "runs": [f"seed-{s}" for s in group.seeds],
         "n_finite": len(values),
         "diverged": diverged,
+        "chance": chance,
         "interval": stats.CI_METHOD,
         "metrics": {
             k: stats.describe([v for v in per_seed[k] if v is not None])

@@ -1,45 +1,40 @@
 """Hyperparameter sweeps: a grid over config keys, each trial scored on held-out data, run through joblib.
 
-A trial is a function of its config alone (its seed included), never of the worker that runs it,
-and runs with BLAS on one thread (jobs.py), whatever its train.threads: so its scores are the same
-on every backend and any number of workers; only fit_time differs.
+A trial (trial.py) is a function of its config alone (its seed included), never of the worker
+that runs it, and runs with BLAS on one thread (jobs.py), whatever its train.threads: so its
+scores are the same on every backend and any number of workers; only fit_time differs. Each job
+(a trial, or a trial and one seed of --seeds) is keyed by the hash of what decides its outcome
+(job_key); given a journal, run_trials appends every outcome to it as the job ends and runs only
+the jobs it does not hold yet, so a sweep broken at any moment goes on where it stopped.
 
-Scores are accuracies. Without cv a trial is `trainer train`'s own run (runs.run.train_in_memory) scored
-on the config's validation split. With cv=K: the dataset is loaded and split exactly as `trainer
-train` splits it (the same three draws from default_rng(seed)), its test split is set aside
-untouched, and the train and validation rows together are cut into K stratified shuffled folds;
-each fold is scored by a TwoLayerNetClassifier fitted on the other K-1, which holds out the same
-share of its rows for early stopping as the validation split is of the non-test rows. `scoring`
-picks cv: as given, else the validation split when every trial has one, else DEFAULT_CV folds.
+Scores are accuracies: on the config's validation split, or over cv folds. `scoring` picks cv:
+as given, else the validation split when every trial has one, else DEFAULT_CV folds. Trials rank
+by mean accuracy, then mean loss; trials at chance level after every trial that learned, failed
+trials last.
 """
 
 import csv
 import io
+import json
 import re
-import time
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from sklearn.impute import SimpleImputer
-from sklearn.model_selection import ParameterGrid, StratifiedKFold, cross_validate
-from sklearn.pipeline import make_pipeline
+from sklearn.model_selection import ParameterGrid
 
-from trainer.config.load import Config, dump_config, get_key, load_config
-from trainer.data.datasets import SEED_BOUND
-from trainer.data.prepare import raw_splits
-from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
-from trainer.estimator import TwoLayerNetClassifier
-from trainer.model.scaling import IMPUTERS
-from trainer.runs.run import train_in_memory
+from trainer.config.diff import config_hash
+from trainer.config.load import Config, config_to_dict, dump_config, get_key, load_config
+from trainer.errors import ConfigError, DivergenceError, TrainerError
+from trainer.storage.curvefile import file_sha256
 from trainer.storage.files import atomic_write, make_dir, write_json
-from trainer.storage.rundir import check_unused
+from trainer.storage.journal import latest
 from trainer.sweeps.jobs import run_jobs
-from trainer.training.loop import loss_and_accuracy
-from trainer.training.weights import class_weight_by_index
+from trainer.sweeps.trial import run_trial
 
-SWEEP_FILES = ("results.csv", "results.json", "best.yaml")
+# written in this order: results.json, last, marks the sweep finished
+RESULT_FILES = ("results.csv", "best.yaml", "results.json")
 # folds when a trial has no validation split (data.val_size 0, the default): scikit-learn's own
 # default (cross_validate, GridSearchCV); each network learns from 80% of the non-test rows, and
 # every shipped config has at least 38 such rows of each class, so every fold holds every class
@@ -55,7 +50,10 @@ class Trial:
     # over seeds (run_trials' seeds), each of the two holds one mean over the folds per seed
     seeds: list | None = None
     fit_time: float = 0.0  # seconds spent fitting, all folds together
-    error: str | None = None  # why the trial failed (it diverged); its scores are then empty
+    chance: bool = False  # a fit of it ended at chance level (trial.run_trial): ranked after the rest
+    models: list = field(default_factory=list)  # its model files (--keep-models), relative to the sweep
+    error: str | None = None  # why the trial failed (one line); its scores are then empty
+    failed: str | None = None  # "diverged", or "error" for any other failure
     rank: int = 0  # 1 = best; trials equal in both means share a rank, failed trials come last
 
     @property
@@ -139,111 +137,103 @@ def _from_grid(error, path, grid, items):
     return ConfigError(f"{', '.join('--grid ' + grid[k][0] for k in named or grid)}: {text}")
 
 
-# ------------------------------------------------------------ one trial
-
-
-def run_trial(cfg, cv):
-    """One trial's outcome, a function of cfg and cv alone: a dict of Trial fields, or the
-    TrainerError that stops the sweep, returned rather than raised so the other trials end cleanly."""
-    # the job holds BLAS at one thread; train.threads would set a process-wide limit of its own,
-    # lifting the job's and racing the limits of trials on other threads of this process
-    cfg = replace(cfg, train=replace(cfg.train, threads=None))
-    try:
-        scores, losses, seconds = _cross_validate(cfg, cv) if cv else _validate(cfg)
-    except DivergenceError as e:  # this trial's own failure: recorded, ranked last
-        return {"error": str(e)}
-    except TrainerError as e:  # bad data for the whole sweep
-        return e
-    return {"scores": scores, "losses": losses, "fit_time": seconds}
-
-
-def _validate(cfg):
-    """`trainer train`'s run of cfg (its data recreated, then fitted), scored on its validation split."""
-    t0 = time.perf_counter()
-    data, state = train_in_memory(cfg)
-    seconds = time.perf_counter() - t0
-    loss, accuracy = loss_and_accuracy(state.params, *data.val)
-    return [accuracy], [loss], seconds
-
-
-def _cross_validate(cfg, k):
-    """Stratified k-fold accuracies on cfg's non-test rows (see the module docstring)."""
-    rng = np.random.default_rng(cfg.seed)
-    parts = raw_splits(cfg.data, rng)  # prepare's three draws: the same test split
-    kept = [p for p in (parts.train, parts.val) if p is not None]
-    X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
-    folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
-    est = TwoLayerNetClassifier.from_config(cfg).set_params(
-        random_state=int(rng.integers(SEED_BOUND)),
-        val_size=cfg.data.val_size / (1 - cfg.data.test_size),
-        # y holds class indices here: the config's labels become indices (weights stay per fold)
-        class_weight=_class_weight_by_index(cfg, parts.classes),
-    )
-    weight_key = "sample_weight"
-    if cfg.data.missing in IMPUTERS:  # each fold's imputer fitted on its own training rows
-        est = make_pipeline(SimpleImputer(strategy=cfg.data.missing), est)
-        weight_key = f"{est.steps[-1][0]}__sample_weight"  # a Pipeline routes a fit parameter by step
-    weights = [w for w in (parts.train_weight, parts.val_weight) if w is not None]
-    fit_params = {weight_key: np.concatenate(weights)} if weights else {}
-    try:
-        result = cross_validate(
-            est,
-            X,
-            y,
-            cv=folds,
-            scoring={"accuracy": "accuracy", "loss": cross_entropy},
-            error_score="raise",
-            params=fit_params,
-        )
-    except ValueError as e:  # too few rows of a class for k folds, or for a fold's validation split
-        raise DataError(
-            f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
-        ) from None
-    losses = [float(s) for s in result["test_loss"]]
-    return [float(s) for s in result["test_accuracy"]], losses, float(result["fit_time"].sum())
-
-
-def _class_weight_by_index(cfg, classes):
-    """train.class_weight with its labels as class indices (ConfigError naming an unknown label)."""
-    try:
-        return class_weight_by_index(cfg.train.class_weight, classes, key=str)
-    except ValueError as e:
-        raise ConfigError(f"train.class_weight: {e}") from None
-
-
-def cross_entropy(est, X, y):
-    """A fitted estimator's mean cross-entropy on (X, y), from the logits as a run's summary has it
-    (log_softmax: never clipped); a scorer for cross_validate, which reports it as is."""
-    log_proba = est.predict_log_proba(X)
-    return float(-np.mean(log_proba[np.arange(len(y)), np.searchsorted(est.classes_, y)]))
-
-
 # ------------------------------------------------------------ running them all
 
 
+@dataclass
+class Job:
+    trial: int  # index of its trial in grid order
+    seed: int | None  # with --seeds: the seed it trains; else None (the trial's own)
+    config: Config
+    key: str  # job_key: what the journal knows it by
+
+
+def jobs_of(trials, cv=None, seeds=None):
+    """The jobs of a sweep, trial by trial (and seed by seed): what run_trials runs and journals."""
+    hashes = {}  # data file -> its hash, read once
+    jobs = []
+    for i, t in enumerate(trials):
+        for seed in [None] if seeds is None else seeds:
+            cfg = t.config if seed is None else replace(t.config, seed=seed)
+            jobs.append(Job(i, seed, cfg, job_key(cfg, cv, hashes)))
+    return jobs
+
+
+def job_key(cfg, cv, hashes=None):
+    """SHA-256 of all that decides a job's outcome: its resolved config, its folds, and the bytes of
+    a CSV data file (an edited file is other data). hashes: a cache of file hashes."""
+    hashes = {} if hashes is None else hashes
+    path = cfg.data.path
+    if path is not None and path not in hashes:
+        hashes[path] = file_sha256(path)
+    config = json.loads(json.dumps(config_to_dict(cfg)))  # tuples -> lists, as a journal reads back
+    return config_hash({"config": config, "cv": cv, "data": hashes.get(path)})
+
+
 def run_trials(
-    trials, cv=None, n_jobs=None, backend="loky", scheduler=None, on_done=lambda trial: None, seeds=None
+    trials,
+    cv=None,
+    n_jobs=None,
+    backend="loky",
+    scheduler=None,
+    on_done=lambda trial: None,
+    seeds=None,
+    journal=None,
+    models_dir=None,
 ):
-    """Fill in every trial's scores through jobs.run_jobs (see it for n_jobs, backend and scheduler);
-    call on_done(trial) as each job finishes. Returns the trials ranked.
+    """Fill in every trial's outcome through jobs.run_jobs (see it for n_jobs, backend, scheduler
+    and Ctrl-C); call on_done(trial) as each job finishes. Returns the trials ranked.
 
     seeds: train each trial once per seed (its config with only the seed changed); a trial's score
-    is then the mean over seeds of each seed's score, its std the spread over seeds (ddof 1)."""
-    per = [None] if seeds is None else list(seeds)
-    calls = [(t.config if s is None else replace(t.config, seed=s), cv) for t in trials for s in per]
-    outcomes_of = [[None] * len(per) for _ in trials]
-    stop = {}  # job index -> the TrainerError it returned
-    with closing(run_jobs(run_trial, calls, n_jobs, backend, scheduler)) as outcomes:
-        for i, outcome in outcomes:
-            if isinstance(outcome, TrainerError):
-                stop[i] = outcome
-            outcomes_of[i // len(per)][i % len(per)] = outcome
-            on_done(trials[i // len(per)])
-    if stop:
-        raise stop[min(stop)]  # the first in grid order, whichever finished first
-    for trial, results in zip(trials, outcomes_of, strict=True):
-        _fill(trial, results, seeds)
+    is then the mean over seeds of each seed's score, its std the spread over seeds (ddof 1).
+    journal (storage.journal.Journal): jobs it holds are not run again; each job run is appended
+    to it as it ends. models_dir: keep each fit's model there (model_name), written before the
+    job is journaled."""
+    jobs = jobs_of(trials, cv, seeds)
+    held = latest(journal.records) if journal is not None else {}
+    outcomes = [held[job.key]["outcome"] if job.key in held else None for job in jobs]
+    todo = [j for j, outcome in enumerate(outcomes) if outcome is None]
+    calls = [(jobs[j].config, cv, models_dir is not None) for j in todo]
+    with closing(run_jobs(run_trial, calls, n_jobs, backend, scheduler, what="trials")) as finished:
+        for n, outcome in finished:
+            job = jobs[todo[n]]
+            outcome = _keep_models(outcome, models_dir, job, cv)
+            if journal is not None:
+                journal.append(job_record(job, trials[job.trial], outcome))
+            outcomes[todo[n]] = outcome
+            on_done(trials[job.trial])
+    per = 1 if seeds is None else len(seeds)
+    for i, trial in enumerate(trials):
+        _fill(trial, outcomes[i * per : (i + 1) * per], seeds)
     return rank(trials)
+
+
+def job_record(job, trial, outcome):
+    """A job's line in the journal: its key, then what it was and how it ended."""
+    return {
+        "key": job.key,
+        "trial": job.trial + 1,
+        "params": trial.params,
+        "seed": job.seed,
+        "outcome": outcome,
+    }
+
+
+def model_name(job, fold=None):
+    """models/trial-<k>[-seed-<s>][-fold-<f>].npz: k the trial's place in grid order, from 1."""
+    seed = "" if job.seed is None else f"-seed-{job.seed}"
+    return f"trial-{job.trial + 1}{seed}{'' if fold is None else f'-fold-{fold + 1}'}.npz"
+
+
+def _keep_models(outcome, models_dir, job, cv):
+    """The outcome with its models' bytes written into models_dir and replaced by their names."""
+    if "models" not in outcome:
+        return outcome
+    names = [f"models/{model_name(job, f if cv else None)}" for f in range(len(outcome["models"]))]
+    make_dir(models_dir)
+    for name, data in zip(names, outcome["models"], strict=True):
+        atomic_write(models_dir.parent / name, data)
+    return {**outcome, "models": names}
 
 
 def _fill(trial, results, seeds):
@@ -253,21 +243,24 @@ def _fill(trial, results, seeds):
             setattr(trial, name, value)
         return
     trial.seeds = list(seeds)
-    failed = [r["error"] for r in results if "error" in r]
+    failed = [r for r in results if "error" in r]
     if failed:
-        trial.error = failed[0]
+        trial.error, trial.failed = failed[0]["error"], failed[0]["failed"]
         return
     trial.scores = [float(np.mean(r["scores"])) for r in results]
     trial.losses = [float(np.mean(r["losses"])) for r in results]
     trial.fit_time = sum(r["fit_time"] for r in results)
+    trial.chance = any(r["chance"] for r in results)
+    trial.models = [name for r in results for name in r.get("models", [])]
 
 
 def rank(trials):
-    """Trials best first: higher mean accuracy, then lower mean loss, then grid order; failed ones last."""
+    """Trials best first: those that learned before those at chance level, then by higher mean
+    accuracy, then lower mean loss, then grid order; failed ones last."""
     done = [t for t in trials if t.error is None]
 
     def key(t):
-        return (-t.mean, t.loss)
+        return (t.chance, -t.mean, t.loss)
 
     for t in done:
         t.rank = 1 + sum(key(o) < key(t) for o in done)
@@ -277,13 +270,6 @@ def rank(trials):
 
 
 # ------------------------------------------------------------ results
-
-
-def check_out_dir(path, overwrite=False):
-    """The sweep's output directory as a Path; refuse one holding an earlier sweep unless told to.
-
-    Not created here: write_results makes it, so a sweep that fails leaves nothing behind."""
-    return check_unused(path, SWEEP_FILES, "a sweep", overwrite)
 
 
 def trial_record(t):
@@ -296,18 +282,65 @@ def trial_record(t):
         "val_scores": t.scores,
         "val_losses": t.losses,
         "seeds": t.seeds,  # null, or the seeds whose scores val_scores holds (one per seed)
+        "chance": t.chance,
+        "models": t.models,
         "fit_time": t.fit_time,
         "error": t.error,
     }
 
 
+def all_failed(ranked):
+    """The error to raise when no trial succeeded (exit 3 when every one diverged), else None."""
+    if ranked[0].error is None:
+        return None
+    kind = DivergenceError if all(t.failed == "diverged" for t in ranked) else TrainerError
+    return kind(f"every trial failed; the first: {ranked[0].error}")  # failed trials keep grid order
+
+
+def failures(ranked):
+    """A one-line TrainerError naming the trials that failed other than by diverging, else None."""
+    failed = [t for t in ranked if t.failed == "error"]
+    if not failed:
+        return None
+    named = "; ".join(f"{_params_text(t)}: {t.error}" for t in failed)
+    return TrainerError(
+        f"{len(failed)} of {len(ranked)} trials failed ({named}); results.json holds their errors"
+    )
+
+
 def write_results(out, ranked, config_path, cv):
-    """results.json, results.csv and best.yaml (the best trial's resolved config) in `out`, atomically."""
+    """results.csv, best.yaml (the best trial's resolved config) and, last, results.json in `out`,
+    each atomically."""
+    error = all_failed(ranked)
+    if error is not None:
+        raise error
     best = ranked[0]
-    if best.error is not None:
-        raise DivergenceError(f"every trial failed; the first: {best.error}")
     how = f"{cv}-fold cross-validation" if cv else "the validation split"
     make_dir(out)
+    header = [
+        "rank",
+        *best.params,
+        "mean_val_score",
+        "std_val_score",
+        "mean_val_loss",
+        "fit_time",
+        "chance",
+        "error",
+    ]
+    rows = [
+        [t.rank, *map(_cell, t.params.values()), t.mean, t.std, t.loss, t.fit_time, _cell(t.chance), t.error]
+        for t in ranked
+    ]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header, *rows])  # None (a failed trial's score) -> ""
+    atomic_write(out / "results.csv", text.getvalue())
+    chance = "; every trial is at chance level, this one too (results.json)" if best.chance else ""
+    atomic_write(
+        out / "best.yaml",
+        f"# the best trial of a sweep of {config_path}: {_params_text(best)}\n"
+        f"# mean accuracy {best.mean:.4f} on {how}{chance}; train it with: trainer train best.yaml\n"
+        + dump_config(best.config),
+    )
     write_json(
         out / "results.json",
         {
@@ -320,21 +353,11 @@ def write_results(out, ranked, config_path, cv):
             "trials": [trial_record(t) for t in ranked],
         },
     )
-    header = ["rank", *best.params, "mean_val_score", "std_val_score", "mean_val_loss", "fit_time", "error"]
-    rows = [
-        [t.rank, *map(_cell, t.params.values()), t.mean, t.std, t.loss, t.fit_time, t.error] for t in ranked
-    ]
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows([header, *rows])  # None (a failed trial's score) -> ""
-    atomic_write(out / "results.csv", text.getvalue())
-    chosen = " ".join(f"{k}={_cell(v)}" for k, v in best.params.items())
-    atomic_write(
-        out / "best.yaml",
-        f"# the best trial of a sweep of {config_path}: {chosen}\n"
-        f"# mean accuracy {best.mean:.4f} on {how}; train it with: trainer train best.yaml\n"
-        + dump_config(best.config),
-    )
     return best
+
+
+def _params_text(trial):
+    return " ".join(f"{k}={_cell(v)}" for k, v in trial.params.items())
 
 
 def _cell(v):
