@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -132,8 +133,14 @@ class DirLock:
             os.close(fd)  # drops the shared lock taken to look
 
     def _in_use(self, fd):
+        record = _read(fd)
+        for _ in range(50):  # a holder that has just taken the lock writes its record next: wait for it
+            if record:
+                break
+            time.sleep(0.01)
+            record = _read(fd)
         return TrainerError(
-            f"{self.path} is in use by {_holder(_read(fd))}, which holds {self.file}; "
+            f"{self.path} is in use by {_holder(record)}, which holds {self.file}; "
             "wait for it to end, or choose another directory"
         )
 
