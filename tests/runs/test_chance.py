@@ -50,6 +50,20 @@ def test_the_hint_names_the_lr_the_init_and_standardisation_when_it_is_off():
     assert chance_warning(cfg, {"accuracy": 0.9, "loss": 0.1}, np.array([0, 1]), 2) is None
 
 
+@pytest.mark.parametrize(
+    "peak, hint",
+    [
+        (5.4e6, "try a smaller train.lr (now 5)"),  # the loss blew up: the steps are too long
+        (float("nan"), "try a smaller train.lr (now 5)"),
+        (0.75, "try a larger train.lr (now 5) and more train.epochs (now 200)"),  # it hardly moved
+    ],
+)
+def test_the_lr_hint_points_the_way_the_loss_went(peak, hint):
+    cfg = config_from_dict({"train": {"lr": 5.0, "epochs": 200}})
+    text = chance_warning(cfg, {"accuracy": 0.5, "loss": 0.7}, np.array([0, 1]), 2, peak_objective=peak)
+    assert hint in text
+
+
 @pytest.fixture(scope="module")
 def dead(tmp_path_factory):
     """configs/moons.yaml at lr 1000 (Adam): the loss explodes, then the network predicts one class."""

@@ -160,5 +160,5 @@ def test_seeds_at_chance_level_are_listed_and_fail_on_chance_exits_4(tmp_path):
     assert failing.returncode == 4 and failing.stderr.startswith("trainer: error: 2 of 2 seeds at chance")
     assert (tmp_path / "F/summary.json").exists()
     learned = trainer("train", IRIS, "--seeds", "2", *FAST, "--fail-on-chance", "--out", "L", cwd=tmp_path)
-    assert (learned.returncode, learned.stderr) == (0, "")
+    assert (learned.returncode, learned.stderr, learned.stdout) == (0, "", "L\n")  # -q: the group's path
     assert json.loads((tmp_path / "L/summary.json").read_text())["chance"] == {}

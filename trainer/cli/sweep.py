@@ -187,9 +187,11 @@ def _check_chance(ranked, args):
         return
     message = (
         "every trial is at chance level (train accuracy not above the majority-class rate, or loss not "
-        "below that of predicting the class priors): best.yaml holds the best of them; try smaller "
-        "train.lr values, another model.init or data.standardize: true"
+        "below that of predicting the class priors): best.yaml holds the best of them; try other "
+        "train.lr values (smaller where the loss blew up, larger where it hardly fell) or another model.init"
     )
+    if not all(t.config.data.standardize for t in ranked):
+        message += ", or data.standardize: true"
     if args.fail_on_chance:
         raise ChanceLevelError(f"{message} (--fail-on-chance)")
     print(f"trainer: warning: {message}", file=sys.stderr)

@@ -216,8 +216,7 @@ def _train_group(args):
         seeds.lock_group(group)
     with group.lock:  # no other process writes into the group until it is done
         summary, ran, pictures = _run_group(group, args)
-    if not args.quiet:
-        print(_group_text(group, summary, pictures))
+    print(group.out if args.quiet else _group_text(group, summary, pictures))
     _check_group_chance(group, summary, args)
     if summary["diverged"]:
         which = ", ".join(summary["diverged"])

@@ -249,7 +249,8 @@ def summarize(cfg, data, state, seconds):
     if data.train_weight is not None:
         loss, accuracy = loss_and_accuracy(state.params, *data.train, data.train_weight)
         fitted = {"accuracy": accuracy, "loss": loss}
-    warning = chance_warning(cfg, fitted, data.train[1], data.n_classes, data.train_weight)
+    peak = max(r["train_loss"] for r in state.history)
+    warning = chance_warning(cfg, fitted, data.train[1], data.n_classes, data.train_weight, peak)
     summary.update(
         epochs_run=state.epoch,
         best_epoch=state.best_epoch or state.epoch,
@@ -279,12 +280,20 @@ def at_chance(metrics, y, n_classes, weight=None):
     return metrics["accuracy"] <= majority or metrics["loss"] >= prior_loss, majority, prior_loss
 
 
-def chance_warning(cfg, metrics, y, n_classes, weight=None):
-    """One line saying the network is at chance level (at_chance), with what to try; else None."""
+def chance_warning(cfg, metrics, y, n_classes, weight=None, peak_objective=None):
+    """One line saying the network is at chance level (at_chance), with what to try; else None.
+
+    peak_objective, the largest epoch objective of the run, says which way the learning rate is
+    wrong: a loss that blew up (over ten times that of the priors) asks for a smaller one, a loss
+    that never did for a larger one and more epochs."""
     chance, majority, prior_loss = at_chance(metrics, y, n_classes, weight)
     if not chance:
         return None
-    hints = [f"a smaller train.lr (now {cfg.train.lr:g})", f"another model.init (now {cfg.model.init})"]
+    if peak_objective is None or not peak_objective <= 10 * prior_loss:
+        lr = f"a smaller train.lr (now {cfg.train.lr:g})"
+    else:
+        lr = f"a larger train.lr (now {cfg.train.lr:g}) and more train.epochs (now {cfg.train.epochs})"
+    hints = [lr, f"another model.init (now {cfg.model.init})"]
     if not cfg.data.standardize:
         hints.append("data.standardize: true")
     weighted = "" if weight is None else "weighted "
