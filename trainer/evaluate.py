@@ -69,9 +69,11 @@ def evaluate_csv(model, path, target=None, notes=None):
         raise DataError(f"{path}: every row has a missing value (the model's data.missing: drop)")
     if unknown:
         first = min(unknown, key=unknown.get)
+        if first == "":
+            raise DataError(f"{path}:{unknown[first]}: empty label")
         raise DataError(
-            f"{path}:{unknown[first]}: label(s) {', '.join(sorted(unknown)[:5])} are not among the "
-            f"model's classes ({', '.join(map(str, model.classes))})"
+            f"{path}:{unknown[first]}: label(s) {', '.join(map(repr, sorted(unknown)[:5]))} are not among "
+            f"the model's classes ({', '.join(map(str, model.classes))})"
         )
     X, y = np.concatenate(Xs), np.concatenate(ys)
     return classification_report(model.params, model.transform(X), y, model.classes)

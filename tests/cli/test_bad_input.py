@@ -450,7 +450,7 @@ CASES = [
         ("predict", "model.npz", "three.csv"),
         1,
         "three.csv: has no header row, so its columns are matched by position: it has 3 feature columns; "
-        "the model expects 2 (x0, x1)",
+        "the model expects 2 (x0, x1); name a label or id column among them by its index (--target N, --id N",
         files={"three.csv": "1,2,3\n4,5,6\n"},
     ),
     command(
@@ -511,10 +511,18 @@ CASES = [
         "points.csv: the label column 'x1' is one of the model's features",
     ),
     command(
+        "empty-label",
+        ("evaluate", "model.npz", "--csv", "e.csv", "--target", "label"),
+        1,
+        "e.csv:3: ",
+        "empty label",
+        files={"e.csv": "x0,x1,label\n1,2,0\n3,4,\n"},
+    ),
+    command(
         "label-column-of-floats",
         ("evaluate", "model.npz", "--csv", "r.csv", "--target", "score"),
         1,
-        "r.csv:2: label(s) 0.25, 0.75 are not among the model's classes (0, 1)",
+        "r.csv:2: label(s) '0.25', '0.75' are not among the model's classes (0, 1)",
         files={"r.csv": "x0,x1,score\n1,2,0.25\n3,4,0.75\n"},
     ),
     command(
@@ -611,7 +619,7 @@ CASES = [
         ("evaluate", "model.npz", "--csv", "animals.csv", "--target", "label"),
         1,
         "animals.csv",
-        "label(s) cat, dog are not among the model's classes",
+        "label(s) 'cat', 'dog' are not among the model's classes",
         files={"animals.csv": points(labels=("cat", "dog"))},
     ),
     # command-line use

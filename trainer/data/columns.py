@@ -154,5 +154,10 @@ def _by_position(f, model, others):
             f"{f.path}: has no header row, so its columns are matched by position: it has "
             f"{len(features)} feature columns{besides}; the model expects {model.n_features} "
             f"({_listed(model.feature_names)})"
+            + (
+                "; name a label or id column among them by its index (--target N, --id N; 0 is the first)"
+                if len(features) > model.n_features
+                else ""
+            )
         )
     return features

@@ -265,8 +265,8 @@ def _number(text, f, line, j, missing):
         if missing:
             return math.nan
         raise DataError(
-            f"{f.path}:{line}: {f.where(j)}: not a number: '' (an empty cell: data.missing "
-            "drop, mean or median accepts missing values)"
+            f"{f.path}:{line}: {f.where(j)}: not a number: '' (an empty cell: a model trained "
+            "with data.missing drop, mean or median accepts missing values)"
         )
     try:
         value = float(text)

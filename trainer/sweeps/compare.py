@@ -57,7 +57,8 @@ def _group_side(path):
     unfinished = [s for s in seeds if not (seed_dir(path, s) / "summary.json").is_file()]
     if unfinished:
         raise TrainerError(
-            f"{path}: seed {', '.join(map(str, unfinished))} of the group has not finished; "
+            f"{path}: {'seeds' if len(unfinished) > 1 else 'seed'} {', '.join(map(str, unfinished))} of the "
+            f"group {'have' if len(unfinished) > 1 else 'has'} not finished; "
             f"finish it with: trainer train --resume {path}"
         )
     summaries = {s: read_json(seed_dir(path, s) / "summary.json") for s in seeds}
