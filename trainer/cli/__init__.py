@@ -127,6 +127,15 @@ def _flag_hint(parser, flag, value):
 # --- helpers the command modules share ---
 
 
+def report_chance(message, fail):
+    """A chance-level finding: one warning line, or when `fail` (--fail-on-chance) the error (exit 4)."""
+    from trainer.errors import ChanceLevelError
+
+    if fail:
+        raise ChanceLevelError(f"{message} (--fail-on-chance)")
+    _say("warning", message)
+
+
 def show_progress(args):
     """Draw a progress bar: not --quiet, and stderr is a terminal."""
     return not args.quiet and sys.stderr.isatty()

@@ -2,7 +2,7 @@
 
 import sys
 
-from trainer.cli import at_least, columns, command, job_arguments, number, show_progress
+from trainer.cli import at_least, columns, command, job_arguments, number, report_chance, show_progress
 
 
 def _sweep_arguments(p):
@@ -180,8 +180,6 @@ def _kept(plan, args, total):
 
 def _check_chance(ranked, args):
     """Every trial at chance level: a warning line, or with --fail-on-chance the error (exit 4)."""
-    from trainer.errors import ChanceLevelError
-
     learned = [t for t in ranked if t.error is None and not t.chance]
     if learned:
         return
@@ -192,9 +190,7 @@ def _check_chance(ranked, args):
     )
     if not all(t.config.data.standardize for t in ranked):
         message += ", or data.standardize: true"
-    if args.fail_on_chance:
-        raise ChanceLevelError(f"{message} (--fail-on-chance)")
-    print(f"trainer: warning: {message}", file=sys.stderr)
+    report_chance(message, args.fail_on_chance)
 
 
 def _sweep_text(out, ranked, best, how, cv):

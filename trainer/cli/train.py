@@ -4,8 +4,8 @@ import argparse
 import json
 import sys
 
-from trainer.cli import columns, command, job_arguments, number, show_progress
-from trainer.errors import ChanceLevelError, ConfigError, DivergenceError, TrainerError
+from trainer.cli import columns, command, job_arguments, number, report_chance, show_progress
+from trainer.errors import ConfigError, DivergenceError, TrainerError
 
 
 def _train_arguments(p):
@@ -84,11 +84,8 @@ def train_command(args):
 
 def _check_chance(summary, args):
     """A run at chance level: its warning on stderr, or with --fail-on-chance the error (exit 4)."""
-    warning = summary.get("warning")
-    if warning and args.fail_on_chance:
-        raise ChanceLevelError(f"{warning} (--fail-on-chance)")
-    if warning:
-        print(f"trainer: warning: {warning}", file=sys.stderr)
+    if summary.get("warning"):
+        report_chance(summary["warning"], args.fail_on_chance)
 
 
 class _SayWhereItResumes:
@@ -236,9 +233,7 @@ def _check_group_chance(group, summary, args):
         f"{len(chance)} of {len(group.seeds)} seeds at chance level (seed {', '.join(chance)}: "
         f"{next(iter(chance.values()))})"
     )
-    if args.fail_on_chance and not summary["diverged"]:
-        raise ChanceLevelError(f"{message} (--fail-on-chance)")
-    print(f"trainer: warning: {message}", file=sys.stderr)
+    report_chance(message, args.fail_on_chance and not summary["diverged"])  # a divergence exits 3
 
 
 def _run_group(group, args):
