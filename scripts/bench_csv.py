@@ -6,17 +6,24 @@ into --dir (default: a new temp directory, deleted at the end), trains on it end
 (`trainer train`, a few epochs), then measures, each run in a fresh process and the kinds
 interleaved over --repeat rounds:
 
-  read      trainer.data.csvfile.read_csv; np.loadtxt; pandas.read_csv (each library's own call)
+  read      trainer.data.csvfile.read_csv; np.loadtxt; pandas.read_csv (each library's own call);
+            pandas.read_csv asked for what trainer's reader returns (the label as text, the
+            features as one C-ordered float64 array); pandas.read_csv with mode.max_threads 1
+            (pandas >= 3.1 reads a local file on several threads); and the floor of trainer's
+            design: pandas.read_csv on each chunk of trainer's cut, on trainer's worker threads,
+            to_numpy and one copy into the array, with none of trainer's checks, line numbers
+            or labels
   predict   `trainer predict` (streaming) to a file; a one-shot predict on each library: read the
             whole file, the model's predict_proba, np.savetxt / DataFrame.to_csv
   predict on a file 3x as big (--big): memory that does not grow with the file
 
 Prints a markdown table: median seconds (min-max), rows per second, and the peak RSS the step
 added to its process, in MB and as a multiple of the final float64 feature array (ROWS x 20 x 8
-bytes). It also checks that the three readers give the same float64 bits.
+bytes). It also checks that the readers give the same float64 bits.
 
     python scripts/bench_csv.py                 # 1,000,000 rows, 3 rounds
     python scripts/bench_csv.py --rows 200000 --repeat 5 --big 0
+    python scripts/bench_csv.py --reads-only --repeat 7
 """
 
 import argparse
@@ -30,11 +37,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+SAME = "read pandas, trainer's result"
 FEATURES = 20
 
 
@@ -75,6 +86,14 @@ def child(kind, path, model, out):
         X = np.loadtxt(path, delimiter=",", skiprows=1)[:, :FEATURES]
     elif kind == "read pandas":
         X = pd.read_csv(path).iloc[:, :FEATURES].to_numpy()
+    elif kind == "read pandas, trainer's result":
+        frame = pd.read_csv(path, dtype={"label": object})
+        X = np.ascontiguousarray(frame.iloc[:, :FEATURES].to_numpy(np.float64))
+    elif kind == "read pandas, 1 thread":
+        pd.set_option("mode.max_threads", 1)
+        X = pd.read_csv(path).iloc[:, :FEATURES].to_numpy()
+    elif kind == "read pandas per chunk (floor)":
+        X = chunked_floor(path)
     elif kind == "predict trainer":
         assert trainer_main(["predict", model, path, "--proba", "-o", out]) == 0
     elif kind == "predict np.loadtxt":
@@ -92,6 +111,47 @@ def child(kind, path, model, out):
     if kind.startswith("read"):
         digest = hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()
     print(json.dumps({"seconds": seconds, "peak": peak - base, "digest": digest}))
+
+
+def chunked_floor(path):
+    """pandas.read_csv on each chunk of trainer's cut, on trainer's threads, each copied into one
+    array as it comes: the least that trainer's design costs. The array is sized for the most rows
+    the file can hold (untouched pages cost no memory), so it never grows."""
+    import io
+
+    import pandas as pd
+
+    from trainer.data.csvchunks import cut
+    from trainer.data.csvfile import open_csv
+    from trainer.data.csvparse import CHUNK_BYTES, WORKERS
+
+    f = open_csv(path)
+    dtype = {j: "float64" for j in range(FEATURES)} | {FEATURES: object}
+
+    def parse(data):
+        frame = pd.read_csv(io.BytesIO(data), header=None, dtype=dtype, na_filter=False)
+        return frame.iloc[:, :FEATURES].to_numpy()
+
+    X, n = np.empty((os.path.getsize(path) // (FEATURES + 1), FEATURES)), 0
+    chunks = (data for _, data in cut(f.path, f.data_offset, CHUNK_BYTES))
+    with ThreadPoolExecutor(WORKERS) as pool:
+        ahead = deque(pool.submit(parse, data) for data in islice(chunks, WORKERS + 1))  # as trainer
+        while ahead:
+            part = ahead.popleft().result()
+            ahead.extend(pool.submit(parse, data) for data in islice(chunks, 1))
+            X[n : n + len(part)] = part
+            n += len(part)
+    return X[:n]
+
+
+def has_max_threads():
+    import pandas as pd
+
+    try:
+        pd.get_option("mode.max_threads")
+    except KeyError:  # pandas' OptionError is a KeyError
+        return False
+    return True
 
 
 def measure(kind, path, model="", out=""):
@@ -112,7 +172,17 @@ def train(directory, path, epochs):
         f"train: {{epochs: {epochs}, batch_size: 256, checkpoint_every: 0}}\n"
     )
     t0 = time.perf_counter()
-    cmd = [sys.executable, "-m", "trainer", "train", str(config), "--out", str(directory / "run"), "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainer",
+        "train",
+        str(config),
+        "--out",
+        str(directory / "run"),
+        "--overwrite",
+        "-q",
+    ]
     proc = subprocess.Popen([*cmd, "--no-plots"], cwd=ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     assert status == 0, "trainer train failed"
@@ -147,6 +217,7 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--big", type=int, default=3, help="rows of the memory check, as a multiple (0: skip)")
     p.add_argument("--epochs", type=int, default=2, help="epochs of the end-to-end train")
+    p.add_argument("--reads-only", action="store_true", help="measure the reads only (no train, no predict)")
     p.add_argument("--dir", help="where the CSV files go (default: a temp directory, deleted after)")
     args = p.parse_args()
     directory = Path(args.dir or tempfile.mkdtemp(prefix="bench_csv_"))
@@ -165,6 +236,20 @@ def report(directory, args):
         f"{path.stat().st_size / 1e6:.0f} MB, {args.rows:,} rows x {FEATURES} features + label; "
         f"the float64 array is {nbytes / 1e6:.0f} MB; load average {os.getloadavg()[0]:.1f}"
     )
+    kinds = [
+        "read trainer",
+        "read np.loadtxt",
+        "read pandas",
+        "read pandas, trainer's result",
+        "read pandas per chunk (floor)",
+    ]
+    if has_max_threads():
+        kinds.append("read pandas, 1 thread")
+    if args.reads_only:
+        reads = rounds(kinds, args.repeat, path=path)
+        table(reads, args.rows, nbytes)
+        print(ratios(statistics_of(reads)))
+        return
     seconds, peak = train(directory, path, args.epochs)
     model = directory / "run/model.npz"
     summary = json.loads((directory / "run/summary.json").read_text())
@@ -172,9 +257,7 @@ def report(directory, args):
         f"train end to end ({args.epochs} epochs): {seconds:.1f} s, peak RSS {peak / 1e6:,.0f} MB, "
         f"test accuracy {summary['test']['accuracy']:.4f}"
     )
-    reads = rounds(["read trainer", "read np.loadtxt", "read pandas"], args.repeat, path=path)
-    digests = {k: {r["digest"] for r in runs} for k, runs in reads.items()}
-    assert len(set.union(*digests.values())) == 1, f"the readers disagree: {digests}"
+    reads = rounds(kinds, args.repeat, path=path)
     predicts = rounds(
         ["predict trainer", "predict np.loadtxt", "predict pandas"],
         args.repeat,
@@ -182,23 +265,48 @@ def report(directory, args):
         model=model,
         out=out,
     )
-    print("\n| step | median s (min-max) | rows/s | peak RSS added, MB | of the float64 array |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for kind, runs in [*reads.items(), *predicts.items()]:
-        print(row(kind, runs, args.rows, nbytes))
+    table({**reads, **predicts}, args.rows, nbytes)
     if args.big:
         big = directory / "bigger.csv"
         write_csv(big, args.rows * args.big, seed=1)
         more = rounds(["predict trainer", "predict pandas"], 1, path=big, model=model, out=out)
         for kind, runs in more.items():
             print(row(f"{kind}, {args.big}x the rows", runs, args.rows * args.big, nbytes))
-    med = {k: statistics.median(r["seconds"] for r in v) for k, v in {**reads, **predicts}.items()}
+    med = statistics_of({**reads, **predicts})
     print(
-        f"\nread: trainer / pandas {med['read trainer'] / med['read pandas']:.2f}x, "
-        f"trainer / np.loadtxt {med['read trainer'] / med['read np.loadtxt']:.2f}x; "
-        f"predict: trainer / pandas {med['predict trainer'] / med['predict pandas']:.2f}x; "
+        f"{ratios(med)}; predict: trainer / pandas {med['predict trainer'] / med['predict pandas']:.2f}x; "
         f"load average now {os.getloadavg()[0]:.1f}"
     )
+
+
+def table(found, rows, nbytes):
+    """The markdown table of every kind measured; the readers must agree bit for bit."""
+    digests = {k: {r["digest"] for r in runs} for k, runs in found.items() if k.startswith("read")}
+    assert len(set.union(*digests.values())) == 1, f"the readers disagree: {digests}"
+    print("\n| step | median s (min-max) | rows/s | peak RSS added, MB | of the float64 array |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for kind, runs in found.items():
+        print(row(kind, runs, rows, nbytes))
+
+
+def statistics_of(found):
+    return {k: statistics.median(r["seconds"] for r in v) for k, v in found.items()}
+
+
+def ratios(med):
+    """The read ratios of the medians, one line."""
+    parts = [
+        f"read: trainer / pandas {med['read trainer'] / med['read pandas']:.2f}x",
+        f"trainer / np.loadtxt {med['read trainer'] / med['read np.loadtxt']:.2f}x",
+        f"trainer / pandas for trainer's result {med['read trainer'] / med[SAME]:.2f}x",
+        f"floor / pandas {med['read pandas per chunk (floor)'] / med['read pandas']:.2f}x",
+        f"trainer / floor {med['read trainer'] / med['read pandas per chunk (floor)']:.2f}x",
+    ]
+    if "read pandas, 1 thread" in med:
+        parts.append(
+            f"trainer / pandas on 1 thread {med['read trainer'] / med['read pandas, 1 thread']:.2f}x"
+        )
+    return "\n" + ", ".join(parts)
 
 
 if __name__ == "__main__":
