@@ -66,6 +66,14 @@ def test_the_command_prints_a_table_and_json(groups, tmp_path):
     assert json.loads(as_json.stdout)["metrics"]["test.accuracy"]["verdict"] == "B lower"
 
 
+def test_a_run_against_itself_says_every_metric_is_the_same_without_an_empty_table(groups, tmp_path):
+    run = groups["default"] / "seed-2"
+    done = trainer("compare", run, run, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "every metric is the same on every run of both: " in done.stdout and "test.accuracy" in done.stdout
+    assert "A mean ± std" not in done.stdout  # no table of only its header
+
+
 def test_a_run_against_a_group_and_groups_over_other_seeds_are_unpaired(groups, tmp_path):
     r = compare(groups["default"] / "seed-2", groups["default"])
     assert not r["paired"] and "single run" in r["metrics"]["test.accuracy"]["method"]

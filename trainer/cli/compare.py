@@ -62,6 +62,8 @@ def compare_text(r):
             word = "ahead" if better else "higher"
             row.append(f"B {word} in {ahead} of {n} seeds" + (f" ({m['equal']} equal)" if m["equal"] else ""))
         rows.append(row)
+    if len(rows) == 1:  # every metric is the same: a table of only its header says nothing
+        return "\n".join([*lines, "", f"every metric is the same on every run of both: {', '.join(same)}"])
     tail = [f"the same on every run of both: {', '.join(same)}"] if same else []
     return "\n".join([*lines, "", columns(rows), *tail])
 
