@@ -108,6 +108,9 @@ BAD_CSV = [
     ("a,b,label\n1,2,x\n\n3,nan,y\n", -1, ["d.csv:4: column 'b': 'nan' is not finite"]),
     ("a,b,label\n1,2,x\n-inf,4,y\n", -1, ["d.csv:3: column 'a': '-inf' is not finite"]),
     ("a,b,label\n1,2,x\n3,4,\n", -1, ["d.csv:3: column 'label': empty label"]),
+    # a line's first problem is named, left to right: the label before a bad number right of it
+    ("label,a,b\n x,1,2\n,oops,4\n", 0, ["d.csv:3: column 'label': empty label"]),
+    ("a,label,b\n1,x,2\noops,,4\n", 1, ["d.csv:3: column 'a': not a number: 'oops'"]),
     ("a,a,label\n1,2,x\n", -1, ["d.csv:1: duplicate column name 'a'"]),
     ("label\nx\ny\n", -1, ["d.csv: no feature columns besides the target column 'label'"]),
 ]

@@ -239,10 +239,12 @@ def exact_blocks(f, stream, first_line, want):
                     f"{f.path}:{start}: expected {f.width} fields (as on line {f.width_line}), "
                     f"got {len(fields)}{spans}"
                 )
-            rows.append([_number(fields[j], f, line, j, want.missing) for j in want.floats])
             for j in want.required:
-                if not fields[j]:
+                if not fields[j]:  # the line's first problem: a bad number left of the label, or this
+                    for k in sorted(k for k in want.floats if k < j):
+                        _number(fields[k], f, line, k, want.missing)
                     raise DataError(f"{f.path}:{line}: {f.where(j)}: empty label")
+            rows.append([_number(fields[j], f, line, j, want.missing) for j in want.floats])
             texts.append([fields[j] for j in want.texts])
             lines.append(line)
             if len(lines) == EXACT_ROWS:
