@@ -490,6 +490,14 @@ CASES = [
         files={"r.csv": "foo,bar\n1,2\n"},
     ),
     command(
+        "header-on-a-positional-model-before-its-label",  # the header is the problem, not --target
+        ("evaluate", "model.npz", "--csv", "r.csv"),
+        1,
+        "r.csv: the model's features have no names",
+        "remove the header row, or name the feature columns x0, x1",
+        files={"r.csv": "foo,bar,baz\n1,2,0\n"},
+    ),
+    command(
         "no-header-no-label-name",
         ("evaluate", "named.npz", "--csv", "r.csv"),
         1,

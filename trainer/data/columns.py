@@ -64,6 +64,8 @@ def match(f, model, target=None, ids=(), need_label=False):
     The label column is `target` (name or index) when given, else the model's own target column
     when the file has it (by name with a header; by index without one, when the model was trained
     on a file without a header too). Ids are copied, never features."""
+    if f.has_header:
+        _names_for_positions(f, model)  # before the label: naming one would not make the file fit
     label = _label(f, model, target, need_label)
     ids = _ids(f, ids)
     if f.has_header:
@@ -136,13 +138,18 @@ def _ids(f, ids):
     return found
 
 
-def _by_name(f, model):
+def _names_for_positions(f, model):
+    """Refuse a header on a file for a model whose features have only positions, unless the header
+    names them as the model does (x0, x1, ...)."""
     if model.positional and not set(model.feature_names) <= set(f.names):
         raise DataError(
             f"{f.path}: the model's features have no names (it was trained without column names), so "
             f"they are matched by position, but the file has a header ({_listed(f.names)}); remove "
             f"the header row, or name the feature columns {_listed(model.feature_names)}"
         )
+
+
+def _by_name(f, model):
     return locate(model.feature_names, f.names, f.path)
 
 
