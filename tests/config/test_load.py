@@ -72,8 +72,15 @@ def test_bad_config_names_file_line_key_and_expectation(tmp_path, text, expected
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="no such config file"):
+    with pytest.raises(ConfigError, match="no such config file") as e:
         load_config(tmp_path / "nope.yaml")
+    assert "did you mean" not in str(e.value)
+    (tmp_path / "moons.yaml").write_text("seed: 0\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(tmp_path / "moon.yaml")
+    assert str(e.value) == f"{tmp_path / 'moon.yaml'}: no such config file — did you mean 'moons.yaml'?"
+    with pytest.raises(ConfigError, match="no such config file$"):
+        load_config(tmp_path / "no-such-folder" / "moon.yaml")
 
 
 def test_overrides_are_yaml_scalars_and_validated(tmp_path):

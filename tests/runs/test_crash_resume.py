@@ -338,7 +338,7 @@ def test_an_interrupted_run_points_every_command_at_resume(tmp_path):
     )
     pid = killed(proc, tmp_path / "run")  # 160 rows in batches of 4: mid-epoch 3, after epoch 2's checkpoint
     unfinished = (
-        "the run in run has not finished (no summary.json; checkpoint.npz holds epoch 2 of 5); "
+        "a run that has not finished (no summary.json; checkpoint.npz holds epoch 2 of 5); "
         "if it was interrupted, go on with: trainer train --resume run"
     )
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
@@ -349,7 +349,7 @@ def test_an_interrupted_run_points_every_command_at_resume(tmp_path):
         (
             "evaluate",
             "run/checkpoint.npz",
-        ): f"run/checkpoint.npz: a training checkpoint, not a model file; {unfinished}",
+        ): f"run/checkpoint.npz: a training checkpoint, not a model file, of {unfinished}",
         (
             "train",
             "c.yaml",

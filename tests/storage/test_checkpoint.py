@@ -259,7 +259,7 @@ def test_a_checkpoint_is_not_a_model_and_the_reverse(tmp_path, checkpoint_bytes)
     from trainer.storage.modelfile import model_from_bytes
 
     with pytest.raises(
-        ModelFileError, match="a training checkpoint, not a model file; go on with: trainer train --resume"
+        ModelFileError, match="not a model file, of a run; go on with: trainer train --resume"
     ):
         model_from_bytes(checkpoint_bytes)
     run = run_dir(tmp_path)

@@ -110,7 +110,7 @@ def test_resume_finishes_a_broken_group_without_redoing_finished_seeds(tmp_path)
     anew = trainer("train", IRIS, "--seeds", "3", "--out", g.out, cwd=tmp_path)  # a new group there
     assert (anew.returncode, anew.stderr) == (
         1,
-        f"trainer: error: {g.out}: the seed group in {g.out} has not finished (no summary.json); "
+        f"trainer: error: {g.out}: a seed group that has not finished (no summary.json); "
         f"go on with: trainer train --resume {g.out}; or choose another --out, or pass --overwrite "
         "to start again\n",
     )

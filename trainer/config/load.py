@@ -113,13 +113,22 @@ class _Where:
         return ConfigError(f"{self(key)}: {message}")
 
 
+def _beside(path):
+    """Did-you-mean among the YAML files in a missing config file's folder ('' when none is close)."""
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.suffix in (".yaml", ".yml")]
+    except OSError:
+        return ""
+    return did_you_mean(path.name, names)
+
+
 def load_config(path, overrides=()):
     """Read a YAML config file, apply `--set` overrides, and return the validated Config."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such config file{_beside(path)}") from None
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ConfigError(f"{path}: cannot read config: {e}") from None
     raw, lines = _parse_yaml(text, path)

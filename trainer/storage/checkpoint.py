@@ -187,7 +187,7 @@ def unfinished(run_dir):
         where = f"{name} holds epoch {meta['epoch']} of {of}"
         break
     return (
-        f"the run in {run_dir} has not finished (no summary.json; {where}); "
+        f"a run that has not finished (no summary.json; {where}); "
         f"if it was interrupted, go on with: {resume_command(run_dir)}"
     )
 

@@ -172,10 +172,8 @@ def model_from_bytes(data, path="<bytes>"):
     except ModelFileError:
         if _is_checkpoint(data, path):
             run_dir = Path(path).parent
-            raise ModelFileError(
-                f"{path}: a training checkpoint, not a model file; "
-                f"{checkpoint.unfinished(run_dir) or f'go on with: {checkpoint.resume_command(run_dir)}'}"
-            ) from None
+            why = checkpoint.unfinished(run_dir) or f"a run; go on with: {checkpoint.resume_command(run_dir)}"
+            raise ModelFileError(f"{path}: a training checkpoint, not a model file, of {why}") from None
         raise
     missing = [k for k in PARAM_NAMES if k not in arrays]
     if missing:

@@ -94,8 +94,7 @@ def _unfinished(out):
     """A sentence naming the unfinished group or run in `out`, with the command that goes on; else ''."""
     if is_group(out) and not (out / "summary.json").exists():
         return (
-            f"the seed group in {out} has not finished (no summary.json); "
-            f"go on with: trainer train --resume {out}"
+            f"a seed group that has not finished (no summary.json); go on with: trainer train --resume {out}"
         )
     return unfinished(out)
 
