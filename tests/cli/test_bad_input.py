@@ -408,6 +408,13 @@ CASES = [
         files={"model.npz": model_file()[:300]},
     ),
     command(
+        "init-from-in-a-cross-validated-sweep",  # folds start from model.init: refused, not ignored
+        ("sweep", "good.yaml", "--grid", "train.lr=0.1,1", "--set", "model.init_from=model.npz", "--cv", "3"),
+        2,
+        "model.init_from: a sweep scored by cross-validation (--cv 3) fits each fold from model.init, "
+        "not from a saved model's weights; score on the validation split instead",
+    ),
+    command(
         "init-from-with-resume",
         ("train", "--resume", "oldrun", "--init-from", "model.npz"),
         2,

@@ -114,7 +114,20 @@ def scoring(trials, cv=None):
     """(cv, how): the folds every trial is scored by, and how, in words that say why.
 
     cv as given; else None (each trial's validation split) when every trial has one; else DEFAULT_CV:
-    one way of scoring for all trials, so their scores compare."""
+    one way of scoring for all trials, so their scores compare. Folds are fitted from model.init,
+    so trials that start from a saved model (model.init_from) are refused folds."""
+    chosen, how = _scoring(trials, cv)
+    if chosen is not None and any(t.config.model.init_from is not None for t in trials):
+        why = f"--cv {cv}" if cv is not None else f"{chosen} folds, as data.val_size is 0"
+        raise ConfigError(
+            f"model.init_from: a sweep scored by cross-validation ({why}) fits each fold from "
+            "model.init, not from a saved model's weights; score on the validation split instead "
+            "(no --cv, data.val_size above 0)"
+        )
+    return chosen, how
+
+
+def _scoring(trials, cv):
     without = sum(t.config.data.val_size == 0 for t in trials)
     if cv is None and not without:
         return None, "accuracy on each trial's validation split (data.val_size)"
