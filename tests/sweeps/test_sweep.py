@@ -392,6 +392,47 @@ def test_keep_models_keeps_each_fit_and_they_are_the_trials_own(tmp_path, tiny):
     ]
 
 
+def test_a_kept_model_started_from_a_saved_one_names_its_parent_as_a_run_does(tmp_path, tiny):
+    from trainer import load_model
+    from trainer.storage.modelfile import checksum
+
+    assert main(["train", str(tiny), "--out", str(tmp_path / "parent"), "-q", "--no-plots"]) == 0
+    parent = tmp_path / "parent/model.npz"
+    start = ["--set", f"model.init_from={parent}"]
+    argv = [
+        "sweep",
+        str(tiny),
+        "--grid",
+        "train.lr=0.1",
+        *start,
+        "--keep-models",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main([*argv, "-q"]) == 0
+    kept = load_model(tmp_path / "o/models/trial-1.npz")
+    assert (
+        main(
+            [
+                "train",
+                str(tiny),
+                "--init-from",
+                str(parent),
+                "--set",
+                "train.lr=0.1",
+                "--out",
+                str(tmp_path / "r"),
+                "-q",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    run = load_model(tmp_path / "r/model.npz")
+    assert kept.parent_sha256 == run.parent_sha256 == checksum(load_model(parent))
+    assert all((kept.params[k] == run.params[k]).all() for k in run.params)  # the run the trial is
+
+
 def test_grid_values_are_resolved_yaml_scalars_in_parameter_grid_order(tiny):
     trials = trials_of(tiny, grid=["train.batch_size=null,16", "train.lr=1e-3,1"])
     assert [t.params for t in trials] == [

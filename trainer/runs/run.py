@@ -137,11 +137,11 @@ def new_state(cfg, n_features, n_classes, rng):
     return TrainState(params=params, optimizer=opt, rng=rng)
 
 
-def train_in_memory(cfg, callbacks=()):
-    """cfg trained with no file written: start, then fit on the train split (weighted by its
-    training weights), validated on the val split; returns (data, state). `train` does the same with
-    its files and checkpoints."""
-    data, state = start(cfg)
+def train_in_memory(cfg, callbacks=(), parent=None):
+    """cfg trained with no file written: start (from `parent`, the model.init_from model, when
+    given), then fit on the train split (weighted by its training weights), validated on the val
+    split; returns (data, state). `train` does the same with its files and checkpoints."""
+    data, state = start(cfg, parent)
     fit(state, *data.train, cfg.train, data.val, callbacks, sample_weight=data.train_weight)
     return data, state
 

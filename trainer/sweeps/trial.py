@@ -24,8 +24,8 @@ from trainer.data.prepare import raw_splits
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.model.scaling import IMPUTERS
-from trainer.runs.run import at_chance, saved_model, summarize, train_in_memory
-from trainer.storage.modelfile import model_bytes
+from trainer.runs.run import at_chance, parent_model, saved_model, summarize, train_in_memory
+from trainer.storage.modelfile import checksum, model_bytes
 from trainer.training.loop import loss_and_accuracy
 from trainer.training.weights import class_weight_by_index, class_weights, row_weights
 
@@ -51,7 +51,8 @@ def run_trial(cfg, cv, keep_models=False):
 def _validate(cfg, keep_models):
     """`trainer train`'s run of cfg (its data recreated, then fitted), scored on its validation split."""
     t0 = time.perf_counter()
-    data, state = train_in_memory(cfg)
+    parent = parent_model(cfg)
+    data, state = train_in_memory(cfg, parent=parent)
     seconds = time.perf_counter() - t0
     loss, accuracy = loss_and_accuracy(state.params, *data.val)
     weight = data.train_weight  # with training weights, the chance check weighs the rows alike
@@ -60,7 +61,8 @@ def _validate(cfg, keep_models):
     chance, _, _ = at_chance(fitted, data.train[1], data.n_classes, weight)
     outcome = {"scores": [accuracy], "losses": [loss], "fit_time": seconds, "chance": chance}
     if keep_models:
-        model = saved_model(cfg, data, state.params, summarize(cfg, data, state, seconds))
+        parent_sha = None if parent is None else checksum(parent)
+        model = saved_model(cfg, data, state.params, summarize(cfg, data, state, seconds), parent_sha)
         outcome["models"] = [model_bytes(model)]
     return outcome
 
