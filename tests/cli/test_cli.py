@@ -395,6 +395,46 @@ def test_evaluate_finds_the_label_column_by_the_models_own_name(fruit_run, tmp_p
     assert got == json.loads(ok(trainer(*plain, cwd=tmp_path)).stdout)
 
 
+def test_inspect_says_what_a_model_takes_and_how_it_was_trained(fruit_run, tmp_path):
+    from trainer.storage.modelfile import checksum, load_model
+
+    model = load_model(fruit_run / "model.npz")
+    text = ok(trainer("inspect", fruit_run, cwd=tmp_path)).stdout
+    lines = {line.split("  ")[0]: line.split("  ", 1)[1].strip() for line in text.splitlines()}
+    assert lines["features"] == "4, by name: weight_g, diameter_cm, sugar_pct, acidity_ph"
+    assert lines["label"] == "column 'label'" and lines["classes"] == "3: apple, lemon, orange"
+    assert lines["network"] == "4 -> 32 ReLU -> 3, float64"
+    assert lines["inputs"] == "standardized; missing values: error"
+    assert lines["trained on"].endswith("seed 0; 5 epochs run") and "example.csv" in lines["trained on"]
+    test = model.metrics["test"]
+    assert lines["test split"] == f"accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}"
+    assert lines["sha256"].startswith(checksum(model)) and "started from" not in lines
+    as_json = json.loads(ok(trainer("inspect", fruit_run / "model.npz", "--json", cwd=tmp_path)).stdout)
+    assert as_json == json.loads(json.dumps(model.description()))
+    assert as_json["features"] == model.feature_names and as_json["network"]["hidden"] == 32
+
+
+def test_inspect_a_positional_model_and_one_started_from_another(tmp_path):
+    from trainer.storage.modelfile import checksum, load_model
+
+    (tmp_path / "d.csv").write_text("".join(f"{i % 7},{i % 3},{i % 2}\n" for i in range(40)))
+    (tmp_path / "c.yaml").write_text(
+        "data: {dataset: csv, path: d.csv}\ntrain: {epochs: 2}\nmodel: {hidden_size: 4}\n"
+    )
+    ok(trainer("train", "c.yaml", "--out", "a", "-q", "--no-plots", cwd=tmp_path))
+    ok(
+        trainer(
+            "train", "c.yaml", "--init-from", "a/model.npz", "--out", "b", "-q", "--no-plots", cwd=tmp_path
+        )
+    )
+    text = ok(trainer("inspect", "b", cwd=tmp_path)).stdout
+    assert "2, by position (no names: a CSV without a header, in this order): x0, x1" in text
+    assert "label         column 2 (index, counting from 0)" in text
+    assert f"started from  the model with sha256 {checksum(load_model(tmp_path / 'a/model.npz'))}" in text
+    done = trainer("inspect", "nope", cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr == "trainer: error: nope: no such model file\n"
+
+
 def test_predict_copies_id_columns_and_notes_what_it_ignored(fruit_run, tmp_path):
     rows = fruit_rows()
     ided = [["name", "note", *rows[0]]] + [[f'"fruit, no. {i}"', "x", *r] for i, r in enumerate(rows[1:])]

@@ -1,4 +1,4 @@
-"""Saved models and data: `trainer evaluate`, `trainer predict`, `trainer datasets`."""
+"""Saved models and data: `trainer evaluate`, `trainer predict`, `trainer inspect`, `trainer datasets`."""
 
 import re
 import sys
@@ -158,6 +158,57 @@ def _rows(ids, pred, proba, labels):
             text[i * C : (i + 1) * C] = [""] * C
         cells += [text[c::C] for c in range(C)]
     return "".join(",".join(row) + "\n" for row in zip(*cells, strict=True))
+
+
+def _inspect_arguments(p):
+    p.add_argument("model", help="a model.npz written by `trainer train`, or its run directory")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+@command(
+    "inspect",
+    help="what a saved model takes and gives: its features, label column, classes, network and training",
+    arguments=_inspect_arguments,
+)
+def inspect_command(args):
+    from trainer.storage.files import dumps
+    from trainer.storage.modelfile import load_model
+
+    d = load_model(args.model).description()
+    print(dumps(d, indent=2) if args.json else _description_text(d))
+    return 0
+
+
+def _listed(values):
+    return ", ".join(map(str, values))
+
+
+def _description_text(d):
+    net, train = d["network"], d["train"]
+    by = "by position (no names: a CSV without a header, in this order)" if d["positional"] else "by name"
+    label = (
+        "none (not trained on a CSV)"
+        if d["target"] is None
+        else f"column {d['target']!r}" + (" (index, counting from 0)" if isinstance(d["target"], int) else "")
+    )
+    inputs = ["standardized" if d["standardized"] else "not standardized", f"missing values: {d['missing']}"]
+    data = ", ".join(f"{k} {v}" for k, v in d["data"].items())
+    settings = ", ".join(f"{k} {v}" for k, v in train.items())
+    rows = [
+        ["features", f"{len(d['features'])}, {by}: {_listed(d['features'])}"],
+        ["label", label],
+        ["classes", f"{len(d['classes'])}: {_listed(d['classes'])}"],
+        ["network", f"{net['inputs']} -> {net['hidden']} ReLU -> {net['classes']}, {net['dtype']}"],
+        ["inputs", "; ".join(inputs)],
+        ["trained on", f"{data}; seed {d['seed']}; {d['epochs_run']} epochs run"],
+        ["settings", settings],
+    ]
+    for split, m in d["metrics"].items():
+        rows.append([f"{split} split", "  ".join(f"{k} {number(v)}" for k, v in m.items())])
+    rows.append(["sha256", d["sha256"] + f" (trainer {d['trainer_version']})"])
+    if d["parent_sha256"]:
+        rows.append(["started from", f"the model with sha256 {d['parent_sha256']}"])
+    return columns(rows)
 
 
 @command("datasets", help="list the built-in datasets and their parameters")

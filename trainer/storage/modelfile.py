@@ -100,6 +100,43 @@ class SavedModel:
         """Class index (N,) for raw feature rows; `classes[i]` is its label."""
         return self.predict_proba(X).argmax(axis=1)
 
+    def description(self):
+        """What the model takes and gives and how it was trained, as a JSON-ready dict: its inputs
+        (feature names, by position or by name; the label column), classes, network, input
+        handling, training data and settings, final metrics and checksums."""
+        data, train = self.config.get("data", {}), self.config.get("train", {})
+        splits = {
+            s: self.metrics[s] for s in ("train", "val", "test") if isinstance(self.metrics.get(s), dict)
+        }
+        return {
+            "sha256": checksum(self),
+            "trainer_version": self.trainer_version,
+            "features": list(self.feature_names),
+            "positional": self.positional,
+            "target": self.target,
+            "classes": list(self.classes),
+            "network": {
+                "inputs": self.n_features,
+                "hidden": self.params["W1"].shape[1],
+                "classes": self.n_classes,
+                "dtype": self.params["W1"].dtype.name,
+            },
+            "standardized": self.scaler_mean is not None,
+            "missing": data.get("missing", "error"),
+            "data": {
+                k: data.get(k)
+                for k in ("dataset", "path", "params", "weight")
+                if data.get(k) not in (None, {})
+            },
+            "seed": self.config.get("seed"),
+            "train": {
+                k: train.get(k) for k in ("optimizer", "lr", "epochs", "batch_size", "reg") if k in train
+            },
+            "epochs_run": self.metrics.get("epochs_run"),
+            "metrics": {s: {k: m[k] for k in ("accuracy", "loss") if k in m} for s, m in splits.items()},
+            "parent_sha256": self.parent_sha256,
+        }
+
 
 def _arrays(model):
     arrays = dict(model.params)
