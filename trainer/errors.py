@@ -33,12 +33,13 @@ class ChanceLevelError(TrainerError):
     exit_code = 4
 
 
-def did_you_mean(name, candidates):
-    """' — did you mean 'x'?' for the closest candidate to a misspelt name, else ''."""
+def did_you_mean(name, candidates, shown=str):
+    """' — did you mean 'x'?' for the closest candidate to a misspelt name, else ''; shown(x) is how
+    the candidate is written (a file name as a path, say)."""
     import difflib
 
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
+    return f" — did you mean '{shown(close[0])}'?" if close else ""
 
 
 def pip_install(requirement):

@@ -78,9 +78,23 @@ def test_missing_file(tmp_path):
     (tmp_path / "moons.yaml").write_text("seed: 0\n")
     with pytest.raises(ConfigError) as e:
         load_config(tmp_path / "moon.yaml")
-    assert str(e.value) == f"{tmp_path / 'moon.yaml'}: no such config file — did you mean 'moons.yaml'?"
+    assert str(e.value) == (
+        f"{tmp_path / 'moon.yaml'}: no such config file — did you mean '{tmp_path / 'moons.yaml'}'?"
+    )
     with pytest.raises(ConfigError, match="no such config file$"):
         load_config(tmp_path / "no-such-folder" / "moon.yaml")
+
+
+def test_a_bare_missing_config_name_is_looked_for_in_configs(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "moons.yaml").write_text("seed: 0\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as e:
+        load_config("moons.yaml")
+    assert str(e.value) == "moons.yaml: no such config file — did you mean 'configs/moons.yaml'?"
+    (tmp_path / "moon.yaml").write_text("seed: 0\n")  # a close name beside it comes first
+    with pytest.raises(ConfigError, match="did you mean 'moon.yaml'"):
+        load_config("moons.yaml")
 
 
 def test_overrides_are_yaml_scalars_and_validated(tmp_path):

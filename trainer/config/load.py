@@ -114,12 +114,18 @@ class _Where:
 
 
 def _beside(path):
-    """Did-you-mean among the YAML files in a missing config file's folder ('' when none is close)."""
-    try:
-        names = [p.name for p in path.parent.iterdir() if p.suffix in (".yaml", ".yml")]
-    except OSError:
-        return ""
-    return did_you_mean(path.name, names)
+    """Did-you-mean for a missing config file: the nearest YAML file beside it, or, for a bare file
+    name, in ./configs (where the shipped configs are), as a path to paste ('' when none is close)."""
+    folders = [path.parent] + ([Path("configs")] if path.parent == Path() else [])
+    for folder in folders:
+        try:
+            names = [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
+        except OSError:
+            continue
+        close = did_you_mean(path.name, names, shown=lambda name, folder=folder: str(folder / name))
+        if close:
+            return close
+    return ""
 
 
 def load_config(path, overrides=()):
