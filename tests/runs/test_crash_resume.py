@@ -344,6 +344,7 @@ def test_an_interrupted_run_points_every_command_at_resume(tmp_path):
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
     expected = {
         ("evaluate", "run"): f"run: {unfinished}",
+        ("evaluate", "run/model.npz"): f"run/model.npz: no such model file; run: {unfinished}",
         ("predict", "run", "c.yaml"): f"run: {unfinished}",
         ("plot", "run"): f"run: {unfinished}",
         (

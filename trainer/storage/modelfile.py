@@ -186,7 +186,9 @@ def load_model(path):
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file") from None
+        run_dir = Path(path).parent
+        why = checkpoint.unfinished(run_dir) if Path(path).name == RUN_MODEL and run_dir.is_dir() else ""
+        raise ModelFileError(f"{path}: no such model file" + (f"; {run_dir}: {why}" if why else "")) from None
     except OSError as e:
         raise ModelFileError(f"{path}: cannot read model file: {e.strerror or e}") from None
     return model_from_bytes(data, path)
