@@ -226,3 +226,18 @@ def test_mean_imputation_is_fitted_on_the_train_split_and_recreated(tmp_path):
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     report = evaluate(model)
     assert report["accuracy"] == summary["test"]["accuracy"] and report["loss"] == summary["test"]["loss"]
+
+
+def test_every_unknown_label_is_named_wherever_it_first_appears(tmp_path):
+    X, labels = rows(400)
+    labels = ["p"] * 150 + ["u"] * 150 + ["q"] * 90 + ["w", "v"] + ["r"] * 8  # unknown ones late in the file
+    path = write(tmp_path / "late.csv", ["a", "b", "c", "label"], X, labels, ["a", "b", "c", "label"])
+    with pytest.raises(DataError) as e:
+        evaluate_csv(small_model(), path)
+    assert str(e.value) == (f"{path}:152: label(s) 'u', 'v', 'w' are not among the model's classes (p, q, r)")
+    many = ["p"] + [f"x{i}" for i in range(7)] + ["q"] * 392
+    path = write(tmp_path / "many.csv", ["a", "b", "c", "label"], X, many, ["a", "b", "c", "label"])
+    with pytest.raises(
+        DataError, match=r":3: label\(s\) 'x0', 'x1', 'x2', 'x3', 'x4', \.\.\. \(7 in all\) are not"
+    ):
+        evaluate_csv(small_model(), path)

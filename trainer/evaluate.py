@@ -60,9 +60,14 @@ def evaluate_csv(model, path, target=None, notes=None):
     for block, keep, _ in _scored(f, model, cols, notes):  # its probabilities: every row checked
         labels, lines = block.texts[0][keep], block.lines[keep]
         codes, distinct = factorized(labels)
-        y = np.array([index.get(s, -1) for s in distinct], np.int64)[codes]
-        for i in np.flatnonzero(y < 0)[:100]:  # a few are enough to show (a float column has millions)
-            unknown.setdefault(labels[i], int(lines[i]))
+        known = np.array([index.get(s, -1) for s in distinct], np.int64)
+        y = known[codes]
+        if (known < 0).any():
+            first = np.unique(codes, return_index=True)[
+                1
+            ]  # codes count distinct labels in order of first use
+            for k in np.flatnonzero(known < 0):
+                unknown.setdefault(distinct[k], int(lines[first[k]]))
         ys.append(y)
         Xs.append(block.X[keep])
     if not sum(map(len, ys)):
@@ -71,8 +76,11 @@ def evaluate_csv(model, path, target=None, notes=None):
         first = min(unknown, key=unknown.get)
         if first == "":
             raise DataError(f"{path}:{unknown[first]}: empty label")
+        shown = ", ".join(map(repr, sorted(unknown)[:5])) + (
+            f", ... ({len(unknown)} in all)" if len(unknown) > 5 else ""
+        )
         raise DataError(
-            f"{path}:{unknown[first]}: label(s) {', '.join(map(repr, sorted(unknown)[:5]))} are not among "
+            f"{path}:{unknown[first]}: label(s) {shown} are not among "
             f"the model's classes ({', '.join(map(str, model.classes))})"
         )
     X, y = np.concatenate(Xs), np.concatenate(ys)
