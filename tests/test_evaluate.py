@@ -5,6 +5,7 @@ streaming equal to one shot, and a model's own splits recreated by name."""
 import itertools
 import json
 import tracemalloc
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -234,10 +235,19 @@ def test_every_unknown_label_is_named_wherever_it_first_appears(tmp_path):
     path = write(tmp_path / "late.csv", ["a", "b", "c", "label"], X, labels, ["a", "b", "c", "label"])
     with pytest.raises(DataError) as e:
         evaluate_csv(small_model(), path)
-    assert str(e.value) == (f"{path}:152: label(s) 'u', 'v', 'w' are not among the model's classes (p, q, r)")
+    assert str(e.value) == f"{path}:152: label(s) 'u', 'w', 'v' are not among the model's classes (p, q, r)"
     many = ["p"] + [f"x{i}" for i in range(7)] + ["q"] * 392
     path = write(tmp_path / "many.csv", ["a", "b", "c", "label"], X, many, ["a", "b", "c", "label"])
     with pytest.raises(
-        DataError, match=r":3: label\(s\) 'x0', 'x1', 'x2', 'x3', 'x4', \.\.\. \(7 in all\) are not"
+        DataError, match=r":3: label\(s\) 'x0', 'x1', 'x2', 'x3', 'x4', \.\.\. \(7 in all\) are"
     ):
         evaluate_csv(small_model(), path)
+    fruit = replace(small_model(), classes=["apple", "lemon", "orange"])
+    capital = ["apple", "lemon", "orange"] * 133 + ["Apple"]
+    path = write(tmp_path / "capital.csv", ["a", "b", "c", "label"], X, capital, ["a", "b", "c", "label"])
+    with pytest.raises(DataError) as e:
+        evaluate_csv(fruit, path)
+    assert str(e.value) == (
+        f"{path}:401: label(s) 'Apple' are not among the model's classes (apple, lemon, orange)"
+        " — did you mean 'apple'?"
+    )

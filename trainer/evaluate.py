@@ -11,7 +11,7 @@ from trainer.data.csvfile import open_csv
 from trainer.data.csvparse import Want, blocks, factorized
 from trainer.data.datasets import data_source
 from trainer.data.prepare import fit_preprocessing, raw_splits
-from trainer.errors import DataError, InputError
+from trainer.errors import DataError, InputError, did_you_mean
 from trainer.model.metrics import classification_report
 
 BATCH_ROWS = 4096  # rows per forward pass of evaluate and predict on a CSV (see _Batches)
@@ -76,12 +76,13 @@ def evaluate_csv(model, path, target=None, notes=None):
         first = min(unknown, key=unknown.get)
         if first == "":
             raise DataError(f"{path}:{unknown[first]}: empty label")
-        shown = ", ".join(map(repr, sorted(unknown)[:5])) + (
+        in_order = sorted(unknown, key=unknown.get)  # as they first appear in the file
+        shown = ", ".join(map(repr, in_order[:5])) + (
             f", ... ({len(unknown)} in all)" if len(unknown) > 5 else ""
         )
         raise DataError(
             f"{path}:{unknown[first]}: label(s) {shown} are not among "
-            f"the model's classes ({', '.join(map(str, model.classes))})"
+            f"the model's classes ({', '.join(map(str, model.classes))}){did_you_mean(first, index)}"
         )
     X, y = np.concatenate(Xs), np.concatenate(ys)
     return classification_report(model.params, model.transform(X), y, model.classes)

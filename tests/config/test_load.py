@@ -92,6 +92,11 @@ def test_a_bare_missing_config_name_is_looked_for_in_configs(tmp_path, monkeypat
     with pytest.raises(ConfigError) as e:
         load_config("moons.yaml")
     assert str(e.value) == "moons.yaml: no such config file — did you mean 'configs/moons.yaml'?"
+    with pytest.raises(ConfigError, match="did you mean 'configs/moons.yaml'"):
+        load_config("moon")  # names are compared without their '.yaml'
+    (tmp_path / "t.yaml").write_text("seed: 0\n")
+    with pytest.raises(ConfigError, match="no such config file$"):
+        load_config("configs/m.yaml")  # nothing close: no guess ('.yaml' alone is no likeness)
     (tmp_path / "moon.yaml").write_text("seed: 0\n")  # a close name beside it comes first
     with pytest.raises(ConfigError, match="did you mean 'moon.yaml'"):
         load_config("moons.yaml")

@@ -119,10 +119,10 @@ def _beside(path):
     folders = [path.parent] + ([Path("configs")] if path.parent == Path() else [])
     for folder in folders:
         try:
-            names = [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
+            paths = {p.stem: str(folder / p.name) for p in folder.iterdir() if p.suffix in (".yaml", ".yml")}
         except OSError:
             continue
-        close = did_you_mean(path.name, names, shown=lambda name, folder=folder: str(folder / name))
+        close = did_you_mean(path.stem, paths, shown=paths.__getitem__)  # by stem: '.yaml' is in every name
         if close:
             return close
     return ""
