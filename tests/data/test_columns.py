@@ -68,6 +68,16 @@ def test_without_a_header_the_models_own_label_index_needs_a_model_trained_witho
         match(f, model(), need_label=True)
 
 
+def test_a_header_naming_x0_x1_keeps_the_label_index_of_the_headerless_training_file(tmp_path):
+    positional = model(("x0", "x1"), target=2)  # trained on a file without a header: x0, x1, label
+    cols = match(csv(tmp_path, "x0,x1,kind\n1,2,0\n"), positional, need_label=True)
+    assert (cols.features, cols.label) == ([0, 1], 2)
+    moved = csv(tmp_path, "kind,x1,x0\n0,2,1\n")  # column 2 is now a feature: no guess
+    with pytest.raises(DataError, match="which column holds the labels"):
+        match(moved, positional, need_label=True)
+    assert match(moved, positional, target="kind").features == [2, 1]
+
+
 def test_without_a_header_the_training_weight_column_is_not_a_feature(tmp_path):
     weighted = model(("x0", "x1"), target=-1, weight=1)  # trained on x0, w, x1, label
     cols = match(csv(tmp_path, "1,9,2,0\n"), weighted, need_label=True)

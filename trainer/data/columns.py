@@ -62,8 +62,9 @@ def match(f, model, target=None, ids=(), need_label=False):
     """Columns of the CsvFile f for `model` (a SavedModel).
 
     The label column is `target` (name or index) when given, else the model's own target column
-    when the file has it (by name with a header; by index without one, when the model was trained
-    on a file without a header too). Ids are copied, never features."""
+    when the file has it (by name with a header; by index when the model was trained on a file
+    without a header and this one has that file's columns, the index not naming a feature). Ids
+    are copied, never features."""
     if f.has_header:
         _names_for_positions(f, model)  # before the label: naming one would not make the file fit
     label = _label(f, model, target, need_label)
@@ -97,8 +98,10 @@ def _label(f, model, target, need_label):
     own = model.target
     if f.has_header and isinstance(own, str) and own in f.names:
         return f.names.index(own)
-    if not f.has_header and isinstance(own, int) and model.positional and f.width == _trained_width(model):
-        return own % f.width
+    if isinstance(own, int) and model.positional and f.width == _trained_width(model):
+        j = own % f.width
+        if not f.has_header or f.names[j] not in model.feature_names:  # a header names x0, x1, ... elsewhere
+            return j
     if not need_label:
         return None
     if isinstance(own, str):
