@@ -405,10 +405,15 @@ def test_inspect_says_what_a_model_takes_and_how_it_was_trained(fruit_run, tmp_p
     assert lines["label"] == "column 'label'" and lines["classes"] == "3: apple, lemon, orange"
     assert lines["network"] == "4 -> 32 ReLU -> 3, float64"
     assert lines["inputs"] == "standardized; missing values: error"
-    assert lines["trained on"].endswith("seed 0; 5 epochs run") and "example.csv" in lines["trained on"]
+    assert lines["trained on"].endswith("seed 0; 5 of 5 epochs run") and "example.csv" in lines["trained on"]
+    assert lines["settings"] == "optimizer adam, lr 0.01, lr_schedule cosine, batch_size 32, reg 0.03"
     test = model.metrics["test"]
-    assert lines["test split"] == f"accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}"
-    assert lines["sha256"].startswith(checksum(model)) and "started from" not in lines
+    assert lines["test split"] == (
+        f"accuracy {test['accuracy']:.4f}  balanced_accuracy {test['balanced_accuracy']:.4f}  "
+        f"loss {test['loss']:.4f}  ({model.metrics['n_test']} rows)"
+    )
+    assert lines["sha256"] == checksum(model) and "started from" not in lines
+    assert lines["written by"] == f"trainer {model.trainer_version}"
     as_json = json.loads(ok(trainer("inspect", fruit_run / "model.npz", "--json", cwd=tmp_path)).stdout)
     assert as_json == json.loads(json.dumps(model.description()))
     assert as_json["features"] == model.feature_names and as_json["network"]["hidden"] == 32

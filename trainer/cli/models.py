@@ -193,19 +193,22 @@ def _description_text(d):
     )
     inputs = ["standardized" if d["standardized"] else "not standardized", f"missing values: {d['missing']}"]
     data = ", ".join(f"{k} {v}" for k, v in d["data"].items())
-    settings = ", ".join(f"{k} {v}" for k, v in train.items())
+    settings = ", ".join(f"{k} {v}" for k, v in train.items() if k != "epochs")
+    planned = f" of {train['epochs']}" if "epochs" in train else ""
     rows = [
         ["features", f"{len(d['features'])}, {by}: {_listed(d['features'])}"],
         ["label", label],
         ["classes", f"{len(d['classes'])}: {_listed(d['classes'])}"],
         ["network", f"{net['inputs']} -> {net['hidden']} ReLU -> {net['classes']}, {net['dtype']}"],
         ["inputs", "; ".join(inputs)],
-        ["trained on", f"{data}; seed {d['seed']}; {d['epochs_run']} epochs run"],
+        ["trained on", f"{data}; seed {d['seed']}; {d['epochs_run']}{planned} epochs run"],
         ["settings", settings],
     ]
     for split, m in d["metrics"].items():
-        rows.append([f"{split} split", "  ".join(f"{k} {number(v)}" for k, v in m.items())])
-    rows.append(["sha256", d["sha256"] + f" (trainer {d['trainer_version']})"])
+        scores = "  ".join(f"{k} {number(v)}" for k, v in m.items() if k != "rows")
+        rows.append([f"{split} split", scores + (f"  ({m['rows']} rows)" if m["rows"] is not None else "")])
+    rows.append(["sha256", d["sha256"]])
+    rows.append(["written by", f"trainer {d['trainer_version']}"])
     if d["parent_sha256"]:
         rows.append(["started from", f"the model with sha256 {d['parent_sha256']}"])
     return columns(rows)

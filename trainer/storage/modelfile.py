@@ -130,10 +130,16 @@ class SavedModel:
             },
             "seed": self.config.get("seed"),
             "train": {
-                k: train.get(k) for k in ("optimizer", "lr", "epochs", "batch_size", "reg") if k in train
+                k: train.get(k)
+                for k in ("optimizer", "lr", "lr_schedule", "epochs", "batch_size", "reg")
+                if k in train
             },
             "epochs_run": self.metrics.get("epochs_run"),
-            "metrics": {s: {k: m[k] for k in ("accuracy", "loss") if k in m} for s, m in splits.items()},
+            "metrics": {
+                s: {k: m[k] for k in ("accuracy", "balanced_accuracy", "loss") if k in m}
+                | {"rows": self.metrics.get(f"n_{s}")}
+                for s, m in splits.items()
+            },
             "parent_sha256": self.parent_sha256,
         }
 
