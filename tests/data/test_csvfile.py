@@ -105,6 +105,14 @@ BAD_CSV = [
     ("a,b,label\n1,2,x\n3,oops,y\n", -1, ["d.csv:3: column 'b': not a number: 'oops'"]),
     ("a,b,label\n1,,x\n", -1, ["d.csv:2: column 'b': not a number: ''"]),
     ("1,2,x\n3,oops,y\n", -1, ["d.csv:2: column 1 (counting from 0): not a number: 'oops'"]),
+    (
+        "x0,x1,2\n1,2,0\n",  # a number in the header row: it is read as data, and the message says why
+        -1,
+        [
+            "d.csv:1: column 0 (counting from 0): not a number: 'x0' (line 1 is read as data, not as a "
+            "header, because some of its cells are numbers; a header names every column with text)"
+        ],
+    ),
     ("a,b,label\n1,2,x\n\n3,nan,y\n", -1, ["d.csv:4: column 'b': 'nan' is not finite"]),
     ("a,b,label\n1,2,x\n-inf,4,y\n", -1, ["d.csv:3: column 'a': '-inf' is not finite"]),
     ("a,b,label\n1,2,x\n3,4,\n", -1, ["d.csv:3: column 'label': empty label"]),

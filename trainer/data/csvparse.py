@@ -261,6 +261,16 @@ def _block(rows, texts, lines, want):
     return Block(X, columns, np.array(lines, dtype=np.int64))
 
 
+def _header_hint(f, line):
+    """For text in the first row of a file read without a header: why it was read as data."""
+    if f.has_header or line != f.width_line:
+        return ""
+    return (
+        f" (line {line} is read as data, not as a header, because some of its cells are numbers; "
+        "a header names every column with text)"
+    )
+
+
 def _number(text, f, line, j, missing):
     """One numeric field as float (correctly rounded); empty or NaN is missing when allowed."""
     if not text:
@@ -273,7 +283,9 @@ def _number(text, f, line, j, missing):
     try:
         value = float(text)
     except ValueError:
-        raise DataError(f"{f.path}:{line}: {f.where(j)}: not a number: {text!r}") from None
+        raise DataError(
+            f"{f.path}:{line}: {f.where(j)}: not a number: {text!r}{_header_hint(f, line)}"
+        ) from None
     if math.isnan(value) and missing:
         return value
     if not math.isfinite(value):
