@@ -141,6 +141,21 @@ def show_progress(args):
     return not args.quiet and sys.stderr.isatty()
 
 
+def progress_bar(args, total, desc, unit, initial=0):
+    """A tqdm bar on stderr over `total` units of work (seeds, trials), drawn when show_progress."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        leave=False,
+        disable=not show_progress(args),
+    )
+
+
 def at_least(low):
     """An argparse type: an integer >= low."""
 

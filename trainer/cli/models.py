@@ -179,10 +179,6 @@ def inspect_command(args):
     return 0
 
 
-def _listed(values):
-    return ", ".join(map(str, values))
-
-
 def _description_text(d):
     net, train = d["network"], d["train"]
     by = "by position (no names: a CSV without a header, in this order)" if d["positional"] else "by name"
@@ -196,9 +192,9 @@ def _description_text(d):
     settings = ", ".join(f"{k} {v}" for k, v in train.items() if k != "epochs")
     planned = f" of {train['epochs']}" if "epochs" in train else ""
     rows = [
-        ["features", f"{len(d['features'])}, {by}: {_listed(d['features'])}"],
+        ["features", f"{len(d['features'])}, {by}: {', '.join(d['features'])}"],
         ["label", label],
-        ["classes", f"{len(d['classes'])}: {_listed(d['classes'])}"],
+        ["classes", f"{len(d['classes'])}: {', '.join(map(str, d['classes']))}"],
         ["network", f"{net['inputs']} -> {net['hidden']} ReLU -> {net['classes']}, {net['dtype']}"],
         ["inputs", "; ".join(inputs)],
         ["trained on", f"{data}; seed {d['seed']}; {d['epochs_run']}{planned} epochs run"],

@@ -1,8 +1,6 @@
 """`trainer sweep`: train every combination of a grid of config values and rank them."""
 
-import sys
-
-from trainer.cli import at_least, columns, command, job_arguments, number, report_chance, show_progress
+from trainer.cli import at_least, columns, command, job_arguments, number, progress_bar, report_chance
 
 
 def _sweep_arguments(p):
@@ -131,21 +129,11 @@ def _resume(args):
 def _run(plan, args):
     """Every job the journal does not hold yet, with a progress bar; the trials ranked. Ctrl-C, or
     a worker lost for good, ends in one line saying what is kept and how to go on."""
-    from tqdm import tqdm
-
     from trainer.errors import TrainerError
     from trainer.sweeps import sweep
 
     total, held = len(plan.jobs), plan.journaled()
-    bar = tqdm(
-        total=total,
-        initial=held,
-        desc="sweep",
-        unit="trial",
-        file=sys.stderr,
-        leave=False,
-        disable=not show_progress(args),
-    )
+    bar = progress_bar(args, total, "sweep", "trial", initial=held)
     try:
         with bar:
             return sweep.run_trials(

@@ -4,7 +4,7 @@ import argparse
 import json
 import sys
 
-from trainer.cli import columns, command, job_arguments, number, report_chance, show_progress
+from trainer.cli import columns, command, job_arguments, number, progress_bar, report_chance, show_progress
 from trainer.errors import ConfigError, DivergenceError, TrainerError
 
 
@@ -150,12 +150,7 @@ def _draw_pictures(run_dir, args):
         try:
             return plots.plot_run(run_dir)
         except Exception as e:  # the run is saved and sound; a failed picture must not fail it
-            if args.debug:
-                raise
-            print(
-                f"trainer: warning: no pictures: {e}; `trainer --debug plot {run_dir}` shows why",
-                file=sys.stderr,
-            )
+            _no_pictures(e, run_dir, args)
     elif not args.no_plots and not args.quiet:
         print(
             f"trainer: no pictures: matplotlib is not installed; `{plots.install_hint()}` draws "
@@ -164,6 +159,14 @@ def _draw_pictures(run_dir, args):
         )
     plots.remove_pictures(run_dir)  # after --overwrite, an earlier run's pictures would show the wrong run
     return []
+
+
+def _no_pictures(error, where, args):
+    """A picture that failed: one warning line (the error itself under --debug)."""
+    if args.debug:
+        raise error
+    warning = f"trainer: warning: no pictures: {error}; `trainer --debug plot {where}` shows why"
+    print(warning, file=sys.stderr)
 
 
 def _summary_text(result, cfg, pictures=()):
@@ -238,19 +241,10 @@ def _check_group_chance(group, summary, args):
 
 def _run_group(group, args):
     """(summary, seeds trained now, pictures) of the group's unfinished seeds, run with a progress bar."""
-    from tqdm import tqdm
-
     from trainer.sweeps import seeds
 
     todo = len(group.seeds) - len(seeds.finished(group))
-    bar = tqdm(
-        total=todo,
-        desc=group.name,
-        unit="seed",
-        file=sys.stderr,
-        leave=False,
-        disable=not show_progress(args),
-    )
+    bar = progress_bar(args, todo, group.name, "seed")
     try:
         with bar:
             summary, ran = seeds.run_group(
@@ -311,12 +305,7 @@ def _draw_group_pictures(group, ran, args):
                 plots.plot_run(group.seed_dir(seed))
         return [bands.plot_group(group.out)]
     except Exception as e:  # the runs are saved and sound; a failed picture must not fail them
-        if args.debug:
-            raise
-        print(
-            f"trainer: warning: no pictures: {e}; `trainer --debug plot {group.out}` shows why",
-            file=sys.stderr,
-        )
+        _no_pictures(e, group.out, args)
         return []
 
 
