@@ -84,8 +84,8 @@ def data_moved(direction):
         to = np.inf if direction == "up" else np.where(rng.random(X.shape) < 0.5, -np.inf, np.inf)
         return np.nextafter(X, np.asarray(to, dtype=X.dtype))
 
-    def patched(cfg, rng_, dtype):
-        p = prepare(cfg, rng_, dtype)
+    def patched(*args, **kwargs):
+        p = prepare(*args, **kwargs)
         for name in ("train", "val", "test"):
             part = getattr(p, name)
             if part is not None:

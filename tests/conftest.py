@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 # scikit-learn's estimator checks include an array-API check (NumPy namespace) that runs only
 # when scipy was imported with this set; without it the check skips (tests/test_estimator.py)
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
@@ -56,3 +58,21 @@ def outcome(run_dir):
         "config": (run_dir / "config.yaml").read_bytes(),
         "curve": (run_dir / "curve.json").read_bytes(),  # no clock in it: byte for byte
     }
+
+
+def numeric_model(params, classes, names, scaler=None, fill=None, missing="error", target=None, **fields):
+    """A SavedModel of numeric inputs `names`: scaler (mean, scale) and fill (the imputer's statistics)
+    as given; `fields` are SavedModel's own (config, metrics, parent_sha256, ...)."""
+    from trainer.data.preprocess import Preprocessing
+    from trainer.data.schema import numeric_schema
+    from trainer.storage.modelfile import SavedModel
+
+    mean, scale = (None, None) if scaler is None else (np.asarray(scaler[0]), np.asarray(scaler[1]))
+    prep = Preprocessing(
+        numeric_schema(names, list(classes), target),
+        missing,
+        fill=None if fill is None else np.asarray(fill, dtype=np.float64),
+        scaler_mean=mean,
+        scaler_scale=scale,
+    )
+    return SavedModel(params, prep, **fields)

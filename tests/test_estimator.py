@@ -19,8 +19,8 @@ from trainer import fit as train
 from trainer.cli import main
 from trainer.config.load import load_config
 from trainer.data.datasets import SEED_BOUND, DataConfig
+from trainer.data.preprocess import fit_scaler, standardize
 from trainer.model.network import ModelConfig, init_params
-from trainer.model.scaling import fit_scaler, standardize
 from trainer.training.loop import TrainConfig, TrainState, fit, loss_and_accuracy
 from trainer.training.optim import make_optimizer
 
@@ -86,6 +86,10 @@ def test_constructor_defaults_are_the_config_defaults():
         **train,
         "val_size": data.val_size,
         "standardize": data.standardize,
+        "missing": data.missing,
+        "unknown_category": data.unknown_category,
+        "max_categories": data.max_categories,
+        "categorical": None,  # the DataFrame columns to read as categories besides those holding text
         "random_state": None,
         "warm_start": False,
     }

@@ -11,8 +11,8 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from trainer import TwoLayerNetClassifier
 from trainer.data.datasets import SEED_BOUND
+from trainer.data.preprocess import standardize
 from trainer.model.network import PARAM_NAMES
-from trainer.model.scaling import standardize
 from trainer.training.loop import loss_and_accuracy
 
 X, Y = make_blobs(n_samples=120, centers=3, cluster_std=3.0, random_state=1)

@@ -5,11 +5,10 @@ streaming equal to one shot, and a model's own splits recreated by name."""
 import itertools
 import json
 import tracemalloc
-from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, numeric_model
 
 import trainer
 from trainer import evaluate as evaluate_module
@@ -18,22 +17,21 @@ from trainer.errors import DataError, InputError
 from trainer.evaluate import evaluate, evaluate_csv, predict_chunks, predict_csv
 from trainer.model.metrics import classification_report
 from trainer.model.network import init_params
-from trainer.storage.modelfile import SavedModel, load_model
+from trainer.storage.modelfile import load_model
 
 FEATURES = ["a", "b", "c"]
 CLASSES = ["p", "q", "r"]
 
 
-def small_model(names=FEATURES, target="label", **kwargs):
+def small_model(names=FEATURES, target="label", classes=CLASSES, **kwargs):
     rng = np.random.default_rng(1)
-    return SavedModel(
-        params=init_params(3, 6, 3, rng, init="normal", std=1.0),
-        classes=CLASSES,
-        feature_names=list(names),
-        scaler_mean=np.array([1.0, -2.0, 30.0]),
-        scaler_scale=np.array([0.5, 3.0, 10.0]),
-        config={"data": {"dataset": "csv", "target": target}},
+    return numeric_model(
+        init_params(3, 6, 3, rng, init="normal", std=1.0),
+        classes,
+        list(names),
+        scaler=([1.0, -2.0, 30.0], [0.5, 3.0, 10.0]),
         target=target,
+        config={"data": {"dataset": "csv", "target": target, "missing": kwargs.get("missing", "error")}},
         **kwargs,
     )
 
@@ -160,7 +158,7 @@ def test_a_value_the_model_cannot_take_names_its_line_and_column(tmp_path):
         DataError, match=r"d.csv:4: column 'a': 1e\+308 overflows float64 after standardisation"
     ):
         predict_csv(model, path)
-    model.scaler_mean = model.scaler_scale = None
+    model.prep.scaler_mean = model.prep.scaler_scale = None
     path.write_text("a,b,c\n1,2,3\n1e308,1e308,1e308\n")
     with pytest.raises(DataError, match=r"d.csv:3: column 'a': 1e\+308 is too large for the network"):
         predict_csv(model, path)
@@ -175,8 +173,8 @@ def test_a_value_the_model_cannot_take_names_its_line_and_column(tmp_path):
 @pytest.mark.parametrize("policy", ["drop", "mean"])
 def test_missing_values_follow_the_models_data_missing(tmp_path, policy):
     stats = np.array([1.5, -2.5, 31.0]) if policy == "mean" else None
-    model = small_model(imputer_statistics=stats)
-    model.config["data"]["missing"] = policy
+    model = small_model(fill=stats, missing=policy)
+    model.prep.na_values = ("nan",)
     path = tmp_path / "d.csv"
     path.write_text("a,b,c,label\n1,2,3,p\n,2,3,q\n1,nan,,r\n")
     notes = []
@@ -223,7 +221,7 @@ def test_mean_imputation_is_fitted_on_the_train_split_and_recreated(tmp_path):
     text = [",".join(r) for r in text]
     result = csv_run(tmp_path, "\n".join(text) + "\n", "data.missing=mean")
     model = load_model(tmp_path / "run/model.npz")
-    assert model.imputer_statistics is not None and result.summary["n_filled"] == 2
+    assert model.prep.fill is not None and result.summary["n_filled"] == 2
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     report = evaluate(model)
     assert report["accuracy"] == summary["test"]["accuracy"] and report["loss"] == summary["test"]["loss"]
@@ -242,7 +240,7 @@ def test_every_unknown_label_is_named_wherever_it_first_appears(tmp_path):
         DataError, match=r":3: label\(s\) 'x0', 'x1', 'x2', 'x3', 'x4', \.\.\. \(7 in all\) are"
     ):
         evaluate_csv(small_model(), path)
-    fruit = replace(small_model(), classes=["apple", "lemon", "orange"])
+    fruit = small_model(classes=["apple", "lemon", "orange"])
     capital = ["apple", "lemon", "orange"] * 133 + ["Apple"]
     path = write(tmp_path / "capital.csv", ["a", "b", "c", "label"], X, capital, ["a", "b", "c", "label"])
     with pytest.raises(DataError) as e:

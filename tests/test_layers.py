@@ -63,3 +63,9 @@ def test_imports_point_down_the_layers():
 def test_the_math_imports_nothing_of_ours_but_itself_and_the_error_types():
     for path in (PACKAGE / "model").rglob("*.py"):
         assert {unit(m) for m in imports(path)} <= {"model", "errors"}, path
+
+
+def test_the_network_and_the_loop_import_nothing_of_the_data_path():
+    for sub in ("model", "training"):
+        for path in (PACKAGE / sub).rglob("*.py"):
+            assert "data" not in {unit(m) for m in imports(path)}, path

@@ -57,6 +57,10 @@ def first_line(e):
     return text.splitlines()[0] if text else type(e).__name__
 
 
+class DataWarning(UserWarning):
+    """Something about the data the user may not expect (a column left out, a drifted feature)."""
+
+
 class InputError(DataError):
     """A value of a model's input rows it cannot take: row and column are indices into those rows,
     so a caller that knows where the rows came from (a CSV's lines) can say where it is."""
@@ -64,3 +68,9 @@ class InputError(DataError):
     def __init__(self, row, column, value, why, feature):
         super().__init__(f"row {row} (counting from 0), feature '{feature}': {value!r} {why}")
         self.row, self.column, self.value, self.why = row, column, value, why
+
+
+class DriftError(TrainerError):
+    """Input features far from their training distribution, when the user asked for --strict."""
+
+    exit_code = 5

@@ -10,26 +10,35 @@ epoch count), so continued training is the same arithmetic as one long fit.
 
 import numbers
 import re
+from collections import Counter
 from dataclasses import fields, replace
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from trainer.config.load import config_from_dict
 from trainer.data.columns import locate
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import hold_out
-from trainer.errors import ConfigError, DataError
+from trainer.data.preprocess import fit as fit_preprocessing
+from trainer.data.schema import Schema, numeric_schema, positional_names
+from trainer.data.table import Table, check_categories, frame_inputs, numeric_table
+from trainer.data.weights import BALANCED, class_weight_by_index, class_weights, row_weights
+from trainer.errors import ConfigError, DataError, InputError
 from trainer.model.network import PARAM_NAMES, ModelConfig, log_softmax, predict_proba, scores
-from trainer.model.scaling import fit_scaler, standardize
 from trainer.runs.run import new_state
 from trainer.storage.modelfile import SavedModel, is_label, load_model, save_model
 from trainer.training.loop import TrainConfig
 from trainer.training.loop import fit as train_fit
-from trainer.training.weights import BALANCED, class_weight_by_index, class_weights, row_weights
 
 # config section -> the constructor parameters that carry its keys' names
 SECTIONS = {
@@ -37,7 +46,8 @@ SECTIONS = {
     "model": tuple(f.name for f in fields(ModelConfig) if f.name != "init_from"),
     # all but checkpoint_*: there is no run dir to checkpoint into
     "train": tuple(f.name for f in fields(TrainConfig) if not f.name.startswith("checkpoint_")),
-    "data": ("val_size", "standardize"),  # the data keys that make sense on arrays
+    # the data keys that make sense on arrays and DataFrames
+    "data": ("val_size", "standardize", "missing", "unknown_category", "max_categories"),
 }
 INPUT_DTYPES = (np.float64, np.float32)  # X is kept in either (no copy); anything else becomes float64
 
@@ -126,6 +136,10 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         threads=None,
         val_size=0.0,
         standardize=True,
+        missing="error",
+        unknown_category="error",
+        max_categories=100,
+        categorical=None,
         random_state=None,
         warm_start=False,
     ):
@@ -156,8 +170,17 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         self.threads = threads
         self.val_size = val_size
         self.standardize = standardize
+        self.missing = missing
+        self.unknown_category = unknown_category
+        self.max_categories = max_categories
+        self.categorical = categorical
         self.random_state = random_state
         self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing != "error"  # an imputer fills them, or their rows go
+        return tags
 
     @classmethod
     def from_config(cls, cfg):
@@ -180,53 +203,48 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             ) from None
 
     def fit(self, X, y, sample_weight=None):
-        """Train on X (n_samples, n_features) and labels y (n_samples,), each row's loss weighed by
-        sample_weight (n_samples,) and class_weight; return self. With warm_start, go on from the
-        last fit (or the loaded model) for `epochs` more epochs."""
+        """Train on X (n_samples, n_features; an array, or a DataFrame with columns of any dtype) and
+        labels y (n_samples,), each row's loss weighed by sample_weight (n_samples,) and class_weight;
+        return self. With warm_start, go on from the last fit (or the loaded model) for `epochs` more."""
         cfg = self._config()
         warm = self.warm_start and hasattr(self, "params_")
-        X, y = validate_data(self, _by_name(self, X) if warm else X, y, dtype=INPUT_DTYPES, reset=not warm)
-        check_classification_targets(y)
-        sample_weight = _sample_weight(sample_weight, X)
+        table, y, sample_weight = self._rows(X, y, sample_weight, cfg, reset=not warm)
         if not warm:
             self._set_classes(y)
-        y = self._indices(y, "fit")
+        table.y = self._indices(y, "fit")
         if not warm or not hasattr(self, "_state"):
             rng = _generator(self.random_state)
-            self._val_seed = int(
-                rng.integers(SEED_BOUND)
-            )  # drawn even when unused: later draws never depend on val_size
+            # drawn even when unused: later draws never depend on val_size
+            self._val_seed = int(rng.integers(SEED_BOUND))
         try:
-            (X, y, sample_weight), val = _hold_out(X, y, sample_weight, cfg.data.val_size, self._val_seed)
+            train, val = _hold_out(table, cfg.data.val_size, self._val_seed)
         except DataError as e:
             raise ValueError(
                 f"{type(self).__name__}: val_size={cfg.data.val_size}: {str(e).removeprefix('data: ')}"
             ) from None
         if not warm:
-            self.scaler_mean_, self.scaler_scale_ = fit_scaler(X) if cfg.data.standardize else (None, None)
-        weight = self._row_weights(y, sample_weight, "fit")
-        X, val = self._scaled(X, cfg), None if val is None else (self._scaled(val[0], cfg), val[1])
+            self._fit_preprocessing(train, cfg)
+        weight = self._row_weights(train.y, train.weight, "fit")
+        Z, val = self._transformed(train, cfg), None if val is None else (self._transformed(val, cfg), val.y)
         if not warm:
-            self._state = new_state(cfg, X.shape[1], len(self.classes_), rng)
+            self._state = new_state(cfg, Z.shape[1], len(self.classes_), rng)
         elif not hasattr(self, "_state"):
             self._state = self._loaded_state(cfg, rng)
         state = self._state
         self._planned = state.epoch + cfg.train.epochs
         state.stopped_early, state.bad_epochs = False, 0  # a warm fit trains its epochs; patience afresh
-        self._train(state, X, y, replace(cfg.train, epochs=self._planned), val, weight)
+        self._train(state, Z, train.y, replace(cfg.train, epochs=self._planned), val, weight)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over the rows X, y (each weighed by sample_weight and class_weight); return self.
 
         `classes`, every label y will ever hold, is required on the first call (as in scikit-learn);
-        later calls may repeat it. The first call draws the weights and fits the scaler on its rows;
-        every call goes on with the optimizer, Generator and epoch count the last one left."""
+        later calls may repeat it. The first call draws the weights and fits the preprocessing on its
+        rows; every call goes on with the optimizer, Generator and epoch count the last one left."""
         cfg = self._config()
         first = not hasattr(self, "params_")
-        X, y = validate_data(self, X if first else _by_name(self, X), y, dtype=INPUT_DTYPES, reset=first)
-        check_classification_targets(y)
-        sample_weight = _sample_weight(sample_weight, X)
+        table, y, sample_weight = self._rows(X, y, sample_weight, cfg, reset=first)
         if first and classes is None:
             raise ValueError(
                 f"{type(self).__name__}.partial_fit: pass classes (every label y will hold) on the first call"
@@ -238,24 +256,93 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__}.partial_fit: classes {_shown(np.unique(classes))} differ from "
                 f"classes_ {_shown(self.classes_)} of the first call"
             )
-        y = self._indices(y, "partial_fit")
+        table.y = self._indices(y, "partial_fit")
         if not hasattr(self, "_state"):
             rng = _generator(self.random_state)
             self._val_seed = int(rng.integers(SEED_BOUND))  # as fit draws it: the same draws follow
             if first:
-                self.scaler_mean_, self.scaler_scale_ = (
-                    fit_scaler(X) if cfg.data.standardize else (None, None)
-                )
-                self._state = new_state(cfg, X.shape[1], len(self.classes_), rng)
+                self._fit_preprocessing(table, cfg)
+                self._state = new_state(cfg, self.prep_.schema.n_features, len(self.classes_), rng)
             else:
                 self._state = self._loaded_state(cfg, rng)
             self._planned = cfg.train.epochs
-        weight = self._row_weights(y, sample_weight, "partial_fit")
+        weight = self._row_weights(table.y, table.weight, "partial_fit")
         state = self._state
         self._planned = max(self._planned, state.epoch + 1)
         train = replace(cfg.train, epochs=self._planned, early_stopping=False)
-        self._train(state, self._scaled(X, cfg), y, train, None, weight, until=state.epoch + 1)
+        self._train(state, self._transformed(table, cfg), table.y, train, None, weight, until=state.epoch + 1)
         return self
+
+    def _rows(self, X, y, sample_weight, cfg, reset):
+        """(Table of X's rows, y, sample_weight), checked as scikit-learn checks them; the prologue of
+        fit and partial_fit. reset: X's columns become the model's inputs (a DataFrame's text, object
+        and category columns, and those `categorical` names, categorical); else they are matched to
+        them. With missing='drop', rows missing a value are left out."""
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None")
+        table, y = self._table(X, y, reset)
+        sample_weight = _sample_weight(sample_weight, np.empty((len(y), 0)))
+        check_classification_targets(y)
+        table.weight = sample_weight
+        if reset:
+            try:
+                check_categories(table, cfg.data.max_categories, set(self.categorical or ()), "X", key="")
+            except DataError as e:
+                raise ValueError(f"{name}: {e}") from None
+        if cfg.data.missing == "drop":
+            keep = ~table.missing()
+            if not keep.any():
+                raise ValueError(f"{name}: every row of X has a missing value (missing='drop')")
+            table, y = table.take(keep), y[keep]
+        return table, y, table.weight
+
+    def _table(self, X, y=None, reset=False):
+        """(X as a Table of the model's inputs, y as a 1-d array or None), as scikit-learn checks them."""
+        name = type(self).__name__
+        allow_nan = "allow-nan" if self.missing != "error" else True
+        if not reset:
+            X = _by_name(self, X)
+        if not _is_frame(X):
+            checked = validate_data(
+                self,
+                X,
+                *(() if y is None else (y,)),
+                dtype=INPUT_DTYPES,
+                reset=reset,
+                ensure_all_finite=allow_nan,
+            )
+            X, y = checked if y is not None else (checked, None)
+            if not reset and self.prep_.schema.categorical:
+                raise ValueError(f"{name}: fitted on a DataFrame with categorical columns; pass a DataFrame")
+            schema = numeric_schema(_names(self, X.shape[1]), []) if reset else self.prep_.schema
+            return numeric_table(X, schema), y
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(X, y)
+        kinds = None if reset else [c.kind for c in self.prep_.schema.inputs]
+        try:
+            columns, Xn, codes, values = frame_inputs(X, self.categorical or (), kinds)
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
+        if not reset and allow_nan is True and np.isnan(Xn).any():
+            raise ValueError(f"{name}: Input X contains NaN (missing='{self.missing}')")
+        schema = Schema(columns, []) if reset else self.prep_.schema
+        return Table(schema, Xn, codes, values), y
+
+    def _fit_preprocessing(self, table, cfg):
+        """prep_ (imputer, encoder, scaler) fitted on the table's rows; scaler_mean_, scaler_scale_."""
+        d = cfg.data
+        try:
+            self.prep_ = fit_preprocessing(
+                table.schema, table, d.missing, d.standardize, d.unknown_category, (), "X"
+            )
+        except DataError as e:
+            raise ValueError(f"{type(self).__name__}: {e}") from None
+        self.prep_.schema.classes = [_plain(c) for c in self.classes_]
+        self.prep_.schema.positional = not hasattr(self, "feature_names_in_")
+        self.scaler_mean_, self.scaler_scale_ = self.prep_.scaler_mean, self.prep_.scaler_scale
 
     def _train(self, state, X, y, train_cfg, val, weight, until=None):
         """training.loop.fit on the run's state; the fitted attributes from what it leaves."""
@@ -311,13 +398,17 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             )
         return weight
 
-    def _scaled(self, X, cfg):
-        """X standardised with the fitted scaler, in the network's dtype."""
-        return standardize(X, self.scaler_mean_, self.scaler_scale_, cfg.model.dtype)
+    def _transformed(self, table, cfg):
+        """The table's rows as the network's inputs (prep_.transform), in its dtype; ValueError at a
+        value it cannot take."""
+        try:
+            return self.prep_.transform(table, cfg.model.dtype)
+        except InputError as e:
+            raise ValueError(f"{type(self).__name__}: X: {e}") from None
 
     def _loaded_state(self, cfg, rng):
         """A new TrainState (fresh optimizer, epoch 0) holding the weights of a loaded estimator."""
-        state = new_state(cfg, self.n_features_in_, len(self.classes_), rng)
+        state = new_state(cfg, self.prep_.schema.n_features, len(self.classes_), rng)
         for k in PARAM_NAMES:
             state.params[k][...] = self.params_[k]
         return state
@@ -334,8 +425,11 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
     def _inputs(self, X):
         """X checked against the fit and transformed exactly as a saved model transforms raw rows."""
         check_is_fitted(self)
-        X = validate_data(self, _by_name(self, X), reset=False, dtype=INPUT_DTYPES)
-        return standardize(X, self.scaler_mean_, self.scaler_scale_, self.params_["W1"].dtype)
+        table, _ = self._table(X)
+        try:
+            return self.prep_.transform(table, self.params_["W1"].dtype)
+        except InputError as e:
+            raise ValueError(f"{type(self).__name__}: X: {e}") from None
 
     def predict_proba(self, X):
         """Probability of each class in classes_ (n_samples, n_classes), in the network's dtype."""
@@ -364,7 +458,6 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
                 "a model file holds bool, int, finite float or str labels"
             )
         named = hasattr(self, "feature_names_in_")
-        names = list(self.feature_names_in_) if named else [f"x{j}" for j in range(self.n_features_in_)]
         config = {s: {k: getattr(self, k) for k in keys} for s, keys in SECTIONS.items()}
         config["train"]["class_weight"] = _text_keys(self.class_weight)  # JSON: keys are text
         seed = self.random_state if isinstance(self.random_state, numbers.Integral) else None
@@ -382,16 +475,8 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             "validation_loss_curve": self.validation_loss_curve_,
             "validation_scores": self.validation_scores_,
         }
-        return SavedModel(
-            params=self.params_,
-            classes=labels,
-            feature_names=[str(f) for f in names],
-            scaler_mean=self.scaler_mean_,
-            scaler_scale=self.scaler_scale_,
-            config=config,
-            metrics=metrics,
-            positional=not named,
-        )
+        self.prep_.schema.classes = labels
+        return SavedModel(self.params_, self.prep_, config, metrics)
 
     def save(self, path):
         """Write the fitted network to `path` in our model file format (atomically)."""
@@ -408,14 +493,15 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             warm_start=meta.get("warm_start", False),
         )
         est.params_ = {k: model.params[k] for k in PARAM_NAMES}
-        est.scaler_mean_, est.scaler_scale_ = model.scaler_mean, model.scaler_scale
+        est.prep_ = model.prep
+        est.scaler_mean_, est.scaler_scale_ = model.prep.scaler_mean, model.prep.scaler_scale
         est.classes_ = np.asarray(model.classes, dtype=meta.get("classes_dtype"))
         if isinstance(est.class_weight, dict):  # its text keys back to the labels they name
             labels = {str(c.item()): c.item() for c in est.classes_}
             est.class_weight = {labels.get(k, k): w for k, w in est.class_weight.items()}
-        est.n_features_in_ = model.n_features
+        est.n_features_in_ = len(model.schema.inputs)
         if meta.get("feature_names_in", not model.positional):  # a `trainer train` model: its CSV's names
-            est.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
+            est.feature_names_in_ = np.asarray(model.schema.names, dtype=object)
         m = model.metrics
         n_iter = m.get("n_iter", m.get("epochs_run", 0))
         est.n_iter_, est.best_epoch_ = n_iter, m.get("best_epoch", n_iter)
@@ -438,7 +524,8 @@ def _by_name(est, X):
     if columns is None or not hasattr(est, "feature_names_in_"):
         return X
     names, features = [str(c) for c in columns], [str(f) for f in est.feature_names_in_]
-    twice = sorted({n for n in names if n in features and names.count(n) > 1})
+    wanted = set(features)
+    twice = sorted(n for n, k in Counter(names).items() if k > 1 and n in wanted)
     if twice:
         raise ValueError(f"{type(est).__name__}: X has more than one column named {twice[0]!r}")
     try:
@@ -467,11 +554,22 @@ def _generator(random_state):
     return np.random.default_rng(int(check_random_state(random_state).randint(SEED_BOUND, dtype=np.int64)))
 
 
-def _hold_out(X, y, sample_weight, val_size, seed):
-    """((X, y, sample_weight) to train on, (X, y) held out or None): prepare.hold_out's rows cut by seed."""
-    train, val = hold_out(np.arange(len(y)), y, val_size, seed)
-    kept = (X[train], y[train], None if sample_weight is None else sample_weight[train])
-    return kept, None if val is None else (X[val], y[val])
+def _hold_out(table, val_size, seed):
+    """(Table to train on, Table held out or None): prepare.hold_out's rows cut by seed."""
+    train, val = hold_out(np.arange(len(table)), table.y, val_size, seed)
+    return table.take(train), None if val is None else table.take(val)
+
+
+def _is_frame(X):
+    """Whether X is a pandas DataFrame (its columns are read by kind, not as one numeric array)."""
+    return hasattr(X, "columns") and hasattr(X, "iloc") and hasattr(X, "dtypes")
+
+
+def _names(est, n):
+    """The input names of an array of n columns: feature_names_in_ when set, else x0, x1, ...."""
+    return (
+        [str(f) for f in est.feature_names_in_] if hasattr(est, "feature_names_in_") else positional_names(n)
+    )
 
 
 def _sample_weight(sample_weight, X):

@@ -1,7 +1,13 @@
-"""Evaluate and predict with saved models: metrics on a split of the model's own data or on a CSV."""
+"""Evaluate and predict with saved models: metrics on a split of the model's own data or on a CSV.
+
+A CSV is read block by block with the model's columns (data.columns.match), its inputs' kinds
+and its missing-value markers; each block becomes a Table that the model's preprocessing
+transforms, so a file meets exactly the transform its model was trained with. With a DriftCheck,
+the mean of each input feature over the file is held against its training distribution.
+"""
 
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -10,19 +16,20 @@ from trainer.data.columns import locate, match
 from trainer.data.csvfile import open_csv
 from trainer.data.csvparse import Want, blocks, factorized
 from trainer.data.datasets import data_source
-from trainer.data.prepare import fit_preprocessing, raw_splits
+from trainer.data.prepare import SPLITS, Splits, fit_preprocessing, raw_splits
+from trainer.data.schema import NUMERIC
+from trainer.data.table import Table
 from trainer.errors import DataError, InputError, did_you_mean
 from trainer.model.metrics import classification_report
+from trainer.storage.modelfile import probabilities
 
 BATCH_ROWS = 4096  # rows per forward pass of evaluate and predict on a CSV (see _Batches)
-
-SPLITS = ("train", "val", "test")  # the splits of a config's dataset a model can be evaluated on
 SPLIT_SIZES = {"val": "data.val_size", "test": "data.test_size"}
 
 
 def own_split(model, split="test"):
-    """A split of the model's own dataset (train, val or test) in raw feature units, recreated from
-    the config it was trained with (model_splits: a DataError when the data changed since)."""
+    """A split of the model's own dataset (train, val or test) as a raw Table, recreated from the
+    config it was trained with (model_splits: a DataError when the data changed since)."""
     if "dataset" not in model.config.get("data", {}):  # e.g. saved by TwoLayerNetClassifier, fitted on arrays
         raise DataError(
             f"this model was fitted on arrays, not on a dataset of a config, so it has no {split} split "
@@ -40,25 +47,30 @@ def own_split(model, split="test"):
 
 
 def evaluate(model, X=None, y=None, split="test"):
-    """Metrics of `model` on raw (X, y), or on a split of its own dataset (the default, test: equal
-    to summary.json's test metrics)."""
+    """Metrics of `model` on raw rows X (a Table, or numeric rows) with labels y (class indices;
+    a Table's own when None), or on a split of its own dataset (the default, test: equal to
+    summary.json's test metrics)."""
     if X is None:
-        X, y = own_split(model, split)
-    return classification_report(model.params, model.transform(X), y, model.classes)
+        X = own_split(model, split)
+    table = model.table(X)
+    return classification_report(
+        model.params, model.transform(table), table.y if y is None else y, model.classes
+    )
 
 
-def evaluate_csv(model, path, target=None, notes=None):
-    """Metrics of `model` on a labelled CSV in the raw feature units it was trained on.
+def evaluate_csv(model, path, target=None, notes=None, drift=None, sep=None, skip_rows=0):
+    """Metrics of `model` on a labelled CSV in the raw units it was trained on.
 
     Columns are matched as data.columns.match says (by name with a header); the label column is
     `target`, else the model's own. notes: a list that gets one-line notes for the user (columns
-    ignored, rows dropped, values filled). The metrics are classification_report's, as for a split."""
-    f = open_csv(path)
+    ignored, rows dropped, values filled). drift: a DriftCheck that sees every row scored. The
+    metrics are classification_report's, as for a split."""
+    f = open_csv(path, sep, skip_rows=skip_rows)
     cols = match(f, model, target, need_label=True)
     index = {str(c): i for i, c in enumerate(model.classes)}
-    ys, Xs, unknown = [], [], {}
-    for block, keep, _ in _scored(f, model, cols, notes):  # its probabilities: every row checked
-        labels, lines = block.texts[0][keep], block.lines[keep]
+    ys, Zs, unknown = [], [], {}
+    for part in _scored(f, model, cols, notes, drift=drift):
+        labels, lines, Z = part.labels[part.keep], part.table.lines[part.keep], part.Z
         codes, distinct = factorized(labels)
         known = np.array([index.get(s, -1) for s in distinct], np.int64)
         y = known[codes]
@@ -69,43 +81,49 @@ def evaluate_csv(model, path, target=None, notes=None):
             for k in np.flatnonzero(known < 0):
                 unknown.setdefault(distinct[k], int(lines[first[k]]))
         ys.append(y)
-        Xs.append(block.X[keep])
+        Zs.append(Z)
     if not sum(map(len, ys)):
         raise DataError(f"{path}: every row has a missing value (the model's data.missing: drop)")
     if unknown:
-        first = min(unknown, key=unknown.get)
-        if first == "":
-            raise DataError(f"{path}:{unknown[first]}: empty label")
-        in_order = sorted(unknown, key=unknown.get)  # as they first appear in the file
-        shown = ", ".join(map(repr, in_order[:5])) + (
-            f", ... ({len(unknown)} in all)" if len(unknown) > 5 else ""
-        )
-        raise DataError(
-            f"{path}:{unknown[first]}: label(s) {shown} are not among "
-            f"the model's classes ({', '.join(map(str, model.classes))}){did_you_mean(first, index)}"
-        )
-    X, y = np.concatenate(Xs), np.concatenate(ys)
-    return classification_report(model.params, model.transform(X), y, model.classes)
+        _unknown_labels(path, unknown, model.classes, index)
+    Z, y = np.concatenate(Zs), np.concatenate(ys)
+    return classification_report(model.params, Z, y, model.classes)
 
 
-def predict_chunks(model, path, target=None, ids=(), notes=None, size=None):
+def _unknown_labels(path, unknown, classes, index):
+    """The DataError naming the labels the model does not know, in order of first appearance."""
+    in_order = sorted(unknown, key=unknown.get)
+    first = in_order[0]
+    shown = ", ".join(map(repr, in_order[:5])) + (
+        f", ... ({len(unknown)} in all)" if len(unknown) > 5 else ""
+    )
+    raise DataError(
+        f"{path}:{unknown[first]}: label(s) {shown} are not among "
+        f"the model's classes ({', '.join(map(str, classes))}){did_you_mean(first, index)}"
+    )
+
+
+def predict_chunks(
+    model, path, target=None, ids=(), notes=None, size=None, drift=None, sep=None, skip_rows=0
+):
     """(id column names, an iterator of (id columns, class indices, probabilities), one per chunk).
 
     ids: columns (name or index) copied through as text. A row the model cannot take (a missing
     value, with data.missing: drop) has class index -1 and NaN probabilities. Memory is bounded by
     the chunk size, whatever the file's size. Bad columns are refused here, before any row is read."""
-    f = open_csv(path)
+    f = open_csv(path, sep, skip_rows=skip_rows)
     cols = match(f, model, target, ids)
-    return [f.names[j] for j in cols.ids], _predicted(f, model, cols, notes, size)
+    return [f.names[j] for j in cols.ids], _predicted(f, model, cols, notes, size, drift)
 
 
-def _predicted(f, model, cols, notes, size):
-    for block, keep, proba in _scored(f, model, cols, notes, size):
+def _predicted(f, model, cols, notes, size, drift):
+    for part in _scored(f, model, cols, notes, size, drift):
+        keep = part.keep
         pred = np.full(len(keep), -1, dtype=np.int64)
-        pred[keep] = proba.argmax(axis=1)
-        full = np.full((len(keep), model.n_classes), np.nan, dtype=proba.dtype)
-        full[keep] = proba
-        yield block.texts[: len(cols.ids)], pred, full
+        pred[keep] = part.proba.argmax(axis=1)
+        full = np.full((len(keep), model.n_classes), np.nan, dtype=part.proba.dtype)
+        full[keep] = part.proba
+        yield part.ids, pred, full
 
 
 def predict_csv(model, path, target=None, ids=(), notes=None):
@@ -114,30 +132,63 @@ def predict_csv(model, path, target=None, ids=(), notes=None):
     return np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
 
 
-def _scored(f, model, cols, notes=None, size=None):
-    """(block, rows kept, probabilities of the kept rows) for each Block of the file's matched columns.
+@dataclass
+class _Part:
+    """One block of a CSV as scored: its rows, id columns and labels (as text), the rows kept, the
+    kept rows' inputs and probabilities."""
+
+    table: Table
+    ids: list
+    labels: np.ndarray | None
+    keep: np.ndarray
+    Z: np.ndarray
+    proba: np.ndarray | None = None
+
+
+def _scored(f, model, cols, notes=None, size=None, drift=None):
+    """A _Part per block, in file order.
 
     The model's data.missing decides missing values: error (the reader refuses them), drop (rows
     left out, counted in a note) or mean/median (filled by the model, counted in a note)."""
-    policy = model.config.get("data", {}).get("missing", "error")
-    texts = tuple(cols.ids) + ((cols.label,) if cols.label is not None else ())
-    want = Want(tuple(cols.features), texts, frozenset(), policy != "error")
+    prep, schema = model.prep, model.schema
+    numeric = [cols.inputs[i] for i, c in enumerate(schema.inputs) if c.kind == NUMERIC]
+    categorical = [cols.inputs[i] for i, c in enumerate(schema.inputs) if c.kind != NUMERIC]
+    label = (cols.label,) if cols.label is not None else ()
+    want = Want(
+        tuple(numeric),
+        (*categorical, *cols.ids, *label),
+        marked=frozenset((*categorical, *label)),
+        required=frozenset(label if prep.missing != "drop" else ()),
+        missing=prep.missing != "error",
+        markers=frozenset(prep.na_values),
+        empty=() if f.trailing is None or f.trailing in cols.inputs else (f.trailing,),
+    )
     batches, waiting = _Batches(model, f, cols), deque()
     n, dropped, filled = 0, 0, 0
     for block in blocks(f, want, size):
-        missing = np.isnan(block.X)
-        keep = ~missing.any(axis=1) if policy == "drop" else np.ones(len(block.lines), bool)
+        table = _block_table(block, schema, len(categorical))
+        ids = block.texts[len(categorical) : len(categorical) + len(cols.ids)]
+        labels = block.texts[-1] if label else None
+        keep = ~table.missing() if prep.missing == "drop" else np.ones(len(table), bool)
+        if labels is not None and prep.missing == "drop":
+            keep &= np.fromiter((v is not None for v in labels), bool, len(labels))
         dropped += len(keep) - int(keep.sum())
-        filled += int(missing.sum()) if policy != "drop" else 0
+        filled += table.missing_count() if prep.missing != "drop" else 0
         n += len(keep)
-        batches.add(*((block.X, block.lines) if keep.all() else (block.X[keep], block.lines[keep])))
-        waiting.append((block, keep, int(keep.sum())))
-        while waiting and waiting[0][2] <= batches.ready:
-            block, keep, k = waiting.popleft()
-            yield block, keep, batches.take(k)
+        rows = table if keep.all() else table.take(keep)
+        part = _Part(table, ids, labels, keep, _inputs(model, rows, f, cols))
+        if drift is not None:
+            drift.add(prep.encoded(rows))
+        batches.add(part.Z, rows)
+        waiting.append(part)
+        while waiting and len(waiting[0].Z) <= batches.ready:
+            part = waiting.popleft()
+            part.proba = batches.take(len(part.Z))
+            yield part
     batches.finish()
-    for block, keep, k in waiting:
-        yield block, keep, batches.take(k)
+    for part in waiting:
+        part.proba = batches.take(len(part.Z))
+        yield part
     if n == 0:
         raise DataError(f"{f.path}: no data rows" + (", only a header" if f.has_header else ""))
     if notes is not None:
@@ -146,23 +197,49 @@ def _scored(f, model, cols, notes=None, size=None):
             why = "the model's data.missing: drop"
             notes.append(f"{f.path}: {dropped} row(s) with missing values dropped ({why})")
         if filled:
-            notes.append(f"{f.path}: {filled} missing value(s) filled with the train split's {policy}")
+            notes.append(f"{f.path}: {filled} missing value(s) filled with the train split's {prep.missing}")
+
+
+def _block_table(block, schema, n_categorical):
+    """A Block's input columns as a Table of the model's inputs."""
+    codes, values = [], []
+    for texts in block.texts[:n_categorical]:
+        column_codes, uniques = factorized(texts)
+        codes.append(column_codes.astype(np.int64))
+        values.append(uniques)
+    C = np.column_stack(codes) if codes else np.empty((len(block.lines), 0), np.int64)
+    return Table(schema, block.X, C, values, lines=block.lines)
+
+
+def _inputs(model, table, f, cols):
+    """model.transform of a block's rows; a value it cannot take is a DataError naming its line and column."""
+    try:
+        return model.transform(table)
+    except InputError as e:
+        raise _at_line(e, table.lines, f, cols) from None
+
+
+def _at_line(e, lines, f, cols):
+    """An InputError (row and input index into a block) as a DataError naming the file's line and column."""
+    j = cols.inputs[e.column]
+    value = "value" if e.value is None else repr(e.value)
+    return DataError(f"{f.path}:{lines[e.row]}: {f.where(j)}: {value} {e.why}")
 
 
 class _Batches:
-    """Rows in, their probabilities out in the same order, the model run on BATCH_ROWS rows at a time
-    counted from the first row: a row's scores are BLAS sums whose rounding can depend on the
+    """Inputs in, their probabilities out in the same order, the network run on BATCH_ROWS rows at a
+    time counted from the first row: a row's scores are BLAS sums whose rounding can depend on the
     batch's size, so fixed batches keep the probabilities independent of how the file was chunked."""
 
     def __init__(self, model, f, cols):
         self.model, self.f, self.cols = model, f, cols
-        self.X, self.lines, self.waiting = [], [], 0  # rows not yet run
+        self.Z, self.rows, self.waiting = [], [], 0  # inputs not yet run, and their Tables
         self.out, self.ready = [], 0  # probabilities not yet taken
 
-    def add(self, X, lines):
-        self.X.append(X)
-        self.lines.append(lines)
-        self.waiting += len(X)
+    def add(self, Z, rows):
+        self.Z.append(Z)
+        self.rows.append(rows)
+        self.waiting += len(Z)
         if self.waiting >= BATCH_ROWS:
             self._run(self.waiting - self.waiting % BATCH_ROWS)
 
@@ -173,16 +250,45 @@ class _Batches:
     def _run(self, end):
         from threadpoolctl import threadpool_limits  # scikit-learn's dependency; slow to import
 
-        X, lines = np.concatenate(self.X), np.concatenate(self.lines)
+        Z = np.concatenate(self.Z)
         # one BLAS thread: the parser's threads keep the cores busy, and a second BLAS thread on these
         # small products only waits for them; each score is one thread's sum either way
         with threadpool_limits(1, user_api="blas"):
             for s in range(0, end, BATCH_ROWS):
-                self.out.append(
-                    _proba(self.model, X[s : s + BATCH_ROWS], lines[s : s + BATCH_ROWS], self.f, self.cols)
-                )
-        self.X, self.lines, self.waiting = [X[end:]], [lines[end:]], len(X) - end
+                self.out.append(self._proba(Z[s : s + BATCH_ROWS], s))
+        self.Z, self.waiting = [Z[end:]], len(Z) - end
+        self._forget(end)
         self.ready += end
+
+    def _proba(self, Z, start):
+        """probabilities(Z); a row whose scores overflow is a DataError naming its line and column."""
+        try:
+            return probabilities(self.model, Z)
+        except InputError as e:
+            table, row = self._row(start + e.row)
+            i = self.model.schema.input_of_feature(e.column)
+            raise _at_line(
+                InputError(row, i, table.value(row, i), e.why, ""), table.lines, self.f, self.cols
+            ) from None
+
+    def _row(self, r):
+        """(Table, row in it) of the r-th row waiting."""
+        for table in self.rows:
+            if r < len(table):
+                return table, r
+            r -= len(table)
+        raise IndexError(r)
+
+    def _forget(self, end):
+        """Drop the Tables of the first `end` rows waiting (a Table split across keeps its rest)."""
+        while end and self.rows:
+            table = self.rows[0]
+            if len(table) <= end:
+                end -= len(table)
+                self.rows.pop(0)
+            else:
+                self.rows[0] = table.take(np.arange(end, len(table)))
+                end = 0
 
     def take(self, k):
         """The next k probabilities (k <= ready)."""
@@ -193,49 +299,60 @@ class _Batches:
         return P[:k]
 
 
-def _proba(model, X, lines, f, cols):
-    """model.predict_proba(X); a value it cannot take is a DataError naming its line and column."""
-    try:
-        return model.predict_proba(X)
-    except InputError as e:
-        j = cols.features[e.column]
-        raise DataError(f"{f.path}:{lines[e.row]}: {f.where(j)}: {e.value!r} {e.why}") from None
-
-
 def model_splits(model):
-    """The data.prepare.Splits a saved model was trained on, in raw feature units and the model's
-    feature order, recreated from its config (the same seed draws the same rows, as runs.run.start
-    drew them); the data's columns are matched to the model's features by name.
+    """The raw Splits a saved model was trained on, in the model's input order, recreated from its
+    config (the same seed draws the same rows, as runs.run.start drew them); the data's columns
+    are matched to the model's inputs by name.
 
     The data must still be what the model was trained on: the train split must give the model's
-    imputer and scaler again, else a one-line DataError (a CSV edited since would not).
+    preprocessing again, else a one-line DataError (a CSV edited since would not).
     """
     cfg = config_from_dict(model.config)
     s = raw_splits(cfg.data, np.random.default_rng(cfg.seed))
     source = data_source(cfg.data)
-    order = locate(model.feature_names, s.feature_names, source)
-    if order != list(range(len(s.feature_names))):
-        s = replace(
-            s,
-            train=_columns(s.train, order),
-            val=_columns(s.val, order),
-            test=_columns(s.test, order),
-            feature_names=list(model.feature_names),
+    order = locate(model.schema.names, s.schema.names, source)
+    if order != list(range(len(s.schema.names))):
+        s = Splits(
+            *(None if t is None else _reordered(t, order, model.schema) for t in (s.train, s.val, s.test))
         )
-    stats, mean, scale = fit_preprocessing(cfg.data, s.train[0], s.feature_names)
-    fitted = (stats, mean, scale)
-    if not all(map(_same, fitted, (model.imputer_statistics, model.scaler_mean, model.scaler_scale))):
+    prep = fit_preprocessing(cfg.data, s.train)
+    if not _same_preprocessing(prep, model.prep):
         raise DataError(
             f"{source}: the data changed since this model was trained "
-            "(its train split no longer gives the model's scaler)"
+            "(its train split no longer gives the model's preprocessing)"
         )
     return s
 
 
-def _columns(part, order):
-    """The split with its columns in `order`, C-contiguous as training had them (the scaler's sums
-    round by the memory layout)."""
-    return None if part is None else (np.ascontiguousarray(part[0][:, order]), part[1])
+def _reordered(table, order, schema):
+    """A split's Table with its inputs in `order` (each a column of table.schema.inputs), C-contiguous
+    as training had them (the scaler's sums round by the memory layout)."""
+    inputs = table.schema.inputs
+    numeric = [table.schema.kind_index(i) for i in order if inputs[i].kind == NUMERIC]
+    categorical = [table.schema.kind_index(i) for i in order if inputs[i].kind != NUMERIC]
+    new_schema = type(table.schema)(
+        [inputs[i] for i in order], table.schema.classes, table.schema.target, table.schema.positional
+    )
+    return Table(
+        new_schema,
+        np.ascontiguousarray(table.X[:, numeric]),
+        table.codes[:, categorical],
+        [table.values[k] for k in categorical],
+        table.y,
+        table.weight,
+        table.lines,
+        table.n_dropped,
+    )
+
+
+def _same_preprocessing(a, b):
+    """Whether two Preprocessings transform alike: the same categories, fills, scaler."""
+    arrays = ("fill", "scaler_mean", "scaler_scale")
+    return (
+        a.schema.inputs == b.schema.inputs
+        and a.fill_categories == b.fill_categories
+        and all(_same(getattr(a, k), getattr(b, k)) for k in arrays)
+    )
 
 
 def _same(a, b):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trainer
+from conftest import numeric_model, trainer
 
 from trainer.model.network import init_params
-from trainer.storage.modelfile import SavedModel, model_bytes
+from trainer.storage.modelfile import model_bytes
 from trainer.storage.rundir import DirLock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,16 +36,16 @@ HUGE = "x0,x1,label\n" + "".join(f"{i / 40},{(-1) ** i * (i + 1)}e300,{'ab'[i % 
 def model_file(names=("x0", "x1"), dtype="float64", missing="error", scale=None, **changes):
     """A model of 2 features: positional (x0, x1) unless named; `changes` replace its arrays after saving."""
     params = init_params(2, 4, 2, np.random.default_rng(0), dtype=dtype)
-    model = SavedModel(
-        params=params,
-        classes=[0, 1],
-        feature_names=list(names),
+    model = numeric_model(
+        params,
+        [0, 1],
+        list(names),
+        scaler=None if scale is None else (np.zeros(2), np.full(2, scale)),
+        fill=[0.25, 0.75] if missing in ("mean", "median") else None,
+        missing=missing,
+        target=None if names == ("x0", "x1") else "kind",
         config={"data": {"missing": missing}},
         metrics={},
-        target=None if names == ("x0", "x1") else "kind",
-        scaler_mean=None if scale is None else np.zeros(2),
-        scaler_scale=None if scale is None else np.full(2, scale),
-        imputer_statistics=np.array([0.25, 0.75]) if missing in ("mean", "median") else None,
     )
     data = model_bytes(model)
     arrays = dict(np.load(io.BytesIO(data), allow_pickle=False))
@@ -256,13 +256,15 @@ CASES = [
         "did you mean 'label'?",
         target="lable",
     ),
-    csv("csv-nan", points().replace("0.025,", "nan,", 1), "d.csv:3", "column 'x0'", "is not finite"),
+    csv("csv-nan", points().replace("0.025,", "nan,", 1), "d.csv:3", "column 'x0'", "missing value ('nan'"),
     csv("csv-inf", points().replace("0.025,", "-inf,", 1), "d.csv:3", "is not finite"),
     csv(
         "csv-non-numeric",
         points().replace("0.025,", "abc,", 1),
         "d.csv:3",
-        "column 'x0': not a number: 'abc'",
+        "column 'x0': mixes numbers (39 rows) and text (1 rows), text here: 'abc'",
+        "data.categorical",
+        "data.na_values",
     ),
     csv("csv-one-class", points(labels=("a",)), "d.csv", "only one class ('a')"),
     csv("csv-empty", "", "d.csv: file is empty"),
@@ -272,12 +274,16 @@ CASES = [
     ),
     csv("csv-not-utf8", None, "d.csv:2: not a UTF-8 text file (byte 0xff)"),
     csv("csv-too-few-rows", points(n=6), "data.test_size", "cannot hold all 2 classes"),
-    csv("csv-huge-values", HUGE, "d.csv", "feature 'x1' is too large to standardise"),
-    csv("csv-empty-cell", points().replace("0.025,", ",", 1), "d.csv:3: column 'x0': not a number: ''"),
+    csv("csv-huge-values", HUGE, "d.csv", "column 'x1' is too large to standardise"),
+    csv(
+        "csv-empty-cell",
+        points().replace("0.025,", ",", 1),
+        "d.csv:3: column 'x0': missing value (an empty cell; data.missing drop, mean or median accepts",
+    ),
     csv(
         "csv-bom-crlf-bad-value",
         "\ufeff" + points().replace("\n", "\r\n").replace("0.025,", "abc,", 1),
-        "d.csv:3: column 'x0': not a number: 'abc'",
+        "d.csv:3: column 'x0': mixes numbers (39 rows) and text (1 rows), text here: 'abc'",
     ),
     csv(
         "csv-float-labels",
@@ -299,15 +305,16 @@ CASES = [
     ),
     csv(
         "csv-mean-of-an-empty-column",
-        "x0,x1,label\n" + "".join(f"{i},,{'ab'[i % 2]}\n" for i in range(40)),
+        "x0,x1,label\n" + "".join(f"{i / 40},,{'ab'[i % 2]}\n" for i in range(40)),
         "d.csv",
-        "feature 'x1' has no value in the train split to impute it from",
+        "column 'x1' has no value in the train split to impute it from",
         missing="mean",
     ),
     csv(
-        "csv-median-and-a-placeholder",
-        points().replace("0.025,", ",", 1).replace("0.050,", "NA,", 1),
-        "d.csv:4: column 'x0': not a number: 'NA'",
+        "csv-median-and-an-unknown-placeholder",
+        points().replace("0.025,", ",", 1).replace("0.050,", "--,", 1),
+        "d.csv:4: column 'x0': mixes numbers (38 rows) and text (1 rows), text here: '--'",
+        "if '--' marks a missing value, add it to data.na_values",
         missing="median",
     ),
     config(
@@ -585,7 +592,7 @@ CASES = [
         "predict-empty-cell",
         ("predict", "model.npz", "r.csv"),
         1,
-        "r.csv:3: column 'x1': not a number: ''",
+        "r.csv:3: column 'x1': missing value (an empty cell; a model trained with data.missing drop",
         files={"r.csv": "x0,x1\n1,2\n3,\n"},
     ),
     command(

@@ -166,8 +166,8 @@ def test_rounding_level_changes_pass_the_default_but_not_exact(golden, monkeypat
     config, path = golden
     prepare = run.prepare
 
-    def one_ulp_up(cfg, rng, dtype):
-        p = prepare(cfg, rng, dtype)
+    def one_ulp_up(*args, **kwargs):
+        p = prepare(*args, **kwargs)
         p.train = (np.nextafter(p.train[0], np.inf), p.train[1])
         return p
 

@@ -45,17 +45,19 @@ def test_builtin_shapes_dtypes_and_classes(name):
     ds = load(name)
     n, d, C = SHAPES[name]
     assert ds.X.shape == (n, d) and ds.X.dtype == np.float64 and ds.y.shape == (n,) and ds.y.dtype == np.int64
-    assert len(ds.classes) == C and set(ds.y) == set(range(C))
-    assert len(ds.feature_names) == d and all(isinstance(f, str) for f in ds.feature_names)
-    assert json.loads(json.dumps(ds.classes)) == ds.classes  # stored in the model's JSON metadata
+    assert len(ds.schema.classes) == C and set(ds.y) == set(range(C))
+    assert len(ds.schema.names) == d and all(isinstance(f, str) for f in ds.schema.names)
+    assert (
+        json.loads(json.dumps(ds.schema.classes)) == ds.schema.classes
+    )  # stored in the model's JSON metadata
     assert np.isfinite(ds.X).all()
 
 
 def test_bundled_classes_keep_their_own_names_and_order():
-    assert load("iris").classes == ["setosa", "versicolor", "virginica"]
-    assert load("breast_cancer").classes == ["malignant", "benign"]
-    assert load("digits").classes == list(range(10))
-    assert load("moons").classes == [0, 1]
+    assert load("iris").schema.classes == ["setosa", "versicolor", "virginica"]
+    assert load("breast_cancer").schema.classes == ["malignant", "benign"]
+    assert load("digits").schema.classes == list(range(10))
+    assert load("moons").schema.classes == [0, 1]
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -90,7 +92,7 @@ def test_generated_data_differs_for_another_seed(name):
 )
 def test_params_reach_the_generator(name, params, shape, n_classes):
     ds = load(name, params=params)
-    assert ds.X.shape == shape and len(ds.classes) == n_classes
+    assert ds.X.shape == shape and len(ds.schema.classes) == n_classes
 
 
 def test_params_change_the_data():

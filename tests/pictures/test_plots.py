@@ -15,9 +15,9 @@ from matplotlib.image import imread
 from trainer.cli import main
 from trainer.config.load import config_from_dict
 from trainer.data.prepare import prepare
+from trainer.data.preprocess import standardize
 from trainer.evaluate import evaluate, model_splits
 from trainer.model.metrics import confusion_counts
-from trainer.model.scaling import standardize
 from trainer.pictures import plots
 from trainer.pictures.sparkline import BARS
 from trainer.storage.curvefile import is_metric
@@ -197,7 +197,7 @@ def test_training_without_matplotlib_succeeds_prints_one_hint_and_the_same_curve
 
 
 def test_a_failed_picture_does_not_fail_the_saved_run(tmp_path, monkeypatch, capsys):
-    def broken(run_dir):
+    def broken(run_dir, **kwargs):
         raise RuntimeError("no room on the canvas")
 
     monkeypatch.setattr(plots, "plot_run", broken)
@@ -258,18 +258,18 @@ def test_model_splits_are_the_training_splits_before_scaling(moons_run):
     train, test = splits.train, splits.test
     data = prepare(cfg.data, np.random.default_rng(cfg.seed), cfg.model.dtype)
     for raw, ready in ((train, data.train), (test, data.test)):
-        assert np.array_equal(standardize(raw[0], model.scaler_mean, model.scaler_scale), ready[0])
-        assert np.array_equal(raw[1], ready[1])
-    assert np.abs(train[0]).max() > 1.5 and abs(train[0].mean(axis=0)[0]) > 0.2  # raw moons, not standardised
+        assert np.array_equal(standardize(raw.X, model.prep.scaler_mean, model.prep.scaler_scale), ready[0])
+        assert np.array_equal(raw.y, ready[1])
+    assert np.abs(train.X).max() > 1.5 and abs(train.X.mean(axis=0)[0]) > 0.2  # raw moons, not standardised
 
 
 def test_confusion_counts_match_evaluate_and_the_cells_show_them(moons_run):
     model = load_model(moons_run[0] / "model.npz")
     test = model_splits(model).test
     counts = np.zeros((2, 2), dtype=np.int64)
-    np.add.at(counts, (test[1], model.predict(test[0])), 1)  # row = true class, column = predicted
+    np.add.at(counts, (test.y, model.predict(test)), 1)  # row = true class, column = predicted
     assert counts.tolist() == evaluate(model)["confusion_matrix"]
-    assert np.array_equal(confusion_counts(test[1], model.predict(test[0]), 2), counts)  # what plot_run draws
+    assert np.array_equal(confusion_counts(test.y, model.predict(test), 2), counts)  # what plot_run draws
     fig = plots.confusion_figure(counts, ["cat", "dog"], "t")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.texts] == [str(n) for n in counts.ravel()]
@@ -335,8 +335,8 @@ def test_boundary_is_drawn_over_raw_units_with_train_and_test_points(moons_run):
     ax = plots.boundary_figure(model, train, test, "t").axes[0]
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     shown = np.vstack([c.get_offsets() for c in scatters])
-    assert np.array_equal(np.sort(shown, axis=0), np.sort(np.vstack([train[0], test[0]]), axis=0))
-    everything = np.vstack([train[0], test[0]])
+    assert np.array_equal(np.sort(shown, axis=0), np.sort(np.vstack([train.X, test.X]), axis=0))
+    everything = np.vstack([train.X, test.X])
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     assert x0 < everything[:, 0].min() < everything[:, 0].max() < x1 and y0 < everything[:, 1].min()
     assert everything[:, 1].max() < y1 < everything[:, 1].max() + 0.2 * np.ptp(everything[:, 1])

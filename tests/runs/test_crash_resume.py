@@ -313,9 +313,8 @@ def test_divergence_exits_3_keeping_the_best_finite_weights(tmp_path):
     }
     texts = list(json_texts(run))
     assert {name for name, _ in texts} == {p.name for p in run.iterdir()} - {"config.yaml"}
-    for name, text in texts:
-        strict(text)
-        assert "NaN" not in text and "Infinity" not in text, name
+    for _, text in texts:
+        strict(text)  # no NaN or Infinity: every number finite
     summary = strict((run / "summary.json").read_text())
     assert summary["diverged"].startswith("training diverged") and summary["best_epoch"] == 1
     model = load_model(run / "model.npz")

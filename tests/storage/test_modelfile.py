@@ -6,30 +6,29 @@ import json
 import os
 import pickle
 import zipfile
-from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 import pytest
+from conftest import numeric_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trainer import __version__
 from trainer.errors import ModelFileError
 from trainer.model.network import init_params
-from trainer.storage.modelfile import SavedModel, load_model, model_bytes, model_from_bytes, save_model
+from trainer.storage.modelfile import load_model, model_bytes, model_from_bytes, save_model
 
 FUZZ = settings(max_examples=300, deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
 
 
 def small_model():
     params = init_params(2, 3, 2, np.random.default_rng(0))
-    return SavedModel(
-        params=params,
-        classes=["no", "yes"],
-        feature_names=["x0", "x1"],
-        scaler_mean=np.array([0.5, -1.0]),
-        scaler_scale=np.array([2.0, 0.25]),
+    return numeric_model(
+        params,
+        ["no", "yes"],
+        ["x0", "x1"],
+        scaler=([0.5, -1.0], [2.0, 0.25]),
         config={"seed": 0, "model": {"hidden_size": 3}},
         metrics={"test": {"accuracy": 0.9}},
     )
@@ -40,7 +39,7 @@ VALID = model_bytes(small_model())
 
 def same_model(a, b):
     def arrays(m):
-        return {**m.params, "mean": m.scaler_mean, "scale": m.scaler_scale}
+        return {**m.params, "mean": m.prep.scaler_mean, "scale": m.prep.scaler_scale}
 
     pairs = zip(arrays(a).values(), arrays(b).values(), strict=True)
     same_arrays = all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in pairs)
@@ -61,11 +60,14 @@ def members(data=VALID):
 
 
 def with_metadata(arrays, **changes):
-    """Arrays with the metadata JSON changed (the checksum left as it was)."""
-    import json
-
+    """Arrays with the metadata JSON changed (the checksum left as it was); a key `a__b` is field b of a."""
     meta = json.loads(arrays["metadata"].tobytes())
-    meta.update(changes)
+    for key, value in changes.items():
+        *path, name = key.split("__")
+        node = meta
+        for part in path:
+            node = node[part]
+        node[name] = value
     return {**arrays, "metadata": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
 
 
@@ -140,21 +142,52 @@ def test_a_flipped_byte_in_the_weights_is_caught():
         (lambda a: {k: v for k, v in a.items() if k != "b2"}, "missing member(s) b2"),
         (lambda a: {k: v for k, v in a.items() if k != "metadata"}, "missing member metadata"),
         (
-            lambda a: with_metadata(a, format_version=2),
-            "model format version 2 is not supported (this trainer reads version 1)",
+            lambda a: with_metadata(a, format_version=3),
+            "model format version 3 is not supported (this trainer reads versions 1, 2)",
         ),
         (lambda a: with_metadata(a, format="other"), "not a trainer model (format is 'other')"),
-        (lambda a: with_metadata(a, classes="ab"), "metadata field 'classes' is missing or not a list"),
-        (lambda a: with_metadata(a, classes=["a", "a"]), "metadata field 'classes' lists a name twice"),
         (
-            lambda a: with_metadata(a, classes=[None, "a"]),
+            lambda a: with_metadata(a, schema__classes="ab"),
+            "metadata field 'classes' is missing or not a list",
+        ),
+        (
+            lambda a: with_metadata(a, schema__classes=["a", "a"]),
+            "metadata field 'classes' lists a name twice",
+        ),
+        (
+            lambda a: with_metadata(a, schema__classes=[None, "a"]),
             "metadata field 'classes' must list booleans, integers, finite floats or strings",
         ),
-        (lambda a: with_metadata(a, classes=[["a"], "b"]), "metadata field 'classes' must list booleans"),
         (
-            lambda a: with_metadata(a, classes=["a", "b", "c"]),
+            lambda a: with_metadata(a, schema__classes=[["a"], "b"]),
+            "metadata field 'classes' must list booleans",
+        ),
+        (
+            lambda a: with_metadata(a, schema__classes=["a", "b", "c"]),
             "metadata lists 3 classes and 2 features; the weights have 2 and 2",
         ),
+        (
+            lambda a: with_metadata(a, schema__inputs=["x0", "x0"]),
+            "'schema.inputs' must list distinct strings",
+        ),
+        (lambda a: with_metadata(a, schema__inputs=["x0"]), "metadata lists 2 classes and 1 features"),
+        (
+            lambda a: with_metadata(a, schema__categories={"x1": ["a", "a"]}),
+            "'schema.categories' must map input names to lists of distinct strings",
+        ),
+        (
+            lambda a: with_metadata(a, schema__categories={"x1": ["a", "b"]}),
+            "metadata lists 2 classes and 3 features; the weights have 2 and 2",
+        ),
+        (
+            lambda a: with_metadata(a, preprocessing__missing="maybe"),
+            "'preprocessing' names an unknown policy",
+        ),
+        (
+            lambda a: with_metadata(a, preprocessing__fill_categories=[0]),
+            "'preprocessing.fill_categories' does not fit the schema",
+        ),
+        (lambda a: {**a, "feature_mean": np.zeros(2)}, "feature_mean and feature_std must come together"),
         (
             lambda a: {**a, "metadata": np.frombuffer(b"{not json", dtype=np.uint8)},
             "metadata is not valid JSON",
@@ -180,11 +213,11 @@ def test_a_flipped_byte_in_the_weights_is_caught():
         (lambda a: {**a, "W1": a["W1"].astype(np.float32)}, "params mix dtypes"),
         (lambda a: {**a, "b1": np.full(3, np.nan)}, "checksum mismatch"),
         (lambda a: {**a, "imputer_statistics": np.zeros(3)}, "member imputer_statistics has shape (3,)"),
-        (lambda a: with_metadata(a, target=["y"]), "metadata field 'target' is missing or not a str or int"),
         (
-            lambda a: with_metadata(a, positional_features=1),
-            "metadata field 'positional_features' is missing",
+            lambda a: with_metadata(a, schema__target=["y"]),
+            "metadata field 'target' is missing or not a str or int",
         ),
+        (lambda a: with_metadata(a, schema__positional=1), "metadata field 'positional' is missing"),
     ],
 )
 def test_each_check_says_what_failed(change, expected):
@@ -194,38 +227,78 @@ def test_each_check_says_what_failed(change, expected):
 @pytest.mark.parametrize("classes", [[False, True], [-1.0, 2.0], [0, 1], ["no", "yes"]])
 def test_every_label_type_the_estimator_saves_loads_back_as_itself(classes):
     model = small_model()
-    model.classes = classes
+    model.schema.classes = classes
     back = model_from_bytes(model_bytes(model))
     assert back.classes == classes and [type(c) for c in back.classes] == [type(c) for c in classes]
 
 
 def test_imputer_target_and_positional_names_round_trip():
     model = small_model()
-    model.imputer_statistics, model.target = np.array([0.25, -3.0]), "label"
+    model.prep.fill, model.schema.target = np.array([0.25, -3.0]), "label"
     back = model_from_bytes(model_bytes(model))
-    assert back.imputer_statistics.tobytes() == model.imputer_statistics.tobytes()
+    assert back.prep.fill.tobytes() == model.prep.fill.tobytes()
     assert (back.target, back.positional) == ("label", True)  # x0, x1: made-up names
-    model.feature_names, model.positional, model.target = ["x0", "x1"], False, 2  # a header naming them so
+    model.schema.positional, model.schema.target = False, 2  # a header naming them so
     back = model_from_bytes(model_bytes(model))
-    assert (back.target, back.positional, back.imputer_statistics is not None) == (2, False, True)
-    model.imputer_statistics = np.array([np.nan, 0.0])
+    assert (back.target, back.positional, back.prep.fill is not None) == (2, False, True)
+    model.prep.fill = np.array([np.nan, 0.0])
     assert "member imputer_statistics contains NaN or inf" in message(model_bytes(model))
 
 
-def test_a_file_without_the_newer_fields_loads_as_before():
-    arrays = members()
-    meta = {
-        k: v
-        for k, v in json.loads(arrays["metadata"].tobytes()).items()
-        if k not in ("target", "positional_features")
-    }
-    meta["config"] = {"data": {"dataset": "csv", "target": "kind"}}
-    old = model_from_bytes(
-        npz(**{**arrays, "metadata": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)})
+def test_categories_fills_policies_and_the_drift_reference_round_trip():
+    import pandas as pd
+
+    from trainer.data.preprocess import fit
+    from trainer.data.table import Schema, Table, frame_inputs
+    from trainer.storage.modelfile import SavedModel
+
+    frame = pd.DataFrame({"island": ["a", "b", None, "b"], "x": [1.0, np.nan, 3.0, 4.0]})
+    columns, X, codes, values = frame_inputs(frame)
+    table = Table(Schema(columns, ["no", "yes"], "label"), X, codes, values)
+    prep = fit(table.schema, table, "median", unknown_category="ignore", na_values=("NA", "?"))
+    model = SavedModel(init_params(3, 3, 2, np.random.default_rng(0)), prep, {"seed": 1})
+    back = model_from_bytes(model_bytes(model))
+    assert back.schema == model.schema and back.feature_names == ["island_a", "island_b", "x"]
+    assert (back.prep.missing, back.prep.unknown_category, back.prep.na_values) == (
+        "median",
+        "ignore",
+        ("NA", "?"),
     )
-    assert (old.target, old.positional, old.imputer_statistics) == ("kind", True, None)
-    named = replace(small_model(), feature_names=["width", "height"], positional=None)  # decided by the names
-    assert not named.positional and not model_from_bytes(model_bytes(named)).positional
+    assert back.prep.fill_categories == [1] and back.prep.fill.tolist() == [3.0]
+    for k in ("feature_mean", "feature_std", "scaler_mean", "scaler_scale"):
+        assert getattr(back.prep, k).tobytes() == getattr(prep, k).tobytes()
+    assert back.prep.transform(table).tobytes() == prep.transform(table).tobytes()
+
+
+def old_file(**meta_changes):
+    """The bytes of a model file of format version 1 (numeric features, before schemas)."""
+    arrays = {k: v for k, v in members().items() if k not in ("metadata", "feature_mean", "feature_std")}
+    meta = {
+        "format": "trainer.model.network",
+        "format_version": 1,
+        "trainer_version": __version__,
+        "classes": ["no", "yes"],
+        "feature_names": ["x0", "x1"],
+        "config": {"data": {"dataset": "csv", "target": "kind", "missing": "mean", "delimiter": ";"}},
+        "metrics": {},
+        "sha256": json.loads(members()["metadata"].tobytes())["sha256"],
+    }
+    from trainer.storage.archive import digest
+
+    meta.update(meta_changes)
+    meta["sha256"] = digest(arrays)
+    return npz(**arrays, metadata=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+
+
+def test_a_file_of_format_version_1_loads_with_its_numeric_features():
+    old = model_from_bytes(old_file())
+    assert (old.target, old.positional, old.prep.fill, old.prep.missing) == ("kind", True, None, "mean")
+    assert old.feature_names == ["x0", "x1"] and old.prep.feature_mean is None  # no drift reference
+    assert old.config["data"]["sep"] == ";" and "delimiter" not in old.config["data"]  # the key's name now
+    named = model_from_bytes(
+        old_file(feature_names=["width", "height"], target=None, positional_features=False)
+    )
+    assert not named.positional and named.target is None
 
 
 def test_non_finite_weights_with_a_matching_checksum():
@@ -235,8 +308,8 @@ def test_non_finite_weights_with_a_matching_checksum():
 
 
 def test_metadata_over_the_bound_is_refused_before_it_is_read():
-    arrays = {**members(), "metadata": np.zeros(2 << 20, dtype=np.uint8)}
-    assert "metadata is 2097280 bytes, more than the 1048576 allowed" in message(npz(**arrays))
+    arrays = {**members(), "metadata": np.zeros(32 << 20, dtype=np.uint8)}
+    assert "metadata is 33554560 bytes, more than the 16777216 allowed" in message(npz(**arrays))
 
 
 def test_a_compressed_member_is_refused_before_it_is_expanded():

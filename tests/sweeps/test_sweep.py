@@ -524,10 +524,14 @@ def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tm
     from trainer.storage.modelfile import model_from_bytes
 
     kept = trainer.sweeps.trial.run_trial(load_config(config), 3, keep_models=True)["models"]
-    assert all(model_from_bytes(m).imputer_statistics is not None for m in kept)  # each fold's imputer
+    fills = [model_from_bytes(m).prep.fill for m in kept]  # each fold's imputer, from its own rows
+    assert all(f is not None for f in fills) and len({f.tobytes() for f in fills}) == 3
     config.write_text(config.read_text().replace("median", "error"))
     (failed,) = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
-    assert failed.failed == "error" and "holed.csv:2: column 'sugar_pct': not a number: ''" in failed.error
+    assert (
+        failed.failed == "error"
+        and "holed.csv:2: column 'sugar_pct': missing value (an empty cell" in failed.error
+    )
 
 
 def test_a_sweep_over_seeds_scores_each_trial_by_its_mean_over_the_seeds(tiny):
@@ -616,9 +620,9 @@ def test_the_table_says_what_std_and_fit_time_are_and_quiet_prints_only_the_dire
 def test_a_folds_loss_is_the_mean_cross_entropy_a_run_reports(tiny):
     from sklearn.datasets import make_moons
 
+    from trainer.data.preprocess import standardize
     from trainer.estimator import TwoLayerNetClassifier
     from trainer.model.metrics import loss_and_accuracy
-    from trainer.model.scaling import standardize
 
     X, y = make_moons(n_samples=120, noise=0.3, random_state=0)
     est = TwoLayerNetClassifier(epochs=3, random_state=0).fit(X, y + 5)

@@ -169,6 +169,19 @@ def at_least(low):
     return parse
 
 
+def column(text):
+    """An argparse type: a CSV column, an integer index when it parses as one, else a header name."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def warn(message):
+    """One warning line on stderr: something the user should look at, the command having done its job."""
+    _say("warning", message)
+
+
 def note(message):
     """One line on stderr telling the user something they may not expect (columns ignored, ...)."""
     _say("note", message)

@@ -3,16 +3,8 @@
 import re
 import sys
 
-from trainer.cli import columns, command, note, number
+from trainer.cli import at_least, column, columns, command, note, number, warn
 from trainer.errors import ConfigError
-
-
-def _column(text):
-    """A CSV column: an integer index when it parses as one, else a header name."""
-    try:
-        return int(text)
-    except ValueError:
-        return text
 
 
 def _evaluate_arguments(p):
@@ -26,10 +18,30 @@ def _evaluate_arguments(p):
     p.add_argument("--csv", help="labelled CSV to evaluate on (default: the model's own test split)")
     p.add_argument(
         "--target",
-        type=_column,
+        type=column,
         help="label column of --csv: name or index (default: the model's own label column, by name)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _file_arguments(p, "--csv")
+
+
+def _file_arguments(p, what):
+    """--sep, --skip-rows and --strict: how a CSV is read, and whether drift is an error."""
+    p.add_argument(
+        "--sep",
+        metavar="SEP",
+        help=f"the delimiter of {what}: a character, comma, semicolon, tab, pipe or whitespace "
+        "(default: detect)",
+    )
+    p.add_argument(
+        "--skip-rows", type=at_least(0), default=0, metavar="N", help=f"lines to skip at the top of {what}"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"exit 5 instead of warning when {what}'s features lie far from their training distribution "
+        "(nothing is written)",
+    )
 
 
 @command(
@@ -44,10 +56,16 @@ def evaluate_command(args):
 
     if args.csv and args.split:
         raise ConfigError("evaluate: --split names a split of the model's own dataset; drop it with --csv")
+    if not args.csv and (args.sep or args.skip_rows or args.strict):
+        raise ConfigError("evaluate: --sep, --skip-rows and --strict are for --csv FILE")
     model = load_model(args.model)
     notes = []
     if args.csv:
-        report = evaluate_csv(model, args.csv, args.target, notes)
+        from trainer.data.drift import DriftCheck
+
+        drift = DriftCheck(model.prep)
+        report = evaluate_csv(model, args.csv, args.target, notes, drift, args.sep, args.skip_rows)
+        report["drift"] = _drift(drift, args.csv, args.strict)
     else:
         report = evaluate(model, split=args.split or "test")
     print(
@@ -57,7 +75,27 @@ def evaluate_command(args):
     )
     for line in notes:
         note(line)
+    _warn_drift(report.get("drift"), drift.n if args.csv else 0, args.csv)
     return 0
+
+
+def _drift(check, source, strict):
+    """The drifted features as JSON records; DriftError (exit 5) naming them under --strict."""
+    from trainer.data.drift import drift_message
+    from trainer.errors import DriftError
+
+    findings = check.findings()
+    if findings and strict:
+        raise DriftError(f"{drift_message(findings, check.n, source)} (--strict)")
+    return [vars(d) for d in findings]
+
+
+def _warn_drift(findings, n, source):
+    """One warning line naming the drifted features (evaluate's and predict's, after their output)."""
+    from trainer.data.drift import Finding, drift_message
+
+    if findings:
+        warn(drift_message([Finding(**d) for d in findings], n, source))
 
 
 def _report_text(r, what):
@@ -88,19 +126,20 @@ def _predict_arguments(p):
     p.add_argument("csv", help="CSV of feature rows: matched by header name, or by position without one")
     p.add_argument(
         "--target",
-        type=_column,
+        type=column,
         help="a label column to ignore (default: the model's own label column, when the header has it)",
     )
     p.add_argument(
         "--id",
         action="append",
         default=[],
-        type=_column,
+        type=column,
         metavar="COL",
         help="copy this column (name or index) to the output, first (repeatable)",
     )
     p.add_argument("--proba", action="store_true", help="also write each class's probability")
     p.add_argument("-o", "--output", help="write the predictions to this CSV file (default: stdout)")
+    _file_arguments(p, "the CSV")
 
 
 @command(
@@ -111,24 +150,52 @@ def _predict_arguments(p):
 def predict_command(args):
     import contextlib
 
+    from trainer.data.drift import DriftCheck
     from trainer.evaluate import predict_chunks
     from trainer.storage.files import atomic_stream
     from trainer.storage.modelfile import load_model
 
     model = load_model(args.model)
-    notes = []
-    id_names, chunks = predict_chunks(model, args.csv, args.target, args.id, notes)
+    notes, drift = [], DriftCheck(model.prep)
+    id_names, chunks = predict_chunks(
+        model, args.csv, args.target, args.id, notes, drift=drift, sep=args.sep, skip_rows=args.skip_rows
+    )
     header = [*id_names, "prediction"] + ([f"proba_{c}" for c in model.classes] if args.proba else [])
     text = ",".join(map(_field, header)) + "\n"  # goes out with the first rows: none if they fail
     labels = [_field(str(c)) for c in model.classes] + [""]  # index -1: a row the model cannot take
     with contextlib.ExitStack() as stack:
-        out = stack.enter_context(atomic_stream(args.output)) if args.output else _Stdout()
+        if args.output:
+            out = stack.enter_context(atomic_stream(args.output))
+        else:  # under --strict, held back until the drift check passes
+            out = stack.enter_context(_Held()) if args.strict else _Stdout()
         for ids, pred, proba in chunks:
             out.write((text + _rows(ids, pred, proba if args.proba else None, labels)).encode())
             text = ""
+        findings = _drift(drift, args.csv, args.strict)  # inside: under --strict nothing is written
     for line in notes:
         note(line)
+    _warn_drift(findings, drift.n, args.csv)
     return 0
+
+
+class _Held:
+    """stdout written only when the block ends without an error (a spooled file meanwhile)."""
+
+    def __enter__(self):
+        import tempfile
+
+        self.file = tempfile.SpooledTemporaryFile(max_size=1 << 24)
+        return self
+
+    def write(self, data):
+        self.file.write(data)
+
+    def __exit__(self, kind, error, tb):
+        if kind is None:
+            self.file.seek(0)
+            for block in iter(lambda: self.file.read(1 << 20), b""):
+                sys.stdout.write(block.decode())
+        self.file.close()
 
 
 class _Stdout:

@@ -4,13 +4,32 @@ import argparse
 import json
 import sys
 
-from trainer.cli import columns, command, job_arguments, number, progress_bar, report_chance, show_progress
+from trainer.cli import (
+    column,
+    columns,
+    command,
+    job_arguments,
+    number,
+    progress_bar,
+    report_chance,
+    show_progress,
+)
 from trainer.errors import ConfigError, DivergenceError, TrainerError
 
 
 def _train_arguments(p):
     p.add_argument(
-        "config", nargs="?", help="YAML config file, e.g. configs/moons.yaml (with --resume: optional)"
+        "config",
+        nargs="?",
+        help="YAML config file, e.g. configs/moons.yaml (with --resume: optional); or a CSV file, "
+        "trained with the defaults (give --target)",
+    )
+    p.add_argument(
+        "--target",
+        type=column,
+        metavar="COL",
+        help="the label column: header name, or index (-1 = the last); needed for a CSV file, and "
+        "for a config the same as --set data.target=COL",
     )
     p.add_argument(
         "--resume",
@@ -76,7 +95,7 @@ def train_command(args):
         finally:
             for bar in bars:
                 bar.close()  # the error line must not land inside a half-drawn bar
-        pictures = _draw_pictures(run_dir, args)
+        pictures = _draw_pictures(run_dir, args, result.data.raw)
     print(run_dir if args.quiet else _summary_text(result, cfg, pictures))
     _check_chance(result.summary, args)
     return 0
@@ -103,20 +122,38 @@ class _SayWhereItResumes:
 
 def _new_run(args):
     """(Config, DirLock of its new run directory)."""
-    from trainer.config.load import load_config
     from trainer.storage.rundir import default_run_dir, new_run_dir
 
     if args.config is None:
         raise ConfigError("train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)")
-    cfg = load_config(args.config, _overrides(args))
+    cfg = _config(args)
     return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
 
 
+def _config(args):
+    """The Config of a YAML file, or of a CSV file trained with the defaults, with the overrides."""
+    from trainer.config.load import config_for_csv, is_config_file, load_config
+
+    if is_config_file(args.config):
+        return load_config(args.config, _overrides(args))
+    if args.target is None:
+        raise ConfigError(
+            f"train: {args.config} is read as a CSV file (a config is a .yaml file); give its label "
+            "column with --target COL (a header name, or an index: -1 for the last)"
+        )
+    return config_for_csv(args.config, _overrides(args))
+
+
 def _overrides(args):
-    """--set's overrides, then --init-from's: model.init_from, the path quoted so any name reads back."""
-    if args.init_from is None:
-        return list(args.set)
-    return [*args.set, f"model.init_from={json.dumps(args.init_from, ensure_ascii=False)}"]
+    """--target's, then --set's overrides, then --init-from's: model.init_from, the path quoted so
+    any name reads back."""
+    target = [] if args.target is None else [f"data.target={json.dumps(args.target, ensure_ascii=False)}"]
+    init = (
+        []
+        if args.init_from is None
+        else [f"model.init_from={json.dumps(args.init_from, ensure_ascii=False)}"]
+    )
+    return [*target, *args.set, *init]
 
 
 def _resume_run(args):
@@ -142,13 +179,14 @@ def _how_to_resume(cfg, run_dir):
     return f"no checkpoint was saved{why}, so there is nothing to resume in {run_dir}"
 
 
-def _draw_pictures(run_dir, args):
-    """The run's pictures when matplotlib is importable; else one line saying how to get them."""
+def _draw_pictures(run_dir, args, splits=None):
+    """The run's pictures when matplotlib is importable (from the raw splits in memory, when given);
+    else one line saying how to get them."""
     from trainer.pictures import plots
 
     if not args.no_plots and plots.available():
         try:
-            return plots.plot_run(run_dir)
+            return plots.plot_run(run_dir, splits=splits)
         except Exception as e:  # the run is saved and sound; a failed picture must not fail it
             _no_pictures(e, run_dir, args)
     elif not args.no_plots and not args.quiet:
@@ -258,14 +296,13 @@ def _run_group(group, args):
 
 
 def _new_group(args):
-    from trainer.config.load import load_config
     from trainer.config.seeds import parse_seeds
     from trainer.storage.rundir import default_run_dir
     from trainer.sweeps.seeds import new_group
 
     if args.config is None:
         raise ConfigError("train --seeds: give a CONFIG file (see `trainer train --help`)")
-    cfg = load_config(args.config, _overrides(args))
+    cfg = _config(args)
     group_seeds = parse_seeds(args.seeds, cfg.seed)
     return new_group(cfg, group_seeds, args.out or default_run_dir(cfg), args.overwrite)
 

@@ -1,6 +1,6 @@
 """Raw mappings (YAML, --set, dicts) -> typed config dataclasses, each value checked against its annotation.
 
-Annotations understood: int, float, bool, str, dict (of plain JSON-like values), nested dataclasses
+Annotations understood: int, float, bool, str, dict and list (of plain JSON-like values), nested dataclasses
 (sections), and unions of these with None. Every int and float goes through as_number, the one
 rule for numbers. A mapping's keys are text, as in JSON: YAML's integer key `0` becomes the key '0'.
 Errors go through `where.error(key, message)`, which
@@ -19,6 +19,7 @@ TYPE_NAMES = {
     bool: "true/false",
     str: "a string",
     dict: "a mapping of plain values (numbers, strings, lists)",
+    list: "a list",
 }
 
 
@@ -102,6 +103,9 @@ def _as_type(value, t):
     if t is dict:
         ok = isinstance(value, dict) and _plain(value)
         return ok, _text_keys(value) if ok else None
+    if t is list:
+        ok = isinstance(value, list) and _plain(value)
+        return ok, list(value) if ok else None
     return isinstance(value, t), value
 
 

@@ -14,12 +14,14 @@ from pathlib import Path
 import yaml
 
 from trainer.config.convert import build, convert, dotted_keys
-from trainer.data.datasets import DATASETS, MISSING, DataConfig, check_dataset_params
+from trainer.data.csvfile import SEPARATORS, WHITESPACE
+from trainer.data.datasets import DATASETS, DataConfig, check_dataset_params
+from trainer.data.preprocess import MISSING, UNKNOWN
+from trainer.data.weights import is_class_weight
 from trainer.errors import ConfigError, DataError, did_you_mean
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
 from trainer.training.optim import OPTIMIZERS, SCHEDULES
-from trainer.training.weights import is_class_weight
 
 
 @dataclass
@@ -43,6 +45,11 @@ def _fraction(v):
     return 0 <= v < 1
 
 
+def _is_column(c):
+    """A column named by its header name or its index."""
+    return isinstance(c, str) or (isinstance(c, int) and not isinstance(c, bool))
+
+
 def _one_of(choices):
     """A rule for a choice: (test, what, choices), the choices for a did-you-mean."""
     return (lambda v: v in choices), f"one of {', '.join(choices)}", choices
@@ -59,6 +66,16 @@ RULES = {
     "data.test_size": (_fraction, "a fraction in [0, 1)"),
     "data.val_size": (_fraction, "a fraction in [0, 1)"),
     "data.missing": _one_of(MISSING),
+    "data.unknown_category": _one_of(UNKNOWN),
+    "data.max_categories": (_positive, "an integer >= 1"),
+    "data.skip_rows": (_non_negative, "an integer >= 0"),
+    "data.sep": (
+        lambda v: v is None or v in SEPARATORS or v == WHITESPACE or len(v) == 1,
+        f"one character, {WHITESPACE}, one of {', '.join(SEPARATORS)}, or null to detect it",
+    ),
+    "data.drop": (lambda v: all(_is_column(c) for c in v), "a list of column names or indices"),
+    "data.categorical": (lambda v: all(_is_column(c) for c in v), "a list of column names or indices"),
+    "data.na_values": (lambda v: all(isinstance(c, str) for c in v), "a list of texts (quote numbers)"),
     "model.hidden_size": (_positive, "an integer >= 1"),
     "model.init": _one_of(INITS),
     "model.init_std": (_positive, "a number > 0"),
@@ -142,13 +159,39 @@ def load_config(path, overrides=()):
     raw, set_keys = apply_overrides(raw, overrides)
     base = path.resolve().parent
     where = _Where(path, lines, set_keys)
-    cfg = config_from_dict(raw, where)
-    for key in PATH_KEYS:  # relative to the config file; under --set, to the working directory
+    return _with_paths(config_from_dict(raw, where), base, set_keys, where)
+
+
+def _with_paths(cfg, base, set_keys, where):
+    """cfg with its path keys absolute: relative to the config file's directory `base`; under --set,
+    to the working directory."""
+    for key in PATH_KEYS:
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
         if value is not None:
             setattr(getattr(cfg, section), name, _resolve_path(key, value, base, key in set_keys, where))
     return cfg
+
+
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+def is_config_file(path):
+    """Whether a path names a YAML config (by its suffix); anything else is read as a data file."""
+    return Path(path).suffix.lower() in CONFIG_SUFFIXES
+
+
+def config_for_csv(path, overrides=()):
+    """The Config that trains on a CSV file with the defaults: data.path (absolute), the run named
+    after the file, then the overrides (`--set`, data.target among them)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", path.stem).lstrip(".-") or "run"
+    raw = {"name": name, "data": {"path": str(path.resolve())}}
+    raw, set_keys = apply_overrides(raw, overrides)
+    where = _Where(path, None, set_keys)
+    return _with_paths(config_from_dict(raw, where), Path.cwd(), set_keys, where)
 
 
 def _resolve_path(key, given, base, from_set, where):
@@ -241,9 +284,16 @@ def apply_overrides(raw, overrides):
     return raw, set_keys
 
 
+RENAMED = {"data.delimiter": "data.sep"}  # keys written differently now: named in their error
+
+
 def config_from_dict(raw, where=None):
     """Validate a raw mapping against Config; every problem names its dotted key."""
     where = where or _Where("<config>")
+    for old, new in RENAMED.items():
+        section, name = old.split(".")
+        if isinstance(raw.get(section), dict) and name in raw[section]:
+            raise where.error(old, f"unknown key '{old}': write it as '{new}'")
     cfg = build(Config, raw, where)
     for key, (test, expected, *choices) in RULES.items():
         value = get_key(cfg, key)
@@ -273,6 +323,9 @@ def _check_together(cfg, where):
     for key, value in (("data.path", d.path), ("data.weight", d.weight)):
         if d.dataset != "csv" and value is not None:
             raise where.error(key, f"{key}: only used with dataset 'csv', but data.dataset is '{d.dataset}'")
+    both = {str(c) for c in d.drop} & {str(c) for c in d.categorical}
+    if both:
+        raise where.error("data.drop", f"data.drop and data.categorical both name '{sorted(both)[0]}'")
     if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
         raise where.error(
             "train.monitor",

@@ -1,7 +1,8 @@
-"""Which columns of a CSV feed a saved model: features by name when there is a header, by position
-when there is none; the label column; id columns to copy. Anything ambiguous is refused in one line.
+"""Which columns of a CSV feed a saved model: its input columns by name when there is a header, by
+position when there is none; the label column; id columns to copy. Anything ambiguous is refused
+in one line. Every step is linear in the number of columns.
 
-A model's feature names are positional (x0, x1, ...) when it was trained without names (a CSV
+A model's input names are positional (x0, x1, ...) when it was trained without names (a CSV
 without a header, a generated dataset, arrays): such a model matches a header only when the
 header names those columns x0, x1, ....
 """
@@ -16,19 +17,10 @@ SHOWN = 10  # names listed in a message before "and N more"
 
 @dataclass
 class Columns:
-    features: list  # the file column of each model feature, in the model's order
+    inputs: list  # the file column of each model input, in the model's order
     label: int | None = None
     ids: list = field(default_factory=list)
     notes: list = field(default_factory=list)  # one-line notes for the user (columns ignored, ...)
-
-
-def positional_names(n):
-    return [f"x{j}" for j in range(n)]
-
-
-def is_positional(names):
-    """Whether feature names are the made-up x0, x1, ... of data without column names."""
-    return list(names) == positional_names(len(names))
 
 
 def locate(features, names, source):
@@ -37,7 +29,8 @@ def locate(features, names, source):
     index = {n: j for j, n in enumerate(names)}
     missing = [f for f in features if f not in index]
     if missing:
-        unclaimed = [n for n in names if n not in set(features)]
+        wanted = set(features)
+        unclaimed = [n for n in names if n not in wanted]
         shown = ", ".join(f"'{m}'{_nearest(m, unclaimed)}" for m in missing[:SHOWN])
         more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
         raise DataError(
@@ -73,7 +66,8 @@ def match(f, model, target=None, ids=(), need_label=False):
         features = _by_name(f, model)
     else:
         features = _by_position(f, model, {label, _weight(f, model), *ids} - {None})
-    clash = [f.names[j] for j in features if j == label or j in ids]
+    id_set = set(ids)
+    clash = [f.names[j] for j in features if j == label or j in id_set]
     if clash:
         what = "label" if label in features else "id"
         raise DataError(
@@ -81,13 +75,14 @@ def match(f, model, target=None, ids=(), need_label=False):
             f"{'the label' if what == 'label' else 'an id'} column must be another column"
         )
     notes = []
-    extra = [f.names[j] for j in range(f.width) if j not in {*features, label, *ids}]
+    used = {*features, label, *ids}
+    extra = [f.names[j] for j in range(f.width) if j not in used and j != f.trailing]
     if extra and f.has_header:
         notes.append(f"{f.path}: ignoring {len(extra)} column(s) the model does not use: {_listed(extra)}")
     if not f.has_header and not model.positional:
         notes.append(
             f"{f.path} has no header row: its columns are taken by position as the model's features "
-            f"{_listed(model.feature_names)}"
+            f"{_listed(model.schema.names)}"
         )
     return Columns(features, label, ids, notes)
 
@@ -100,7 +95,7 @@ def _label(f, model, target, need_label):
         return f.names.index(own)
     if isinstance(own, int) and model.positional and f.width == _trained_width(model):
         j = own % f.width
-        if not f.has_header or f.names[j] not in model.feature_names:  # a header names x0, x1, ... elsewhere
+        if not f.has_header or f.names[j] not in set(model.schema.names):  # a header names x0, ... elsewhere
             return j
     if not need_label:
         return None
@@ -116,9 +111,10 @@ def _label(f, model, target, need_label):
 
 
 def _trained_width(model):
-    """The columns of the CSV without a header a positional model was trained on: its features,
-    the label and the weight column (data.weight) when it had one."""
-    return model.n_features + 1 + isinstance(model.config.get("data", {}).get("weight"), int)
+    """The columns of the CSV without a header a positional model was trained on: its inputs,
+    the label, the weight column (data.weight) and the columns data.drop left out."""
+    data = model.config.get("data", {})
+    return len(model.schema.inputs) + 1 + isinstance(data.get("weight"), int) + len(data.get("drop") or ())
 
 
 def _weight(f, model):
@@ -144,29 +140,36 @@ def _ids(f, ids):
 def _names_for_positions(f, model):
     """Refuse a header on a file for a model whose features have only positions, unless the header
     names them as the model does (x0, x1, ...)."""
-    if model.positional and not set(model.feature_names) <= set(f.names):
+    names = model.schema.names
+    if model.positional and not set(names) <= set(f.names):
         raise DataError(
             f"{f.path}: the model's features have no names (it was trained without column names), so "
             f"they are matched by position, but the file has a header ({_listed(f.names)}); remove "
-            f"the header row, or name the feature columns {_listed(model.feature_names)}"
+            f"the header row, or name the feature columns {_listed(names)}"
         )
 
 
 def _by_name(f, model):
-    return locate(model.feature_names, f.names, f.path)
+    return locate(model.schema.names, f.names, f.path)
 
 
 def _by_position(f, model, others):
-    features = [j for j in range(f.width) if j not in others]
-    if len(features) != model.n_features:
+    """The file columns of the model's inputs in a file without a header: every column but `others`
+    (and data.drop's indices, for a file laid out as the training file)."""
+    names, data = model.schema.names, model.config.get("data", {})
+    dropped = {j % f.width for j in data.get("drop") or () if isinstance(j, int)}
+    if f.width == _trained_width(model):
+        others = others | dropped
+    features = [j for j in range(f.width) if j not in others and j != f.trailing]
+    if len(features) != len(names):
         besides = " besides the label and id columns" if others else ""
         raise DataError(
             f"{f.path}: has no header row, so its columns are matched by position: it has "
-            f"{len(features)} feature columns{besides}; the model expects {model.n_features} "
-            f"({_listed(model.feature_names)})"
+            f"{len(features)} feature columns{besides}; the model expects {len(names)} "
+            f"({_listed(names)})"
             + (
                 "; name a label or id column among them by its index (--target N, --id N; 0 is the first)"
-                if len(features) > model.n_features
+                if len(features) > len(names)
                 else ""
             )
         )

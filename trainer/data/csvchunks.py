@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NL, CR, QUOTE = 10, 13, ord('"')
+NL, CR, QUOTE, SPACE, TAB = 10, 13, ord('"'), ord(" "), ord("\t")
 
 
 @dataclass
@@ -65,10 +65,14 @@ def _inside(quotes, positions):
 def scan(offset, data, delimiter, width, all_columns=False):
     """The Chunk of `data`: each row's line, or None when irregular; malformed when its quotes are.
 
-    all_columns: the parser reads every column, so a chunk without quotes may be checked by_count."""
+    delimiter None: columns aligned by runs of whitespace. all_columns: the parser reads every
+    column, so a chunk without quotes may be checked by_count."""
     a = np.frombuffer(data, np.uint8)
-    delim = ord(delimiter)
     newlines = np.flatnonzero(a == NL)
+    if delimiter is None:  # quotes there are for the exact reader (a field may hold spaces)
+        lines = None if b'"' in data else _whitespace_rows(a, newlines, width)
+        return Chunk(data, offset, len(newlines), lines)
+    delim = ord(delimiter)
     quotes = np.flatnonzero(a == QUOTE) if b'"' in data else newlines[:0]
     if quotes.size and not _paired(a, quotes, delim):
         return Chunk(data, offset, len(newlines), None, malformed=True)
@@ -127,3 +131,14 @@ def _rows(a, data, newlines, quotes, delim, width, by_count):
         if not ((groups[:, 0] > starts[rows]).all() and (groups[:, -1] < stop[rows]).all()):
             return None
     return np.searchsorted(newlines, ends[rows])
+
+
+def _whitespace_rows(a, newlines, width):
+    """Line of each row of whitespace-aligned columns (0 = the chunk's first), or None when a line
+    that is not blank holds another number of fields than `width`."""
+    blank = (a == SPACE) | (a == TAB) | (a == CR) | (a == NL)
+    starts = np.flatnonzero(~blank & np.concatenate(([True], blank[:-1])))  # a field's first byte
+    line_of = np.searchsorted(newlines, starts)  # the newlines before it: its line in the chunk
+    fields = np.bincount(line_of, minlength=len(newlines) + 1)
+    rows = np.flatnonzero(fields)
+    return rows if (fields[rows] == width).all() else None

@@ -1,25 +1,40 @@
-"""CSV files: numeric feature columns, one label column of any type, an optional column of row
-weights, and any other columns.
+"""CSV files as they come: numeric and text columns, one label column of any type, an optional
+column of row weights, missing-value markers, and any other columns.
 
-`open_csv` reads the first lines only: delimiter, header, column names. `read_csv` reads a whole
-file through csvparse.blocks (pandas' C parser, checked, with the csv module as the exact pass).
-Every problem is a DataError of one line naming the file and, where there is one, the line and
-column.
+`open_csv` reads the first lines only: the delimiter (comma, semicolon, tab, pipe, or columns aligned
+by runs of whitespace), the header, the column names. `read_csv` reads a whole file through
+csvparse.blocks into a Table: a column whose first chunk holds text is categorical, the others are
+numbers. Every problem is a DataError of one line naming the file and, where there is one, the line
+and column.
 """
 
 import csv
 import io
 import os
 import re
-from dataclasses import dataclass
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from trainer.data.csvparse import Want, blocks, factorized
-from trainer.errors import ConfigError, DataError, did_you_mean
+from trainer.data.csvparse import (
+    DECIMAL_COMMA,
+    NA_VALUES,
+    NUMBER,
+    Want,
+    blocks,
+    factorized,
+    whitespace_fields,
+)
+from trainer.data.kinds import text_columns
+from trainer.data.schema import CATEGORICAL, NUMERIC, Column, Schema
+from trainer.data.table import Table
+from trainer.errors import ConfigError, DataError, DataWarning, did_you_mean
 
 INT = re.compile(r"[+-]?[0-9]+")  # int() alone would also take '1_000' and non-ASCII digits
-DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"}
+SEPARATORS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"}
+WHITESPACE = "whitespace"  # data.sep for columns aligned by runs of spaces or tabs
 SNIFF_DELIMITERS = ",;\t|"  # never sniff '.' or a letter out of numeric rows
 SNIFF_LINES = 50
 HEAD_BYTES = 1 << 16
@@ -31,12 +46,17 @@ class CsvFile:
     """What a CSV's first lines say about it."""
 
     path: str
-    delimiter: str
+    delimiter: str | None  # None: columns aligned by runs of whitespace
     has_header: bool
     names: list  # header names (a blank one is x<j>), or x0, x1, ... without a header
     width_line: int  # the line of the first row, which sets the width: "as on line N"
-    data_offset: int  # byte offset of the first line after the header (after a BOM without one)
+    data_offset: int  # byte offset of the first line after the header (or of the first line read)
     data_line: int  # that line's number
+    row_bytes: int = 0  # bytes per line in the first lines
+    first_has_text: bool = False  # the first row holds a cell that is not a number
+    blank: frozenset = frozenset()  # columns whose header name is blank
+    trailing: int | None = None  # a last column empty on every first line (a trailing delimiter)
+    positions: dict = field(default=None, repr=False)
 
     @property
     def width(self):
@@ -61,88 +81,184 @@ class CsvFile:
                 f"{self.path}: no header row, so the {what} '{key}' must be a column index "
                 f"(0..{width - 1}, or -1 for the last)"
             )
-        if key not in self.names:
+        if self.positions is None:
+            self.positions = {n: j for j, n in enumerate(self.names)}
+        if key not in self.positions:
+            shown = ", ".join(self.names[:SHOWN]) + (f", ... ({width} in all)" if width > SHOWN else "")
             raise DataError(
-                f"{self.path}: no {what} column '{key}'; columns: {', '.join(self.names)}"
-                f"{did_you_mean(key, self.names)}"
+                f"{self.path}: no {what} column '{key}'; columns: {shown}{did_you_mean(key, self.names)}"
             )
-        return self.names.index(key)
+        return self.positions[key]
 
 
-@dataclass
-class Table:
-    """A CSV read whole: features, label codes, row weights, and where each row is."""
-
-    X: np.ndarray  # (n, d) float64; NaN marks a missing value (only when missing values are allowed)
-    codes: np.ndarray | None  # (n,) int64 index into label_names; None without a target
-    label_names: list  # the distinct labels (stripped text), in order of first appearance
-    feature_names: list
-    lines: np.ndarray  # (n,) int64 line number of each row
-    file: CsvFile
-    target: int | None  # the label column's index
-    weight: np.ndarray | None = None  # (n,) float64 row weights (numbers >= 0), None without a column
+SHOWN = 20  # column names listed in a message before "..."
 
 
-def open_csv(path, delimiter=None, header=None):
-    """The CsvFile of `path`, from its first lines. delimiter: one character or a DELIMITER_NAMES
-    name, None sniffs it; header: whether the first row names the columns, None detects it
-    (a first row without a number is a header)."""
-    delimiter = _delimiter(delimiter)
-    head, complete = _head(path)
+def open_csv(path, sep=None, header=None, skip_rows=0):
+    """The CsvFile of `path`, from its first lines. sep: one character, a SEPARATORS name or
+    'whitespace', None detects it; header: whether the first row names the columns, None detects
+    it (a first row without a number is a header); skip_rows: lines to skip before it."""
+    delimiter = _delimiter(sep)
+    head, complete = _head(path, skip_rows)
     bom = len(BOM) if head.startswith(BOM) else 0
-    text = _decode(head[bom:], path)
+    skipped = _line_end(head[bom:], skip_rows) if skip_rows else 0
+    start = bom + skipped
+    text = _decode(head[start:], path, skip_rows)
     if complete and not text.strip():
-        raise DataError(f"{path}: file is empty")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter or _sniff(text))
-    try:
-        first = next(([s.strip() for s in row] for row in reader if any(s.strip() for s in row)), None)
-    except csv.Error as e:
-        raise DataError(f"{path}:{reader.line_num}: unreadable CSV: {e}") from None
-    if first is None:
-        raise DataError(f"{path}: file is empty")
-    line = reader.line_num
-    has_header = _no_numbers(first) if header is None else header
+        raise DataError(
+            f"{path}: file is empty" + (f" after the {skip_rows} skipped line(s)" if skip_rows else "")
+        )
+    if delimiter is False:
+        delimiter = _sniff(text)
+    first, line = _first_row(text, delimiter, path, skip_rows)
+    has_header = not any(_is_number(s) for s in first) if header is None else header
     names = _column_names(first if has_header else None, len(first), path, line)
-    offset, data_line = bom, 1
+    offset, data_line = start, skip_rows + 1
     if has_header:
-        offset, data_line = bom + _line_end(head[bom:], line), line + 1
-    return CsvFile(str(path), reader.dialect.delimiter, has_header, names, line, offset, data_line)
+        offset, data_line = start + _line_end(head[start:], line - skip_rows), line + 1
+    lines = max(text.count("\n"), 1)
+    return CsvFile(
+        str(path),
+        delimiter,
+        has_header,
+        names,
+        line,
+        offset,
+        data_line,
+        row_bytes=len(head[start:]) // lines,
+        first_has_text=any(s and not _is_number(s) for s in first),
+        blank=frozenset(j for j, s in enumerate(first) if has_header and not s),
+        trailing=_trailing(text, delimiter, len(first), first, has_header),
+    )
 
 
-def read_csv(path, target=None, delimiter=None, header=None, missing=False, weight=None):
-    """A whole CSV as a Table: every column but `target` and `weight` is a feature.
+def _first_row(text, delimiter, path, skip_rows):
+    """(stripped fields, line) of the first row with text in it."""
+    for i, fields in enumerate(_rows_of(text, delimiter)):
+        if any(fields):
+            return fields, skip_rows + 1 + i
+    raise DataError(f"{path}: file is empty")
 
-    target, weight: header name or index (negative counts from the end); None: no such column.
-    missing: an empty or NaN feature cell is NaN in X (else it is an error naming line and column).
-    Weights must be numbers >= 0, not all 0, and are never missing.
+
+def _rows_of(text, delimiter):
+    """The stripped fields of each line of text (the head of a file: rows that span lines are rare
+    there, and the reader checks every row)."""
+    if delimiter is None:
+        return [whitespace_fields(line) for line in text.splitlines()]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    out = []
+    try:
+        for fields in reader:
+            out.append([s.strip() for s in fields])
+    except csv.Error:
+        pass  # the reader names the line
+    return out
+
+
+def _trailing(text, delimiter, width, first, has_header):
+    """The index of a last column that is empty on every first line (each line ends with the
+    delimiter), with a blank header name; else None."""
+    if delimiter is None or width < 2 or (has_header and first[-1]):
+        return None
+    rows = [r for r in _rows_of(text, delimiter)[:SNIFF_LINES] if any(r)]
+    return width - 1 if rows and all(len(r) == width and not r[-1] for r in rows) else None
+
+
+def read_csv(
+    path,
+    target=None,
+    sep=None,
+    header=None,
+    missing="error",
+    weight=None,
+    categorical=(),
+    drop=(),
+    na_values=NA_VALUES,
+    skip_rows=0,
+):
+    """A whole CSV as a Table: every column but `target`, `weight` and those in `drop` is an input.
+
+    target, weight, and the entries of categorical and drop: header name or index (negative counts
+    from the end); None: no such column. A column named in `categorical`, or holding text in the
+    file's first chunk, is categorical; the others are numbers. missing: data.missing (error, drop,
+    mean or median): whether an input may be missing, and (drop) whether a row without a label is
+    left out. Weights must be numbers >= 0, not all 0, and are never missing.
     """
-    f = open_csv(path, delimiter, header)
+    f = open_csv(path, sep, header, skip_rows)
     t = None if target is None else f.column(target, "target")
     w = None if weight is None else f.column(weight, "weight")
     if w is not None and w == t:
         raise ConfigError(f"data.weight: the weight column '{f.names[w]}' is the target column; name another")
-    features = tuple(j for j in range(f.width) if j not in (t, w))
-    if not features:
+    dropped = _listed(f, drop, "data.drop", t)
+    forced = _listed(f, categorical, "data.categorical", t)
+    taken = {t, w, f.trailing, *dropped} - {None}
+    inputs = [j for j in range(f.width) if j not in taken]
+    if not inputs:
         roles = (("target", t), ("weight", w))
         others = [f"the {role} column '{f.names[j]}'" for role, j in roles if j is not None]
-        raise DataError(f"{path}: no feature columns besides {' and '.join(others)}")
-    labels = () if t is None else (t,)
-    texts = labels + (() if w is None else (w,))
-    parts = blocks(f, Want(features, texts, frozenset(labels), missing))
-    X, codes, label_names, lines, weights = _stack(parts, f, t is not None, w)
+        raise DataError(f"{path}: no feature columns besides {' and '.join(others) or 'those left out'}")
+    markers = frozenset(na_values)
+    texts = forced | (text_columns(f, [j for j in inputs if j not in forced], markers) if inputs else set())
+    kinds = {j: CATEGORICAL if j in texts else NUMERIC for j in inputs}
+    numeric = tuple(j for j in inputs if kinds[j] == NUMERIC)
+    cats = tuple(j for j in inputs if kinds[j] == CATEGORICAL)
+    label = () if t is None else (t,)
+    want = Want(
+        numeric,
+        cats + label + (() if w is None else (w,)),
+        marked=frozenset(cats + label),
+        required=frozenset(label if missing != "drop" else ()),
+        missing=missing != "error",
+        markers=markers,
+        empty=() if f.trailing is None else (f.trailing,),
+        training=True,
+    )
+    parts = _stack(blocks(f, want), f, len(cats), t is not None, w)
+    X, codes, values, label_codes, label_names, lines, weights = parts
     if not len(lines):
         raise DataError(f"{path}: no data rows" + (", only a header" if f.has_header else ""))
+    for k, j in enumerate(cats):
+        if j not in forced:
+            _check_text(f, j, values[k], codes[:, k], lines)
     if weights is not None and not weights.any():
         raise DataError(f"{path}: {f.where(w)}: every weight is 0; at least one row must weigh more")
-    return Table(X, codes, label_names, [f.names[j] for j in features], lines, f, t, weights)
+    columns = [Column(f.names[j], kinds[j]) for j in inputs]
+    label_name = None if t is None else f.names[t] if f.has_header else t
+    table = Table(Schema(columns, [], label_name, not f.has_header), X, codes, values)
+    table.weight, table.lines = weights, lines
+    table = _without_index(table, f, numeric)
+    if missing == "drop":
+        table, label_codes = _complete_rows(table, label_codes)
+    if t is not None:
+        table = _labelled(table, label_codes, label_names, f, t)
+    return table
 
 
-def _stack(parts, f, labelled, w):
-    """(X, label codes or None, label names, lines, weights or None) of all Blocks, X in one buffer
-    sized from the first block's bytes per row (grown if the guess is short). A Block's texts are
-    its label column (when labelled), then the weight column w (when not None)."""
+def _listed(f, keys, key, target):
+    """The file columns a config list (data.drop, data.categorical) names; ConfigError naming an
+    entry that is no column, or the target."""
+    found = set()
+    for name in keys or ():
+        try:
+            j = f.column(name, f"{key} entry")
+        except DataError as e:
+            raise ConfigError(f"{key}: {e}") from None
+        if j == target:
+            why = "it cannot be left out" if key == "data.drop" else "its labels are the classes already"
+            raise ConfigError(f"{key}: '{f.names[j]}' is the target column; {why}")
+        found.add(j)
+    return found
+
+
+def _stack(parts, f, n_cats, labelled, w):
+    """(X, category codes, category values, label codes, label names, lines, weights) of all Blocks,
+    X in one buffer sized from the first block's bytes per row (grown if the guess is short). A
+    Block's texts are its categorical columns, then the label (when labelled), then the weight
+    column w (when not None)."""
     size = os.path.getsize(f.path)
-    X, lines, codes, weights, n, done, index = None, None, [], [], 0, f.data_offset, {}
+    X, lines, codes, n, done = None, None, None, 0, f.data_offset
+    index = [{} for _ in range(n_cats + labelled)]  # per text column: its values' codes
+    text_codes, weights = [[] for _ in index], []
     for b in parts:
         k = len(b.lines)
         if X is None or n + k > len(X):
@@ -150,31 +266,138 @@ def _stack(parts, f, labelled, w):
             capacity = max(guess, 2 * n + k)
             X, lines = _grown(X, n, capacity, b.X.shape[1]), _grown(lines, n, capacity)
         X[n : n + k], lines[n : n + k] = b.X, b.lines
-        if labelled:
-            block_codes, uniques = factorized(b.texts[0])
-            codes.append(np.array([index.setdefault(u, len(index)) for u in uniques], np.int64)[block_codes])
+        for i, seen in enumerate(index):
+            block_codes, uniques = factorized(b.texts[i])
+            known = np.array([seen.setdefault(u, len(seen)) for u in uniques] + [-1], np.int64)
+            text_codes[i].append(known[block_codes])
         if w is not None:
             weights.append(_weights(b.texts[-1], b.lines, f, w))
         n, done = n + k, done + b.nbytes
     if X is None:
-        return np.empty((0, 0)), None, [], np.empty(0, np.int64), None
-    codes = np.concatenate(codes) if labelled else None
+        return np.empty((0, 0)), np.empty((0, n_cats), np.int64), [], None, [], np.empty(0, np.int64), None
+    columns = [np.concatenate(c) if c else np.empty(0, np.int64) for c in text_codes]
+    codes = np.column_stack(columns[:n_cats]) if n_cats else np.empty((n, 0), np.int64)
+    values = [list(seen) for seen in index[:n_cats]]
+    label_codes = columns[n_cats] if labelled else None
+    label_names = list(index[n_cats]) if labelled else []
     weights = np.concatenate(weights) if w is not None else None
-    return X[:n], codes, list(index), lines[:n], weights
+    return X[:n], codes, values, label_codes, label_names, lines[:n], weights
+
+
+def _check_text(f, j, values, codes, lines):
+    """A column read as text because its first chunk holds text: refused when it also holds numbers
+    (unless data.categorical names it), or numbers written with a decimal comma."""
+    numbers = [NUMBER.fullmatch(v) is not None for v in values]
+    if not any(numbers):
+        return
+    commas = [DECIMAL_COMMA.fullmatch(v) is not None for v in values]
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    first = _first_rows(codes, len(values))
+    if all(a or b for a, b in zip(numbers, commas, strict=True)):
+        v = next(i for i, c in enumerate(commas) if c)
+        raise DataError(
+            f"{f.path}:{lines[first[v]]}: {f.where(j)}: {values[v]!r} is a number with a decimal comma; "
+            "numbers are read with a decimal point '.': convert the file (e.g. pandas.read_csv(..., "
+            "decimal=',') then to_csv)"
+        )
+    n_numbers = int(counts[np.array(numbers)].sum())
+    n_texts = int(counts.sum()) - n_numbers
+    odd = [i for i, is_number in enumerate(numbers) if is_number == (n_numbers < n_texts)]
+    v = min(odd, key=lambda i: first[i])
+    kind = "a number" if numbers[v] else "text"
+    hint = (
+        "name it in data.categorical to read all of it as categories, or data.drop to leave it out"
+        + (f"; if {values[v]!r} marks a missing value, add it to data.na_values" if not numbers[v] else "")
+        + _skip(f, lines[first[v]])
+    )
+    raise DataError(
+        f"{f.path}:{lines[first[v]]}: {f.where(j)}: mixes numbers ({n_numbers} rows) and text ({n_texts} "
+        f"rows), {kind} here: {values[v]!r}; {hint}"
+    )
+
+
+def _skip(f, line):
+    """For text on the first line of a file read without a header: that it may not be data."""
+    if f.has_header or line != f.width_line:
+        return ""
+    return (
+        f"; line {line} is read as data because some of its cells are numbers: if it is not part of "
+        f"the table, skip it with data.skip_rows: {line}"
+    )
+
+
+def _first_rows(codes, n):
+    """The first row holding each of n codes."""
+    first = np.full(n, len(codes), np.int64)
+    present = codes >= 0
+    np.minimum.at(first, codes[present], np.flatnonzero(present))
+    return first
+
+
+def _without_index(table, f, numeric):
+    """The table without a numeric column of blank name holding the row numbers 0, 1, ... or 1, 2, ...
+    (the index pandas' to_csv and R's write.csv write), with a warning naming it."""
+    n = len(table)
+    for k, j in enumerate(numeric):
+        if j in f.blank and _counts_rows(table.X[:, k], n):
+            warnings.warn(
+                f"{f.path}: {f.where(j)} has no name and holds the row numbers: it is an index "
+                "(as pandas' to_csv and R's write.csv write one), not a feature; left out",
+                DataWarning,
+                stacklevel=2,
+            )
+            i = table.schema.input_of(NUMERIC, k)
+            schema = Schema(
+                [c for c in table.schema.inputs if c is not table.schema.inputs[i]],
+                table.schema.classes,
+                table.schema.target,
+                table.schema.positional,
+            )
+            table.schema, table.X = schema, np.delete(table.X, k, axis=1)
+            return table
+    return table
+
+
+def _counts_rows(x, n):
+    """Whether a column holds 0, 1, ..., n - 1 or 1, 2, ..., n in order."""
+    return n > 1 and (x[0] in (0, 1)) and np.array_equal(x, np.arange(x[0], x[0] + n))
+
+
+def _complete_rows(table, label_codes):
+    """(table, label codes) of the rows with every input and the label (data.missing: drop); the
+    others are counted in n_dropped."""
+    keep = ~table.missing()
+    if label_codes is not None:
+        keep &= label_codes >= 0
+    if keep.all():
+        return table, label_codes
+    table = table.take(keep)
+    table.n_dropped += int((~keep).sum())
+    return table, None if label_codes is None else label_codes[keep]
+
+
+def _labelled(table, label_codes, label_names, f, t):
+    """The table with its labels as class indices, classes sorted (encode_labels); float labels refused."""
+    present, inverse = np.unique(label_codes, return_inverse=True)  # the labels of the rows kept
+    names = [label_names[c] for c in present]
+    check_labels(names, inverse, table.lines, f, t)
+    y, classes = encode_labels(names)
+    table.y, table.schema.classes = y[inverse], classes
+    return table
 
 
 def _weights(texts, lines, f, j):
     """(k,) float64 of one block's weight column (its texts): numbers >= 0, each distinct text
     converted once; the first bad one, in file order, is the error."""
     codes, uniques = factorized(texts)
-    values = np.array([float(u) if _is_number(u) else np.nan for u in uniques], np.float64)
+    values = np.array([float(u) if _is_float(u) else np.nan for u in uniques], np.float64)
     bad = ~(np.isfinite(values) & (values >= 0))
     if bad.any():
         i = int(np.argmax(bad[codes]))
         text = uniques[codes[i]]
         why = (
             f"weight {text!r} is not a number >= 0"
-            if _is_number(text)
+            if _is_float(text)
             else f"weight is not a number: {text!r}"
         )
         raise DataError(f"{f.path}:{lines[i]}: {f.where(j)}: {why}")
@@ -189,39 +412,44 @@ def _grown(a, n, capacity, width=None):
     return new
 
 
-def _delimiter(delimiter):
-    """The delimiter character for a config value (None stays None: sniff)."""
-    d = DELIMITER_NAMES.get(delimiter, delimiter)
-    if d is not None and len(d) != 1:
+def _delimiter(sep):
+    """The delimiter character for a config value: None for whitespace, False (detect it) for None."""
+    if sep is None:
+        return False
+    if sep == WHITESPACE:
+        return None
+    d = SEPARATORS.get(sep, sep)
+    if len(d) != 1:
         raise ConfigError(
-            f"data.delimiter: expected one character or one of {', '.join(DELIMITER_NAMES)}, "
-            f"got {delimiter!r}"
+            f"data.sep: expected one character, {WHITESPACE} or one of {', '.join(SEPARATORS)}, got {sep!r}"
         )
     return d
 
 
-def _head(path):
-    """(bytes, complete): the file's first SNIFF_LINES lines with text in them, or all of it."""
+def _head(path, skip_rows=0):
+    """(bytes, complete): the file's first skip_rows + SNIFF_LINES lines with text in them, or all of it."""
     try:
         with open(path, "rb") as f:
             head = f.read(HEAD_BYTES)
-            while head.count(b"\n") < SNIFF_LINES or not head.strip():
+            while head.count(b"\n") < skip_rows + SNIFF_LINES or not head.strip():
                 more = f.read(max(len(head), HEAD_BYTES))
                 if not more:
                     return head, True
                 head += more
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: a directory, not a CSV file") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror}") from None
     return head[: head.rfind(b"\n") + 1], False
 
 
-def _decode(head, path):
+def _decode(head, path, skip_rows=0):
     try:
         return head.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = 1 + head.count(b"\n", 0, e.start)
+        line = skip_rows + 1 + head.count(b"\n", 0, e.start)
         raise DataError(f"{path}:{line}: not a UTF-8 text file (byte 0x{head[e.start]:02x})") from None
 
 
@@ -236,15 +464,23 @@ def _line_end(data, line):
 
 
 def _sniff(text):
-    """The delimiter of the first lines by csv.Sniffer; ',' when it cannot tell (one column)."""
-    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    """The delimiter of the first lines: one of SNIFF_DELIMITERS by csv.Sniffer, else None when the
+    lines are columns aligned by whitespace, else ',' (one column)."""
+    lines = [line for line in text.splitlines()[:SNIFF_LINES]]
     try:
-        return csv.Sniffer().sniff(sample, delimiters=SNIFF_DELIMITERS).delimiter
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=SNIFF_DELIMITERS).delimiter
     except csv.Error:
-        return ","
+        pass
+    counts = {len(line.split()) for line in lines if line.strip()}
+    return None if len(counts) == 1 and counts.pop() > 1 else ","
 
 
 def _is_number(text):
+    """A number as a numeric column reads it (csvparse.NUMBER), true/false aside."""
+    return NUMBER.fullmatch(text) is not None
+
+
+def _is_float(text):
     try:
         float(text)
         return True
@@ -252,24 +488,23 @@ def _is_number(text):
         return False
 
 
-def _no_numbers(fields):
-    """A header row: names, never numbers (data rows always hold numeric features).
-
-    Not csv.Sniffer.has_header: it re-sniffs the delimiter without our limits and votes by
-    string lengths, so its answer changes with the labels' spelling.
-    """
-    return not any(_is_number(f) for f in fields)
-
-
 def _column_names(header_row, width, path, line):
-    """Header names (blank ones become x<j>), or x0, x1, ... without a header; duplicates refused."""
+    """Header names, unquoted (blank ones become x<j>), or x0, x1, ... without a header; duplicates
+    refused."""
     if header_row is None:
         return [f"x{j}" for j in range(width)]
-    names = [f or f"x{j}" for j, f in enumerate(header_row)]
-    for j, name in enumerate(names):
-        if name in names[:j]:
-            raise DataError(f"{path}:{line}: duplicate column name '{name}'")
+    names = [_unquoted(f) or f"x{j}" for j, f in enumerate(header_row)]
+    twice = [name for name, n in Counter(names).items() if n > 1]
+    if twice:
+        raise DataError(f"{path}:{line}: duplicate column name '{twice[0]}'")
     return names
+
+
+def _unquoted(name):
+    """A header name without the single or double quotes around it."""
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
+        return name[1:-1].strip()
+    return name
 
 
 def encode_labels(labels):
@@ -281,15 +516,14 @@ def encode_labels(labels):
     return np.array([index[v] for v in values], dtype=np.int64), classes
 
 
-def check_labels(table):
+def check_labels(names, codes, lines, f, t):
     """Refuse a label column of numbers that are not all integers: a feature named as the target,
     or labels written as floats (1.0, 0.0) that other files would write as 1 and 0."""
-    names = table.label_names
-    if all(_is_number(s) for s in names) and not all(INT.fullmatch(s) for s in names):
+    if all(_is_float(s) for s in names) and not all(INT.fullmatch(s) for s in names):
         code = next(i for i, s in enumerate(names) if not INT.fullmatch(s))
-        line = int(table.lines[np.argmax(table.codes == code)])
+        line = int(lines[np.argmax(codes == code)])
         raise DataError(
-            f"{table.file.path}:{line}: {table.file.where(table.target)}: label {names[code]!r} is a number "
+            f"{f.path}:{line}: {f.where(t)}: label {names[code]!r} is a number "
             "but not an integer: class labels are integers or names; is it the right column? "
             "(write float labels such as 1.0 as 1)"
         )

@@ -1,69 +1,67 @@
 """Datasets: the built-in table (scikit-learn's generators and bundled sets, the cs231n spiral, CSV).
 
 `load_dataset` draws exactly one integer from the run's Generator (the generator's seed), whatever
-the dataset, so the draws after it do not depend on the data chosen.
+the dataset, so the draws after it do not depend on the data chosen. Every dataset is a Table (raw
+rows and their Schema); a CSV's is checked for columns that cannot be features (table.check_categories).
 """
 
 import inspect
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn import datasets as skd
 
-from trainer.data.columns import is_positional
-from trainer.data.csvfile import check_labels, encode_labels, read_csv
-from trainer.errors import ConfigError, DataError, did_you_mean, first_line
-from trainer.model.scaling import IMPUTERS
+from trainer.data.csvfile import encode_labels, read_csv
+from trainer.data.csvparse import NA_VALUES
+from trainer.data.schema import numeric_schema, positional_names
+from trainer.data.table import check_categories, numeric_table
+from trainer.errors import ConfigError, DataError, DataWarning, did_you_mean, first_line
 
 SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)
-MISSING = ("error", "drop", *IMPUTERS)  # what data.missing may say
+MAX_CATEGORIES = 100  # a text column with more distinct values is an id or free text, not categories
 
 
 @dataclass
 class DataConfig:
-    dataset: str = "moons"  # a name in DATASETS ("csv" reads data.path)
+    dataset: str | None = None  # a name in DATASETS; null: csv when data.path is given, else moons
     params: dict = field(default_factory=dict)  # arguments of the dataset's generator (n_samples, noise, ...)
-    path: str | None = None  # CSV file (dataset csv); relative to the config file, or to the cwd under --set
+    path: str | None = None  # CSV file; relative to the config file, or to the cwd under --set
     target: str | int = -1  # CSV label column: header name, or index (negative counts from the end)
-    delimiter: str | None = None  # CSV delimiter; null = sniff from the first lines
+    sep: str | None = None  # CSV delimiter: a character, comma, tab, ..., whitespace; null = detect
     header: bool | None = None  # CSV has a header row; null = detect (a first row with no number is a header)
-    missing: str = "error"  # empty or NaN CSV feature cells: error | drop (the rows) | mean | median
+    skip_rows: int = 0  # CSV lines to skip before the header or the first row (a title, counts)
+    drop: list = field(default_factory=list)  # CSV columns left out (ids, leaks): names or indices
+    categorical: list = field(default_factory=list)  # CSV columns read as categories though they hold numbers
+    na_values: list = field(default_factory=lambda: list(NA_VALUES))  # CSV texts that mark a missing value
+    missing: str = "error"  # missing cells: error | drop (the rows) | mean | median (text: most frequent)
+    unknown_category: str = "error"  # a category not seen in training, at evaluate/predict: error | ignore
+    max_categories: int = MAX_CATEGORIES  # a text column with more distinct values is refused (an id?)
     weight: str | int | None = None  # CSV column of per-row training weights (name or index; not a feature)
     test_size: float = 0.2  # fraction of the whole held out for the test split; 0 = no test split
     val_size: float = 0.0  # fraction held out for validation; 0: train on all non-test rows, as MLPClassifier
     standardize: bool = True  # fit a StandardScaler on the train split only, so val/test stay unseen
 
-
-@dataclass
-class Dataset:
-    X: np.ndarray  # (n, d) float64
-    y: np.ndarray  # (n,) int64 in 0..C-1
-    classes: list  # original label of each class index: int or str, JSON-able
-    feature_names: list[str]
-    target: str | int | None = None  # the CSV's label column: header name, or index without a header
-    positional: bool | None = None  # feature names made up (x0, ...); None: decided by the names
-    n_dropped: int = 0  # rows dropped for missing values (data.missing: drop)
-    weight: np.ndarray | None = None  # (n,) float64 row weights (data.weight's column), None without
-
     def __post_init__(self):
-        if self.positional is None:
-            self.positional = is_positional(self.feature_names)
+        if self.dataset is None:
+            self.dataset = "csv" if self.path is not None else "moons"
 
 
 @dataclass
 class DatasetSpec:
-    loader: Callable  # (cfg, seed, **params) -> Dataset
+    loader: Callable  # (cfg, seed, **params) -> Table
     description: str
     defaults: dict  # params used when the config gives none
     allowed: frozenset  # params a config may set
 
 
 def _from_labels(X, labels, feature_names=None):
-    """A Dataset from features and raw labels; features named x0, x1, ... unless given."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    """A Table from numeric features and raw labels; features named x0, x1, ... unless given."""
     y, classes = encode_labels(labels)
-    return Dataset(X, y, classes, list(feature_names or [f"x{j}" for j in range(X.shape[1])]))
+    X = np.asarray(X)
+    names = feature_names or positional_names(X.shape[1])
+    return numeric_table(X, numeric_schema(names, classes), y)
 
 
 def _generator(make, description, **defaults):
@@ -82,13 +80,8 @@ def _bundled(load_fn, description):
 
     def load(cfg, seed):
         b = load_fn()  # keep scikit-learn's class order (breast_cancer: 0 = malignant), not sorted names
-        X = np.ascontiguousarray(b.data, dtype=np.float64)
-        return Dataset(
-            X,
-            b.target.astype(np.int64),
-            [c.item() for c in b.target_names],
-            [str(f) for f in b.feature_names],
-        )
+        schema = numeric_schema([str(f) for f in b.feature_names], [c.item() for c in b.target_names])
+        return numeric_table(b.data, schema, b.target.astype(np.int64))
 
     return DatasetSpec(load, description, {}, frozenset())
 
@@ -108,22 +101,45 @@ def _load_spiral(cfg, seed, **params):
 
 
 def _load_csv(cfg, seed):
-    """The CSV's rows; with data.missing drop, those missing a feature are left out and counted."""
-    missing = cfg.missing != "error"
-    t = read_csv(cfg.path, cfg.target, cfg.delimiter, cfg.header, missing=missing, weight=cfg.weight)
-    check_labels(t)
-    X, codes, weight, dropped = t.X, t.codes, t.weight, 0
-    if cfg.missing == "drop":
-        keep = ~np.isnan(X).any(axis=1)
-        dropped = len(keep) - int(keep.sum())
-        X, codes = X[keep], codes[keep]
-        weight = None if weight is None else weight[keep]
-    present, codes = np.unique(codes, return_inverse=True)  # the labels of the rows kept
-    y, classes = encode_labels([t.label_names[c] for c in present])
-    f = t.file
-    target = f.names[t.target] if f.has_header else t.target
-    X = np.ascontiguousarray(X)
-    return Dataset(X, y[codes], classes, t.feature_names, target, not f.has_header, dropped, weight)
+    """The CSV's rows (those missing a value left out and counted with data.missing drop), with
+    every column checked for being a feature."""
+    t = read_csv(
+        cfg.path,
+        cfg.target,
+        cfg.sep,
+        cfg.header,
+        cfg.missing,
+        cfg.weight,
+        cfg.categorical,
+        cfg.drop,
+        cfg.na_values,
+        cfg.skip_rows,
+    )
+    named = {t.schema.inputs[i].name for i in _named(cfg.categorical, t)}
+    check_categories(t, cfg.max_categories, named, cfg.path, "data.")
+    _warn_row_numbers(t, cfg.path)
+    return t
+
+
+def _named(keys, table):
+    """The input indices of the columns a config list names (by name or file index)."""
+    names = table.schema.names
+    return [i for i, c in enumerate(names) if c in {str(k) for k in keys}]
+
+
+def _warn_row_numbers(table, source):
+    """A warning for each numeric input that holds the row numbers 1, 2, ... (or 0, 1, ...): an id,
+    learned as a feature would be noise or a leak."""
+    n = len(table)
+    for k, column in enumerate(table.schema.numeric):
+        x = table.X[:, k]
+        if n > 2 and x[0] in (0, 1) and np.array_equal(x, np.arange(x[0], x[0] + n)):
+            warnings.warn(
+                f"{source}: column '{column.name}' holds the row numbers {int(x[0])}, {int(x[1])}, ...: "
+                f"an id, not a feature? leave it out with data.drop: [{column.name}]",
+                DataWarning,
+                stacklevel=2,
+            )
 
 
 DATASETS = {
@@ -197,7 +213,8 @@ def check_dataset_params(dataset, params):
 
 
 def load_dataset(cfg, rng):
-    """The whole dataset `cfg` names; draws exactly one integer from `rng` (the generator's seed)."""
+    """The whole dataset `cfg` names, as a Table; draws exactly one integer from `rng` (the
+    generator's seed)."""
     check_dataset_params(cfg.dataset, cfg.params)
     seed = int(rng.integers(SEED_BOUND))
     spec = DATASETS[cfg.dataset]
@@ -218,14 +235,15 @@ def data_source(cfg):
 
 def _check_classes(ds, cfg, source):
     """Two classes at least, and each big enough to reach every split."""
-    if len(ds.classes) < 2:
-        found = f"only one class ('{ds.classes[0]}')" if ds.classes else "no rows"
+    classes = ds.schema.classes
+    if len(classes) < 2:
+        found = f"only one class ('{classes[0]}')" if classes else "no rows"
         raise DataError(f"{source}: {found}; a classifier needs at least 2 classes")
     splits = ["train"] + ["val"] * (cfg.val_size > 0) + ["test"] * (cfg.test_size > 0)
-    counts = np.bincount(ds.y, minlength=len(ds.classes))
+    counts = np.bincount(ds.y, minlength=len(classes))
     c = int(counts.argmin())
     if counts[c] < len(splits):
         raise DataError(
-            f"{source}: too few rows: class '{ds.classes[c]}' has {counts[c]} row(s); need at least "
+            f"{source}: too few rows: class '{classes[c]}' has {counts[c]} row(s); need at least "
             f"{len(splits)} per class for the {'/'.join(splits)} split(s)"
         )

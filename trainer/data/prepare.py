@@ -1,4 +1,5 @@
-"""The splits a run trains on: stratified train/val/test rows, standardised with the train split's scaler.
+"""The splits a run trains on: stratified train/val/test rows of a dataset, and the preprocessing
+fitted on the train split applied to each.
 
 Randomness: `load_dataset` draws one integer from the run's Generator and `split` draws two,
 always, whatever the dataset or sizes; so `prepare` advances the Generator by exactly three
@@ -11,45 +12,51 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from trainer.data import preprocess
 from trainer.data.datasets import SEED_BOUND, data_source, load_dataset
+from trainer.data.weights import class_weight_by_index, class_weights, row_weights
 from trainer.errors import ConfigError, DataError, first_line
-from trainer.model.scaling import IMPUTERS, fit_imputer, fit_scaler, impute, standardize
-from trainer.training.weights import class_weight_by_index, class_weights, row_weights
+
+SPLITS = ("train", "val", "test")
 
 
 @dataclass
 class Splits:
-    train: tuple  # (X, y)
-    val: tuple | None  # (X, y), or None when val_size is 0
-    test: tuple | None  # (X, y), or None when test_size is 0
-    classes: list
-    feature_names: list[str]
-    target: str | int | None = None  # as Dataset's
-    positional: bool = False
-    n_dropped: int = 0
-    train_weight: np.ndarray | None = None  # data.weight of the train rows, None without a weight column
-    val_weight: np.ndarray | None = None  # data.weight of the validation rows
+    """A dataset's rows cut into splits: raw Tables sharing one schema."""
+
+    train: object  # Table
+    val: object | None  # Table, or None when val_size is 0
+    test: object | None  # Table, or None when test_size is 0
+
+    @property
+    def schema(self):
+        return self.train.schema
 
 
 @dataclass
 class Prepared:
-    """Splits ready for the network: standardised with the train split's scaler, cast to the model dtype."""
+    """Splits ready for the network: each split's inputs (preprocessed, in the model's dtype) and
+    labels, the Preprocessing that made them, and the raw rows they came from."""
 
-    train: tuple
+    prep: object  # Preprocessing, fitted on the train split
+    raw: Splits
+    train: tuple  # (Z, y)
     val: tuple | None
     test: tuple | None
-    classes: list
-    feature_names: list[str]
-    scaler_mean: np.ndarray | None  # (d,) float64, None when not standardised
-    scaler_scale: np.ndarray | None  # (d,) float64, never 0
-    imputer_statistics: np.ndarray | None = None  # (d,) float64, with data.missing mean or median
-    target: str | int | None = None
-    positional: bool = False
-    n_dropped: int = 0  # rows dropped for missing values (data.missing: drop)
+    train_weight: np.ndarray | None = None  # (n_train,) weight of each train row; None when all weigh 1
     n_filled: int = 0  # missing values imputed, in all splits (data.missing: mean or median)
-    # (n_train,) float64 training weight of each train row, None when every row weighs 1: prepare
-    # gives data.weight's column; runs.run.start multiplies in train.class_weight (training_weights)
-    train_weight: np.ndarray | None = None
+
+    @property
+    def schema(self):
+        return self.prep.schema
+
+    @property
+    def classes(self):
+        return self.prep.schema.classes
+
+    @property
+    def feature_names(self):
+        return self.prep.schema.feature_names
 
     @property
     def n_features(self):
@@ -59,40 +66,28 @@ class Prepared:
     def n_classes(self):
         return len(self.classes)
 
+    @property
+    def n_dropped(self):
+        return self.raw.train.n_dropped  # the whole table's count, carried by each of its splits
+
 
 def _count(fraction, n):
     """Rows a fraction of n gives: rounded half up, at least 1 when the fraction is not 0."""
     return 0 if fraction == 0 else max(1, math.floor(fraction * n + 0.5))
 
 
-def split(ds, cfg, rng):
-    """Stratified train/val/test splits, sizes as fractions of the whole; draws two integers from `rng`."""
+def split(table, cfg, rng):
+    """Stratified train/val/test Splits of a Table, sizes as fractions of the whole; draws two
+    integers from `rng`."""
     test_seed, val_seed = (int(s) for s in rng.integers(SEED_BOUND, size=2))
-    n, C = len(ds.y), len(ds.classes)
+    n, C = len(table.y), len(table.schema.classes)
     sizes = {"test": _count(cfg.test_size, n), "val": _count(cfg.val_size, n)}
     sizes["train"] = n - sizes["test"] - sizes["val"]
     _check_sizes(sizes, n, C)
     idx = np.arange(n)
-    train, test = _cut(idx, ds.y, sizes["test"], test_seed)
-    train, val = _cut(train, ds.y, sizes["val"], val_seed)
-
-    def part(i):
-        return None if i is None else (ds.X[i], ds.y[i])
-
-    def weight(i):
-        return None if i is None or ds.weight is None else ds.weight[i]
-
-    parts = part(train), part(val), part(test)
-    return Splits(
-        *parts,
-        ds.classes,
-        ds.feature_names,
-        target=ds.target,
-        positional=ds.positional,
-        n_dropped=ds.n_dropped,
-        train_weight=weight(train),
-        val_weight=weight(val),
-    )
+    train, test = _cut(idx, table.y, sizes["test"], test_seed)
+    train, val = _cut(train, table.y, sizes["val"], val_seed)
+    return Splits(*(None if i is None else table.take(i) for i in (train, val, test)))
 
 
 def _check_sizes(sizes, n, C):
@@ -128,7 +123,7 @@ def hold_out(idx, y, fraction, seed):
 
 
 def raw_splits(cfg, rng):
-    """The Splits of the dataset cfg names, in raw feature units: load_dataset, then split (three draws).
+    """The Splits of the dataset cfg names, in raw units: load_dataset, then split (three draws).
 
     Every recreation of a run's data goes through here (runs.run.start via prepare, a saved
     model's splits in evaluate.model_splits, the sweep's folds), so they all draw the same rows.
@@ -136,58 +131,48 @@ def raw_splits(cfg, rng):
     return split(load_dataset(cfg, rng), cfg, rng)
 
 
-def fit_preprocessing(cfg, X_train, feature_names):
-    """(imputer statistics or None, scaler mean, scaler scale) fitted on the train split's raw X,
-    as cfg (a DataConfig) asks; both None where it does not standardise or impute."""
-    source = data_source(cfg)
-    stats = fit_imputer(X_train, cfg.missing, feature_names, source) if cfg.missing in IMPUTERS else None
-    X_train = impute(X_train, stats)
-    mean, scale = fit_scaler(X_train, feature_names, source) if cfg.standardize else (None, None)
-    return stats, mean, scale
-
-
-def prepare(cfg, rng, dtype="float64"):
-    """raw_splits, then impute and standardise every split with what the train split gives (three
-    draws from rng)."""
-    s = raw_splits(cfg, rng)
-    stats, mean, scale = fit_preprocessing(cfg, s.train[0], s.feature_names)
-    parts = [p for p in (s.train, s.val, s.test) if p is not None]
-    filled = sum(int(np.isnan(p[0]).sum()) for p in parts) if stats is not None else 0
-
-    def ready(part):
-        return None if part is None else (standardize(impute(part[0], stats), mean, scale, dtype), part[1])
-
-    return Prepared(
-        ready(s.train),
-        ready(s.val),
-        ready(s.test),
-        s.classes,
-        s.feature_names,
-        mean,
-        scale,
-        imputer_statistics=stats,
-        target=s.target,
-        positional=s.positional,
-        n_dropped=s.n_dropped,
-        n_filled=filled,
-        train_weight=s.train_weight,
+def fit_preprocessing(cfg, train):
+    """The Preprocessing of the train split's Table, as cfg (a DataConfig) asks."""
+    return preprocess.fit(
+        train.schema,
+        train,
+        cfg.missing,
+        cfg.standardize,
+        cfg.unknown_category,
+        cfg.na_values,
+        data_source(cfg),
     )
 
 
-def training_weights(s, class_weight, source):
-    """(n_train,) weight of each train row of s (Splits or Prepared): its data.weight (1 without)
-    times its class's weight under class_weight (train.class_weight: null, 'balanced' or
-    {label: weight}, labels matched as text); None when there are neither. 'balanced' counts the
-    train split's rows, with their data.weight. `source` names the data in errors."""
+def prepare(cfg, rng, dtype="float64", class_weight=None):
+    """raw_splits, then the preprocessing fitted on the train split applied to every split (three
+    draws from rng); each train row weighed by its data.weight times its class's weight under
+    class_weight (train.class_weight)."""
+    s = raw_splits(cfg, rng)
+    prep = fit_preprocessing(cfg, s.train)
+    parts = [t for t in (s.train, s.val, s.test) if t is not None]
+    filled = sum(int(t.missing_count()) for t in parts) if cfg.missing in preprocess.IMPUTERS else 0
+
+    def ready(table):
+        return None if table is None else (prep.transform(table, dtype), table.y)
+
+    weight = training_weights(s.train.y, s.train.weight, prep.schema.classes, class_weight, data_source(cfg))
+    return Prepared(prep, s, ready(s.train), ready(s.val), ready(s.test), weight, filled)
+
+
+def training_weights(y, weight, classes, class_weight, source):
+    """(n,) weight of each train row (labels y): its data.weight (`weight`, None: 1) times its
+    class's weight under class_weight (train.class_weight: null, 'balanced' or {label: weight},
+    labels matched as text); None when there are neither. 'balanced' counts the train rows with
+    their data.weight. `source` names the data in errors."""
     try:
-        by_index = class_weight_by_index(class_weight, s.classes, key=str)
+        by_index = class_weight_by_index(class_weight, classes, key=str)
     except ValueError as e:
         raise ConfigError(f"train.class_weight: {e} of {source}") from None
-    y = s.train[1]
-    weight = row_weights(y, s.train_weight, class_weights(by_index, len(s.classes), y, s.train_weight))
-    if weight is not None and not weight.any():
+    w = row_weights(y, weight, class_weights(by_index, len(classes), y, weight))
+    if w is not None and not w.any():
         raise DataError(
             f"{source}: every row of the train split weighs 0 (data.weight times train.class_weight); "
             "give some of its rows a weight > 0"
         )
-    return weight
+    return w

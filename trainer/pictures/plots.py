@@ -51,19 +51,20 @@ def available():
     return True
 
 
-def plot_run(run_dir, out=None, fmt="png", dpi=DPI):
+def plot_run(run_dir, out=None, fmt="png", dpi=DPI, splits=None):
     """Draw the pictures of a finished run into `out` (default: the run directory) as `fmt` files
     (FORMATS) at `dpi`; return the paths written.
 
-    curves always; confusion when the run has a test split; boundary when the data has two
-    features. The splits are recreated from the model's config (the same seed gives the same
-    rows), the points are shown in raw feature units, and the model's own scaler maps them.
+    curves always; confusion when the run has a test split; boundary when the data has two numeric
+    inputs. splits: the run's raw Splits, when the caller has them in memory (the run just
+    trained); else they are recreated from the model's config (the same seed gives the same rows).
+    The points are shown in raw feature units, and the model's own preprocessing maps them.
     """
     run_dir = Path(run_dir)
     out = run_dir if out is None else Path(out)
     model, history, summary = read_run(run_dir)
     cfg = config_from_dict(model.config)
-    splits = model_splits(model)
+    splits = model_splits(model) if splits is None else splits
     train, test = splits.train, splits.test
     score = f"test accuracy {summary['test']['accuracy']:.3f}" if "test" in summary else "no test split"
     best = summary["best_epoch"] if cfg.train.early_stopping else None
@@ -73,9 +74,9 @@ def plot_run(run_dir, out=None, fmt="png", dpi=DPI):
 
     figures = {"curves": curves_figure(history, title("training curves"), best)}
     if test is not None:
-        counts = confusion_counts(test[1], model.predict(test[0]), model.n_classes)
+        counts = confusion_counts(test.y, model.predict(test), model.n_classes)
         figures["confusion"] = confusion_figure(counts, model.classes, title("confusion matrix"))
-    if model.n_features == 2:
+    if model.n_features == 2 and not model.schema.categorical:
         figures["boundary"] = boundary_figure(model, train, test, title("decision regions"))
     make_dir(out)
     for name, fig in figures.items():
@@ -229,9 +230,11 @@ def class_colors(n):
 def boundary_figure(model, train, test=None, title="", resolution=200):
     """Decision regions of a 2-feature model over raw feature units, shaded by confidence, with the points.
 
-    `train` and `test` are (X, y) in raw units; the model's scaler maps the grid as it maps any raw row.
+    `train` and `test` are raw Tables (test may be None); rows with a missing value are not drawn. The
+    model's preprocessing maps the grid as it maps any raw row.
     """
-    X = train[0] if test is None else np.vstack([train[0], test[0]])
+    train, test = (None if t is None else t.take(~np.isnan(t.X).any(axis=1)) for t in (train, test))
+    X = train.X if test is None else np.vstack([train.X, test.X])
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = np.where(hi > lo, 0.06 * (hi - lo), 1.0)
     xs, ys = (np.linspace(lo[j] - pad[j], hi[j] + pad[j], resolution) for j in range(2))
@@ -255,11 +258,11 @@ def boundary_figure(model, train, test=None, title="", resolution=200):
         )
     for k, color in enumerate(colors):
         ax.scatter(
-            *train[0][train[1] == k].T, s=14, color=color, edgecolors="white", linewidths=0.3, alpha=0.85
+            *train.X[train.y == k].T, s=14, color=color, edgecolors="white", linewidths=0.3, alpha=0.85
         )
         if test is not None:
             ax.scatter(
-                *test[0][test[1] == k].T, s=34, marker="^", color=color, edgecolors="black", linewidths=0.7
+                *test.X[test.y == k].T, s=34, marker="^", color=color, edgecolors="black", linewidths=0.7
             )
     # the legend stands outside the axes: it never covers a point
     ax.legend(

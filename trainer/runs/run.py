@@ -13,8 +13,7 @@ import numpy as np
 
 from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, dump_config, load_config
-from trainer.data.datasets import data_source
-from trainer.data.prepare import prepare, training_weights
+from trainer.data.prepare import prepare
 from trainer.errors import ConfigError, DivergenceError, TrainerError
 from trainer.model.metrics import chance_level, loss_and_accuracy, split_metrics
 from trainer.model.network import PARAM_NAMES, init_params
@@ -34,6 +33,7 @@ class RunResult:
     state: TrainState
     model: SavedModel
     summary: dict
+    data: object = None  # the Prepared data it trained on (its raw splits draw the pictures)
 
 
 def resume_config(run_dir, config=None, overrides=()):
@@ -78,8 +78,7 @@ def start(cfg, parent=None):
     Generator draws as it would without, so the shuffles are a fresh run's; the optimizer is new.
     """
     rng = np.random.default_rng(cfg.seed)
-    data = prepare(cfg.data, rng, cfg.model.dtype)
-    data.train_weight = training_weights(data, cfg.train.class_weight, data_source(cfg.data))
+    data = prepare(cfg.data, rng, cfg.model.dtype, cfg.train.class_weight)
     state = new_state(cfg, data.n_features, data.n_classes, rng)
     if cfg.model.init_from is not None:
         init_from(state, parent or parent_model(cfg), cfg, data)
@@ -181,7 +180,7 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     seconds = time.perf_counter() - t0
     model, summary = _finish(cfg, run_dir, data, state, seconds, make_curve(cfg, state), parent_sha)
     saver.remove()
-    return RunResult(run_dir, state, model, summary)
+    return RunResult(run_dir, state, model, summary, data)
 
 
 def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **extra):
@@ -203,19 +202,7 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **e
 def saved_model(cfg, data, params, metrics, parent_sha256=None):
     """The SavedModel of params trained on data (its scaler, classes, features) by cfg; parent_sha256:
     the checksum of the model.init_from model it started from."""
-    return SavedModel(
-        params=params,
-        classes=data.classes,
-        feature_names=data.feature_names,
-        scaler_mean=data.scaler_mean,
-        scaler_scale=data.scaler_scale,
-        config=config_to_dict(cfg),
-        metrics=metrics,
-        imputer_statistics=data.imputer_statistics,
-        target=data.target,
-        positional=data.positional,
-        parent_sha256=parent_sha256,
-    )
+    return SavedModel(params, data.prep, config_to_dict(cfg), metrics, parent_sha256=parent_sha256)
 
 
 def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds, parent_sha):

@@ -1,15 +1,17 @@
 """The model file: a self-describing .npz that loads without pickle and without the training YAML.
 
-Members: W1, b1, W2, b2 (the params), scaler_mean, scaler_scale (standardisation fitted on
-the training split; absent when the config did not standardise), imputer_statistics (the values
-that fill missing features, fitted on the training split; only with data.missing mean or median),
-and metadata, a uint8 array holding UTF-8 JSON: format, format_version, trainer_version, classes,
-feature_names, positional_features (the names are x0, x1, ... of data without column names),
-target (the label column's header name, or its index in a CSV without a header; null when not
-trained on a CSV), the resolved config, final metrics and the SHA-256 of every other member; and,
-for a model whose training started from another one's weights (model.init_from), parent_sha256:
-that model's SHA-256. Files without positional_features, target or imputer_statistics (older
-ones) load too.
+Members: W1, b1, W2, b2 (the params); scaler_mean, scaler_scale (the standardisation of the
+numeric inputs fitted on the training split; absent when the config did not standardise);
+imputer_statistics (the values that fill missing numeric inputs; only with data.missing mean or
+median); feature_mean, feature_std (each encoded feature's training mean and spread: the drift
+guard's reference); and metadata, a uint8 array holding UTF-8 JSON: format, format_version,
+trainer_version, schema (the input columns in order, the categories of the categorical ones, the
+classes, the label column, whether inputs are matched by position), preprocessing (data.missing,
+data.unknown_category, the missing-value markers, the category filling each categorical column),
+the resolved config, metrics and the SHA-256 of every other member; and, for a model whose training
+started from another one's weights (model.init_from), parent_sha256: that model's SHA-256.
+
+Files of format version 1 (numeric inputs only, written before categorical columns) load too.
 """
 
 import math
@@ -21,20 +23,23 @@ from pathlib import Path
 import numpy as np
 
 from trainer import __version__
-from trainer.data.columns import is_positional
+from trainer.data.preprocess import MISSING, UNKNOWN, Preprocessing
+from trainer.data.schema import CATEGORICAL, Schema, numeric_schema
+from trainer.data.table import Table, numeric_table
 from trainer.errors import InputError, ModelFileError
 from trainer.model.network import PARAM_NAMES, check_inputs, scores, softmax
-from trainer.model.scaling import checked_inputs
 from trainer.storage import checkpoint
 from trainer.storage.archive import check_fields, digest, pack, unpack
 from trainer.storage.files import atomic_write
 
 FORMAT = "trainer.model.network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READS = (1, 2)  # the format versions this trainer reads
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
 IMPUTER = "imputer_statistics"
-MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + (IMPUTER, "metadata")))  # the allow-list of names
-MAX_METADATA_BYTES = 1 << 20  # a resolved config and a few metrics need kilobytes; refuse more
+DRIFT_NAMES = ("feature_mean", "feature_std")
+MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + DRIFT_NAMES + (IMPUTER, "metadata")))  # allow-list
+MAX_METADATA_BYTES = 16 << 20  # a config, metrics and a schema of tens of thousands of columns; refuse more
 RUN_MODEL = "model.npz"  # a run directory's model file
 LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (if finite)
 
@@ -46,24 +51,35 @@ def is_label(c):
 
 @dataclass
 class SavedModel:
-    """A trained network with everything needed to use it on raw feature rows."""
+    """A trained network with everything needed to use it on raw rows."""
 
     params: dict
-    classes: list  # the original label of each class index
-    feature_names: list
-    scaler_mean: np.ndarray | None = None
-    scaler_scale: np.ndarray | None = None
+    prep: Preprocessing  # its schema (inputs, classes, label column) and the fitted preprocessing
     config: dict = field(default_factory=dict)  # the resolved config that trained it
     metrics: dict = field(default_factory=dict)
     trainer_version: str = __version__
-    imputer_statistics: np.ndarray | None = None  # (D,) float64: fills a missing feature j
-    target: str | int | None = None  # the label column: header name, or index without a header
-    positional: bool | None = None  # feature names made up (x0, ...); None: decided by the names
     parent_sha256: str | None = None  # checksum() of the model whose weights training started from
 
-    def __post_init__(self):
-        if self.positional is None:
-            self.positional = is_positional(self.feature_names)
+    @property
+    def schema(self):
+        return self.prep.schema
+
+    @property
+    def classes(self):
+        return self.prep.schema.classes
+
+    @property
+    def feature_names(self):
+        """The encoded features' names, in the network's input order."""
+        return self.prep.schema.feature_names
+
+    @property
+    def positional(self):
+        return self.prep.schema.positional
+
+    @property
+    def target(self):
+        return self.prep.schema.target
 
     @property
     def n_features(self):
@@ -73,44 +89,46 @@ class SavedModel:
     def n_classes(self):
         return self.params["W2"].shape[1]
 
-    def transform(self, X):
-        """Raw features -> the imputed, standardised inputs of the network, in its dtype.
+    def table(self, X):
+        """X as a Table of this model's inputs: a Table as it is, numeric rows (n, inputs) as numbers."""
+        return X if isinstance(X, Table) else numeric_table(X, self.schema)
 
-        InputError at a missing value the model cannot fill, or one that overflows once standardised."""
-        dtype = self.params["W1"].dtype
-        return checked_inputs(
-            X, self.imputer_statistics, self.scaler_mean, self.scaler_scale, dtype, self.feature_names
-        )
+    def transform(self, X):
+        """Raw rows (a Table, or numeric rows) -> the network's inputs in its dtype.
+
+        InputError at a value the model cannot take (preprocess.Preprocessing.transform)."""
+        return self.prep.transform(self.table(X), self.params["W1"].dtype)
 
     def predict_proba(self, X):
-        """Class probabilities (N, C) for raw feature rows; InputError at a row whose scores overflow."""
-        Z = self.transform(X)
-        check_inputs(self.params, Z)
-        with np.errstate(over="ignore", invalid="ignore"):  # checked below, in one line
-            s = scores(self.params, Z)
-        bad = ~np.isfinite(s).all(axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
-            j = int(np.argmax(np.abs(Z[i])))
-            why = f"is too large for the network: its scores overflow {Z.dtype.name}"
-            raise InputError(i, j, float(np.asarray(X, dtype=np.float64)[i, j]), why, self.feature_names[j])
-        return softmax(s)
+        """Class probabilities (N, C) for raw rows; InputError at a row whose scores overflow."""
+        table = self.table(X)
+        try:
+            return probabilities(self, self.prep.transform(table, self.params["W1"].dtype))
+        except InputError as e:
+            j = self.schema.input_of_feature(e.column)
+            raise InputError(e.row, j, table.value(e.row, j), e.why, self.schema.inputs[j].name) from None
 
     def predict(self, X):
-        """Class index (N,) for raw feature rows; `classes[i]` is its label."""
+        """Class index (N,) for raw rows; `classes[i]` is its label."""
         return self.predict_proba(X).argmax(axis=1)
 
     def description(self):
         """What the model takes and gives and how it was trained, as a JSON-ready dict: its inputs
-        (feature names, by position or by name; the label column), classes, network, input
-        handling, training data and settings, final metrics and checksums."""
+        (each column's kind and categories, by position or by name; the label column), classes,
+        network, input handling, training data and settings, final metrics and checksums."""
         data, train = self.config.get("data", {}), self.config.get("train", {})
         splits = {
             s: self.metrics[s] for s in ("train", "val", "test") if isinstance(self.metrics.get(s), dict)
         }
+        prep = self.prep
         return {
             "sha256": checksum(self),
             "trainer_version": self.trainer_version,
+            "inputs": [
+                {"name": c.name, "kind": c.kind}
+                | ({"categories": list(c.categories)} if c.kind == CATEGORICAL else {})
+                for c in self.schema.inputs
+            ],
             "features": list(self.feature_names),
             "positional": self.positional,
             "target": self.target,
@@ -121,12 +139,14 @@ class SavedModel:
                 "classes": self.n_classes,
                 "dtype": self.params["W1"].dtype.name,
             },
-            "standardized": self.scaler_mean is not None,
-            "missing": data.get("missing", "error"),
+            "standardized": prep.scaler_mean is not None,
+            "missing": prep.missing,
+            "na_values": list(prep.na_values),
+            "unknown_category": prep.unknown_category,
             "data": {
                 k: data.get(k)
-                for k in ("dataset", "path", "params", "weight")
-                if data.get(k) not in (None, {})
+                for k in ("dataset", "path", "params", "weight", "drop")
+                if data.get(k) not in (None, {}, [])
             },
             "seed": self.config.get("seed"),
             "train": {
@@ -144,12 +164,30 @@ class SavedModel:
         }
 
 
+def probabilities(model, Z):
+    """softmax of the network's scores of inputs Z (N, D); InputError (row, encoded feature) at the
+    first row whose scores overflow, naming its largest input."""
+    check_inputs(model.params, Z)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below, in one line
+        s = scores(model.params, Z)
+    bad = ~np.isfinite(s).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        j = int(np.argmax(np.abs(Z[i])))
+        why = f"is too large for the network: its scores overflow {Z.dtype.name}"
+        raise InputError(i, j, float(Z[i, j]), why, model.feature_names[j])
+    return softmax(s)
+
+
 def _arrays(model):
     arrays = dict(model.params)
-    if model.scaler_mean is not None:
-        arrays.update(scaler_mean=model.scaler_mean, scaler_scale=model.scaler_scale)
-    if model.imputer_statistics is not None:
-        arrays[IMPUTER] = model.imputer_statistics
+    prep = model.prep
+    if prep.scaler_mean is not None:
+        arrays.update(scaler_mean=prep.scaler_mean, scaler_scale=prep.scaler_scale)
+    if prep.fill is not None:
+        arrays[IMPUTER] = prep.fill
+    if prep.feature_mean is not None:
+        arrays.update(feature_mean=prep.feature_mean, feature_std=prep.feature_std)
     return arrays
 
 
@@ -161,14 +199,18 @@ def checksum(model):
 def model_bytes(model):
     """The .npz file's bytes for `model`."""
     arrays = _arrays(model)
+    prep = model.prep
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "trainer_version": model.trainer_version,
-        "classes": list(model.classes),
-        "feature_names": list(model.feature_names),
-        "positional_features": bool(model.positional),
-        "target": model.target,
+        "schema": prep.schema.to_json(),
+        "preprocessing": {
+            "missing": prep.missing,
+            "unknown_category": prep.unknown_category,
+            "na_values": list(prep.na_values),
+            "fill_categories": prep.fill_categories,
+        },
         "config": model.config,
         "metrics": model.metrics,
         "sha256": digest(arrays),
@@ -223,33 +265,33 @@ def model_from_bytes(data, path="<bytes>"):
     missing = [k for k in PARAM_NAMES if k not in arrays]
     if missing:
         raise ModelFileError(f"{path}: missing member(s) {', '.join(missing)}")
-    _check_metadata(meta, path)
-    _check_arrays(arrays, meta, path)
+    _check_format(meta, path)
+    schema, prep_meta = _schema(meta, path) if meta["format_version"] >= 2 else _schema_v1(meta, path)
+    _check_arrays(arrays, meta, schema, path)
     if meta["trainer_version"] != __version__:
         warnings.warn(
             f"{path}: saved by trainer {meta['trainer_version']}, loading with {__version__}", stacklevel=2
         )
-    has_scaler = "scaler_mean" in arrays
+    prep = Preprocessing(
+        schema,
+        prep_meta["missing"],
+        prep_meta["unknown_category"],
+        tuple(prep_meta["na_values"]),
+        fill=arrays.get(IMPUTER),
+        fill_categories=prep_meta.get("fill_categories"),
+        scaler_mean=arrays.get("scaler_mean"),
+        scaler_scale=arrays.get("scaler_scale"),
+        feature_mean=arrays.get("feature_mean"),
+        feature_std=arrays.get("feature_std"),
+    )
     return SavedModel(
         params={k: arrays[k] for k in PARAM_NAMES},
-        classes=meta["classes"],
-        feature_names=meta["feature_names"],
-        scaler_mean=arrays["scaler_mean"] if has_scaler else None,
-        scaler_scale=arrays["scaler_scale"] if has_scaler else None,
+        prep=prep,
         config=meta["config"],
         metrics=meta["metrics"],
         trainer_version=meta["trainer_version"],
-        imputer_statistics=arrays.get(IMPUTER),
-        target=meta.get("target", _config_target(meta["config"])),
-        positional=meta.get("positional_features"),
         parent_sha256=meta.get("parent_sha256"),
     )
-
-
-def _config_target(config):
-    """The label column of a model file older than the metadata field: its config's data.target."""
-    data = config.get("data", {})
-    return data.get("target") if data.get("dataset") == "csv" else None
 
 
 def _is_checkpoint(data, path):
@@ -261,67 +303,138 @@ def _is_checkpoint(data, path):
     return meta.get("format") == checkpoint.FORMAT
 
 
-def _check_metadata(meta, path):
-    """Format, version and the type of every field; classes and feature names distinct."""
+def _check_format(meta, path):
+    """Format, a version this trainer reads, and the fields every version has."""
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a trainer model (format is {meta.get('format')!r})")
-    if meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("format_version") not in READS:
         raise ModelFileError(
             f"{path}: model format version {meta.get('format_version')!r} is not supported "
-            f"(this trainer reads version {FORMAT_VERSION})"
+            f"(this trainer reads versions {', '.join(map(str, READS))})"
         )
-    check_fields(
-        meta,
-        {
-            "trainer_version": str,
-            "classes": list,
-            "feature_names": list,
-            "config": dict,
-            "metrics": dict,
-            "sha256": str,
-        },
-        path,
-    )
+    check_fields(meta, {"trainer_version": str, "config": dict, "metrics": dict, "sha256": str}, path)
     if "parent_sha256" in meta:
         check_fields(meta, {"parent_sha256": str}, path)
-    if not all(is_label(c) for c in meta["classes"]):
+
+
+def _schema(meta, path):
+    """(Schema, preprocessing fields) of a version 2 file, every field checked."""
+    check_fields(meta, {"schema": dict, "preprocessing": dict}, path)
+    s, p = meta["schema"], meta["preprocessing"]
+    check_fields(
+        s,
+        {
+            "inputs": list,
+            "categories": dict,
+            "classes": list,
+            "target": (str, int, type(None)),
+            "positional": bool,
+        },
+        f"{path}: schema",
+    )
+    check_fields(p, {"missing": str, "unknown_category": str, "na_values": list}, f"{path}: preprocessing")
+    _check_classes(s["classes"], path)
+    names = s["inputs"]
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise ModelFileError(f"{path}: metadata field 'schema.inputs' must list distinct strings")
+    known = set(names)
+    for name, categories in s["categories"].items():
+        if (
+            name not in known
+            or not isinstance(categories, list)
+            or not categories
+            or not all(isinstance(c, str) for c in categories)
+            or len(set(categories)) != len(categories)
+        ):
+            raise ModelFileError(
+                f"{path}: metadata field 'schema.categories' must map input names to lists of "
+                "distinct strings"
+            )
+    if p["missing"] not in MISSING or p["unknown_category"] not in UNKNOWN:
+        raise ModelFileError(f"{path}: metadata field 'preprocessing' names an unknown policy")
+    if not all(isinstance(v, str) for v in p["na_values"]):
+        raise ModelFileError(f"{path}: metadata field 'preprocessing.na_values' must list strings")
+    schema = Schema.from_json(s)
+    fill = p.get("fill_categories")
+    sizes = [len(c.categories) for c in schema.categorical]
+    if fill is not None and not _indices_within(fill, sizes):
+        raise ModelFileError(
+            f"{path}: metadata field 'preprocessing.fill_categories' does not fit the schema"
+        )
+    return schema, p
+
+
+def _indices_within(values, sizes):
+    """Whether `values` is a list of one integer in range(n) per n of sizes."""
+    return (
+        isinstance(values, list)
+        and len(values) == len(sizes)
+        and all(_is_index(i, n) for i, n in zip(values, sizes, strict=True))
+    )
+
+
+def _is_index(i, n):
+    return isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n
+
+
+def _schema_v1(meta, path):
+    """(Schema, preprocessing fields) of a version 1 file: numeric inputs, the policy in its config."""
+    check_fields(meta, {"classes": list, "feature_names": list}, path)
+    _check_classes(meta["classes"], path)
+    names = meta["feature_names"]
+    if not all(isinstance(f, str) for f in names) or len(set(names)) != len(names):
+        raise ModelFileError(f"{path}: metadata field 'feature_names' must list distinct strings")
+    optional = {"positional_features": bool, "target": (str, int, type(None))}
+    check_fields(meta, {k: kind for k, kind in optional.items() if k in meta}, path)
+    data = meta["config"].get("data", {})
+    if isinstance(data, dict) and "delimiter" in data:  # the key's name in format 1's configs
+        data["sep"] = data.pop("delimiter")
+    target = meta.get("target", data.get("target") if data.get("dataset") == "csv" else None)
+    schema = numeric_schema(names, meta["classes"], target, meta.get("positional_features"))
+    missing = data.get("missing", "error")
+    return schema, {
+        "missing": missing if missing in MISSING else "error",
+        "unknown_category": "error",
+        "na_values": ["", "nan", "NaN", "NAN", "-nan", "+nan"],
+    }
+
+
+def _check_classes(classes, path):
+    if not all(is_label(c) for c in classes):
         raise ModelFileError(
             f"{path}: metadata field 'classes' must list booleans, integers, finite floats or strings"
         )
-    if not all(isinstance(f, str) for f in meta["feature_names"]):
-        raise ModelFileError(f"{path}: metadata field 'feature_names' must list strings")
-    optional = {"positional_features": bool, "target": (str, int, type(None))}  # absent in older files
-    check_fields(meta, {k: kind for k, kind in optional.items() if k in meta}, path)
-    for key in ("classes", "feature_names"):
-        if len({str(v) for v in meta[key]}) != len(meta[key]):
-            raise ModelFileError(f"{path}: metadata field '{key}' lists a name twice")
+    if len({str(v) for v in classes}) != len(classes):
+        raise ModelFileError(f"{path}: metadata field 'classes' lists a name twice")
 
 
-def _check_arrays(arrays, meta, path):
-    """Dtypes, shapes, finiteness and checksum of the arrays against the metadata."""
+def _check_arrays(arrays, meta, schema, path):
+    """Dtypes, shapes, finiteness and checksum of the arrays against the schema."""
     for name, a in arrays.items():
         if a.dtype not in (np.float32, np.float64):
             raise ModelFileError(f"{path}: member {name} has dtype {a.dtype}; expected float32 or float64")
-    if ("scaler_mean" in arrays) != ("scaler_scale" in arrays):
-        raise ModelFileError(f"{path}: scaler_mean and scaler_scale must come together")
+    for pair in (SCALER_NAMES, DRIFT_NAMES):
+        if (pair[0] in arrays) != (pair[1] in arrays):
+            raise ModelFileError(f"{path}: {pair[0]} and {pair[1]} must come together")
     W1, W2 = arrays["W1"], arrays["W2"]
     if W1.ndim != 2 or W2.ndim != 2 or 0 in W1.shape + W2.shape:
         raise ModelFileError(
             f"{path}: W1 and W2 must be non-empty matrices, got shapes {W1.shape} and {W2.shape}"
         )
     (D, H), C = W1.shape, W2.shape[1]
-    expected = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), "scaler_mean": (D,), "scaler_scale": (D,)}
-    expected[IMPUTER] = (D,)
+    d = len(schema.numeric)
+    expected = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), "scaler_mean": (d,), "scaler_scale": (d,)}
+    expected.update({IMPUTER: (d,), "feature_mean": (D,), "feature_std": (D,)})
+    if len(schema.classes) != C or schema.n_features != D:
+        raise ModelFileError(
+            f"{path}: metadata lists {len(schema.classes)} classes and {schema.n_features} "
+            f"features; the weights have {C} and {D}"
+        )
     for name, a in arrays.items():
         if a.shape != expected[name]:
             raise ModelFileError(f"{path}: member {name} has shape {a.shape}; expected {expected[name]}")
     if len({arrays[k].dtype for k in PARAM_NAMES}) != 1:
         raise ModelFileError(f"{path}: params mix dtypes")
-    if len(meta["classes"]) != C or len(meta["feature_names"]) != D:
-        raise ModelFileError(
-            f"{path}: metadata lists {len(meta['classes'])} classes and {len(meta['feature_names'])} "
-            f"features; the weights have {C} and {D}"
-        )
     if digest(arrays) != meta["sha256"]:
         raise ModelFileError(
             f"{path}: checksum mismatch: the arrays were changed after saving (SHA-256 differs)"

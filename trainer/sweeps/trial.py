@@ -15,19 +15,17 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from sklearn.impute import SimpleImputer
 from sklearn.model_selection import StratifiedKFold, cross_validate
-from sklearn.pipeline import Pipeline, make_pipeline
 
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
+from trainer.data.table import table_frame
+from trainer.data.weights import class_weight_by_index, class_weights, row_weights
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
-from trainer.model.scaling import IMPUTERS
 from trainer.runs.run import at_chance, parent_model, saved_model, summarize, train_in_memory
 from trainer.storage.modelfile import checksum, model_bytes
 from trainer.training.loop import loss_and_accuracy
-from trainer.training.weights import class_weight_by_index, class_weights, row_weights
 
 
 def run_trial(cfg, cv, keep_models=False):
@@ -71,21 +69,21 @@ def _cross_validate(cfg, k, keep_models):
     """Stratified k-fold accuracies on cfg's non-test rows (see the module docstring)."""
     rng = np.random.default_rng(cfg.seed)
     parts = raw_splits(cfg.data, rng)  # prepare's three draws: the same test split
-    kept = [p for p in (parts.train, parts.val) if p is not None]
-    X, y = np.concatenate([p[0] for p in kept]), np.concatenate([p[1] for p in kept])
+    kept = [t for t in (parts.train, parts.val) if t is not None]
+    X = _rows(kept)
+    y = np.concatenate([t.y for t in kept])
+    classes = parts.schema.classes
     folds = StratifiedKFold(k, shuffle=True, random_state=int(rng.integers(SEED_BOUND)))
     est = TwoLayerNetClassifier.from_config(cfg).set_params(
         random_state=int(rng.integers(SEED_BOUND)),
         val_size=cfg.data.val_size / (1 - cfg.data.test_size),
         # y holds class indices here: the config's labels become indices (weights stay per fold)
-        class_weight=_class_weight_by_index(cfg, parts.classes),
+        class_weight=_class_weight_by_index(cfg, classes),
+        # each fold's rows are the table's: the same kinds, and text the estimator reads as categories
+        categorical=[c.name for c in parts.schema.categorical],
     )
-    weight_key = "sample_weight"
-    if cfg.data.missing in IMPUTERS:  # each fold's imputer fitted on its own training rows
-        est = make_pipeline(SimpleImputer(strategy=cfg.data.missing), est)
-        weight_key = f"{est.steps[-1][0]}__sample_weight"  # a Pipeline routes a fit parameter by step
-    weights = [w for w in (parts.train_weight, parts.val_weight) if w is not None]
-    fit_params = {weight_key: np.concatenate(weights)} if weights else {}
+    weights = [t.weight for t in kept if t.weight is not None]
+    fit_params = {"sample_weight": np.concatenate(weights)} if weights else {}
     try:
         result = cross_validate(
             est,
@@ -102,10 +100,10 @@ def _cross_validate(cfg, k, keep_models):
         raise DataError(
             f"{k}-fold cross-validation on {len(y)} train and validation rows: {first_line(e)}"
         ) from None
-    weight = fit_params.get(weight_key)
+    weight = fit_params.get("sample_weight")
     fits = zip(result["estimator"], result["indices"]["train"], strict=True)
     chance = any(
-        _fit_at_chance(est, X[rows], y[rows], None if weight is None else weight[rows], len(parts.classes))
+        _fit_at_chance(est, _index(X, rows), y[rows], None if weight is None else weight[rows], len(classes))
         for est, rows in fits
     )
     outcome = {
@@ -115,15 +113,29 @@ def _cross_validate(cfg, k, keep_models):
         "chance": bool(chance),
     }
     if keep_models:
-        outcome["models"] = [model_bytes(_saved_model(e)) for e in result["estimator"]]
+        outcome["models"] = [model_bytes(e.to_saved_model()) for e in result["estimator"]]
     return outcome
+
+
+def _rows(tables):
+    """The rows of the tables as the estimator's X: one array of numbers, or (with categorical
+    columns) a DataFrame of the inputs, their text as object columns."""
+    if not tables[0].schema.categorical:
+        return np.concatenate([t.X for t in tables])
+    import pandas as pd
+
+    return pd.concat([table_frame(t) for t in tables], ignore_index=True)
+
+
+def _index(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 def _fit_at_chance(est, X, y, sample_weight, n_classes):
     """Whether a fold's fitted estimator is at chance level (runs.run.at_chance) on its training rows
     (X, y: indices of n_classes classes), each weighed by its sample weight times its class's
     weight, as the fit weighed them (class_weight 'balanced' counted over all these rows)."""
-    spec = est[-1].class_weight if isinstance(est, Pipeline) else est.class_weight
+    spec = est.class_weight
     weight = row_weights(y, sample_weight, class_weights(spec, n_classes, y, sample_weight))
     log_proba = est.predict_log_proba(X)  # (n, classes_ of the fit)
     fitted = {
@@ -133,13 +145,6 @@ def _fit_at_chance(est, X, y, sample_weight, n_classes):
         ),
     }
     return at_chance(fitted, y, n_classes, weight)[0]
-
-
-def _saved_model(est):
-    """A fold's fitted estimator as a model file's SavedModel; behind an imputer, with its statistics."""
-    if not isinstance(est, Pipeline):
-        return est.to_saved_model()
-    return replace(est[-1].to_saved_model(), imputer_statistics=est[0].statistics_)
 
 
 def _class_weight_by_index(cfg, classes):

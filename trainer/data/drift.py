@@ -1,0 +1,70 @@
+"""The drift guard: is each input feature's mean over new rows within its training distribution?
+
+A feature drifts when the mean of its encoded values (a number's value, or a category's share of
+the rows) over n new rows lies more than MIN_SHIFT of its training standard deviations from its
+training mean, and more than MIN_Z standard errors (sd / sqrt(n)) from it. The first rule asks for
+a shift large enough to matter; the second for one that chance would not give: with honest rows
+the mean's error is about sd / sqrt(n), so a few rows need a large shift (n rows flag a shift of at
+least max(MIN_SHIFT, MIN_Z / sqrt(n)) sds: 3 sds need 4 rows, 1 sd 36 rows, 0.5 sd 144 rows).
+Columns in another order, other units, or another population move several features by several
+sds at once. Features constant in training (sd 0) are not judged.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_SHIFT = 0.5  # training standard deviations
+MIN_Z = 6.0  # standard errors of the mean over the new rows
+SHOWN = 5  # features named in the message before "and N more"
+
+
+@dataclass
+class Finding:
+    feature: str
+    mean: float  # over the new rows
+    train_mean: float
+    shift: float  # (mean - train_mean) / train_std
+
+
+class DriftCheck:
+    """Sums of a model's encoded features over the rows it sees; `findings` judges their means."""
+
+    def __init__(self, prep):
+        self.prep = prep
+        self.sums = None if prep.feature_mean is None else np.zeros(len(prep.feature_mean))
+        self.n = 0
+
+    def add(self, encoded):
+        """Count rows (n, D): the encoded features before scaling (Preprocessing.encoded)."""
+        if self.sums is not None and len(encoded):
+            self.sums += encoded.sum(axis=0)
+            self.n += len(encoded)
+
+    def findings(self):
+        """The drifted features, the largest shift first; [] without rows or a training reference."""
+        if self.sums is None or not self.n:
+            return []
+        mean = self.sums / self.n
+        ref, sd = self.prep.feature_mean, self.prep.feature_std
+        judged = sd > 0
+        shift = np.zeros_like(mean)
+        shift[judged] = (mean[judged] - ref[judged]) / sd[judged]
+        drifted = judged & (np.abs(shift) > MIN_SHIFT) & (np.abs(shift) * np.sqrt(self.n) > MIN_Z)
+        names = self.prep.schema.feature_names
+        order = sorted(np.flatnonzero(drifted), key=lambda j: -abs(shift[j]))
+        return [Finding(names[j], float(mean[j]), float(ref[j]), float(shift[j])) for j in order]
+
+
+def drift_message(findings, n, source):
+    """One line naming the drifted features and by how much."""
+    shown = ", ".join(
+        f"'{d.feature}' mean {d.mean:.4g} against {d.train_mean:.4g} in training ({d.shift:+.1f} sd)"
+        for d in findings[:SHOWN]
+    )
+    more = f" and {len(findings) - SHOWN} more" if len(findings) > SHOWN else ""
+    return (
+        f"{source}: {len(findings)} feature(s) far from their training distribution over {n} rows: "
+        f"{shown}{more}; are the columns in the model's order and units? (drift: a mean over {MIN_SHIFT:g} "
+        f"training sd and {MIN_Z:g} standard errors away)"
+    )

@@ -1,0 +1,234 @@
+"""Preprocessing fitted on the train split and applied the same way everywhere: the imputer of
+missing values, the one-hot encoder of categorical columns, the standardisation of numeric ones,
+and each encoded feature's training mean and spread (the reference of the drift guard, drift.py).
+
+The semantics are scikit-learn's: SimpleImputer (mean, median; a categorical column's most frequent
+category, the smallest on a tie), OneHotEncoder (categories sorted, features named
+`column_category`, handle_unknown error or ignore: an all-zero code) and StandardScaler (a constant
+feature scaled by 1), on numeric columns only: one-hot features stay 0 and 1. `fit` and
+`transform` are the one implementation of all three that training, evaluation, prediction, the
+sweeps' folds and the estimator share.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import StandardScaler
+
+from trainer.data.schema import CATEGORICAL, NUMERIC
+from trainer.errors import DataError, InputError, did_you_mean
+
+IMPUTERS = ("mean", "median")  # SimpleImputer strategies a config may name
+MISSING = ("error", "drop", *IMPUTERS)  # what data.missing may say
+UNKNOWN = ("error", "ignore")  # what data.unknown_category may say
+SHOWN = 10  # categories listed in a message before "..."
+ABSENT, UNSEEN = -1, -2  # category indices of a missing value and of a category not learned in training
+
+
+@dataclass
+class Preprocessing:
+    schema: object  # the Schema, with the categories of every categorical column
+    missing: str = "error"  # data.missing
+    unknown_category: str = "error"  # data.unknown_category
+    na_values: tuple = ()  # the texts that mark a missing value in a CSV (data.na_values)
+    fill: np.ndarray | None = None  # (n_numeric,) float64 value filling each numeric column (mean, median)
+    fill_categories: list | None = None  # per categorical column, the index of the category filling it
+    scaler_mean: np.ndarray | None = None  # (n_numeric,) float64; None when not standardised
+    scaler_scale: np.ndarray | None = None  # (n_numeric,) float64, never 0
+    feature_mean: np.ndarray | None = None  # (D,) float64 each encoded feature's train mean, before scaling
+    feature_std: np.ndarray | None = None  # (D,) float64 and its standard deviation
+
+    def transform(self, table, dtype="float64"):
+        """A Table's rows -> the network's inputs (n, D) in `dtype`: imputed, encoded, standardised.
+
+        InputError at the first value the model cannot take: missing without a fill, a category
+        it does not know (unknown_category: error), a number that overflows once standardised."""
+        X = standardize(self._numbers(table), self.scaler_mean, self.scaler_scale, dtype)
+        _check_finite(X, table, self.schema)
+        return self._with_codes(X, table, dtype)
+
+    def encoded(self, table):
+        """The rows' encoded features before scaling (n, D) float64: what the drift guard compares."""
+        return self._with_codes(self._numbers(table), table, np.float64)
+
+    def _with_codes(self, X, table, dtype):
+        """X (the numeric columns) with the one-hot codes of the categorical ones, in input order."""
+        if not self.schema.categorical:
+            return X
+        index = self._category_index(table)
+        numeric, slices = self.schema.positions()
+        Z = np.zeros((len(table), self.schema.n_features), dtype=dtype)
+        Z[:, numeric] = X
+        for k, part in enumerate(slices):
+            rows = np.flatnonzero(index[:, k] >= 0)
+            Z[rows, part.start + index[rows, k]] = 1
+        return Z
+
+    def _numbers(self, table):
+        """The numeric columns imputed; InputError at a missing value without a fill."""
+        X = impute(table.X, self.fill)
+        if self.fill is None and X.size and np.isnan(X).any():
+            i, k = (int(v) for v in np.argwhere(np.isnan(X))[0])
+            raise _missing(table, self.schema, NUMERIC, i, k)
+        return X
+
+    def _category_index(self, table):
+        """(n, n_categorical) int64: each value's index among its column's categories; missing values
+        filled (or an InputError), an unknown category -1 (ignore) or an InputError (error)."""
+        columns = self.schema.categorical
+        index = np.empty(table.codes.shape, np.int64)
+        for k, column in enumerate(columns):
+            known = {c: i for i, c in enumerate(column.categories)}
+            lookup = np.array([known.get(v, UNSEEN) for v in table.values[k]] + [ABSENT], np.int64)
+            index[:, k] = lookup[table.codes[:, k]]  # a code of -1 (missing) takes the last entry
+        missing = index == ABSENT
+        if missing.any():
+            if self.fill_categories is None:
+                i, k = (int(v) for v in np.argwhere(missing)[0])
+                raise _missing(table, self.schema, CATEGORICAL, i, k)
+            index = np.where(missing, np.asarray(self.fill_categories, np.int64), index)
+        unseen = index == UNSEEN
+        if unseen.any():
+            if self.unknown_category == "error":
+                i, k = (int(v) for v in np.argwhere(unseen)[0])
+                value = table.values[k][table.codes[i, k]]
+                raise InputError(
+                    i,
+                    self.schema.input_of(CATEGORICAL, k),
+                    value,
+                    _unknown(value, columns[k]),
+                    columns[k].name,
+                )
+            index[unseen] = -1  # ignore: an all-zero code
+        return index
+
+
+def fit(
+    schema,
+    table,
+    missing="error",
+    standardize_numbers=True,
+    unknown_category="error",
+    na_values=(),
+    source="data",
+):
+    """The Preprocessing of `table` (the train split's rows) for `schema`: each categorical column's
+    categories, the imputer's fills, the scaler and the drift reference. DataError naming a column
+    with no value in the split."""
+    categories = [_categories(table, k, c, source) for k, c in enumerate(schema.categorical)]
+    schema = schema.with_categories(categories)
+    names = [c.name for c in schema.numeric]
+    fill = fill_categories = None
+    if missing in IMPUTERS:
+        fill = fit_imputer(table.X, missing, names, source)
+        fill_categories = [_most_frequent(table, k, c) for k, c in enumerate(schema.categorical)]
+    prep = Preprocessing(schema, missing, unknown_category, tuple(na_values), fill, fill_categories)
+    if standardize_numbers:
+        prep.scaler_mean, prep.scaler_scale = fit_scaler(impute(table.X, fill), names, source)
+    Z = prep.encoded(table)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing spread is the scaler's error, above
+        prep.feature_mean, prep.feature_std = Z.mean(axis=0), Z.std(axis=0)
+    return prep
+
+
+def _categories(table, k, column, source):
+    """The sorted texts of the k-th categorical column in the table's rows; DataError when it has none."""
+    present = np.unique(table.codes[:, k])
+    present = present[present >= 0]
+    if not len(present):
+        raise DataError(
+            f"{source}: column '{column.name}' has no value in the train split, so it has no categories "
+            "to learn; leave it out with data.drop"
+        )
+    return sorted(table.values[k][c] for c in present)
+
+
+def _most_frequent(table, k, column):
+    """The index of the column's most frequent category in the table's rows (the smallest on a tie)."""
+    position = {c: i for i, c in enumerate(column.categories)}
+    lookup = np.array([position.get(v, ABSENT) for v in table.values[k]] + [ABSENT], np.int64)
+    index = lookup[table.codes[:, k]]
+    counts = np.bincount(index[index >= 0], minlength=len(column.categories))
+    return int(np.argmax(counts))  # categories are sorted: the first of the largest counts is the smallest
+
+
+def _missing(table, schema, kind, i, k):
+    """The InputError of a missing value the model has no fill for."""
+    column = schema.input_of(kind, k)
+    return InputError(
+        i,
+        column,
+        float("nan") if kind == NUMERIC else None,
+        "is missing, and the model has no value to fill it with (data.missing mean or median has one)",
+        schema.inputs[column].name,
+    )
+
+
+def _unknown(value, column):
+    """Why a category the model does not know cannot be encoded, with the known ones."""
+    known = list(column.categories)
+    shown = ", ".join(known[:SHOWN]) + (f", ... ({len(known)} in all)" if len(known) > SHOWN else "")
+    return (
+        f"is not a category the model learned ({shown}){did_you_mean(value, known)} (a model trained "
+        "with data.unknown_category: ignore encodes such a value as none of them)"
+    )
+
+
+def _check_finite(Z, table, schema):
+    """InputError at the first value that leaves the dtype's range once standardised."""
+    bad = ~np.isfinite(Z)
+    if bad.any():
+        i, k = (int(v) for v in np.argwhere(bad)[0])
+        why = f"overflows {Z.dtype.name} after standardisation"
+        column = schema.input_of(NUMERIC, k)
+        raise InputError(i, column, float(table.X[i, k]), why, schema.inputs[column].name)
+
+
+def fit_imputer(X_train, strategy, feature_names=None, source="data"):
+    """(d,) float64 SimpleImputer statistics of the train features: the value that fills NaN.
+
+    DataError when a feature has no value in the train split (nothing to take the mean of)."""
+    empty = np.isnan(X_train).all(axis=0)
+    if empty.any():
+        j = int(np.argmax(empty))
+        name = feature_names[j] if feature_names else f"column {j}"
+        raise DataError(f"{source}: column '{name}' has no value in the train split to impute it from")
+    if not X_train.shape[1]:
+        return np.empty(0)
+    return SimpleImputer(strategy=strategy).fit(X_train).statistics_.astype(np.float64)
+
+
+def impute(X, statistics):
+    """X with every NaN in column j replaced by statistics[j] (SimpleImputer.transform's result)."""
+    if statistics is None:
+        return X
+    X = np.asarray(X, dtype=np.float64)
+    missing = np.isnan(X)
+    return np.where(missing, statistics, X) if missing.any() else X
+
+
+def fit_scaler(X_train, feature_names=None, source="data"):
+    """(mean, scale) of the train features, float64; constant features get scale 1, never 0.
+
+    DataError when a feature's variance overflows float64 (values beyond ~1e154)."""
+    if not X_train.shape[1]:
+        return np.empty(0), np.empty(0)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below, in one line, not as warnings
+        s = StandardScaler().fit(np.asarray(X_train, dtype=np.float64))
+    bad = ~(np.isfinite(s.mean_) & np.isfinite(s.scale_))
+    if bad.any():
+        j = int(np.argmax(bad))
+        name = feature_names[j] if feature_names else f"column {j}"
+        raise DataError(
+            f"{source}: column '{name}' is too large to standardise (its variance overflows); rescale it"
+        )
+    scale = np.where(s.scale_ > 0, s.scale_, 1.0)
+    return s.mean_.astype(np.float64), scale.astype(np.float64)
+
+
+def standardize(X, mean, scale, dtype="float64"):
+    """(X - mean) / scale in `dtype`, computed exactly as a saved model transforms raw rows."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is checked by the caller
+        X = np.asarray(X, dtype=dtype)
+        return X if mean is None else ((X - mean) / scale).astype(dtype, copy=False)
