@@ -25,9 +25,10 @@ from trainer.data.csvparse import (
     Want,
     blocks,
     factorized,
+    first_chunk,
     whitespace_fields,
 )
-from trainer.data.kinds import text_columns
+from trainer.data.kinds import sniff_rows, text_columns
 from trainer.data.schema import CATEGORICAL, NUMERIC, Column, Schema
 from trainer.data.table import Table
 from trainer.errors import ConfigError, DataError, DataWarning, did_you_mean
@@ -84,14 +85,18 @@ class CsvFile:
         if self.positions is None:
             self.positions = {n: j for j, n in enumerate(self.names)}
         if key not in self.positions:
-            shown = ", ".join(self.names[:SHOWN]) + (f", ... ({width} in all)" if width > SHOWN else "")
             raise DataError(
-                f"{self.path}: no {what} column '{key}'; columns: {shown}{did_you_mean(key, self.names)}"
+                f"{self.path}: no {what} column '{key}'; columns: {_shown(self.names)}"
+                f"{did_you_mean(key, self.names)}"
             )
         return self.positions[key]
 
 
 SHOWN = 20  # column names listed in a message before "..."
+
+
+def _shown(names):
+    return ", ".join(names[:SHOWN]) + (f", ... ({len(names)} in all)" if len(names) > SHOWN else "")
 
 
 def open_csv(path, sep=None, header=None, skip_rows=0):
@@ -134,25 +139,29 @@ def open_csv(path, sep=None, header=None, skip_rows=0):
 
 def _first_row(text, delimiter, path, skip_rows):
     """(stripped fields, line) of the first row with text in it."""
-    for i, fields in enumerate(_rows_of(text, delimiter)):
-        if any(fields):
-            return fields, skip_rows + 1 + i
+    try:
+        for line, fields in _rows_of(text, delimiter):
+            if any(fields):
+                return fields, skip_rows + line
+    except csv.Error as e:
+        raise DataError(f"{path}:{skip_rows + e.line}: unreadable CSV: {e}") from None
     raise DataError(f"{path}: file is empty")
 
 
 def _rows_of(text, delimiter):
-    """The stripped fields of each line of text (the head of a file: rows that span lines are rare
-    there, and the reader checks every row)."""
+    """(line where it ends, stripped fields) of each row of text, one at a time; csv.Error with the
+    line where the csv module could not read on."""
     if delimiter is None:
-        return [whitespace_fields(line) for line in text.splitlines()]
+        for i, line in enumerate(text.splitlines()):
+            yield i + 1, whitespace_fields(line)
+        return
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    out = []
     try:
         for fields in reader:
-            out.append([s.strip() for s in fields])
-    except csv.Error:
-        pass  # the reader names the line
-    return out
+            yield reader.line_num, [s.strip() for s in fields]
+    except csv.Error as e:
+        e.line = reader.line_num
+        raise
 
 
 def _trailing(text, delimiter, width, first, has_header):
@@ -160,7 +169,10 @@ def _trailing(text, delimiter, width, first, has_header):
     delimiter), with a blank header name; else None."""
     if delimiter is None or width < 2 or (has_header and first[-1]):
         return None
-    rows = [r for r in _rows_of(text, delimiter)[:SNIFF_LINES] if any(r)]
+    try:
+        rows = [r for _, r in _rows_of("\n".join(_sample(text)), delimiter) if any(r)]
+    except csv.Error:
+        return None  # the reader names the line
     return width - 1 if rows and all(len(r) == width and not r[-1] for r in rows) else None
 
 
@@ -198,22 +210,34 @@ def read_csv(
         others = [f"the {role} column '{f.names[j]}'" for role, j in roles if j is not None]
         raise DataError(f"{path}: no feature columns besides {' and '.join(others) or 'those left out'}")
     markers = frozenset(na_values)
-    texts = forced | (text_columns(f, [j for j in inputs if j not in forced], markers) if inputs else set())
-    kinds = {j: CATEGORICAL if j in texts else NUMERIC for j in inputs}
-    numeric = tuple(j for j in inputs if kinds[j] == NUMERIC)
-    cats = tuple(j for j in inputs if kinds[j] == CATEGORICAL)
-    label = () if t is None else (t,)
-    want = Want(
-        numeric,
-        cats + label + (() if w is None else (w,)),
-        marked=frozenset(cats + label),
-        required=frozenset(label if missing != "drop" else ()),
-        missing=missing != "error",
-        markers=markers,
-        empty=() if f.trailing is None else (f.trailing,),
-        training=True,
-    )
-    parts = _stack(blocks(f, want), f, len(cats), t is not None, w)
+
+    def wanted(texts):
+        numeric = tuple(j for j in inputs if j not in texts)
+        cats = tuple(j for j in inputs if j in texts)
+        label = () if t is None else (t,)
+        return Want(
+            numeric,
+            cats + label + (() if w is None else (w,)),
+            marked=frozenset(cats + label),
+            required=frozenset(label if missing != "drop" else ()),
+            missing=missing != "error",
+            markers=markers,
+            empty=() if f.trailing is None else (f.trailing,),
+            training=True,
+        )
+
+    # every column numbers, but those data.categorical names: when the first chunk reads so, and holds
+    # the rows that decide the kinds (kinds.text_columns), this guess is their answer and its first block
+    want = wanted(forced)
+    first = first_chunk(f, want)
+    if first is not None and not (len(first[0].lines) >= sniff_rows(f) or _ends_file(first[0], f)):
+        first = None
+    if first is None:
+        texts = forced | text_columns(f, [j for j in inputs if j not in forced], markers)
+        want = wanted(texts)
+    kinds = {j: CATEGORICAL if j in want.texts else NUMERIC for j in inputs}
+    numeric, cats = want.floats, tuple(j for j in inputs if kinds[j] == CATEGORICAL)
+    parts = _stack(blocks(f, want, first=first), f, len(cats), t is not None, w)
     X, codes, values, label_codes, label_names, lines, weights = parts
     if not len(lines):
         raise DataError(f"{path}: no data rows" + (", only a header" if f.has_header else ""))
@@ -234,11 +258,18 @@ def read_csv(
     return table
 
 
+def _ends_file(chunk, f):
+    return chunk.offset + len(chunk.data) >= os.path.getsize(f.path)
+
+
 def _listed(f, keys, key, target):
     """The file columns a config list (data.drop, data.categorical) names; ConfigError naming an
     entry that is no column, or the target."""
     found = set()
     for name in keys or ():
+        if isinstance(name, str) and f.has_header and name not in f.names:
+            hint = did_you_mean(name, f.names)
+            raise ConfigError(f"{key}: no column '{name}' in {f.path}; columns: {_shown(f.names)}{hint}")
         try:
             j = f.column(name, f"{key} entry")
         except DataError as e:
@@ -288,9 +319,9 @@ def _check_text(f, j, values, codes, lines):
     """A column read as text because its first chunk holds text: refused when it also holds numbers
     (unless data.categorical names it), or numbers written with a decimal comma."""
     numbers = [NUMBER.fullmatch(v) is not None for v in values]
-    if not any(numbers):
-        return
     commas = [DECIMAL_COMMA.fullmatch(v) is not None for v in values]
+    if not any(numbers) and not any(commas):
+        return
     counts = np.bincount(codes[codes >= 0], minlength=len(values))
     first = _first_rows(codes, len(values))
     if all(a or b for a, b in zip(numbers, commas, strict=True)):
@@ -466,13 +497,25 @@ def _line_end(data, line):
 def _sniff(text):
     """The delimiter of the first lines: one of SNIFF_DELIMITERS by csv.Sniffer, else None when the
     lines are columns aligned by whitespace, else ',' (one column)."""
-    lines = [line for line in text.splitlines()[:SNIFF_LINES]]
+    lines = _sample(text)
     try:
         return csv.Sniffer().sniff("\n".join(lines), delimiters=SNIFF_DELIMITERS).delimiter
     except csv.Error:
         pass
     counts = {len(line.split()) for line in lines if line.strip()}
     return None if len(counts) == 1 and counts.pop() > 1 else ","
+
+
+def _sample(text):
+    """The first lines of text that detection reads: SNIFF_LINES, fewer when they are long (a wide
+    file's), but two at least."""
+    lines, size = [], 0
+    for line in text.splitlines()[:SNIFF_LINES]:
+        if len(lines) >= 2 and size + len(line) > HEAD_BYTES:
+            break
+        lines.append(line)
+        size += len(line)
+    return lines
 
 
 def _is_number(text):

@@ -25,8 +25,9 @@ import io
 import math
 import os
 import re
+import warnings
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ CHUNK_BYTES = 4 << 20  # per pandas call: big enough that its overhead is small,
 CHUNK_ROWS = 2048  # at least this many rows per chunk, so a wide file's per-column costs are paid rarely
 WORKERS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 EXACT_ROWS = 65536  # rows per block of the exact reader
+WIDE = 512  # columns read beyond which pandas is given one dtype and converters (see _types)
 # pandas' default missing-value markers, "NAN", and "?" as UCI files write it; the empty cell is always one
 NA_VALUES = (
     "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
@@ -88,12 +90,28 @@ def chunk_bytes(f):
     return max(CHUNK_BYTES, CHUNK_ROWS * f.row_bytes)
 
 
-def blocks(f, want, size=None):
-    """Every row of the CsvFile f after its header, as Blocks in file order."""
+def first_chunk(f, want):
+    """(Chunk, Block) of the file's first chunk when the fast path reads it as `want` asks, else None."""
+    data = next(cut(f.path, f.data_offset, chunk_bytes(f)), None)
+    if data is None:
+        return None
+    chunk, block = _scanned(f, want, *data)
+    return None if block is None else (chunk, block)
+
+
+def blocks(f, want, size=None, first=None):
+    """Every row of the CsvFile f after its header, as Blocks in file order. first: the first
+    chunk's (Chunk, Block) as first_chunk read it for `want` (at the default size)."""
     raw = cut(f.path, f.data_offset, size or chunk_bytes(f))
     line = f.data_line
     with ThreadPoolExecutor(WORKERS) as pool:
-        ahead = deque(pool.submit(_scanned, f, want, *r) for r in _take(raw, WORKERS + 1))
+        ahead = deque()
+        if first is not None:
+            next(raw)  # already read
+            done = Future()
+            done.set_result(first)
+            ahead.append(done)
+        ahead.extend(pool.submit(_scanned, f, want, *r) for r in _take(raw, WORKERS + 1 - len(ahead)))
         while ahead:
             chunk, block = ahead.popleft().result()
             ahead.extend(pool.submit(_scanned, f, want, *r) for r in _take(raw, 1))
@@ -166,25 +184,46 @@ def read_chunk(data, delimiter, columns, want, pd, every_column=False, infer=Fal
 
     every_column: the columns asked for are all the file's; then pandas reads them without usecols,
     which is what makes it refuse a row longer than the first (a usecols list turns that off)."""
-    marked = set(want.floats) | set(want.marked)
-    # object, not str or category: the text as written, in Python strings (a categorical's values are
-    # converted when they look like numbers: -0 would read as 0)
-    dtype = None if infer else {j: "float64" if j in want.floats else object for j in columns}
+    floats, marked = set(want.floats), set(want.floats) | set(want.marked)
     na = [*want.markers, ""]
+    # one list for all columns when every column read takes the markers: pandas prepares a mapping's
+    # lists column by column
+    every_marked = infer or all(j in marked for j in columns)
     return pd.read_csv(
         io.BytesIO(data),
         header=None,
         usecols=None if every_column else sorted(set(columns)),
-        dtype=dtype,
         keep_default_na=False,
-        na_values=na if infer else {j: na for j in columns if j in marked},
+        na_values=na if every_marked else {j: na for j in columns if j in marked},
         skip_blank_lines=True,
         encoding="utf-8",
         engine="c",
         nrows=nrows,
+        **({} if infer else _types(columns, floats)),
         **_separator(delimiter),
         **_exact_floats(pd),
     )
+
+
+# _types gives the text columns of a wide file a converter beside the one dtype of every column; the
+# converter is what applies, which pandas says in a warning, attributed to the caller: this module
+warnings.filterwarnings(
+    "ignore", "Both a converter and dtype were specified", Warning, r"trainer\.data\.csvparse"
+)
+
+
+def _types(columns, floats):
+    """pandas' options that read the columns in `floats` as float64 and the others as text (object,
+    not str or category: the text as written, in Python strings; a categorical's values are
+    converted when they look like numbers: -0 would read as 0).
+
+    A mapping of numpy dtypes for a few columns; for many, one dtype and a converter per text column
+    (a dtype mapping makes pandas build a Series per column read, the most of a wide file's time;
+    scripts/bench_csv.py --wide measures it)."""
+    if len(columns) <= WIDE:
+        number, text = np.dtype(np.float64), np.dtype(object)
+        return {"dtype": {j: number if j in floats else text for j in columns}}
+    return {"dtype": np.float64, "converters": {j: str for j in columns if j not in floats}}
 
 
 def _separator(delimiter):

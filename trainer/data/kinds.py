@@ -26,7 +26,7 @@ def text_columns(f, columns, markers):
     """The columns (file indices among `columns`) that hold text in the file's first rows."""
     if not columns:
         return set()
-    n = max(SNIFF_MIN_ROWS, min(SNIFF_ROWS, SNIFF_BYTES // max(f.row_bytes, 1)))
+    n = sniff_rows(f)
     first = next(cut(f.path, f.data_offset, max(SNIFF_BYTES, 2 * n * f.row_bytes)), None)
     if first is None:
         return set()
@@ -38,16 +38,22 @@ def text_columns(f, columns, markers):
     return {j for j, v in values.items() if v is not None and holds_text(v, want)}
 
 
+def sniff_rows(f):
+    """The number of rows that decide the kinds of f's columns."""
+    return max(SNIFF_MIN_ROWS, min(SNIFF_ROWS, SNIFF_BYTES // max(f.row_bytes, 1)))
+
+
 def _by_pandas(f, data, want, n):
     """{column: its distinct cells in the first n rows, or None when pandas read them as numbers}."""
     import pandas as pd
 
     df = read_chunk(data, f.delimiter, want.texts, want, pd, infer=True, nrows=n)
-    out = {}
-    for j in want.texts:
-        column = df[j] if j in df else pd.Series([], dtype=object)
-        numeric = column.dtype.kind in "biuf"
-        out[j] = None if numeric else column.astype(object).dropna().unique()
+    numeric = {j for j, kind in zip(df.columns, df.dtypes, strict=True) if kind.kind in "biuf"}
+    out = dict.fromkeys(want.texts)  # None: read as numbers
+    for j in set(df.columns) - numeric:
+        out[j] = df[j].astype(object).dropna().unique()
+    for j in set(want.texts) - set(df.columns):  # columns past every row's end
+        out[j] = ()
     return out
 
 
