@@ -401,10 +401,13 @@ def test_inspect_says_what_a_model_takes_and_how_it_was_trained(fruit_run, tmp_p
     model = load_model(fruit_run / "model.npz")
     text = ok(trainer("inspect", fruit_run, cwd=tmp_path)).stdout
     lines = {line.split("  ")[0]: line.split("  ", 1)[1].strip() for line in text.splitlines()}
-    assert lines["features"] == "4, by name: weight_g, diameter_cm, sugar_pct, acidity_ph"
+    assert lines["columns"] == "4, by name: weight_g, diameter_cm, sugar_pct, acidity_ph"
+    assert "features" not in lines  # numbers only: one feature per column
     assert lines["label"] == "column 'label'" and lines["classes"] == "3: apple, lemon, orange"
     assert lines["network"] == "4 -> 32 ReLU -> 3, float64"
-    assert lines["inputs"] == "standardized; missing values: error"
+    assert lines["inputs"].startswith(
+        "standardized; missing values: error (cells read as missing: '', '#N/A',"
+    )
     assert lines["trained on"].endswith("seed 0; 5 of 5 epochs run") and "example.csv" in lines["trained on"]
     assert lines["settings"] == "optimizer adam, lr 0.01, lr_schedule cosine, batch_size 32, reg 0.03"
     test = model.metrics["test"]

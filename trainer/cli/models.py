@@ -254,12 +254,20 @@ def _description_text(d):
         if d["target"] is None
         else f"column {d['target']!r}" + (" (index, counting from 0)" if isinstance(d["target"], int) else "")
     )
-    inputs = ["standardized" if d["standardized"] else "not standardized", f"missing values: {d['missing']}"]
+    markers = ", ".join(repr(m) for m in ["", *d["na_values"]])
+    inputs = [
+        "standardized" if d["standardized"] else "not standardized",
+        f"missing values: {d['missing']} (cells read as missing: {markers})",
+    ]
+    if any(c["kind"] == "categorical" for c in d["inputs"]):
+        inputs.append(f"unknown categories: {d['unknown_category']}")
     data = ", ".join(f"{k} {v}" for k, v in d["data"].items())
     settings = ", ".join(f"{k} {v}" for k, v in train.items() if k != "epochs")
     planned = f" of {train['epochs']}" if "epochs" in train else ""
-    rows = [
-        ["features", f"{len(d['features'])}, {by}: {', '.join(d['features'])}"],
+    rows = [["columns", f"{len(d['inputs'])}, {by}: {_listed(_column(c) for c in d['inputs'])}"]]
+    if len(d["features"]) != len(d["inputs"]):
+        rows.append(["features", f"{len(d['features'])} (one-hot codes of the categories)"])
+    rows += [
         ["label", label],
         ["classes", f"{len(d['classes'])}: {', '.join(map(str, d['classes']))}"],
         ["network", f"{net['inputs']} -> {net['hidden']} ReLU -> {net['classes']}, {net['dtype']}"],
@@ -275,6 +283,25 @@ def _description_text(d):
     if d["parent_sha256"]:
         rows.append(["started from", f"the model with sha256 {d['parent_sha256']}"])
     return columns(rows)
+
+
+SHOWN = 10  # categories listed by inspect before "... (N in all)"
+
+
+def _column(c):
+    """An input column as inspect lists it: its name, and a categorical one's categories."""
+    if c["kind"] != "categorical":
+        return c["name"]
+    cats = c["categories"]
+    more = f", ... ({len(cats)} in all)" if len(cats) > SHOWN else ""
+    return f"{c['name']} (categorical: {', '.join(cats[:SHOWN])}{more})"
+
+
+def _listed(items, most=200):
+    """Items joined by commas: the first `most`, then how many there are in all."""
+    items = list(items)
+    more = f", ... ({len(items)} in all)" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
 
 
 @command("datasets", help="list the built-in datasets and their parameters")
