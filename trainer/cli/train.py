@@ -279,14 +279,21 @@ def _check_group_chance(group, summary, args):
 
 def _run_group(group, args):
     """(summary, seeds trained now, pictures) of the group's unfinished seeds, run with a progress bar."""
+    from trainer.pictures import plots
     from trainer.sweeps import seeds
 
     todo = len(group.seeds) - len(seeds.finished(group))
     bar = progress_bar(args, todo, group.name, "seed")
+    finish = None if args.no_plots or not plots.available() else draw_run_pictures
     try:
         with bar:
             summary, ran = seeds.run_group(
-                group, args.n_jobs, args.backend, args.scheduler, on_done=lambda s: bar.update(1)
+                group,
+                args.n_jobs,
+                args.backend,
+                args.scheduler,
+                on_done=lambda s: bar.update(1),
+                finish=finish,
             )
     except KeyboardInterrupt as e:
         raise KeyboardInterrupt(
@@ -330,16 +337,25 @@ def _resume_group(args):
     return group
 
 
+def draw_run_pictures(result):
+    """A seed's run pictures, drawn in its job from the data it trained on (run_group's finish)."""
+    from trainer.pictures import plots
+
+    plots.plot_run(result.run_dir, splits=result.data.raw)
+
+
 def _draw_group_pictures(group, ran, args):
-    """Each seed trained now gets its run's pictures, and the group its band picture, curves.png."""
+    """Each seed trained now has its run's pictures (drawn in its job; drawn here from its files when
+    that failed, so that the error is said), and the group its band picture, curves.png."""
     from trainer.pictures import bands, plots
 
     if args.no_plots or not plots.available():
         return []
     try:
         for seed in ran:
-            if (group.seed_dir(seed) / "model.npz").exists():
-                plots.plot_run(group.seed_dir(seed))
+            run_dir = group.seed_dir(seed)
+            if (run_dir / "model.npz").exists() and not (run_dir / plots.PICTURES[0]).exists():
+                plots.plot_run(run_dir)
         return [bands.plot_group(group.out)]
     except Exception as e:  # the runs are saved and sound; a failed picture must not fail them
         _no_pictures(e, group.out, args)

@@ -150,24 +150,33 @@ def _todo(group):
     return todo
 
 
-def run_seed(cfg, run_dir, resume):
+def run_seed(cfg, run_dir, resume, finish=None):
     """One seed's run into run_dir (a job): its summary; {"diverged": message} when it diverged;
-    or the TrainerError that stops the group, returned so that the other seeds end cleanly."""
+    or the TrainerError that stops the group, returned so that the other seeds end cleanly.
+    finish(result): called with the RunResult while its data are in memory (the run's pictures);
+    what it raises is left for the caller to find (the pictures missing) and say."""
     try:
         if not resume:
             make_dir(run_dir)  # the group owns its seed directories, under its lock
-        return train(cfg, run_dir, resume=resume, in_job=True).summary
+        result = train(cfg, run_dir, resume=resume, in_job=True)
+        if finish is not None:
+            try:
+                finish(result)
+            except Exception:  # a picture must not fail the saved run
+                pass
+        return result.summary
     except DivergenceError as e:  # this seed's own failure: its directory keeps the finite weights
         return {"diverged": str(e)}
     except TrainerError as e:
         return e
 
 
-def run_group(group, n_jobs=None, backend="loky", scheduler=None, on_done=lambda seed: None):
+def run_group(group, n_jobs=None, backend="loky", scheduler=None, on_done=lambda seed: None, finish=None):
     """Train every unfinished seed of the group through jobs.run_jobs, calling on_done(seed) as each
-    finishes; then write and return its summary (summarize). Returns (summary, seeds trained now)."""
+    finishes and finish(result) in the job (run_seed); then write and return its summary
+    (summarize). Returns (summary, seeds trained now)."""
     todo, stop = _todo(group), {}
-    calls = [(group.seed_config(s), group.seed_dir(s), resume) for s, resume in todo]
+    calls = [(group.seed_config(s), group.seed_dir(s), resume, finish) for s, resume in todo]
     with closing(run_jobs(run_seed, calls, n_jobs, backend, scheduler, what="seeds")) as outcomes:
         for i, outcome in outcomes:
             if isinstance(outcome, TrainerError):
