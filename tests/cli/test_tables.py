@@ -339,3 +339,21 @@ def test_the_estimator_takes_a_dataframe_of_any_dtypes_and_saves_what_the_cli_re
     X.assign(heavy=X["heavy"].map({True: "true", False: "false"})).to_csv(tmp_path / "x.csv", index=False)
     out, _ = ok("predict", "m.npz", "x.csv", cwd=tmp_path)
     assert out.splitlines()[1:] == list(est.predict(X))
+
+
+def test_a_run_and_a_seed_group_draw_their_pictures_without_reading_the_file_again(tmp_path, monkeypatch):
+    import trainer.evaluate
+
+    def reread(model):
+        raise AssertionError("the file was read again for the pictures")
+
+    monkeypatch.setattr(trainer.evaluate, "model_splits", reread)
+    monkeypatch.setattr("trainer.pictures.plots.model_splits", reread)
+    shutil.copy(ROOT / "data/example.csv", tmp_path / "fruit.csv")
+    sets = ["--set", "train.epochs=2", "--set", "data.drop=[sugar_pct, acidity_ph]"]  # 2 inputs: a boundary
+    ok("train", "fruit.csv", "--target", "label", *sets, "--out", "run", "-q", cwd=tmp_path)
+    assert {"curves.png", "confusion.png", "boundary.png"} <= {p.name for p in (tmp_path / "run").iterdir()}
+    ok("train", "fruit.csv", "--target", "label", *sets, "--seeds", "2", "--backend", "threading", "--out",
+       "group", "-q", cwd=tmp_path)  # fmt: skip
+    for seed in (0, 1):
+        assert (tmp_path / f"group/seed-{seed}/boundary.png").exists()

@@ -187,7 +187,10 @@ def test_a_flipped_byte_in_the_weights_is_caught():
             lambda a: with_metadata(a, preprocessing__fill_categories=[0]),
             "'preprocessing.fill_categories' does not fit the schema",
         ),
-        (lambda a: {**a, "feature_mean": np.zeros(2)}, "feature_mean and feature_std must come together"),
+        (
+            lambda a: {**a, "feature_low": np.zeros(2)},
+            "feature_low and feature_high and feature_mean and feature_std must come together",
+        ),
         (
             lambda a: {**a, "metadata": np.frombuffer(b"{not json", dtype=np.uint8)},
             "metadata is not valid JSON",
@@ -265,14 +268,15 @@ def test_categories_fills_policies_and_the_drift_reference_round_trip():
         ("NA", "?"),
     )
     assert back.prep.fill_categories == [1] and back.prep.fill.tolist() == [3.0]
-    for k in ("feature_mean", "feature_std", "scaler_mean", "scaler_scale"):
+    for k in ("feature_low", "feature_high", "feature_mean", "feature_std", "scaler_mean", "scaler_scale"):
         assert getattr(back.prep, k).tobytes() == getattr(prep, k).tobytes()
     assert back.prep.transform(table).tobytes() == prep.transform(table).tobytes()
 
 
 def old_file(**meta_changes):
     """The bytes of a model file of format version 1 (numeric features, before schemas)."""
-    arrays = {k: v for k, v in members().items() if k not in ("metadata", "feature_mean", "feature_std")}
+    drift = ("feature_low", "feature_high", "feature_mean", "feature_std")
+    arrays = {k: v for k, v in members().items() if k != "metadata" and k not in drift}
     meta = {
         "format": "trainer.model.network",
         "format_version": 1,

@@ -36,8 +36,12 @@ class Preprocessing:
     fill_categories: list | None = None  # per categorical column, the index of the category filling it
     scaler_mean: np.ndarray | None = None  # (n_numeric,) float64; None when not standardised
     scaler_scale: np.ndarray | None = None  # (n_numeric,) float64, never 0
-    feature_mean: np.ndarray | None = None  # (D,) float64 each encoded feature's train mean, before scaling
-    feature_std: np.ndarray | None = None  # (D,) float64 and its standard deviation
+    # the drift guard's reference: each encoded feature (before scaling) clipped to [low, high], its 1st
+    # and 99th train percentiles (a one-hot code is not clipped), and the clipped values' mean and spread
+    feature_low: np.ndarray | None = None  # (D,) float64
+    feature_high: np.ndarray | None = None  # (D,) float64
+    feature_mean: np.ndarray | None = None  # (D,) float64
+    feature_std: np.ndarray | None = None  # (D,) float64
 
     def transform(self, table, dtype="float64"):
         """A Table's rows -> the network's inputs (n, D) in `dtype`: imputed, encoded, standardised.
@@ -127,8 +131,13 @@ def fit(
     if standardize_numbers:
         prep.scaler_mean, prep.scaler_scale = fit_scaler(impute(table.X, fill), names, source)
     Z = prep.encoded(table)
+    low, high = np.quantile(Z, [0.01, 0.99], axis=0)
+    for part in schema.positions()[1]:  # a category's share is its code's mean: never clipped
+        low[part], high[part] = 0.0, 1.0
+    W = np.clip(Z, low, high)
+    prep.feature_low, prep.feature_high = low, high
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing spread is the scaler's error, above
-        prep.feature_mean, prep.feature_std = Z.mean(axis=0), Z.std(axis=0)
+        prep.feature_mean, prep.feature_std = W.mean(axis=0), W.std(axis=0)
     return prep
 
 

@@ -3,8 +3,9 @@
 Members: W1, b1, W2, b2 (the params); scaler_mean, scaler_scale (the standardisation of the
 numeric inputs fitted on the training split; absent when the config did not standardise);
 imputer_statistics (the values that fill missing numeric inputs; only with data.missing mean or
-median); feature_mean, feature_std (each encoded feature's training mean and spread: the drift
-guard's reference); and metadata, a uint8 array holding UTF-8 JSON: format, format_version,
+median); feature_low, feature_high, feature_mean, feature_std (each encoded feature's 1st and 99th
+training percentiles, and the mean and spread of its values clipped to them: the drift guard's
+reference, data/drift.py); and metadata, a uint8 array holding UTF-8 JSON: format, format_version,
 trainer_version, schema (the input columns in order, the categories of the categorical ones, the
 classes, the label column, whether inputs are matched by position), preprocessing (data.missing,
 data.unknown_category, the missing-value markers, the category filling each categorical column),
@@ -37,7 +38,7 @@ FORMAT_VERSION = 2
 READS = (1, 2)  # the format versions this trainer reads
 SCALER_NAMES = ("scaler_mean", "scaler_scale")
 IMPUTER = "imputer_statistics"
-DRIFT_NAMES = ("feature_mean", "feature_std")
+DRIFT_NAMES = ("feature_low", "feature_high", "feature_mean", "feature_std")
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + DRIFT_NAMES + (IMPUTER, "metadata")))  # allow-list
 MAX_METADATA_BYTES = 16 << 20  # a config, metrics and a schema of tens of thousands of columns; refuse more
 RUN_MODEL = "model.npz"  # a run directory's model file
@@ -187,7 +188,7 @@ def _arrays(model):
     if prep.fill is not None:
         arrays[IMPUTER] = prep.fill
     if prep.feature_mean is not None:
-        arrays.update(feature_mean=prep.feature_mean, feature_std=prep.feature_std)
+        arrays.update({k: getattr(prep, k) for k in DRIFT_NAMES})
     return arrays
 
 
@@ -281,8 +282,7 @@ def model_from_bytes(data, path="<bytes>"):
         fill_categories=prep_meta.get("fill_categories"),
         scaler_mean=arrays.get("scaler_mean"),
         scaler_scale=arrays.get("scaler_scale"),
-        feature_mean=arrays.get("feature_mean"),
-        feature_std=arrays.get("feature_std"),
+        **{k: arrays.get(k) for k in DRIFT_NAMES},
     )
     return SavedModel(
         params={k: arrays[k] for k in PARAM_NAMES},
@@ -413,9 +413,9 @@ def _check_arrays(arrays, meta, schema, path):
     for name, a in arrays.items():
         if a.dtype not in (np.float32, np.float64):
             raise ModelFileError(f"{path}: member {name} has dtype {a.dtype}; expected float32 or float64")
-    for pair in (SCALER_NAMES, DRIFT_NAMES):
-        if (pair[0] in arrays) != (pair[1] in arrays):
-            raise ModelFileError(f"{path}: {pair[0]} and {pair[1]} must come together")
+    for group in (SCALER_NAMES, DRIFT_NAMES):
+        if 0 < len(set(group) & set(arrays)) < len(group):
+            raise ModelFileError(f"{path}: {' and '.join(group)} must come together")
     W1, W2 = arrays["W1"], arrays["W2"]
     if W1.ndim != 2 or W2.ndim != 2 or 0 in W1.shape + W2.shape:
         raise ModelFileError(
@@ -424,7 +424,7 @@ def _check_arrays(arrays, meta, schema, path):
     (D, H), C = W1.shape, W2.shape[1]
     d = len(schema.numeric)
     expected = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,), "scaler_mean": (d,), "scaler_scale": (d,)}
-    expected.update({IMPUTER: (d,), "feature_mean": (D,), "feature_std": (D,)})
+    expected.update({IMPUTER: (d,), **dict.fromkeys(DRIFT_NAMES, (D,))})
     if len(schema.classes) != C or schema.n_features != D:
         raise ModelFileError(
             f"{path}: metadata lists {len(schema.classes)} classes and {schema.n_features} "
