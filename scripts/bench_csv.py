@@ -21,9 +21,14 @@ Prints a markdown table: median seconds (min-max), rows per second, and the peak
 added to its process, in MB and as a multiple of the final float64 feature array (ROWS x 20 x 8
 bytes). It also checks that the readers give the same float64 bits.
 
+With --wide, the file is 200 rows x 20,000 features (~32 MB, shaped like gene-expression data):
+trainer's read against pandas asked for the same float64 array, and `trainer train` end to end
+(3 epochs, pictures on) with its peak RSS.
+
     python scripts/bench_csv.py                 # 1,000,000 rows, 3 rounds
     python scripts/bench_csv.py --rows 200000 --repeat 5 --big 0
     python scripts/bench_csv.py --reads-only --repeat 7
+    python scripts/bench_csv.py --wide --repeat 5
 """
 
 import argparse
@@ -47,6 +52,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SAME = "read pandas, trainer's result"
 FEATURES = 20
+
+
+WIDE = (200, 20_000)  # rows, features of --wide
+
+
+def write_wide(path, seed=0):
+    """WIDE rows x features (6 significant digits) and a text label that depends on the first two."""
+    rng = np.random.default_rng(seed)
+    rows, features = WIDE
+    X = rng.standard_normal((rows, features)) * 3 + 10
+    y = (X[:, 0] > 10).astype(int) + (X[:, 1] > 10)
+    with open(path, "w") as f:
+        f.write(",".join([f"g{j}" for j in range(features)] + ["label"]) + "\n")
+        for i in range(rows):
+            f.write(",".join(f"{v:.6g}" for v in X[i]) + f",c{y[i]}\n")
 
 
 def write_csv(path, rows, seed=0):
@@ -85,13 +105,13 @@ def child(kind, path, model, out):
     elif kind == "read np.loadtxt":
         X = np.loadtxt(path, delimiter=",", skiprows=1)[:, :FEATURES]
     elif kind == "read pandas":
-        X = pd.read_csv(path).iloc[:, :FEATURES].to_numpy()
+        X = pd.read_csv(path).iloc[:, :-1].to_numpy()  # every column but the label, the last
     elif kind == "read pandas, trainer's result":
         frame = pd.read_csv(path, dtype={"label": object})
-        X = np.ascontiguousarray(frame.iloc[:, :FEATURES].to_numpy(np.float64))
+        X = np.ascontiguousarray(frame.iloc[:, :-1].to_numpy(np.float64))
     elif kind == "read pandas, 1 thread":
         pd.set_option("mode.max_threads", 1)
-        X = pd.read_csv(path).iloc[:, :FEATURES].to_numpy()
+        X = pd.read_csv(path).iloc[:, :-1].to_numpy()
     elif kind == "read pandas per chunk (floor)":
         X = chunked_floor(path)
     elif kind == "predict trainer":
@@ -164,7 +184,7 @@ def measure(kind, path, model="", out=""):
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def train(directory, path, epochs):
+def train(directory, path, epochs, pictures=False):
     """`trainer train` on the file, end to end, in a child: (seconds, peak RSS of the child)."""
     config = directory / "big.yaml"
     config.write_text(
@@ -183,7 +203,9 @@ def train(directory, path, epochs):
         "--overwrite",
         "-q",
     ]
-    proc = subprocess.Popen([*cmd, "--no-plots"], cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd] + ([] if pictures else ["--no-plots"]), cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     assert status == 0, "trainer train failed"
     return time.perf_counter() - t0, usage.ru_maxrss * 1024
@@ -219,11 +241,12 @@ def main():
     p.add_argument("--epochs", type=int, default=2, help="epochs of the end-to-end train")
     p.add_argument("--reads-only", action="store_true", help="measure the reads only (no train, no predict)")
     p.add_argument("--dir", help="where the CSV files go (default: a temp directory, deleted after)")
+    p.add_argument("--wide", action="store_true", help="200 rows x 20,000 features instead (see above)")
     args = p.parse_args()
     directory = Path(args.dir or tempfile.mkdtemp(prefix="bench_csv_"))
     directory.mkdir(parents=True, exist_ok=True)
     try:
-        report(directory, args)
+        (report_wide if args.wide else report)(directory, args)
     finally:
         if not args.dir:
             shutil.rmtree(directory)
@@ -276,6 +299,29 @@ def report(directory, args):
     print(
         f"{ratios(med)}; predict: trainer / pandas {med['predict trainer'] / med['predict pandas']:.2f}x; "
         f"load average now {os.getloadavg()[0]:.1f}"
+    )
+
+
+def report_wide(directory, args):
+    """The wide file: reads (trainer, pandas for the same array, pandas' own), and the run end to end."""
+    path = directory / "wide.csv"
+    rows, features = WIDE
+    nbytes = rows * features * 8
+    write_wide(path)
+    print(
+        f"{path.stat().st_size / 1e6:.0f} MB, {rows:,} rows x {features:,} features + label; "
+        f"the float64 array is {nbytes / 1e6:.0f} MB; load average {os.getloadavg()[0]:.1f}"
+    )
+    reads = rounds(["read trainer", SAME, "read pandas"], args.repeat, path=path)
+    table(reads, rows, nbytes)
+    med = statistics_of(reads)
+    print(f"\nread: trainer / pandas for trainer's result {med['read trainer'] / med[SAME]:.2f}x")
+    runs = [train(directory, path, 3, pictures=True) for _ in range(args.repeat)]
+    seconds = statistics.median(s for s, _ in runs)
+    peak = max(p for _, p in runs)
+    print(
+        f"train end to end (3 epochs, pictures on), median of {len(runs)}: {seconds:.1f} s "
+        f"({seconds / med['read trainer']:.1f}x trainer's read), peak RSS {peak / 1e6:,.0f} MB"
     )
 
 

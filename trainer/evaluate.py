@@ -17,6 +17,7 @@ from trainer.data.csvfile import open_csv
 from trainer.data.csvparse import Want, blocks, factorized
 from trainer.data.datasets import data_source
 from trainer.data.prepare import SPLITS, Splits, fit_preprocessing, raw_splits
+from trainer.data.preprocess import fill_text
 from trainer.data.schema import NUMERIC
 from trainer.data.table import Table
 from trainer.errors import DataError, InputError, did_you_mean
@@ -197,7 +198,7 @@ def _scored(f, model, cols, notes=None, size=None, drift=None):
             why = "the model's data.missing: drop"
             notes.append(f"{f.path}: {dropped} row(s) with missing values dropped ({why})")
         if filled:
-            notes.append(f"{f.path}: {filled} missing value(s) filled with the train split's {prep.missing}")
+            notes.append(f"{f.path}: {filled} missing value(s) filled with {fill_text(prep)}")
 
 
 def _block_table(block, schema, n_categorical):

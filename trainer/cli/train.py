@@ -234,8 +234,9 @@ def _summary_text(result, cfg, pictures=()):
     if "n_dropped" in s:
         lines.append(f"  missing   {s['n_dropped']} rows with missing values dropped (data.missing: drop)")
     if "n_filled" in s:
-        how = f"filled with the train split's {cfg.data.missing}"
-        lines.append(f"  missing   {s['n_filled']} missing values {how}")
+        from trainer.data.preprocess import fill_text
+
+        lines.append(f"  missing   {s['n_filled']} missing values filled with {fill_text(result.model.prep)}")
     lines.append(f"  time      {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures  {', '.join(p.name for p in pictures)}")

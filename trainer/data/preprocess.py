@@ -108,6 +108,13 @@ class Preprocessing:
         return index
 
 
+def fill_text(prep):
+    """How the preprocessing fills a missing value, for a note: 'the train split's median' (and for
+    categories, their most frequent)."""
+    categories = " (categories: the most frequent)" if prep.schema.categorical else ""
+    return f"the train split's {prep.missing}{categories}"
+
+
 def fit(
     schema,
     table,
