@@ -225,7 +225,8 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         if not warm:
             self._fit_preprocessing(train, cfg)
         weight = self._row_weights(train.y, train.weight, "fit")
-        Z, val = self._transformed(train, cfg), None if val is None else (self._transformed(val, cfg), val.y)
+        Z = self._transformed(train, cfg)
+        val = None if val is None else (self._transformed(val, cfg, unknown="ignore"), val.y)
         if not warm:
             self._state = new_state(cfg, Z.shape[1], len(self.classes_), rng)
         elif not hasattr(self, "_state"):
@@ -304,6 +305,11 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         if not reset:
             X = _by_name(self, X)
         if not _is_frame(X):
+            if not reset and self.prep_.schema.categorical:
+                raise ValueError(
+                    f"{name}: fitted on a DataFrame with categorical columns "
+                    f"({', '.join(c.name for c in self.prep_.schema.categorical)}); pass a DataFrame"
+                )
             checked = validate_data(
                 self,
                 X,
@@ -313,8 +319,6 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
                 ensure_all_finite=allow_nan,
             )
             X, y = checked if y is not None else (checked, None)
-            if not reset and self.prep_.schema.categorical:
-                raise ValueError(f"{name}: fitted on a DataFrame with categorical columns; pass a DataFrame")
             schema = numeric_schema(_names(self, X.shape[1]), []) if reset else self.prep_.schema
             return numeric_table(X, schema), y
         validate_data(self, X, reset=reset, skip_check_array=True)
@@ -398,11 +402,12 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             )
         return weight
 
-    def _transformed(self, table, cfg):
+    def _transformed(self, table, cfg, unknown=None):
         """The table's rows as the network's inputs (prep_.transform), in its dtype; ValueError at a
-        value it cannot take."""
+        value it cannot take. The validation rows pass unknown="ignore": a category too rare to reach
+        the rows left for training is none of the known ones."""
         try:
-            return self.prep_.transform(table, cfg.model.dtype)
+            return self.prep_.transform(table, cfg.model.dtype, unknown)
         except InputError as e:
             raise ValueError(f"{type(self).__name__}: X: {e}") from None
 

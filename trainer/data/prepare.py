@@ -45,6 +45,7 @@ class Prepared:
     test: tuple | None
     train_weight: np.ndarray | None = None  # (n_train,) weight of each train row; None when all weigh 1
     n_filled: int = 0  # missing values imputed, in all splits (data.missing: mean or median)
+    n_unseen: dict = None  # split -> its values of categories the train split does not have
 
     @property
     def schema(self):
@@ -153,11 +154,13 @@ def prepare(cfg, rng, dtype="float64", class_weight=None):
     parts = [t for t in (s.train, s.val, s.test) if t is not None]
     filled = sum(int(t.missing_count()) for t in parts) if cfg.missing in preprocess.IMPUTERS else 0
 
-    def ready(table):
-        return None if table is None else (prep.transform(table, dtype), table.y)
+    def ready(table):  # a category too rare to reach the train split is none of the known ones
+        return None if table is None else (prep.transform(table, dtype, unknown="ignore"), table.y)
 
     weight = training_weights(s.train.y, s.train.weight, prep.schema.classes, class_weight, data_source(cfg))
-    return Prepared(prep, s, ready(s.train), ready(s.val), ready(s.test), weight, filled)
+    unseen = {name: prep.unseen(t) for name, t in (("val", s.val), ("test", s.test)) if t is not None}
+    unseen = {name: n for name, n in unseen.items() if n}
+    return Prepared(prep, s, ready(s.train), ready(s.val), ready(s.test), weight, filled, unseen)
 
 
 def training_weights(y, weight, classes, class_weight, source):

@@ -43,24 +43,34 @@ class Preprocessing:
     feature_mean: np.ndarray | None = None  # (D,) float64
     feature_std: np.ndarray | None = None  # (D,) float64
 
-    def transform(self, table, dtype="float64"):
+    def transform(self, table, dtype="float64", unknown=None):
         """A Table's rows -> the network's inputs (n, D) in `dtype`: imputed, encoded, standardised.
 
         InputError at the first value the model cannot take: missing without a fill, a category
-        it does not know (unknown_category: error), a number that overflows once standardised."""
+        it does not know (under `unknown`, by default unknown_category: error), a number that
+        overflows once standardised. The splits of the data the model was trained on pass
+        unknown="ignore": a category too rare to reach the train split is then none of the known
+        ones, and the run says how many (unseen)."""
         X = standardize(self._numbers(table), self.scaler_mean, self.scaler_scale, dtype)
         _check_finite(X, table, self.schema)
-        return self._with_codes(X, table, dtype)
+        return self._with_codes(X, table, dtype, unknown or self.unknown_category)
 
     def encoded(self, table):
-        """The rows' encoded features before scaling (n, D) float64: what the drift guard compares."""
-        return self._with_codes(self._numbers(table), table, np.float64)
+        """The rows' encoded features before scaling (n, D) float64: what the drift guard compares.
+        A category the model does not know is none of the known ones here."""
+        return self._with_codes(self._numbers(table), table, np.float64, "ignore")
 
-    def _with_codes(self, X, table, dtype):
+    def unseen(self, table):
+        """How many of the table's categorical values are not among the categories learned."""
+        return int(
+            sum((self._lookup(table, k)[table.codes[:, k]] == UNSEEN).sum() for k in range(len(table.values)))
+        )
+
+    def _with_codes(self, X, table, dtype, unknown):
         """X (the numeric columns) with the one-hot codes of the categorical ones, in input order."""
         if not self.schema.categorical:
             return X
-        index = self._category_index(table)
+        index = self._category_index(table, unknown)
         numeric, slices = self.schema.positions()
         Z = np.zeros((len(table), self.schema.n_features), dtype=dtype)
         Z[:, numeric] = X
@@ -77,15 +87,19 @@ class Preprocessing:
             raise _missing(table, self.schema, NUMERIC, i, k)
         return X
 
-    def _category_index(self, table):
+    def _lookup(self, table, k):
+        """(values + 1,) int64: the category index of each of the k-th column's values, UNSEEN for
+        one the model does not know, and ABSENT last, where a missing value's code (-1) points."""
+        known = {c: i for i, c in enumerate(self.schema.categorical[k].categories)}
+        return np.array([known.get(v, UNSEEN) for v in table.values[k]] + [ABSENT], np.int64)
+
+    def _category_index(self, table, unknown):
         """(n, n_categorical) int64: each value's index among its column's categories; missing values
         filled (or an InputError), an unknown category -1 (ignore) or an InputError (error)."""
         columns = self.schema.categorical
         index = np.empty(table.codes.shape, np.int64)
-        for k, column in enumerate(columns):
-            known = {c: i for i, c in enumerate(column.categories)}
-            lookup = np.array([known.get(v, UNSEEN) for v in table.values[k]] + [ABSENT], np.int64)
-            index[:, k] = lookup[table.codes[:, k]]  # a code of -1 (missing) takes the last entry
+        for k in range(len(columns)):
+            index[:, k] = self._lookup(table, k)[table.codes[:, k]]
         missing = index == ABSENT
         if missing.any():
             if self.fill_categories is None:
@@ -94,7 +108,7 @@ class Preprocessing:
             index = np.where(missing, np.asarray(self.fill_categories, np.int64), index)
         unseen = index == UNSEEN
         if unseen.any():
-            if self.unknown_category == "error":
+            if unknown == "error":
                 i, k = (int(v) for v in np.argwhere(unseen)[0])
                 value = table.values[k][table.codes[i, k]]
                 raise InputError(

@@ -74,7 +74,7 @@ def plot_run(run_dir, out=None, fmt="png", dpi=DPI, splits=None):
 
     figures = {"curves": curves_figure(history, title("training curves"), best)}
     if test is not None:
-        counts = confusion_counts(test.y, model.predict(test), model.n_classes)
+        counts = confusion_counts(test.y, model.predict(test, unknown="ignore"), model.n_classes)
         figures["confusion"] = confusion_figure(counts, model.classes, title("confusion matrix"))
     if model.n_features == 2 and not model.schema.categorical:
         figures["boundary"] = boundary_figure(model, train, test, title("decision regions"))

@@ -254,6 +254,8 @@ def summarize(cfg, data, state, seconds):
         summary["n_dropped"] = data.n_dropped
     elif cfg.data.missing != "error":
         summary["n_filled"] = data.n_filled
+    if data.n_unseen:
+        summary["n_unseen"] = data.n_unseen
     return summary
 
 

@@ -94,24 +94,25 @@ class SavedModel:
         """X as a Table of this model's inputs: a Table as it is, numeric rows (n, inputs) as numbers."""
         return X if isinstance(X, Table) else numeric_table(X, self.schema)
 
-    def transform(self, X):
+    def transform(self, X, unknown=None):
         """Raw rows (a Table, or numeric rows) -> the network's inputs in its dtype.
 
         InputError at a value the model cannot take (preprocess.Preprocessing.transform)."""
-        return self.prep.transform(self.table(X), self.params["W1"].dtype)
+        return self.prep.transform(self.table(X), self.params["W1"].dtype, unknown)
 
-    def predict_proba(self, X):
-        """Class probabilities (N, C) for raw rows; InputError at a row whose scores overflow."""
+    def predict_proba(self, X, unknown=None):
+        """Class probabilities (N, C) for raw rows; InputError at a row whose scores overflow.
+        unknown: as Preprocessing.transform takes it ("ignore" for the splits of its own data)."""
         table = self.table(X)
         try:
-            return probabilities(self, self.prep.transform(table, self.params["W1"].dtype))
+            return probabilities(self, self.prep.transform(table, self.params["W1"].dtype, unknown))
         except InputError as e:
             j = self.schema.input_of_feature(e.column)
             raise InputError(e.row, j, table.value(e.row, j), e.why, self.schema.inputs[j].name) from None
 
-    def predict(self, X):
+    def predict(self, X, unknown=None):
         """Class index (N,) for raw rows; `classes[i]` is its label."""
-        return self.predict_proba(X).argmax(axis=1)
+        return self.predict_proba(X, unknown).argmax(axis=1)
 
     def description(self):
         """What the model takes and gives and how it was trained, as a JSON-ready dict: its inputs

@@ -81,6 +81,9 @@ def _cross_validate(cfg, k, keep_models):
         class_weight=_class_weight_by_index(cfg, classes),
         # each fold's rows are the table's: the same kinds, and text the estimator reads as categories
         categorical=[c.name for c in parts.schema.categorical],
+        # a held-out fold is the data's own rows, as a validation split: a category too rare to reach
+        # a fold's training rows is none of the known ones there (trainer train does the same)
+        unknown_category="ignore",
     )
     weights = [t.weight for t in kept if t.weight is not None]
     fit_params = {"sample_weight": np.concatenate(weights)} if weights else {}
@@ -113,8 +116,16 @@ def _cross_validate(cfg, k, keep_models):
         "chance": bool(chance),
     }
     if keep_models:
-        outcome["models"] = [model_bytes(e.to_saved_model()) for e in result["estimator"]]
+        outcome["models"] = [model_bytes(_kept(e, cfg)) for e in result["estimator"]]
     return outcome
+
+
+def _kept(est, cfg):
+    """A fold's model as the config would have it: its unknown_category the config's."""
+    model = est.to_saved_model()
+    model.prep.unknown_category = cfg.data.unknown_category
+    model.config["data"]["unknown_category"] = cfg.data.unknown_category
+    return model
 
 
 def _rows(tables):
