@@ -50,13 +50,13 @@ def own_split(model, split="test"):
 def evaluate(model, X=None, y=None, split="test"):
     """Metrics of `model` on raw rows X (a Table, or numeric rows) with labels y (class indices;
     a Table's own when None), or on a split of its own dataset (the default, test: equal to
-    summary.json's test metrics)."""
-    if X is None:
+    summary.json's test metrics, a category too rare to reach the train split encoded as there)."""
+    own = X is None
+    if own:
         X = own_split(model, split)
     table = model.table(X)
-    return classification_report(
-        model.params, model.transform(table), table.y if y is None else y, model.classes
-    )
+    Z = model.transform(table, unknown="ignore" if own else None)
+    return classification_report(model.params, Z, table.y if y is None else y, model.classes)
 
 
 def evaluate_csv(model, path, target=None, notes=None, drift=None, sep=None, skip_rows=0):
@@ -66,7 +66,7 @@ def evaluate_csv(model, path, target=None, notes=None, drift=None, sep=None, ski
     `target`, else the model's own. notes: a list that gets one-line notes for the user (columns
     ignored, rows dropped, values filled). drift: a DriftCheck that sees every row scored. The
     metrics are classification_report's, as for a split."""
-    f = open_csv(path, sep, skip_rows=skip_rows)
+    f = open_csv(path, sep, skip_rows=skip_rows, names=model.schema.names)
     cols = match(f, model, target, need_label=True)
     index = {str(c): i for i, c in enumerate(model.classes)}
     ys, Zs, unknown = [], [], {}
@@ -112,7 +112,7 @@ def predict_chunks(
     ids: columns (name or index) copied through as text. A row the model cannot take (a missing
     value, with data.missing: drop) has class index -1 and NaN probabilities. Memory is bounded by
     the chunk size, whatever the file's size. Bad columns are refused here, before any row is read."""
-    f = open_csv(path, sep, skip_rows=skip_rows)
+    f = open_csv(path, sep, skip_rows=skip_rows, names=model.schema.names)
     cols = match(f, model, target, ids)
     return [f.names[j] for j in cols.ids], _predicted(f, model, cols, notes, size, drift)
 
@@ -165,7 +165,7 @@ def _scored(f, model, cols, notes=None, size=None, drift=None):
         empty=() if f.trailing is None or f.trailing in cols.inputs else (f.trailing,),
     )
     batches, waiting = _Batches(model, f, cols), deque()
-    n, dropped, filled = 0, 0, 0
+    n, dropped, filled, unseen = 0, 0, 0, 0
     for block in blocks(f, want, size):
         table = _block_table(block, schema, len(categorical))
         ids = block.texts[len(categorical) : len(categorical) + len(cols.ids)]
@@ -177,6 +177,7 @@ def _scored(f, model, cols, notes=None, size=None, drift=None):
         filled += table.missing_count() if prep.missing != "drop" else 0
         n += len(keep)
         rows = table if keep.all() else table.take(keep)
+        unseen += prep.unseen(rows) if prep.unknown_category == "ignore" else 0
         part = _Part(table, ids, labels, keep, _inputs(model, rows, f, cols))
         if drift is not None:
             drift.add(prep.encoded(rows))
@@ -199,6 +200,11 @@ def _scored(f, model, cols, notes=None, size=None, drift=None):
             notes.append(f"{f.path}: {dropped} row(s) with missing values dropped ({why})")
         if filled:
             notes.append(f"{f.path}: {filled} missing value(s) filled with {fill_text(prep)}")
+        if unseen:
+            notes.append(
+                f"{f.path}: {unseen} value(s) of categories the model does not know, encoded as none of "
+                "the known ones (its data.unknown_category: ignore)"
+            )
 
 
 def _block_table(block, schema, n_categorical):

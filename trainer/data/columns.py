@@ -70,9 +70,10 @@ def match(f, model, target=None, ids=(), need_label=False):
     clash = [f.names[j] for j in features if j == label or j in id_set]
     if clash:
         what = "label" if label in features else "id"
+        copy = "" if what == "label" else " (to copy a feature, copy its column under another name)"
         raise DataError(
             f"{f.path}: the {what} column '{clash[0]}' is one of the model's features; "
-            f"{'the label' if what == 'label' else 'an id'} column must be another column"
+            f"{'the label' if what == 'label' else 'an id'} column must be another column{copy}"
         )
     notes = []
     used = {*features, label, *ids}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.data.csvparse import (
-    DECIMAL_COMMA,
+    COMMA_NUMBER,
     NA_VALUES,
     NUMBER,
     Want,
@@ -30,10 +30,14 @@ from trainer.data.csvparse import (
 )
 from trainer.data.kinds import sniff_rows, text_columns
 from trainer.data.schema import CATEGORICAL, NUMERIC, Column, Schema
-from trainer.data.table import Table
+from trainer.data.table import Table, distinct_integers
 from trainer.errors import ConfigError, DataError, DataWarning, did_you_mean
 
 INT = re.compile(r"[+-]?[0-9]+")  # int() alone would also take '1_000' and non-ASCII digits
+UNNAMED = re.compile(r"Unnamed: [0-9]+")  # how pandas names a column without a name it read
+SIGNED_NUMBER = re.compile(
+    r"[+-]?[$€£¥]\s*[+-]?[0-9][0-9,]*(?:\.[0-9]*)?|[+-]?[0-9][0-9,]*(?:\.[0-9]*)?\s*(?:%|[$€£¥])"
+)
 SEPARATORS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"}
 WHITESPACE = "whitespace"  # data.sep for columns aligned by runs of spaces or tabs
 SNIFF_DELIMITERS = ",;\t|"  # never sniff '.' or a letter out of numeric rows
@@ -55,6 +59,8 @@ class CsvFile:
     data_line: int  # that line's number
     row_bytes: int = 0  # bytes per line in the first lines
     first_has_text: bool = False  # the first row holds a cell that is not a number
+    first_numbers: list = field(default_factory=list)  # the first row's cells that are numbers
+    next_width: int = 0  # fields of the row after the first (0: none seen)
     blank: frozenset = frozenset()  # columns whose header name is blank
     trailing: int | None = None  # a last column empty on every first line (a trailing delimiter)
     positions: dict = field(default=None, repr=False)
@@ -62,6 +68,19 @@ class CsvFile:
     @property
     def width(self):
         return len(self.names)
+
+    def layout_hint(self):
+        """Why a name may be missing from the header: a title line (another width than the next
+        line), or columns aligned by spaces read as one; '' when neither is likely."""
+        if self.next_width and self.next_width != self.width and self.has_header:
+            n = self.width_line
+            return (
+                f" (line {n} has {self.width} field(s) and the next line {self.next_width}: if line {n} is "
+                f"a title, skip it with data.skip_rows: {n}; evaluate and predict: --skip-rows {n})"
+            )
+        if self.width == 1 and re.search(r"\S\s{2,}\S|\t", self.names[0]):
+            return " (one column read: if the columns are aligned by spaces, set data.sep: whitespace)"
+        return ""
 
     def where(self, j):
         """How messages name column j."""
@@ -78,16 +97,22 @@ class CsvFile:
                 )
             return key % width
         if not self.has_header:
+            why = (
+                f" (line {self.width_line} holds numbers: {self.first_numbers[0]!r}; if it names the "
+                "columns, set data.header: true)"
+                if self.first_numbers
+                else ""
+            )
             raise DataError(
                 f"{self.path}: no header row, so the {what} '{key}' must be a column index "
-                f"(0..{width - 1}, or -1 for the last)"
+                f"(0..{width - 1}, or -1 for the last){why}"
             )
         if self.positions is None:
             self.positions = {n: j for j, n in enumerate(self.names)}
         if key not in self.positions:
             raise DataError(
                 f"{self.path}: no {what} column '{key}'; columns: {_shown(self.names)}"
-                f"{did_you_mean(key, self.names)}"
+                f"{did_you_mean(key, self.names)}{self.layout_hint()}"
             )
         return self.positions[key]
 
@@ -96,13 +121,16 @@ SHOWN = 20  # column names listed in a message before "..."
 
 
 def _shown(names):
-    return ", ".join(names[:SHOWN]) + (f", ... ({len(names)} in all)" if len(names) > SHOWN else "")
+    """Column names for a message: quoted when one holds a comma or a space, the first SHOWN of them."""
+    quoted = [repr(n) for n in names] if any("," in n or " " in n for n in names) else names
+    return ", ".join(quoted[:SHOWN]) + (f", ... ({len(names)} in all)" if len(names) > SHOWN else "")
 
 
-def open_csv(path, sep=None, header=None, skip_rows=0):
+def open_csv(path, sep=None, header=None, skip_rows=0, names=()):
     """The CsvFile of `path`, from its first lines. sep: one character, a SEPARATORS name or
     'whitespace', None detects it; header: whether the first row names the columns, None detects
-    it (a first row without a number is a header); skip_rows: lines to skip before it."""
+    it: a first row holding every one of `names` (a model's inputs), or without a number (unless it
+    looks like data: see _is_header); skip_rows: lines to skip before it."""
     delimiter = _delimiter(sep)
     head, complete = _head(path, skip_rows)
     bom = len(BOM) if head.startswith(BOM) else 0
@@ -116,7 +144,7 @@ def open_csv(path, sep=None, header=None, skip_rows=0):
     if delimiter is False:
         delimiter = _sniff(text)
     first, line = _first_row(text, delimiter, path, skip_rows)
-    has_header = not any(_is_number(s) for s in first) if header is None else header
+    has_header = _is_header(first, text, delimiter, names, path, line) if header is None else header
     names = _column_names(first if has_header else None, len(first), path, line)
     offset, data_line = start, skip_rows + 1
     if has_header:
@@ -132,9 +160,43 @@ def open_csv(path, sep=None, header=None, skip_rows=0):
         data_line,
         row_bytes=len(head[start:]) // lines,
         first_has_text=any(s and not _is_number(s) for s in first),
-        blank=frozenset(j for j, s in enumerate(first) if has_header and not s),
+        first_numbers=[s for s in first if _is_number(s)],
+        next_width=_next_width(text, delimiter, line - skip_rows),
+        blank=frozenset(j for j, s in enumerate(first) if has_header and (not s or UNNAMED.fullmatch(s))),
         trailing=_trailing(text, delimiter, len(first), first, has_header),
     )
+
+
+def _is_header(first, text, delimiter, names, path, line):
+    """Whether the first row names the columns: it holds all of `names`, or it holds no number. A
+    first row of text in a table of text is a header only when none of its cells is also a value
+    of its column further down; one that is is refused as ambiguous, in one line."""
+    if names and set(names) <= {_unquoted(s) for s in first}:
+        return True
+    if any(_is_number(s) for s in first):
+        return False
+    rows = [r for _, r in _rows_of("\n".join(_sample(text)[1:]), delimiter) if any(r)]
+    if not rows or any(_is_number(r[j]) for r in rows for j in range(min(len(r), len(first))) if r[j]):
+        return True  # text above numbers: names
+    for j, name in enumerate(first):
+        if name and any(len(r) > j and r[j] == name for r in rows):
+            raise DataError(
+                f"{path}:{line}: line {line} holds only text, as a header does, but its {name!r} is also a "
+                f"value of column {j} (counting from 0) further down, as in data: say which it is with "
+                "data.header: true or false"
+            )
+    return True
+
+
+def _next_width(text, delimiter, line):
+    """The number of fields of the first row after line `line` of text (0: none in the sample)."""
+    try:
+        for at, fields in _rows_of("\n".join(_sample(text)), delimiter):
+            if at > line and any(fields):
+                return len(fields)
+    except csv.Error:
+        pass
+    return 0
 
 
 def _first_row(text, delimiter, path, skip_rows):
@@ -208,7 +270,9 @@ def read_csv(
     if not inputs:
         roles = (("target", t), ("weight", w))
         others = [f"the {role} column '{f.names[j]}'" for role, j in roles if j is not None]
-        raise DataError(f"{path}: no feature columns besides {' and '.join(others) or 'those left out'}")
+        raise DataError(
+            f"{path}: no feature columns besides {' and '.join(others) or 'those left out'}{f.layout_hint()}"
+        )
     markers = frozenset(na_values)
 
     def wanted(texts):
@@ -316,22 +380,18 @@ def _stack(parts, f, n_cats, labelled, w):
 
 
 def _check_text(f, j, values, codes, lines):
-    """A column read as text because its first chunk holds text: refused when it also holds numbers
-    (unless data.categorical names it), or numbers written with a decimal comma."""
-    numbers = [NUMBER.fullmatch(v) is not None for v in values]
-    commas = [DECIMAL_COMMA.fullmatch(v) is not None for v in values]
-    if not any(numbers) and not any(commas):
+    """A column read as text because its first rows hold text: refused when it also holds numbers,
+    or when it holds numbers written with a comma or a sign (unless data.categorical names it)."""
+    kinds = [_written(v) for v in values]
+    if all(k == "text" for k in kinds):
         return
     counts = np.bincount(codes[codes >= 0], minlength=len(values))
     first = _first_rows(codes, len(values))
-    if all(a or b for a, b in zip(numbers, commas, strict=True)):
-        v = next(i for i, c in enumerate(commas) if c)
-        raise DataError(
-            f"{f.path}:{lines[first[v]]}: {f.where(j)}: {values[v]!r} is a number with a decimal comma; "
-            "numbers are read with a decimal point '.': convert the file (e.g. pandas.read_csv(..., "
-            "decimal=',') then to_csv)"
-        )
-    n_numbers = int(counts[np.array(numbers)].sum())
+    if "text" not in kinds:  # numbers, some written with a comma or a sign
+        v = min((i for i, k in enumerate(kinds) if k != "number"), key=lambda i: first[i])
+        raise DataError(f"{f.path}:{lines[first[v]]}: {f.where(j)}: {_written_hint(values[v], kinds[v])}")
+    numbers = np.array([k == "number" for k in kinds])
+    n_numbers = int(counts[numbers].sum())
     n_texts = int(counts.sum()) - n_numbers
     odd = [i for i, is_number in enumerate(numbers) if is_number == (n_numbers < n_texts)]
     v = min(odd, key=lambda i: first[i])
@@ -344,6 +404,35 @@ def _check_text(f, j, values, codes, lines):
     raise DataError(
         f"{f.path}:{lines[first[v]]}: {f.where(j)}: mixes numbers ({n_numbers} rows) and text ({n_texts} "
         f"rows), {kind} here: {values[v]!r}; {hint}"
+    )
+
+
+def _written(text):
+    """How a cell of a text column is written: 'number', 'comma' (digits and commas: 1,5 or 45,646),
+    'sign' (a number with a currency or percent sign: $27.99, 57%) or 'text'."""
+    if NUMBER.fullmatch(text):
+        return "number"
+    if COMMA_NUMBER.fullmatch(text):
+        return "comma"
+    if SIGNED_NUMBER.fullmatch(text):
+        return "sign"
+    return "text"
+
+
+def _written_hint(value, kind):
+    """Why a column of numbers written with a comma or a sign is refused, and what to do."""
+    categories = "or name the column in data.categorical if its values are categories"
+    if kind == "comma":
+        digits = value.replace(",", "")
+        return (
+            f"{value!r} is a number written with a comma: a decimal comma ({value.replace(',', '.', 1)}) "
+            f"or a thousands separator ({digits})? numbers are read with a decimal point and no "
+            "separators: convert the file (pandas.read_csv(..., decimal=',') or thousands=','), "
+            f"{categories}"
+        )
+    return (
+        f"{value!r} is a number with a sign: numbers are read bare; strip the signs from the column, "
+        f"{categories}"
     )
 
 
@@ -366,14 +455,14 @@ def _first_rows(codes, n):
 
 
 def _without_index(table, f, numeric):
-    """The table without a numeric column of blank name holding the row numbers 0, 1, ... or 1, 2, ...
-    (the index pandas' to_csv and R's write.csv write), with a warning naming it."""
-    n = len(table)
+    """The table without a numeric column of blank name (or pandas' 'Unnamed: 0') holding a
+    different whole number on every row: the index pandas' to_csv and R's write.csv write, in any
+    order, with a warning naming it."""
     for k, j in enumerate(numeric):
-        if j in f.blank and _counts_rows(table.X[:, k], n):
+        if j in f.blank and distinct_integers(table.X[:, k]):
             warnings.warn(
-                f"{f.path}: {f.where(j)} has no name and holds the row numbers: it is an index "
-                "(as pandas' to_csv and R's write.csv write one), not a feature; left out",
+                f"{f.path}: {f.where(j)} has no name and holds a different whole number on every row: "
+                "an index (as pandas' to_csv and R's write.csv write one), not a feature; left out",
                 DataWarning,
                 stacklevel=2,
             )
@@ -387,11 +476,6 @@ def _without_index(table, f, numeric):
             table.schema, table.X = schema, np.delete(table.X, k, axis=1)
             return table
     return table
-
-
-def _counts_rows(x, n):
-    """Whether a column holds 0, 1, ..., n - 1 or 1, 2, ..., n in order."""
-    return n > 1 and (x[0] in (0, 1)) and np.array_equal(x, np.arange(x[0], x[0] + n))
 
 
 def _complete_rows(table, label_codes):

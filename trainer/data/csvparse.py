@@ -47,7 +47,7 @@ NA_VALUES = (
 )  # fmt: skip
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?inf(?:inity)?", re.I)
 BOOLEANS = {"true": 1.0, "false": 0.0}
-DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+COMMA_NUMBER = re.compile(r"[+-]?[0-9]*(?:,[0-9]+)+(?:\.[0-9]*)?")  # 1,5 or 45,646: which, the file says
 
 
 @dataclass(frozen=True)
@@ -397,13 +397,15 @@ def _blank(text, f, line, j, want):
     return text
 
 
-def _header_hint(f, line):
+def _header_hint(f, line, training):
     """For text in the first row of a file read without a header: why it was read as data."""
     if f.has_header or line != f.width_line:
         return ""
+    skip = f"data.skip_rows: {line}" if training else f"--skip-rows {line}"
     return (
         f" (line {line} is read as data, not as a header, because some of its cells are numbers; "
-        "a header names every column with text)"
+        f"a header names every column with text; if line {line} is not part of the table, skip it "
+        f"with {skip})"
     )
 
 
@@ -452,11 +454,14 @@ def _number(text, f, line, j, want):
 
 def _text_hint(f, line, text, training):
     """Why text may be in a numeric column, and how to read it."""
-    header = _header_hint(f, line)
+    header = _header_hint(f, line, training)
     if header:
         return header
-    if DECIMAL_COMMA.fullmatch(text):
-        return " (a decimal comma: numbers are read with a decimal point '.'; convert the file)"
+    if COMMA_NUMBER.fullmatch(text):
+        return (
+            " (a decimal comma or a thousands separator: numbers are read with a decimal point and no "
+            "separators; convert the file)"
+        )
     if not training:
         return " (the model takes a number in this column)"
     return (

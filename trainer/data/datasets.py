@@ -16,7 +16,7 @@ from sklearn import datasets as skd
 from trainer.data.csvfile import encode_labels, read_csv
 from trainer.data.csvparse import NA_VALUES
 from trainer.data.schema import numeric_schema, positional_names
-from trainer.data.table import check_categories, numeric_table
+from trainer.data.table import check_categories, counts_rows, numeric_table
 from trainer.errors import ConfigError, DataError, DataWarning, did_you_mean, first_line
 
 SEED_BOUND = 2**32  # scikit-learn's random_state takes ints in [0, 2**32)
@@ -128,15 +128,16 @@ def _named(keys, table):
 
 
 def _warn_row_numbers(table, source):
-    """A warning for each numeric input that holds the row numbers 1, 2, ... (or 0, 1, ...): an id,
-    learned as a feature would be noise or a leak."""
-    n = len(table)
+    """A warning for each numeric input that holds a different whole number on every row, spanning a
+    range without a gap (row numbers or ids, in any order): learned as a feature, it is noise or a
+    leak."""
     for k, column in enumerate(table.schema.numeric):
         x = table.X[:, k]
-        if n > 2 and x[0] in (0, 1) and np.array_equal(x, np.arange(x[0], x[0] + n)):
+        if counts_rows(x):
             warnings.warn(
-                f"{source}: column '{column.name}' holds the row numbers {int(x[0])}, {int(x[1])}, ...: "
-                f"an id, not a feature? leave it out with data.drop: [{column.name}]",
+                f"{source}: column '{column.name}' holds a different whole number on every row, "
+                f"{int(x.min())} to {int(x.max())}: an id, not a feature? leave it out with "
+                f"data.drop: [{column.name}]",
                 DataWarning,
                 stacklevel=2,
             )

@@ -173,3 +173,19 @@ def check_categories(table, limit, named=(), source="data", key="data."):
                 f"an id or free text, not categories; {drop}, or name it in {key}categorical to "
                 "encode it all the same"
             )
+
+
+def distinct_integers(x):
+    """Whether a column's values are whole numbers, each on one row only (an index's or an id's)."""
+    return (
+        len(x) > 2
+        and bool(np.isfinite(x).all())
+        and bool((x == np.round(x)).all())
+        and len(np.unique(x)) == len(x)
+    )
+
+
+def counts_rows(x):
+    """Whether a column's values are distinct whole numbers spanning a range without a gap, in any
+    order: row numbers or ids, not measurements."""
+    return distinct_integers(x) and x.max() - x.min() == len(x) - 1
