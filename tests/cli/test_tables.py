@@ -246,13 +246,33 @@ def test_skip_rows_and_the_hint_when_a_first_line_of_text_sets_another_width(tmp
        "run", "-q", "--no-plots", cwd=tmp_path)  # fmt: skip
 
 
-def test_a_decimal_comma_and_a_header_only_file_are_one_line_each(tmp_path):
-    rows = [f"{i % 5},{i % 3},5;{'xy'[i % 2]}".replace(",", ";", 1) for i in range(40)]
+@pytest.mark.parametrize(
+    "cells, says",
+    [
+        (
+            ["0,5", "1,5", "2,5"],
+            "'0,5' is a number written with a comma: a decimal comma (0.5) or a thousands separator (05)?",
+        ),
+        (
+            ["45,646", "1,200", "7"],
+            "'45,646' is a number written with a comma: a decimal comma (45.646) or a thousands "
+            "separator (45646)?",
+        ),
+        (
+            ["$27.99", "$3.50", "$8"],
+            "'$27.99' is a number with a sign: numbers are read bare; strip the signs from the column",
+        ),
+        (["57%", "12%", "100%"], "'57%' is a number with a sign"),
+    ],
+)
+def test_numbers_written_with_a_comma_or_a_sign_are_refused_naming_the_first(tmp_path, cells, says):
+    rows = [f"{i % 5};{cells[i % 3]};{'xy'[i % 2]}" for i in range(40)]
     (tmp_path / "d.csv").write_text("a;b;kind\n" + "\n".join(rows) + "\n")
-    assert error(1, "train", "d.csv", "--target", "kind", cwd=tmp_path).endswith(
-        "d.csv:2: column 'b': '0,5' is a number with a decimal comma; numbers are read with a decimal point "
-        "'.': convert the file (e.g. pandas.read_csv(..., decimal=',') then to_csv)"
-    )
+    message = error(1, "train", "d.csv", "--target", "kind", cwd=tmp_path)
+    assert f"d.csv:2: column 'b': {says}" in message and "data.categorical" in message
+
+
+def test_a_header_only_file_is_one_line(tmp_path):
     (tmp_path / "h.csv").write_text("a,b,kind\n")
     assert error(1, "train", "h.csv", "--target", "kind", cwd=tmp_path).endswith(
         "h.csv: no data rows, only a header"
@@ -357,3 +377,104 @@ def test_a_run_and_a_seed_group_draw_their_pictures_without_reading_the_file_aga
        "group", "-q", cwd=tmp_path)  # fmt: skip
     for seed in (0, 1):
         assert (tmp_path / f"group/seed-{seed}/boundary.png").exists()
+
+
+def test_a_category_too_rare_to_reach_the_train_split_is_none_of_the_known_ones(tmp_path):
+    rng = np.random.default_rng(0)
+    colours = rng.choice(["red", "green", "blue"], 300)
+    colours[150] = "purple"  # one row: it lands in the test split for some seeds
+    rows = [f"{c},{rng.normal():.3f},{'ab'[i % 2]}" for i, c in enumerate(colours)]
+    (tmp_path / "rare.csv").write_text("colour,x,label\n" + "\n".join(rows) + "\n")
+    seen = []
+    for seed in range(6):
+        sets = ["--set", f"seed={seed}", "--set", "train.epochs=2"]
+        out, _ = ok(
+            "train", "rare.csv", "--target", "label", *sets, "--out", f"run{seed}", "--no-plots", cwd=tmp_path
+        )
+        summary = json.loads((tmp_path / f"run{seed}/summary.json").read_text())
+        if "n_unseen" in summary:
+            seen.append(seed)
+            assert summary["n_unseen"] == {"test": 1} and "unseen    1 value(s) of the test split" in out
+            report = json.loads(ok("evaluate", f"run{seed}", "--json", cwd=tmp_path)[0])
+            assert report["accuracy"] == summary["test"]["accuracy"]  # the own split, encoded as in training
+    assert seen  # the purple row reached a test split at least once
+
+
+def test_an_index_column_in_any_order_is_left_out_and_an_id_column_warned_about(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.integers(20, 70, 80), "kind": rng.choice(["x", "y"], 80)})
+    frame.sample(frac=1, random_state=0).to_csv(tmp_path / "shuffled.csv")  # pandas' index, shuffled
+    _, err = ok("train", "shuffled.csv", "--target", "kind", "--set", "train.epochs=2", "--out", "run", "-q",
+                "--no-plots", cwd=tmp_path)  # fmt: skip
+    assert load_model(tmp_path / "run").schema.names == ["age"]
+    assert "has no name and holds a different whole number on every row: an index" in err
+    frame.assign(customer=rng.permutation(80) + 1000).to_csv(tmp_path / "ids.csv", index=False)
+    _, err = ok("train", "ids.csv", "--target", "kind", "--set", "train.epochs=2", "--out", "run2", "-q",
+                "--no-plots", cwd=tmp_path)  # fmt: skip
+    assert "column 'customer' holds a different whole number on every row, 1000 to 1079: an id" in err
+
+
+def test_a_first_row_of_text_repeated_below_is_refused_as_ambiguous(tmp_path):
+    rows = ["x,n,e", *(f"{'xb'[i % 2]},{'pn'[i % 3 == 0]},{'ep'[i % 2]}" for i in range(40))]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    assert error(1, "train", "t.csv", "--target", "-1", cwd=tmp_path).endswith(
+        "t.csv:1: line 1 holds only text, as a header does, but its 'x' is also a value of column 0 "
+        "(counting from 0) further down, as in data: say which it is with data.header: true or false"
+    )
+    ok("train", "t.csv", "--target", "-1", "--set", "data.header=false", "--set", "train.epochs=2", "--out",
+       "run", "-q", "--no-plots", cwd=tmp_path)  # fmt: skip
+    assert json.loads((tmp_path / "run/summary.json").read_text())["n_train"] == 33  # every row of the 41
+
+
+def test_a_header_of_years_a_title_line_and_spaces_read_as_one_column_say_so(tmp_path):
+    rows = [f"{'ns'[i % 2]},{i % 7},{i % 5},{'ud'[i % 2]}" for i in range(40)]
+    (tmp_path / "years.csv").write_text("region,2019,2020,growth\n" + "\n".join(rows) + "\n")
+    assert error(1, "train", "years.csv", "--target", "growth", cwd=tmp_path).endswith(
+        "years.csv: no header row, so the target 'growth' must be a column index (0..3, or -1 for the last) "
+        "(line 1 holds numbers: '2019'; if it names the columns, set data.header: true)"
+    )
+    ok("train", "years.csv", "--target", "growth", "--set", "data.header=true", "--set", "train.epochs=2",
+       "--out", "run", "-q", "--no-plots", cwd=tmp_path)  # fmt: skip
+    report = json.loads(ok("evaluate", "run", "--csv", "years.csv", "--json", cwd=tmp_path)[0])
+    assert report["n_samples"] == 40  # the model's column names say that line 1 is the header
+    (tmp_path / "title.csv").write_text("Survey results 2024, exported by tool\na,b,churn\n1,2,x\n")
+    assert error(1, "train", "title.csv", "--target", "churn", cwd=tmp_path).endswith(
+        "no target column 'churn'; columns: 'Survey results 2024', 'exported by tool' (line 1 has 2 field(s) "
+        "and the next line 3: if line 1 is a title, skip it with data.skip_rows: 1; evaluate and predict: "
+        "--skip-rows 1)"
+    )
+    (tmp_path / "aligned.csv").write_text("x  city       y\n1  New York   a\n2  Boston     b\n")
+    assert error(1, "train", "aligned.csv", "--target", "y", cwd=tmp_path).endswith(
+        "(one column read: if the columns are aligned by spaces, set data.sep: whitespace)"
+    )
+
+
+def test_drift_says_the_training_range_and_strict_says_when_it_cannot_judge(tmp_path):
+    fruit = (ROOT / "data/example.csv").read_text().splitlines()
+    (tmp_path / "f.csv").write_text("\n".join(fruit) + "\n")
+    ok("train", "f.csv", "--target", "label", "--set", "train.epochs=2", "--out", "run", "-q", "--no-plots",
+       cwd=tmp_path)  # fmt: skip
+    grams = [line.split(",") for line in fruit]
+    kilos = [grams[0]] + [[str(float(r[0]) / 1000), *r[1:]] for r in grams[1:]]  # weight_g in kilograms
+    (tmp_path / "kg.csv").write_text("\n".join(",".join(r) for r in kilos) + "\n")
+    _, out, err = run("evaluate", "run", "--csv", "kg.csv", cwd=tmp_path)
+    assert "'weight_g' mean 0.1" in err and "where 98% of the training values lay in [" in err
+    assert err.index("warning") < len(err) and out.startswith("accuracy")  # the warning first
+    (tmp_path / "few.csv").write_text("\n".join(",".join(r) for r in kilos[:6]) + "\n")
+    code, _, err = run("predict", "run", "few.csv", "--strict", cwd=tmp_path)
+    assert code == 0 and "few.csv: drift not judged: 5 rows, fewer than the 20 it needs" in err
+
+
+def test_a_dataframe_model_given_an_array_says_to_pass_a_dataframe():
+    import pandas as pd
+
+    from trainer import TwoLayerNetClassifier
+
+    X = pd.DataFrame({"team": ["a", "b"] * 20, "x": np.arange(40.0)})
+    est = TwoLayerNetClassifier(epochs=1, random_state=0).fit(X, np.arange(40) % 2)
+    with pytest.raises(
+        ValueError, match=r"fitted on a DataFrame with categorical columns \(team\); pass a DataFrame"
+    ):
+        est.predict(X.to_numpy())

@@ -65,37 +65,34 @@ def evaluate_command(args):
 
         drift = DriftCheck(model.prep)
         report = evaluate_csv(model, args.csv, args.target, notes, drift, args.sep, args.skip_rows)
-        report["drift"] = _drift(drift, args.csv, args.strict)
+        report["drift"] = _drift(drift, args.csv, args.strict)  # said before the report: a pipe may close
     else:
         report = evaluate(model, split=args.split or "test")
+    for line in notes:
+        note(line)
     print(
         dumps(report, indent=2)
         if args.json
         else _report_text(report, args.csv or f"{args.split or 'test'} split")
     )
-    for line in notes:
-        note(line)
-    _warn_drift(report.get("drift"), drift.n if args.csv else 0, args.csv)
     return 0
 
 
 def _drift(check, source, strict):
-    """The drifted features as JSON records; DriftError (exit 5) naming them under --strict."""
+    """The drifted features as JSON records, said in one warning line; under --strict a DriftError
+    (exit 5) instead, and a note when the rows could not be judged."""
     from trainer.data.drift import drift_message
     from trainer.errors import DriftError
 
     findings = check.findings()
-    if findings and strict:
-        raise DriftError(f"{drift_message(findings, check.n, source)} (--strict)")
-    return [vars(d) for d in findings]
-
-
-def _warn_drift(findings, n, source):
-    """One warning line naming the drifted features (evaluate's and predict's, after their output)."""
-    from trainer.data.drift import Finding, drift_message
-
     if findings:
-        warn(drift_message([Finding(**d) for d in findings], n, source))
+        message = drift_message(findings, check.n, source)
+        if strict:
+            raise DriftError(f"{message} (--strict)")
+        warn(message)
+    elif strict and check.not_judged():
+        note(f"{source}: drift not judged: {check.not_judged()}")
+    return [vars(d) for d in findings]
 
 
 def _report_text(r, what):
@@ -171,10 +168,9 @@ def predict_command(args):
         for ids, pred, proba in chunks:
             out.write((text + _rows(ids, pred, proba if args.proba else None, labels)).encode())
             text = ""
-        findings = _drift(drift, args.csv, args.strict)  # inside: under --strict nothing is written
+        _drift(drift, args.csv, args.strict)  # inside: under --strict nothing is written
     for line in notes:
         note(line)
-    _warn_drift(findings, drift.n, args.csv)
     return 0
 
 

@@ -237,6 +237,11 @@ def _summary_text(result, cfg, pictures=()):
         from trainer.data.preprocess import fill_text
 
         lines.append(f"  missing   {s['n_filled']} missing values filled with {fill_text(result.model.prep)}")
+    for split, n in s.get("n_unseen", {}).items():
+        lines.append(
+            f"  unseen    {n} value(s) of the {split} split are categories the train split does not have: "
+            "encoded as none of the known ones"
+        )
     lines.append(f"  time      {s['seconds']:.2f} s")
     if pictures:
         lines.append(f"  pictures  {', '.join(p.name for p in pictures)}")

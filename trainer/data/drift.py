@@ -28,9 +28,11 @@ SHOWN = 5  # features named in the message before "and N more"
 @dataclass
 class Finding:
     feature: str
-    mean: float  # over the new rows
-    train_mean: float
-    shift: float  # (mean - train_mean) / train_std
+    category: bool  # a category's one-hot code: its mean is the category's share of the rows
+    mean: float  # over the new rows, as they are
+    low: float  # the training 1st percentile (a category: its training share)
+    high: float  # the training 99th percentile (a category: its training share)
+    shift: float  # of the clipped mean, in training sds
 
 
 class DriftCheck:
@@ -38,18 +40,29 @@ class DriftCheck:
 
     def __init__(self, prep):
         self.prep = prep
-        self.sums = None if prep.feature_mean is None else np.zeros(len(prep.feature_mean))
+        D = None if prep.feature_mean is None else len(prep.feature_mean)
+        self.sums = None if D is None else np.zeros(D)  # of the clipped values
+        self.raw = None if D is None else np.zeros(D)  # of the values as they are
         self.n = 0
 
     def add(self, encoded):
         """Count rows (n, D): the encoded features before scaling (Preprocessing.encoded)."""
         if self.sums is not None and len(encoded):
             self.sums += np.clip(encoded, self.prep.feature_low, self.prep.feature_high).sum(axis=0)
+            self.raw += encoded.sum(axis=0)
             self.n += len(encoded)
 
+    def not_judged(self):
+        """Why the rows seen cannot be judged, or None when they can."""
+        if self.sums is None:
+            return "the model file has no training reference (written by an older trainer)"
+        if self.n < MIN_ROWS:
+            return f"{self.n} rows, fewer than the {MIN_ROWS} it needs"
+        return None
+
     def findings(self):
-        """The drifted features, the largest shift first; [] without rows or a training reference."""
-        if self.sums is None or self.n < MIN_ROWS:
+        """The drifted features, the largest shift first; [] when the rows cannot be judged."""
+        if self.not_judged():
             return []
         mean = self.sums / self.n
         ref, sd = self.prep.feature_mean, self.prep.feature_std
@@ -57,17 +70,32 @@ class DriftCheck:
         shift = np.zeros_like(mean)
         shift[judged] = (mean[judged] - ref[judged]) / sd[judged]
         drifted = judged & (np.abs(shift) > MIN_SHIFT) & (np.abs(shift) * np.sqrt(self.n) > MIN_Z)
-        names = self.prep.schema.feature_names
+        names, raw = self.prep.schema.feature_names, self.raw / self.n
+        coded = np.zeros(len(names), bool)
+        for part in self.prep.schema.positions()[1]:
+            coded[part] = True
+        low = np.where(coded, ref, self.prep.feature_low)
+        high = np.where(coded, ref, self.prep.feature_high)
         order = sorted(np.flatnonzero(drifted), key=lambda j: -abs(shift[j]))
-        return [Finding(names[j], float(mean[j]), float(ref[j]), float(shift[j])) for j in order]
+        return [
+            Finding(names[j], bool(coded[j]), float(raw[j]), float(low[j]), float(high[j]), float(shift[j]))
+            for j in order
+        ]
+
+
+def _shown(d):
+    """One finding as the message says it."""
+    if d.category:
+        return f"'{d.feature}' in {d.mean:.0%} of the rows, in {d.low:.0%} in training ({d.shift:+.1f} sd)"
+    return (
+        f"'{d.feature}' mean {d.mean:.4g}, where 98% of the training values lay in [{d.low:.4g}, "
+        f"{d.high:.4g}] ({d.shift:+.1f} sd)"
+    )
 
 
 def drift_message(findings, n, source):
     """One line naming the drifted features and by how much."""
-    shown = ", ".join(
-        f"'{d.feature}' mean {d.mean:.4g} against {d.train_mean:.4g} in training ({d.shift:+.1f} sd)"
-        for d in findings[:SHOWN]
-    )
+    shown = ", ".join(_shown(d) for d in findings[:SHOWN])
     more = f" and {len(findings) - SHOWN} more" if len(findings) > SHOWN else ""
     return (
         f"{source}: {len(findings)} feature(s) far from their training distribution over {n} rows: "
