@@ -181,8 +181,8 @@ def whole_step(a, shape):
     N, D, H, C, _ = shape
     step = FastStep(N, D, H, C, a["X"].dtype, 1e-5)
     return (
-        lambda: network.step(a["params"], a["X"], a["y"], 1e-5),
-        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"]),
+        lambda: network.loss_grads_scores(a["params"], a["X"], a["y"], 1e-5),
+        lambda: step.loss(a["w"], a["Xa"], a["Y"]),
     )
 
 
@@ -192,8 +192,8 @@ def sample_weights(a, shape):
     plain, weighted = FastStep(N, D, H, C, a["X"].dtype, 1e-5), FastStep(N, D, H, C, a["X"].dtype, 1e-5, True)
     sw = np.ones((N, 1), a["X"].dtype)
     return (
-        lambda: plain.loss_and_grads(a["w"], a["Xa"], a["Y"]),
-        lambda: weighted.loss_and_grads(a["w"], a["Xa"], a["Y"], sw),
+        lambda: plain.loss(a["w"], a["Xa"], a["Y"]),
+        lambda: weighted.loss(a["w"], a["Xa"], a["Y"], sw),
     )
 
 
@@ -202,8 +202,8 @@ def running_accuracy(a, shape):
     N, D, H, C, _ = shape
     step, pred = FastStep(N, D, H, C, a["X"].dtype, 1e-5), np.empty(N, np.intp)
     return (
-        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"]),
-        lambda: step.loss_and_grads(a["w"], a["Xa"], a["Y"], pred=pred),
+        lambda: step.loss(a["w"], a["Xa"], a["Y"]),
+        lambda: step.loss(a["w"], a["Xa"], a["Y"], pred=pred),
     )
 
 

@@ -50,7 +50,7 @@ def outcome(run_dir):
     return {
         "files": sorted(p.name for p in run_dir.iterdir()),
         "arrays": {k: (a.dtype.str, a.shape, a.tobytes()) for k, a in model.params.items()},
-        "model": (model.classes, model.feature_names, model.config, clockless(model.metrics)),
+        "model": (model.classes, model.feature_names, model.config, clockless(model.summary)),
         "metrics": [
             clockless(json.loads(line)) for line in (run_dir / "metrics.jsonl").read_text().splitlines()
         ],

@@ -16,6 +16,7 @@ LAYERS = [
     {"runs", "evaluate"},
     {"estimator", "curves"},
     {"sweeps"},
+    {"groups"},
     {"pictures"},
     {"testing", "pytest_plugin", "cli", "__init__", "__main__"},
 ]

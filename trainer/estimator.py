@@ -473,7 +473,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             "classes_dtype": self.classes_.dtype.str,
             "feature_names_in": named,
         }
-        metrics = {
+        history = {
             "n_iter": self.n_iter_,
             "best_epoch": self.best_epoch_,
             "loss_curve": self.loss_curve_,
@@ -481,7 +481,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
             "validation_scores": self.validation_scores_,
         }
         self.prep_.schema.classes = labels
-        return SavedModel(self.params_, self.prep_, config, metrics)
+        return SavedModel(self.params_, self.prep_, config, history=history)
 
     def save(self, path):
         """Write the fitted network to `path` in our model file format (atomically)."""
@@ -507,13 +507,13 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         est.n_features_in_ = len(model.schema.inputs)
         if meta.get("feature_names_in", not model.positional):  # a `trainer train` model: its CSV's names
             est.feature_names_in_ = np.asarray(model.schema.names, dtype=object)
-        m = model.metrics
-        n_iter = m.get("n_iter", m.get("epochs_run", 0))
-        est.n_iter_, est.best_epoch_ = n_iter, m.get("best_epoch", n_iter)
+        h, summary = model.history, model.summary  # an estimator's history, or a run's summary
+        n_iter = h.get("n_iter", summary.get("epochs_run", 0))
+        est.n_iter_, est.best_epoch_ = n_iter, h.get("best_epoch", summary.get("best_epoch", n_iter))
         # None for a `trainer train` model: its run keeps the curves in metrics.jsonl
-        est.loss_curve_ = m.get("loss_curve")
-        est.validation_loss_curve_ = m.get("validation_loss_curve")
-        est.validation_scores_ = m.get("validation_scores")
+        est.loss_curve_ = h.get("loss_curve")
+        est.validation_loss_curve_ = h.get("validation_loss_curve")
+        est.validation_scores_ = h.get("validation_scores")
         return est
 
     @classmethod

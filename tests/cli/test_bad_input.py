@@ -45,7 +45,7 @@ def model_file(names=("x0", "x1"), dtype="float64", missing="error", scale=None,
         missing=missing,
         target=None if names == ("x0", "x1") else "kind",
         config={"data": {"missing": missing}},
-        metrics={},
+        summary={},
     )
     data = model_bytes(model)
     arrays = dict(np.load(io.BytesIO(data), allow_pickle=False))

@@ -410,10 +410,10 @@ def test_inspect_says_what_a_model_takes_and_how_it_was_trained(fruit_run, tmp_p
     )
     assert lines["trained on"].endswith("seed 0; 5 of 5 epochs run") and "example.csv" in lines["trained on"]
     assert lines["settings"] == "optimizer adam, lr 0.01, lr_schedule cosine, batch_size 32, reg 0.03"
-    test = model.metrics["test"]
+    test = model.summary["test"]
     assert lines["test split"] == (
         f"accuracy {test['accuracy']:.4f}  balanced_accuracy {test['balanced_accuracy']:.4f}  "
-        f"loss {test['loss']:.4f}  ({model.metrics['n_test']} rows)"
+        f"loss {test['loss']:.4f}  ({model.summary['n_test']} rows)"
     )
     assert lines["sha256"] == checksum(model) and "started from" not in lines
     assert lines["written by"] == f"trainer {model.trainer_version}"
@@ -546,7 +546,7 @@ def test_a_model_saved_when_the_test_loss_was_called_log_loss_still_loads(tmp_pa
     from trainer.storage.modelfile import load_model, save_model
 
     model = load_model(moons_run / "model.npz")
-    model.metrics["test"] = {"accuracy": model.metrics["test"]["accuracy"], "log_loss": 0.1}
+    model.summary["test"] = {"accuracy": model.summary["test"]["accuracy"], "log_loss": 0.1}
     save_model(tmp_path / "old.npz", model)
     now = json.loads(ok(trainer("evaluate", "old.npz", "--json", cwd=tmp_path)).stdout)
     assert now == json.loads(ok(trainer("evaluate", moons_run, "--json", cwd=tmp_path)).stdout)

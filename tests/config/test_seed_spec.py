@@ -2,7 +2,7 @@
 
 import pytest
 
-from trainer.config.seeds import MAX_SEEDS, parse_seeds, seeds_text
+from trainer.config.seed_spec import MAX_SEEDS, parse_seeds, seeds_text
 from trainer.errors import ConfigError
 
 

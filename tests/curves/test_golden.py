@@ -14,8 +14,8 @@ from conftest import trainer as cli
 import trainer
 from trainer.cli import main
 from trainer.config.load import config_from_dict
-from trainer.curves.compare import TOLERANCE, compare_curves
 from trainer.curves.golden import check, config_diff, record_curve, update
+from trainer.curves.tolerance import TOLERANCE, compare_curves
 from trainer.errors import DivergenceError
 from trainer.runs import run
 from trainer.storage.curvefile import read_curve

@@ -28,7 +28,7 @@ def fast(params, X, y, reg, sw=None):
     w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
     step = FastStep(N, D, H, C, dtype, reg, weighted=sw is not None)
     column = None if sw is None else np.asarray(sw, dtype).reshape(N, 1)
-    loss = step.loss_and_grads(w, with_ones(X), one_hot(y, C, dtype), column)
+    loss = step.loss(w, with_ones(X), one_hot(y, C, dtype), column)
     return loss, {k: v.copy() for k, v in step.grads.items()}
 
 
@@ -93,7 +93,7 @@ def test_a_reused_fast_step_gives_what_a_fresh_one_gives():
     w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
     step = FastStep(6, 3, 7, 4, np.float64, reg)
     for part in (slice(0, 6), slice(6, 12), slice(0, 6)):  # other data in between must leave no trace
-        loss = step.loss_and_grads(w, with_ones(X[part]), one_hot(y[part], 4, np.float64))
+        loss = step.loss(w, with_ones(X[part]), one_hot(y[part], 4, np.float64))
         fresh_loss, fresh = fast(params, X[part], y[part], reg)
         assert loss == fresh_loss
         for k in PARAM_NAMES:
@@ -105,7 +105,7 @@ def test_the_fast_step_reads_its_arguments_only():
     w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
     X_ones, Y = with_ones(X), one_hot(y, 4, np.float64)
     before = (w.copy(), X_ones.copy(), Y.copy())
-    FastStep(8, 3, 7, 4, np.float64, reg).loss_and_grads(w, X_ones, Y)
+    FastStep(8, 3, 7, 4, np.float64, reg).loss(w, X_ones, Y)
     for a, b in zip((w, X_ones, Y), before, strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -114,7 +114,7 @@ def test_its_gradient_views_lie_in_one_flat_buffer_in_param_order():
     X, y, params, reg = problem(4, 3, 5, 2)
     step = FastStep(4, 3, 5, 2, np.float64, reg)
     w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
-    step.loss_and_grads(w, with_ones(X), one_hot(y, 2, np.float64))
+    step.loss(w, with_ones(X), one_hot(y, 2, np.float64))
     np.testing.assert_array_equal(step.grad, np.concatenate([step.grads[k].ravel() for k in PARAM_NAMES]))
     assert all(step.grads[k].base is step.grad for k in PARAM_NAMES)
 
@@ -152,9 +152,9 @@ def test_the_step_predicts_each_row_as_the_reference_does_before_stepping(dtype)
     w, _ = flat_copy({k: params[k] for k in PARAM_NAMES})
     step = FastStep(64, 5, 12, 4, dtype, reg)
     pred = np.full(64, -1, np.intp)
-    loss = step.loss_and_grads(w, with_ones(X), one_hot(y, 4, dtype), pred=pred)
+    loss = step.loss(w, with_ones(X), one_hot(y, 4, dtype), pred=pred)
     np.testing.assert_array_equal(pred, predict(params, X))
-    assert loss == step.loss_and_grads(w, with_ones(X), one_hot(y, 4, dtype))  # pred changes nothing else
+    assert loss == step.loss(w, with_ones(X), one_hot(y, 4, dtype))  # pred changes nothing else
 
 
 def test_predictions_take_the_first_of_tied_scores_as_argmax_does():
@@ -162,7 +162,5 @@ def test_predictions_take_the_first_of_tied_scores_as_argmax_does():
     params = {k: np.zeros_like(v) for k, v in params.items()}  # every score 0: every class ties
     w, _ = flat_copy(params)
     pred = np.full(6, -1, np.intp)
-    FastStep(6, 3, 4, 3, np.float64, 0.0).loss_and_grads(
-        w, with_ones(X), one_hot(y, 3, np.float64), pred=pred
-    )
+    FastStep(6, 3, 4, 3, np.float64, 0.0).loss(w, with_ones(X), one_hot(y, 3, np.float64), pred=pred)
     np.testing.assert_array_equal(pred, np.zeros(6))

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import trainer
+from trainer.model.summary import chance_level
 
 from trainer.config.load import config_from_dict
-from trainer.model.metrics import chance_level
 from trainer.runs.run import at_chance, chance_warning
 from trainer.storage.modelfile import load_model
 
@@ -85,7 +85,7 @@ def test_a_dead_network_is_said_to_be_one_and_still_exits_0(dead):
     assert warning.startswith("chance level: train accuracy 0.5000 against a majority-class rate of 0.5000")
     assert "try a smaller train.lr (now 1000)" in warning
     assert r.stderr == f"trainer: warning: {warning}\n"
-    assert load_model(tmp / "run/model.npz").metrics["warning"] == warning
+    assert load_model(tmp / "run/model.npz").summary["warning"] == warning
     assert "run run" in r.stdout  # the summary is printed as ever
 
 

@@ -133,7 +133,7 @@ def test_evaluate_refuses_a_csv_changed_since_training(tmp_path, capsys):
     (tmp_path / "c.yaml").write_text("data: {dataset: csv, path: d.csv}\ntrain: {epochs: 2}\n")
     assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run"), "-q", "--no-plots"]) == 0
     model = trainer.load_model(tmp_path / "run/model.npz")
-    assert trainer.evaluate_model(model)["accuracy"] == model.metrics["test"]["accuracy"]
+    assert trainer.evaluate_model(model)["accuracy"] == model.summary["test"]["accuracy"]
     (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join("1" + row for row in rows) + "\n")  # f1 += 10
     with pytest.raises(
         trainer.errors.DataError, match="d.csv: the data changed since this model was trained"
@@ -175,7 +175,7 @@ def test_divergence_saves_the_weights_of_the_last_epoch_to_end_finite(tmp_path):
     for k, a in ends[last].items():
         assert np.array_equal(model.params[k], a) and not np.array_equal(a, ends[last - 1][k])
     summary = json.loads((tmp_path / "run/summary.json").read_text())
-    assert summary["diverged"] == model.metrics["diverged"] == str(caught.value).split("; the weights")[0]
+    assert summary["diverged"] == model.summary["diverged"] == str(caught.value).split("; the weights")[0]
     assert summary["epochs_run"] == summary["best_epoch"] == last
     assert len((tmp_path / "run/metrics.jsonl").read_text().splitlines()) == last
     assert not (tmp_path / "run/curve.json").exists()  # a diverged run is no curve to compare against

@@ -30,7 +30,7 @@ def small_model():
         ["x0", "x1"],
         scaler=([0.5, -1.0], [2.0, 0.25]),
         config={"seed": 0, "model": {"hidden_size": 3}},
-        metrics={"test": {"accuracy": 0.9}},
+        summary={"test": {"accuracy": 0.9}},
     )
 
 
@@ -43,7 +43,7 @@ def same_model(a, b):
 
     pairs = zip(arrays(a).values(), arrays(b).values(), strict=True)
     same_arrays = all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in pairs)
-    fields = ("classes", "feature_names", "config", "metrics", "trainer_version")
+    fields = ("classes", "feature_names", "config", "summary", "history", "trainer_version")
     return same_arrays and all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
@@ -411,3 +411,19 @@ def test_a_parent_checksum_that_is_not_text_is_refused():
     meta["parent_sha256"] = 7
     with pytest.raises(ModelFileError, match="metadata field 'parent_sha256' is missing or not a str"):
         model_from_bytes(pack(arrays, meta), "m.npz")
+
+
+def test_a_runs_summary_and_an_estimators_history_keep_their_own_keys():
+    run = small_model()
+    estimator = numeric_model(
+        run.params, ["no", "yes"], ["x0", "x1"], history={"n_iter": 3, "loss_curve": [1, 0.5, 0.2]}
+    )
+    meta = {
+        name: json.loads(members(model_bytes(m))["metadata"].tobytes())
+        for name, m in (("run", run), ("est", estimator))
+    }
+    assert "summary" in meta["run"] and "history" not in meta["run"] and "metrics" not in meta["run"]
+    assert "history" in meta["est"] and "summary" not in meta["est"]
+    assert model_from_bytes(model_bytes(estimator)).history == {"n_iter": 3, "loss_curve": [1, 0.5, 0.2]}
+    old = model_from_bytes(old_file(metrics={"n_iter": 2, "best_epoch": 2}))  # format 1: one key for both
+    assert (old.history, old.summary) == ({"n_iter": 2, "best_epoch": 2}, {})

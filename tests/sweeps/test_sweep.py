@@ -367,9 +367,9 @@ def test_keep_models_keeps_each_fit_and_they_are_the_trials_own(tmp_path, tiny):
     model = load_model(out / "models/trial-2.npz")  # `trainer train`'s run of the trial: its test split too
     assert (
         model.config["train"]["lr"] == 0.1
-        and model.metrics["val"]["accuracy"] == trials[0.1]["val_scores"][0]
+        and model.summary["val"]["accuracy"] == trials[0.1]["val_scores"][0]
     )
-    assert evaluate_model(model)["accuracy"] == model.metrics["test"]["accuracy"]
+    assert evaluate_model(model)["accuracy"] == model.summary["test"]["accuracy"]
     cv = tmp_path / "cv"
     argv = [
         "sweep",
@@ -619,10 +619,10 @@ def test_the_table_says_what_std_and_fit_time_are_and_quiet_prints_only_the_dire
 
 def test_a_folds_loss_is_the_mean_cross_entropy_a_run_reports(tiny):
     from sklearn.datasets import make_moons
+    from trainer.model.summary import loss_and_accuracy
 
     from trainer.data.preprocess import standardize
     from trainer.estimator import TwoLayerNetClassifier
-    from trainer.model.metrics import loss_and_accuracy
 
     X, y = make_moons(n_samples=120, noise=0.3, random_state=0)
     est = TwoLayerNetClassifier(epochs=3, random_state=0).fit(X, y + 5)

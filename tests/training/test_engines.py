@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from trainer.config.load import load_config
-from trainer.curves.compare import compare_curves
+from trainer.curves.tolerance import compare_curves
 from trainer.runs.run import start
 from trainer.storage.curvefile import make_curve
 from trainer.training.loop import fit

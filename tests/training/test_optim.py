@@ -326,8 +326,8 @@ def test_constant_schedule():
 
 
 def test_step_schedule():
-    # lr * decay ** (epoch // step): epochs 0-29 -> 0.1, 30-59 -> 0.01, 60-89 -> 0.001
-    got = [lr_at("step", 0.1, e, 100, decay=0.1, step=30) for e in (0, 29, 30, 59, 60)]
+    # lr * decay ** (epoch // period): epochs 0-29 -> 0.1, 30-59 -> 0.01, 60-89 -> 0.001
+    got = [lr_at("step", 0.1, e, 100, decay=0.1, period=30) for e in (0, 29, 30, 59, 60)]
     np.testing.assert_allclose(got, [0.1, 0.1, 0.01, 0.01, 0.001], rtol=1e-15)
 
 
@@ -348,7 +348,7 @@ def test_cosine_schedule():
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_schedules_return_floats_and_start_at_lr(schedule):
-    lr = lr_at(schedule, 0.1, 0, 10, decay=0.5, step=3)
+    lr = lr_at(schedule, 0.1, 0, 10, decay=0.5, period=3)
     assert type(lr) is float and lr == 0.1
 
 
@@ -360,8 +360,8 @@ def test_unknown_schedule_lists_the_choices():
 
 
 def test_bad_schedule_arguments():
-    with pytest.raises(ValueError, match="step=0"):
-        lr_at("step", 0.1, 5, 10, step=0)
+    with pytest.raises(ValueError, match="period=0"):
+        lr_at("step", 0.1, 5, 10, period=0)
     with pytest.raises(ValueError, match="epochs=0"):
         lr_at("cosine", 0.1, 0, 0)
     assert math.isfinite(lr_at("cosine", 0.1, 9, 10))

@@ -17,8 +17,8 @@ def _compare_arguments(p):
     arguments=_compare_arguments,
 )
 def compare_command(args):
+    from trainer.groups.comparison import compare
     from trainer.storage.files import dumps
-    from trainer.sweeps.compare import compare
 
     result = compare(args.a, args.b)
     print(dumps(result, indent=2) if args.json else compare_text(result))
@@ -36,7 +36,7 @@ def _spread(d):
 def compare_text(r):
     """The header (both sides, how the difference is taken, the config keys that differ) and a table."""
     from trainer.config.diff import show_diff
-    from trainer.sweeps.compare import direction
+    from trainer.groups.comparison import direction
 
     a, b = r["a"], r["b"]
     lines = [f"A: {_side(a)}", f"B: {_side(b)}"]
@@ -69,7 +69,7 @@ def compare_text(r):
 
 
 def _side(s):
-    from trainer.config.seeds import seeds_text
+    from trainer.config.seed_spec import seeds_text
 
     if s["group"]:
         return f"{s['path']} ({s['name']}, seed group of {len(s['seeds'])}: {seeds_text(s['seeds'])})"

@@ -75,7 +75,7 @@ def _train_arguments(p):
 
 @command("train", help="train a network from a YAML config and save the run", arguments=_train_arguments)
 def train_command(args):
-    from trainer.sweeps.seeds import is_group
+    from trainer.groups.seed_group import is_group
 
     if args.seeds is not None or (args.resume and is_group(args.resume)):
         return _train_group(args)
@@ -251,13 +251,13 @@ def _summary_text(result, cfg, pictures=()):
 def _train_group(args):
     """`trainer train CONFIG --seeds SPEC` (or --resume GROUP): every seed, its pictures, the summary."""
 
-    from trainer.sweeps import seeds
+    from trainer.groups import seed_group
     from trainer.sweeps.jobs import check_backend
 
     check_backend(args.backend, args.scheduler)
     group = _resume_group(args) if args.resume else _new_group(args)
     if group.lock is None:
-        seeds.lock_group(group)
+        seed_group.lock_group(group)
     with group.lock:  # no other process writes into the group until it is done
         summary, ran, pictures = _run_group(group, args)
     print(group.out if args.quiet else _group_text(group, summary, pictures))
@@ -285,15 +285,15 @@ def _check_group_chance(group, summary, args):
 
 def _run_group(group, args):
     """(summary, seeds trained now, pictures) of the group's unfinished seeds, run with a progress bar."""
+    from trainer.groups import seed_group
     from trainer.pictures import plots
-    from trainer.sweeps import seeds
 
-    todo = len(group.seeds) - len(seeds.finished(group))
+    todo = len(group.seeds) - len(seed_group.finished(group))
     bar = progress_bar(args, todo, group.name, "seed")
     finish = None if args.no_plots or not plots.available() else draw_run_pictures
     try:
         with bar:
-            summary, ran = seeds.run_group(
+            summary, ran = seed_group.run_group(
                 group,
                 args.n_jobs,
                 args.backend,
@@ -309,9 +309,9 @@ def _run_group(group, args):
 
 
 def _new_group(args):
-    from trainer.config.seeds import parse_seeds
+    from trainer.config.seed_spec import parse_seeds
+    from trainer.groups.seed_group import new_group
     from trainer.storage.rundir import default_run_dir
-    from trainer.sweeps.seeds import new_group
 
     if args.config is None:
         raise ConfigError("train --seeds: give a CONFIG file (see `trainer train --help`)")
@@ -323,7 +323,7 @@ def _new_group(args):
 def _resume_group(args):
     from trainer.config.diff import diff_keys, show_diff
     from trainer.config.load import config_to_dict, load_config
-    from trainer.sweeps.seeds import open_group
+    from trainer.groups.seed_group import open_group
 
     if args.seeds is not None:
         raise ConfigError("train: --resume goes on with the group's own seeds; drop --seeds")
@@ -370,7 +370,7 @@ def _draw_group_pictures(group, ran, args):
 
 def _group_text(group, summary, pictures=()):
     """The group in a few lines: where, the seeds, and per number its mean, spread and interval."""
-    from trainer.config.seeds import seeds_text
+    from trainer.config.seed_spec import seeds_text
 
     def f(v):
         return "-" if v is None else f"{v:.4g}"

@@ -19,8 +19,8 @@ correlation (Holm rejects anything exactly when Bonferroni does, so it would cha
 from dataclasses import dataclass, replace
 
 from trainer import stats
-from trainer.config.seeds import parse_seeds, seeds_text
-from trainer.curves.compare import tolerance
+from trainer.config.seed_spec import parse_seeds, seeds_text
+from trainer.curves.tolerance import tolerance
 from trainer.errors import ConfigError, TrainerError
 
 ALPHA = 0.01  # the chance that a check of an unchanged process fails, at most (Bonferroni)

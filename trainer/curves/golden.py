@@ -1,6 +1,6 @@
 """Golden loss curves: check a config against its golden, update it, compare two curve files.
 
-How two curves are compared (tolerance, --exact) is compare.py; the words of the reports are
+How two curves are compared (tolerance, --exact) is tolerance.py; the words of the reports are
 report.py; the picture of a failed check is drawn by its caller (pictures.plots.with_overlay).
 """
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 from trainer.config.diff import diff_keys, flatten
 from trainer.config.load import Config, config_from_dict, load_config
-from trainer.config.seeds import parse_seeds, seeds_text
+from trainer.config.seed_spec import parse_seeds, seeds_text
 from trainer.curves import band as bands
-from trainer.curves.compare import compare_curves
 from trainer.curves.report import config_report, curve_report, movement_report, schedule_note
+from trainer.curves.tolerance import compare_curves
 from trainer.errors import TrainerError
 from trainer.runs.run import train_in_memory
 from trainer.storage.curvefile import canonical_config, make_curve, read_curve

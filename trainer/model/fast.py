@@ -1,4 +1,4 @@
-"""The fast twin of network.step: the same loss and gradients, computed in buffers a step owns.
+"""The fast twin of network.loss_grads_scores: the same loss and gradients, computed in buffers a step owns.
 
 Training runs this (train.engine: fast); tests/model/test_fast.py holds it equal to the reference.
 It departs from the derivation in three ways, each timed in scripts/bench_tricks.py:
@@ -30,7 +30,7 @@ def one_hot(y, C, dtype):
 class FastStep:
     """The buffers of one training step at batch size N: owned here, overwritten by every call.
 
-    `loss_and_grads(w, X_ones, Y, sw)` only reads its arguments (and fills `pred` when given); it
+    `loss(w, X_ones, Y, sw)` only reads its arguments (and fills `pred` when given); it
     leaves dL/dw in `grad` (flat, laid out like w) with one view per param in `grads`, valid until
     the next call. `weighted`: the step takes sample weights sw (it holds two more buffers for them).
     """
@@ -59,7 +59,7 @@ class FastStep:
             self.Y_sw = np.empty((N, C), dtype)  # Y_ic w_i: the one-hot rows, each scaled by its weight
             self.sumexp_sw = np.empty((N, 1), dtype)  # log(sum_c exp(s_ic)) w_i
 
-    def loss_and_grads(self, w, X_ones, Y, sw=None, pred=None):
+    def loss(self, w, X_ones, Y, sw=None, pred=None):
         """The loss at flat params w on rows X_ones = [X 1], one-hot labels Y and sample weights sw
         (N, 1) or None; its gradient in self.grad.
 

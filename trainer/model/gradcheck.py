@@ -47,7 +47,7 @@ def numeric_grad(f, x, eps=1e-6):
 
 
 def numeric_grads(params, X, y, reg=0.0, eps=1e-6, sample_weight=None):
-    """Centred-difference gradient of loss_and_grads' loss w.r.t. each parameter, in float64."""
+    """Centred-difference gradient of loss_and_grads' loss sw.r.t. each parameter, in float64."""
     params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     X = np.asarray(X, dtype=np.float64)
 
@@ -74,19 +74,19 @@ def random_network(cfg):
 def random_weights(cfg):
     """Seeded sample weights (N,) uniform in [0, 3), about a third of them exactly 0, never all 0."""
     rng = np.random.default_rng([cfg.seed, 1])  # a stream of its own: random_network's draws stay as they are
-    w = rng.uniform(0, 3, cfg.N) * (rng.random(cfg.N) > 1 / 3)
-    w[rng.integers(cfg.N)] += 1.0  # one row at least weighs > 0
-    return w
+    sw = rng.uniform(0, 3, cfg.N) * (rng.random(cfg.N) > 1 / 3)
+    sw[rng.integers(cfg.N)] += 1.0  # one row at least weighs > 0
+    return sw
 
 
 def report(cfg=None, limit=jacobian.MAX_BYTES):
     """Per parameter: compact-vs-numeric and compact-vs-Jacobian errors, and Jacobian vs compact bytes."""
     cfg = cfg or GradcheckConfig()
     params, X, y = random_network(cfg)
-    w = random_weights(cfg) if cfg.weighted else None
-    loss, grads = loss_and_grads(params, X, y, cfg.reg, w)
-    jac_loss, jac_grads = jacobian.network_grads(params, X, y, cfg.reg, limit, w)
-    num_grads = numeric_grads(params, X, y, cfg.reg, sample_weight=w)
+    sw = random_weights(cfg) if cfg.weighted else None
+    loss, grads = loss_and_grads(params, X, y, cfg.reg, sw)
+    jac_loss, jac_grads = jacobian.network_grads(params, X, y, cfg.reg, limit, sw)
+    num_grads = numeric_grads(params, X, y, cfg.reg, sample_weight=sw)
     sizes = {row["jacobian"]: row for row in jacobian.sizes(cfg.N, cfg.D, cfg.H, cfg.C, X.itemsize)}
     rows = [
         {

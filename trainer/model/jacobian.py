@@ -86,24 +86,24 @@ def softmax_wrt_scores(scores, limit=MAX_BYTES):
     return np.einsum("ik,ic,cd->ickd", I_N, P, I_C) - np.einsum("ik,ic,id->ickd", I_N, P, P)
 
 
-def _shares(N, w):
+def _shares(N, sw):
     """a_i = w_i / sum_i' w_i', each row's share of the mean: 1 / N without weights."""
-    return np.full(N, 1 / N) if w is None else w / np.sum(w)
+    return np.full(N, 1 / N) if sw is None else sw / np.sum(sw)
 
 
-def cross_entropy_wrt_probs(probs, y, w=None):
+def cross_entropy_wrt_probs(probs, y, sw=None):
     """dL/dP of L = -sum_i a_i log P_{i,y_i}, (N, C): dL/dP_ic = -a_i 1(c == y_i) / P_ic,
-    with a_i = w_i / sum w (1 / N without weights w)."""
+    with a_i = w_i / sum sw (1 / N without weights sw)."""
     N = probs.shape[0]
     rows = np.arange(N)
     dprobs = np.zeros_like(probs)
-    dprobs[rows, y] = -_shares(N, w) / probs[rows, y]
+    dprobs[rows, y] = -_shares(N, sw) / probs[rows, y]
     return dprobs
 
 
-def cross_entropy_wrt_scores(scores, y, limit=MAX_BYTES, w=None):
+def cross_entropy_wrt_scores(scores, y, limit=MAX_BYTES, sw=None):
     """dL/dS, (N, C): dL/dS_kd = sum_ic dL/dP_ic dP_ic/dS_kd, contracted with np.tensordot."""
-    return chain(cross_entropy_wrt_probs(_probs(scores), y, w), softmax_wrt_scores(scores, limit))
+    return chain(cross_entropy_wrt_probs(_probs(scores), y, sw), softmax_wrt_scores(scores, limit))
 
 
 def network_grads(params, X, y, reg=0.0, limit=MAX_BYTES, sample_weight=None):

@@ -1,7 +1,7 @@
 """The network as the derivation reads: affine -> ReLU -> affine -> softmax cross-entropy.
 
 Shapes: X (N, D), W1 (D, H), b1 (H,), W2 (H, C), b2 (C,), y (N,) integer labels 0..C-1, and
-optional sample weights w (N,) >= 0. Params are a dict {"W1", "b1", "W2", "b2"}; dX always means
+optional sample weights sw (N,) >= 0. Params are a dict {"W1", "b1", "W2", "b2"}; dX always means
 dL/dX and has X's shape.
 
 This is the reference. `forward`, `softmax_loss` and `backward` are written as the cs231n case study
@@ -123,7 +123,8 @@ def _shifted_exp(s):
 def log_softmax(s):
     """Row-wise log softmax (N, C): log p_ic = s_ic - log sum_c' exp(s_ic'); finite where p underflows."""
     top, _, sumexp = _shifted_exp(s)
-    return s - (top + np.log(sumexp))  # log sum_c' exp(s_ic') = m_i + log sum_c' exp(s_ic' - m_i)
+    # (s - m) - log sum exp(s - m): the shift first, so a confident row's small log p keeps its digits
+    return (s - top) - np.log(sumexp)
 
 
 def softmax(s):
@@ -140,23 +141,23 @@ def forward(params, X):
     return scores, hidden
 
 
-def softmax_loss(scores, y, w=None):
+def softmax_loss(scores, y, sw=None):
     """The mean cross-entropy of the scores against labels y, and dscores = dL/dscores (N, C).
 
-    With sample weights w (N,), the weighted mean over the rows given: L = sum_i w_i L_i / sum_i w_i.
+    With sample weights sw (N,), the weighted mean over the rows given: L = sum_i w_i L_i / sum_i w_i.
     """
     N, rows = len(y), np.arange(len(y))
     probs = softmax(scores)  # p_ic = exp(s_ic) / sum_c' exp(s_ic')
     losses = -log_softmax(scores)[rows, y]  # L_i = -log p_{i,y_i}
     dscores = probs.copy()
     dscores[rows, y] -= 1  # dL_i/dscores_ic = p_ic - 1(c == y_i)
-    if w is None:
+    if sw is None:
         loss = np.mean(losses)  # L = mean_i L_i
         dscores /= N  # dscores_ic = (p_ic - 1(c == y_i)) / N
     else:
-        loss = np.sum(w * losses) / np.sum(w)  # L = sum_i w_i L_i / sum_i w_i
-        dscores *= w[:, None]  # dscores_ic = (p_ic - 1(c == y_i)) w_i / sum_i' w_i'
-        dscores /= np.sum(w)
+        loss = np.sum(sw * losses) / np.sum(sw)  # L = sum_i w_i L_i / sum_i w_i
+        dscores *= sw[:, None]  # dscores_ic = (p_ic - 1(c == y_i)) w_i / sum_i' w_i'
+        dscores /= np.sum(sw)
     return loss, dscores
 
 
@@ -181,31 +182,31 @@ def loss_and_grads(params, X, y, reg=0.0, sample_weight=None):
     X = _as_input(params, X)
     y = np.asarray(y)
     check_inputs(params, X, y)
-    w = None if sample_weight is None else _as_input(params, sample_weight)
-    if w is not None:
-        check_weights(w, len(y))
+    sw = None if sample_weight is None else _as_input(params, sample_weight)
+    if sw is not None:
+        check_weights(sw, len(y))
     # float(): a NumPy float64 reg would upcast float32 gradients (NumPy 2 promotion rules)
-    loss, grads, _ = step(params, X, y, float(reg), w)
+    loss, grads, _ = loss_grads_scores(params, X, y, float(reg), sw)
     return loss, grads
 
 
-def check_weights(w, N):
-    """Raise ValueError unless w holds N finite weights >= 0, not all 0."""
-    if w.shape != (N,):
-        raise ValueError(f"sample_weight has shape {w.shape}; expected ({N},), one weight per row of X")
-    if not np.isfinite(w).all():
+def check_weights(sw, N):
+    """Raise ValueError unless sw holds N finite weights >= 0, not all 0."""
+    if sw.shape != (N,):
+        raise ValueError(f"sample_weight has shape {sw.shape}; expected ({N},), one weight per row of X")
+    if not np.isfinite(sw).all():
         raise ValueError("sample_weight contains NaN or inf")
-    if (w < 0).any():
-        raise ValueError(f"sample_weight must be >= 0, got {w.min()}")
-    if not w.any():
+    if (sw < 0).any():
+        raise ValueError(f"sample_weight must be >= 0, got {sw.min()}")
+    if not sw.any():
         raise ValueError("sample_weight is all zero; at least one row must weigh more than 0")
 
 
-def step(params, X, y, reg, w=None):
-    """loss_and_grads on inputs already checked (X and w of the params' dtype, reg a Python float),
+def loss_grads_scores(params, X, y, reg, sw=None):
+    """loss_and_grads on inputs already checked (X and sw of the params' dtype, reg a Python float),
     and the scores (N, C) it met on the way, whose argmax training counts (the running train accuracy)."""
     scores, hidden = forward(params, X)
-    data_loss, dscores = softmax_loss(scores, y, w)
+    data_loss, dscores = softmax_loss(scores, y, sw)
     reg_loss = 0.5 * reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
     return float(data_loss + reg_loss), backward(dscores, X, hidden, params, reg), scores
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.curves.compare import as_floats
+from trainer.curves.tolerance import as_floats
+from trainer.groups.seed_group import GROUP_FILE, seed_dir
 from trainer.pictures.plots import COLORS, _figure, _log_scale_if_wide, save
 from trainer.stats import bands
 from trainer.storage.files import read_json, read_jsonl
-from trainer.sweeps.seeds import GROUP_FILE, seed_dir
 
 # panel -> the metrics it shows, each with its colour
 PANELS = {

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.config.load import config_from_dict
-from trainer.curves.compare import as_floats
+from trainer.curves.tolerance import as_floats
 from trainer.errors import pip_install
 from trainer.evaluate import model_splits
 from trainer.model.metrics import confusion_counts

@@ -199,10 +199,10 @@ def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **e
     return model, summary
 
 
-def saved_model(cfg, data, params, metrics, parent_sha256=None):
+def saved_model(cfg, data, params, summary, parent_sha256=None):
     """The SavedModel of params trained on data (its scaler, classes, features) by cfg; parent_sha256:
     the checksum of the model.init_from model it started from."""
-    return SavedModel(params, data.prep, config_to_dict(cfg), metrics, parent_sha256=parent_sha256)
+    return SavedModel(params, data.prep, config_to_dict(cfg), summary, parent_sha256=parent_sha256)
 
 
 def _keep_finite_weights(error, cfg, run_dir, data, state, last, seconds, parent_sha):

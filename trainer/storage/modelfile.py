@@ -9,7 +9,9 @@ reference, data/drift.py); and metadata, a uint8 array holding UTF-8 JSON: forma
 trainer_version, schema (the input columns in order, the categories of the categorical ones, the
 classes, the label column, whether inputs are matched by position), preprocessing (data.missing,
 data.unknown_category, the missing-value markers, the category filling each categorical column),
-the resolved config, metrics and the SHA-256 of every other member; and, for a model whose training
+the resolved config, the run's `summary` (summary.json: final metrics, epochs run; a model written
+by `trainer train`) or the estimator's `history` (its epochs, best epoch and curves; a model written
+by TwoLayerNetClassifier.save), and the SHA-256 of every other member; and, for a model whose training
 started from another one's weights (model.init_from), parent_sha256: that model's SHA-256.
 
 Files of format version 1 (numeric inputs only, written before categorical columns) load too.
@@ -40,7 +42,7 @@ SCALER_NAMES = ("scaler_mean", "scaler_scale")
 IMPUTER = "imputer_statistics"
 DRIFT_NAMES = ("feature_low", "feature_high", "feature_mean", "feature_std")
 MEMBERS = re.compile("|".join(PARAM_NAMES + SCALER_NAMES + DRIFT_NAMES + (IMPUTER, "metadata")))  # allow-list
-MAX_METADATA_BYTES = 16 << 20  # a config, metrics and a schema of tens of thousands of columns; refuse more
+MAX_METADATA_BYTES = 16 << 20  # a config, a summary and a schema of tens of thousands of columns; refuse more
 RUN_MODEL = "model.npz"  # a run directory's model file
 LABEL_TYPES = (bool, int, float, str)  # class labels: JSON scalars that read back as themselves (if finite)
 
@@ -57,7 +59,8 @@ class SavedModel:
     params: dict
     prep: Preprocessing  # its schema (inputs, classes, label column) and the fitted preprocessing
     config: dict = field(default_factory=dict)  # the resolved config that trained it
-    metrics: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)  # a run's summary.json (trainer train); {} otherwise
+    history: dict = field(default_factory=dict)  # an estimator's epochs, best epoch and curves; {} otherwise
     trainer_version: str = __version__
     parent_sha256: str | None = None  # checksum() of the model whose weights training started from
 
@@ -120,7 +123,7 @@ class SavedModel:
         network, input handling, training data and settings, final metrics and checksums."""
         data, train = self.config.get("data", {}), self.config.get("train", {})
         splits = {
-            s: self.metrics[s] for s in ("train", "val", "test") if isinstance(self.metrics.get(s), dict)
+            s: self.summary[s] for s in ("train", "val", "test") if isinstance(self.summary.get(s), dict)
         }
         prep = self.prep
         return {
@@ -156,10 +159,10 @@ class SavedModel:
                 for k in ("optimizer", "lr", "lr_schedule", "epochs", "batch_size", "reg")
                 if k in train
             },
-            "epochs_run": self.metrics.get("epochs_run"),
+            "epochs_run": self.summary.get("epochs_run", self.history.get("n_iter")),
             "metrics": {
                 s: {k: m[k] for k in ("accuracy", "balanced_accuracy", "loss") if k in m}
-                | {"rows": self.metrics.get(f"n_{s}")}
+                | {"rows": self.summary.get(f"n_{s}")}
                 for s, m in splits.items()
             },
             "parent_sha256": self.parent_sha256,
@@ -214,7 +217,8 @@ def model_bytes(model):
             "fill_categories": prep.fill_categories,
         },
         "config": model.config,
-        "metrics": model.metrics,
+        **({"summary": model.summary} if model.summary else {}),
+        **({"history": model.history} if model.history else {}),
         "sha256": digest(arrays),
     }
     if model.parent_sha256 is not None:
@@ -289,7 +293,8 @@ def model_from_bytes(data, path="<bytes>"):
         params={k: arrays[k] for k in PARAM_NAMES},
         prep=prep,
         config=meta["config"],
-        metrics=meta["metrics"],
+        summary=meta.get("summary", {}),
+        history=meta.get("history", {}),
         trainer_version=meta["trainer_version"],
         parent_sha256=meta.get("parent_sha256"),
     )
@@ -313,7 +318,8 @@ def _check_format(meta, path):
             f"{path}: model format version {meta.get('format_version')!r} is not supported "
             f"(this trainer reads versions {', '.join(map(str, READS))})"
         )
-    check_fields(meta, {"trainer_version": str, "config": dict, "metrics": dict, "sha256": str}, path)
+    check_fields(meta, {"trainer_version": str, "config": dict, "sha256": str}, path)
+    check_fields(meta, {k: dict for k in ("summary", "history", "metrics") if k in meta}, path)
     if "parent_sha256" in meta:
         check_fields(meta, {"parent_sha256": str}, path)
 
@@ -387,6 +393,10 @@ def _schema_v1(meta, path):
         raise ModelFileError(f"{path}: metadata field 'feature_names' must list distinct strings")
     optional = {"positional_features": bool, "target": (str, int, type(None))}
     check_fields(meta, {k: kind for k, kind in optional.items() if k in meta}, path)
+    metrics = meta.pop(
+        "metrics", {}
+    )  # format 1 kept a run's summary and an estimator's history under one key
+    meta["history" if "n_iter" in metrics else "summary"] = metrics
     data = meta["config"].get("data", {})
     if isinstance(data, dict) and "delimiter" in data:  # the key's name in format 1's configs
         data["sep"] = data.pop("delimiter")

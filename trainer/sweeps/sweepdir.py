@@ -19,7 +19,7 @@ from pathlib import Path
 
 from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, get_key, load_config
-from trainer.config.seeds import parse_seeds, seeds_text
+from trainer.config.seed_spec import parse_seeds, seeds_text
 from trainer.errors import ConfigError, TrainerError
 from trainer.storage.files import read_json, write_json
 from trainer.storage.journal import Journal, latest, read_journal

@@ -5,7 +5,7 @@ progress bars, metrics files and checkpoints hang off it as callbacks.
 
 An engine (ENGINES) computes each step's loss and gradients: `fast` runs model.fast.FastStep on
 batches gathered once an epoch into buffers it owns; `reference` runs the derivation itself,
-model.network.step, on each batch's rows. Both visit the same rows in the same order and hand the
+model.network.loss_grads_scores, on each batch's rows. Both visit the same rows in the same order and hand the
 optimizer the same gradient, so their curves agree to rounding.
 
 Sample weights (one per training row, >= 0) make each step's loss the weighted mean over its
@@ -129,7 +129,7 @@ def _epochs(state, X, y, cfg, val, callbacks, sample_weight, until):
                 state.epoch,
                 cfg.epochs,
                 decay=cfg.lr_decay,
-                step=cfg.lr_step,
+                period=cfg.lr_step,
                 lr_min=cfg.lr_min,
             )
             # no overflow warnings: a diverging step raises DivergenceError below
@@ -173,7 +173,7 @@ def one_epoch(state, X, y, cfg, lr, batches=None, sample_weight=None):
     step = state.optimizer.step
     total = seen = 0.0
     # n: the step's rows, or its weight sum when weighted, by which its loss counts in the epoch's mean
-    for i, (loss, grad, n) in enumerate(batches.steps(state, order)):
+    for i, (loss, grad, n) in enumerate(batches.gradients(state, order)):
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"training diverged at epoch {state.epoch + 1}, step {i + 1}: loss is {loss}; "
@@ -190,7 +190,7 @@ def one_epoch(state, X, y, cfg, lr, batches=None, sample_weight=None):
     return total / seen
 
 
-GATHER_ROWS = 4096  # rows per np.take of FastBatches.steps: a block of 4096 x D is the only scratch
+GATHER_ROWS = 4096  # rows per np.take of FastBatches.gradients: a block of 4096 x D is the only scratch
 
 
 class _Predictions:
@@ -226,16 +226,16 @@ class FastBatches(_Predictions):
         self.X_ones, self.Y = np.ones((n, D + 1), dtype), np.empty((n, C), dtype)  # column D stays 1
         self.SW = None if self.sw is None else np.empty((n, 1), dtype)
         self.block = np.empty((min(n, GATHER_ROWS), D), dtype)
-        size, steps = batch_size or n, {}
+        size, fast_steps = batch_size or n, {}
         self.starts = np.arange(0, n, size)  # each batch's first row: np.add.reduceat sums their weights
         self.batches = []  # (X_ones, Y, SW or None, pred, FastStep) of each step, in order
         for start in range(0, n, size):
             N = min(size, n - start)
-            if N not in steps:
-                steps[N] = FastStep(N, D, H, C, dtype, reg, weighted=self.sw is not None)
+            if N not in fast_steps:
+                fast_steps[N] = FastStep(N, D, H, C, dtype, reg, weighted=self.sw is not None)
             rows = slice(start, start + N)
             SW = None if self.SW is None else self.SW[rows]
-            self.batches.append((self.X_ones[rows], self.Y[rows], SW, self.pred[rows], steps[N]))
+            self.batches.append((self.X_ones[rows], self.Y[rows], SW, self.pred[rows], fast_steps[N]))
 
     def gather(self, order):
         """Fill X_ones and Y with the rows in `order` (a permutation of range(n))."""
@@ -251,7 +251,7 @@ class FastBatches(_Predictions):
         if self.SW is not None:
             np.take(self.sw, order, out=self.SW[:, 0], mode="clip")
 
-    def steps(self, state, order):
+    def gradients(self, state, order):
         """(loss, flat gradient, rows or weight sum) of each step of an epoch over the rows in `order`,
         at state.w; a batch whose weights are all 0 is skipped."""
         self.gather(order)
@@ -262,11 +262,11 @@ class FastBatches(_Predictions):
         self.pred[:] = -1  # a skipped batch predicts nothing
         for (X_ones, Y, SW, pred, fast), n in zip(self.batches, sums, strict=True):
             if n > 0:
-                yield fast.loss_and_grads(state.w, X_ones, Y, SW, pred), fast.grad, n
+                yield fast.loss(state.w, X_ones, Y, SW, pred), fast.grad, n
 
 
 class ReferenceBatches(_Predictions):
-    """The reference engine: each step the derivation itself (model.network.step) on its batch's rows."""
+    """The reference engine: each step the derivation itself (network.loss_grads_scores) on its rows."""
 
     def __init__(self, X, y, params, batch_size, reg, sample_weight=None):
         super().__init__(y)
@@ -274,17 +274,19 @@ class ReferenceBatches(_Predictions):
         self.sw = None if sample_weight is None else np.asarray(sample_weight, params["W1"].dtype)
         self.size, self.reg = batch_size or len(y), reg
 
-    def steps(self, state, order):
+    def gradients(self, state, order):
         """(loss, gradient dict, rows or weight sum) of each step of an epoch over the rows in `order`,
         at state.params; a batch whose weights are all 0 is skipped."""
         self.labels[:] = self.y[order]
         self.pred[:] = -1  # a skipped batch predicts nothing
         for start in range(0, len(order), self.size):
             rows = order[start : start + self.size]
-            w = None if self.sw is None else self.sw[rows]
-            n = len(rows) if w is None else float(np.sum(w))
+            sw = None if self.sw is None else self.sw[rows]
+            n = len(rows) if sw is None else float(np.sum(sw))
             if n > 0:
-                loss, grads, scores = network.step(state.params, self.X[rows], self.y[rows], self.reg, w)
+                loss, grads, scores = network.loss_grads_scores(
+                    state.params, self.X[rows], self.y[rows], self.reg, sw
+                )
                 self.pred[start : start + len(rows)] = scores.argmax(axis=1)
                 yield loss, grads, n
 

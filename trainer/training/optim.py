@@ -231,22 +231,22 @@ def make_optimizer(name, params, *, momentum=0.9, beta1=0.9, beta2=0.999, eps=1e
     return cls(params, **{k: hyper[k] for k in cls.HYPER})
 
 
-def _constant(lr, epoch, epochs, decay, step, lr_min):
+def _constant(lr, epoch, epochs, decay, period, lr_min):
     """lr."""
     return lr
 
 
-def _step(lr, epoch, epochs, decay, step, lr_min):
-    """lr * decay ** (epoch // step): multiplied by decay every `step` epochs."""
-    return lr * decay ** (epoch // step)
+def _step(lr, epoch, epochs, decay, period, lr_min):
+    """lr * decay ** (epoch // period): multiplied by decay every `period` epochs."""
+    return lr * decay ** (epoch // period)
 
 
-def _exponential(lr, epoch, epochs, decay, step, lr_min):
+def _exponential(lr, epoch, epochs, decay, period, lr_min):
     """lr * decay ** epoch: multiplied by decay every epoch (cs231n)."""
     return lr * decay**epoch
 
 
-def _cosine(lr, epoch, epochs, decay, step, lr_min):
+def _cosine(lr, epoch, epochs, decay, period, lr_min):
     """lr_min + (lr - lr_min) * (1 + cos(pi * epoch / epochs)) / 2: from lr down towards lr_min."""
     return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * epoch / epochs)) / 2
 
@@ -254,15 +254,15 @@ def _cosine(lr, epoch, epochs, decay, step, lr_min):
 SCHEDULES = {"constant": _constant, "step": _step, "exponential": _exponential, "cosine": _cosine}
 
 
-def lr_at(schedule, lr, epoch, epochs, *, decay=0.1, step=30, lr_min=0.0):
+def lr_at(schedule, lr, epoch, epochs, *, decay=0.1, period=30, lr_min=0.0):
     """The learning rate used throughout 0-based `epoch` of `epochs` under `schedule`.
 
-    constant: lr; step: lr * decay ** (epoch // step); exponential: lr * decay ** epoch;
+    constant: lr; step: lr * decay ** (epoch // period); exponential: lr * decay ** epoch;
     cosine: lr_min + (lr - lr_min) * (1 + cos(pi * epoch / epochs)) / 2.
-    Raises ValueError for an unknown schedule, epochs < 1 or step < 1.
+    Raises ValueError for an unknown schedule, epochs < 1 or period < 1.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
-    if epochs < 1 or step < 1:
-        raise ValueError(f"epochs and step must be >= 1, got epochs={epochs}, step={step}")
-    return float(SCHEDULES[schedule](lr, epoch, epochs, decay, step, lr_min))
+    if epochs < 1 or period < 1:
+        raise ValueError(f"epochs and period must be >= 1, got epochs={epochs}, period={period}")
+    return float(SCHEDULES[schedule](lr, epoch, epochs, decay, period, lr_min))

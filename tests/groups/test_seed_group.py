@@ -10,7 +10,7 @@ import pytest
 from conftest import outcome, trainer, trainer_env
 
 from trainer.config.load import load_config
-from trainer.sweeps import seeds
+from trainer.groups import seed_group
 
 ROOT = Path(__file__).resolve().parents[2]
 IRIS = ROOT / "configs" / "iris.yaml"
@@ -85,8 +85,8 @@ def test_every_backend_and_n_jobs_give_the_same_group(tmp_path):
     cfg = load_config(IRIS, ["train.epochs=3"])
     runs = {}
     for backend, n_jobs in (("loky", 1), ("threading", 2), ("loky", 2)):
-        with seeds.new_group(cfg, [0, 5], tmp_path / f"{backend}{n_jobs}") as g:
-            summary, ran = seeds.run_group(g, n_jobs=n_jobs, backend=backend)
+        with seed_group.new_group(cfg, [0, 5], tmp_path / f"{backend}{n_jobs}") as g:
+            summary, ran = seed_group.run_group(g, n_jobs=n_jobs, backend=backend)
         assert ran == [0, 5]
         runs[backend, n_jobs] = [outcome(g.seed_dir(s)) for s in (0, 5)], summary["per_seed"]
     for _, per_seed in runs.values():
@@ -97,8 +97,8 @@ def test_every_backend_and_n_jobs_give_the_same_group(tmp_path):
 
 def test_resume_finishes_a_broken_group_without_redoing_finished_seeds(tmp_path):
     cfg = load_config(IRIS, ["train.epochs=3"])
-    with seeds.new_group(cfg, [0, 1, 2], tmp_path / "D") as g:  # locked until the with ends
-        seeds.run_group(g)
+    with seed_group.new_group(cfg, [0, 1, 2], tmp_path / "D") as g:  # locked until the with ends
+        seed_group.run_group(g)
     whole = {s: outcome(g.seed_dir(s)) for s in (0, 1, 2)}
     # break it: seed 1 unfinished, seed 2 never started, the group's summary not written
     (g.seed_dir(1) / "summary.json").unlink()
@@ -136,7 +136,7 @@ def test_a_diverging_seed_is_listed_and_exits_3(tmp_path):
 
 def test_resume_refuses_a_changed_config(tmp_path):
     cfg = load_config(IRIS, ["train.epochs=3"])
-    seeds.new_group(cfg, [0], tmp_path / "D").lock.release()
+    seed_group.new_group(cfg, [0], tmp_path / "D").lock.release()
     done = trainer("train", IRIS, "--resume", tmp_path / "D", "--set", "train.epochs=5", cwd=tmp_path)
     assert done.returncode == 2 and "train.epochs: 3 -> 5" in done.stderr
     assert not os.path.exists(tmp_path / "D/seed-0")

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 from conftest import outcome, trainer
-from test_sweep_resume import start, wait_stopped
+from killers import start, wait_stopped
 
 from trainer.storage.rundir import LOCK_FILE
 

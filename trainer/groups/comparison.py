@@ -14,13 +14,13 @@ from pathlib import Path
 from trainer import stats
 from trainer.config.diff import diff_keys
 from trainer.config.load import config_to_dict, load_config
-from trainer.config.seeds import seeds_text
+from trainer.config.seed_spec import seeds_text
 from trainer.errors import DataError, TrainerError
+from trainer.groups.seed_group import GROUP_FILE, is_group, seed_dir
 from trainer.storage.curvefile import CLOCK_SUFFIXES, canonical_config
 from trainer.storage.files import read_json
 from trainer.storage.modelfile import load_model
 from trainer.storage.rundir import read_run
-from trainer.sweeps.seeds import GROUP_FILE, is_group, seed_dir
 
 
 @dataclass

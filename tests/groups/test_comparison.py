@@ -10,16 +10,16 @@ from conftest import trainer
 
 from trainer.config.load import load_config
 from trainer.errors import DataError, TrainerError
-from trainer.sweeps import seeds
-from trainer.sweeps.compare import compare
+from trainer.groups import seed_group
+from trainer.groups.comparison import compare
 
 ROOT = Path(__file__).resolve().parents[2]
 IRIS = ROOT / "configs" / "iris.yaml"
 
 
 def group(out, overrides=(), backend="loky", n_jobs=1, spec=(0, 1, 2, 3)):
-    with seeds.new_group(load_config(IRIS, ["train.epochs=20", *overrides]), list(spec), out) as g:
-        seeds.run_group(g, n_jobs=n_jobs, backend=backend)
+    with seed_group.new_group(load_config(IRIS, ["train.epochs=20", *overrides]), list(spec), out) as g:
+        seed_group.run_group(g, n_jobs=n_jobs, backend=backend)
     return out
 
 
