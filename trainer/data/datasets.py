@@ -50,7 +50,7 @@ class DataConfig:
 
 @dataclass
 class DatasetSpec:
-    loader: Callable  # (cfg, seed, **params) -> Table
+    loader: Callable  # (data_cfg, seed, **params) -> Table
     description: str
     defaults: dict  # params used when the config gives none
     allowed: frozenset  # params a config may set
@@ -67,7 +67,7 @@ def _from_labels(X, labels, feature_names=None):
 def _generator(make, description, **defaults):
     """Spec for a scikit-learn make_* generator; it gets the drawn seed as random_state."""
 
-    def load(cfg, seed, **params):
+    def load(data_cfg, seed, **params):
         X, y = make(**params, random_state=seed)
         return _from_labels(X, y)
 
@@ -78,7 +78,7 @@ def _generator(make, description, **defaults):
 def _bundled(load_fn, description):
     """Spec for a dataset shipped inside scikit-learn (read from disk, never downloaded)."""
 
-    def load(cfg, seed):
+    def load(data_cfg, seed):
         b = load_fn()  # keep scikit-learn's class order (breast_cancer: 0 = malignant), not sorted names
         schema = numeric_schema([str(f) for f in b.feature_names], [c.item() for c in b.target_names])
         return numeric_table(b.data, schema, b.target.astype(np.int64))
@@ -96,28 +96,28 @@ def make_spiral(rng, n_per_class=100, n_classes=3, noise=0.2):
     return X, np.repeat(np.arange(K), N)
 
 
-def _load_spiral(cfg, seed, **params):
+def _load_spiral(data_cfg, seed, **params):
     return _from_labels(*make_spiral(np.random.default_rng(seed), **params))
 
 
-def _load_csv(cfg, seed):
+def _load_csv(data_cfg, seed):
     """The CSV's rows (those missing a value left out and counted with data.missing drop), with
     every column checked for being a feature."""
     t = read_csv(
-        cfg.path,
-        cfg.target,
-        cfg.sep,
-        cfg.header,
-        cfg.missing,
-        cfg.weight,
-        cfg.categorical,
-        cfg.drop,
-        cfg.na_values,
-        cfg.skip_rows,
+        data_cfg.path,
+        data_cfg.target,
+        data_cfg.sep,
+        data_cfg.header,
+        data_cfg.missing,
+        data_cfg.weight,
+        data_cfg.categorical,
+        data_cfg.drop,
+        data_cfg.na_values,
+        data_cfg.skip_rows,
     )
-    named = {t.schema.inputs[i].name for i in _named(cfg.categorical, t)}
-    check_categories(t, cfg.max_categories, named, cfg.path, "data.")
-    _warn_row_numbers(t, cfg.path)
+    named = {t.schema.inputs[i].name for i in _named(data_cfg.categorical, t)}
+    check_categories(t, data_cfg.max_categories, named, data_cfg.path, "data.")
+    _warn_row_numbers(t, data_cfg.path)
     return t
 
 
@@ -213,34 +213,34 @@ def check_dataset_params(dataset, params):
             raise ConfigError(f"unknown key 'data.params.{key}' for dataset '{dataset}'{hint}")
 
 
-def load_dataset(cfg, rng):
-    """The whole dataset `cfg` names, as a Table; draws exactly one integer from `rng` (the
+def load_dataset(data_cfg, rng):
+    """The whole dataset `data_cfg` names, as a Table; draws exactly one integer from `rng` (the
     generator's seed)."""
-    check_dataset_params(cfg.dataset, cfg.params)
+    check_dataset_params(data_cfg.dataset, data_cfg.params)
     seed = int(rng.integers(SEED_BOUND))
-    spec = DATASETS[cfg.dataset]
+    spec = DATASETS[data_cfg.dataset]
     try:
-        ds = spec.loader(cfg, seed, **{**spec.defaults, **cfg.params})
+        ds = spec.loader(data_cfg, seed, **{**spec.defaults, **data_cfg.params})
     except (TypeError, ValueError) as e:  # scikit-learn's parameter validation, numpy on bad sizes
         raise ConfigError(
-            f"data.params: dataset '{cfg.dataset}' rejected {cfg.params}: {first_line(e)}"
+            f"data.params: dataset '{data_cfg.dataset}' rejected {data_cfg.params}: {first_line(e)}"
         ) from None
-    _check_classes(ds, cfg, data_source(cfg))
+    _check_classes(ds, data_cfg, data_source(data_cfg))
     return ds
 
 
-def data_source(cfg):
+def data_source(data_cfg):
     """The data as one-line errors name it: the CSV's path, or dataset 'NAME'."""
-    return cfg.path if cfg.dataset == "csv" else f"dataset '{cfg.dataset}'"
+    return data_cfg.path if data_cfg.dataset == "csv" else f"dataset '{data_cfg.dataset}'"
 
 
-def _check_classes(ds, cfg, source):
+def _check_classes(ds, data_cfg, source):
     """Two classes at least, and each big enough to reach every split."""
     classes = ds.schema.classes
     if len(classes) < 2:
         found = f"only one class ('{classes[0]}')" if classes else "no rows"
         raise DataError(f"{source}: {found}; a classifier needs at least 2 classes")
-    splits = ["train"] + ["val"] * (cfg.val_size > 0) + ["test"] * (cfg.test_size > 0)
+    splits = ["train"] + ["val"] * (data_cfg.val_size > 0) + ["test"] * (data_cfg.test_size > 0)
     counts = np.bincount(ds.y, minlength=len(classes))
     c = int(counts.argmin())
     if counts[c] < len(splits):

@@ -77,12 +77,12 @@ def _count(fraction, n):
     return 0 if fraction == 0 else max(1, math.floor(fraction * n + 0.5))
 
 
-def split(table, cfg, rng):
+def split(table, data_cfg, rng):
     """Stratified train/val/test Splits of a Table, sizes as fractions of the whole; draws two
     integers from `rng`."""
     test_seed, val_seed = (int(s) for s in rng.integers(SEED_BOUND, size=2))
     n, C = len(table.y), len(table.schema.classes)
-    sizes = {"test": _count(cfg.test_size, n), "val": _count(cfg.val_size, n)}
+    sizes = {"test": _count(data_cfg.test_size, n), "val": _count(data_cfg.val_size, n)}
     sizes["train"] = n - sizes["test"] - sizes["val"]
     _check_sizes(sizes, n, C)
     idx = np.arange(n)
@@ -123,41 +123,43 @@ def hold_out(idx, y, fraction, seed):
     return _cut(idx, y, _count(fraction, len(idx)), seed)
 
 
-def raw_splits(cfg, rng):
-    """The Splits of the dataset cfg names, in raw units: load_dataset, then split (three draws).
+def raw_splits(data_cfg, rng):
+    """The Splits of the dataset data_cfg names, in raw units: load_dataset, then split (three draws).
 
     Every recreation of a run's data goes through here (runs.run.start via prepare, a saved
     model's splits in evaluate.model_splits, the sweep's folds), so they all draw the same rows.
     """
-    return split(load_dataset(cfg, rng), cfg, rng)
+    return split(load_dataset(data_cfg, rng), data_cfg, rng)
 
 
-def fit_preprocessing(cfg, train):
-    """The Preprocessing of the train split's Table, as cfg (a DataConfig) asks."""
+def fit_preprocessing(data_cfg, train):
+    """The Preprocessing of the train split's Table, as data_cfg (a DataConfig) asks."""
     return preprocess.fit(
         train.schema,
         train,
-        cfg.missing,
-        cfg.standardize,
-        cfg.unknown_category,
-        cfg.na_values,
-        data_source(cfg),
+        data_cfg.missing,
+        data_cfg.standardize,
+        data_cfg.unknown_category,
+        data_cfg.na_values,
+        data_source(data_cfg),
     )
 
 
-def prepare(cfg, rng, dtype="float64", class_weight=None):
+def prepare(data_cfg, rng, dtype="float64", class_weight=None):
     """raw_splits, then the preprocessing fitted on the train split applied to every split (three
     draws from rng); each train row weighed by its data.weight times its class's weight under
     class_weight (train.class_weight)."""
-    s = raw_splits(cfg, rng)
-    prep = fit_preprocessing(cfg, s.train)
+    s = raw_splits(data_cfg, rng)
+    prep = fit_preprocessing(data_cfg, s.train)
     parts = [t for t in (s.train, s.val, s.test) if t is not None]
-    filled = sum(int(t.missing_count()) for t in parts) if cfg.missing in preprocess.IMPUTERS else 0
+    filled = sum(int(t.missing_count()) for t in parts) if data_cfg.missing in preprocess.IMPUTERS else 0
 
     def ready(table):  # a category too rare to reach the train split is none of the known ones
         return None if table is None else (prep.transform(table, dtype, unknown="ignore"), table.y)
 
-    weight = training_weights(s.train.y, s.train.weight, prep.schema.classes, class_weight, data_source(cfg))
+    weight = training_weights(
+        s.train.y, s.train.weight, prep.schema.classes, class_weight, data_source(data_cfg)
+    )
     unseen = {name: prep.unseen(t) for name, t in (("val", s.val), ("test", s.test)) if t is not None}
     unseen = {name: n for name, n in unseen.items() if n}
     return Prepared(prep, s, ready(s.train), ready(s.val), ready(s.test), weight, filled, unseen)

@@ -60,34 +60,43 @@ def numeric_grads(params, X, y, reg=0.0, eps=1e-6, sample_weight=None):
     return {name: grad(name) for name in PARAM_NAMES}
 
 
-def random_network(cfg):
+def random_network(gradcheck_cfg):
     """Seeded float64 params (random biases too), X ~ N(0, 1) of shape (N, D), and labels y of shape (N,)."""
-    rng = np.random.default_rng(cfg.seed)
-    params = init_params(cfg.D, cfg.H, cfg.C, rng, init="he")
-    params["b1"] = 0.1 * rng.standard_normal(cfg.H)  # nonzero, so a wrong bias term shows in the loss
-    params["b2"] = 0.1 * rng.standard_normal(cfg.C)
-    X = rng.standard_normal((cfg.N, cfg.D))
-    y = rng.integers(0, cfg.C, size=cfg.N)
+    rng = np.random.default_rng(gradcheck_cfg.seed)
+    params = init_params(gradcheck_cfg.D, gradcheck_cfg.H, gradcheck_cfg.C, rng, init="he")
+    params["b1"] = 0.1 * rng.standard_normal(
+        gradcheck_cfg.H
+    )  # nonzero, so a wrong bias term shows in the loss
+    params["b2"] = 0.1 * rng.standard_normal(gradcheck_cfg.C)
+    X = rng.standard_normal((gradcheck_cfg.N, gradcheck_cfg.D))
+    y = rng.integers(0, gradcheck_cfg.C, size=gradcheck_cfg.N)
     return params, X, y
 
 
-def random_weights(cfg):
+def random_weights(gradcheck_cfg):
     """Seeded sample weights (N,) uniform in [0, 3), about a third of them exactly 0, never all 0."""
-    rng = np.random.default_rng([cfg.seed, 1])  # a stream of its own: random_network's draws stay as they are
-    sw = rng.uniform(0, 3, cfg.N) * (rng.random(cfg.N) > 1 / 3)
-    sw[rng.integers(cfg.N)] += 1.0  # one row at least weighs > 0
+    rng = np.random.default_rng(
+        [gradcheck_cfg.seed, 1]
+    )  # a stream of its own: random_network's draws stay as they are
+    sw = rng.uniform(0, 3, gradcheck_cfg.N) * (rng.random(gradcheck_cfg.N) > 1 / 3)
+    sw[rng.integers(gradcheck_cfg.N)] += 1.0  # one row at least weighs > 0
     return sw
 
 
-def report(cfg=None, limit=jacobian.MAX_BYTES):
+def report(gradcheck_cfg=None, limit=jacobian.MAX_BYTES):
     """Per parameter: compact-vs-numeric and compact-vs-Jacobian errors, and Jacobian vs compact bytes."""
-    cfg = cfg or GradcheckConfig()
-    params, X, y = random_network(cfg)
-    sw = random_weights(cfg) if cfg.weighted else None
-    loss, grads = loss_and_grads(params, X, y, cfg.reg, sw)
-    jac_loss, jac_grads = jacobian.network_grads(params, X, y, cfg.reg, limit, sw)
-    num_grads = numeric_grads(params, X, y, cfg.reg, sample_weight=sw)
-    sizes = {row["jacobian"]: row for row in jacobian.sizes(cfg.N, cfg.D, cfg.H, cfg.C, X.itemsize)}
+    gradcheck_cfg = gradcheck_cfg or GradcheckConfig()
+    params, X, y = random_network(gradcheck_cfg)
+    sw = random_weights(gradcheck_cfg) if gradcheck_cfg.weighted else None
+    loss, grads = loss_and_grads(params, X, y, gradcheck_cfg.reg, sw)
+    jac_loss, jac_grads = jacobian.network_grads(params, X, y, gradcheck_cfg.reg, limit, sw)
+    num_grads = numeric_grads(params, X, y, gradcheck_cfg.reg, sample_weight=sw)
+    sizes = {
+        row["jacobian"]: row
+        for row in jacobian.sizes(
+            gradcheck_cfg.N, gradcheck_cfg.D, gradcheck_cfg.H, gradcheck_cfg.C, X.itemsize
+        )
+    }
     rows = [
         {
             "param": name,
@@ -100,7 +109,7 @@ def report(cfg=None, limit=jacobian.MAX_BYTES):
     ]
     ok = all(r["numeric_error"] < NUMERIC_TOL and r["jacobian_error"] < JACOBIAN_TOL for r in rows)
     return {
-        "network": asdict(cfg),
+        "network": asdict(gradcheck_cfg),
         "dtype": str(X.dtype),
         "loss": loss,
         "loss_error": rel_error(loss, jac_loss),

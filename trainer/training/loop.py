@@ -95,21 +95,21 @@ class TrainState:
         self.params.update(views_of(self.w, {k: self.params[k].shape for k in PARAM_NAMES}))
 
 
-def fit(state, X, y, cfg, val=None, callbacks=(), sample_weight=None, until=None):
-    """Train state.params on (X, y) from state.epoch to cfg.epochs; return the final state.
+def fit(state, X, y, train_cfg, val=None, callbacks=(), sample_weight=None, until=None):
+    """Train state.params on (X, y) from state.epoch to train_cfg.epochs; return the final state.
 
     sample_weight: (n,) weights of the rows of X (>= 0, not all 0), or None for all alike.
-    until: stop after this epoch instead (<= cfg.epochs); the lr schedule still spans cfg.epochs.
+    until: stop after this epoch instead (<= train_cfg.epochs); the lr schedule still spans train_cfg.epochs.
     """
-    until = cfg.epochs if until is None else until
+    until = train_cfg.epochs if until is None else until
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=state.w.dtype)
         check_weights(sample_weight, len(y))
     for cb in callbacks:
         getattr(cb, "on_train_begin", lambda s: None)(state)
     if state.epoch < until and not state.stopped_early:  # else no batches: the fast engine copies X
-        _epochs(state, X, y, cfg, val, callbacks, sample_weight, until)
-    if cfg.early_stopping and state.best_params is not None:
+        _epochs(state, X, y, train_cfg, val, callbacks, sample_weight, until)
+    if train_cfg.early_stopping and state.best_params is not None:
         for k, best in state.best_params.items():
             state.params[k][...] = best
     for cb in callbacks:
@@ -117,24 +117,26 @@ def fit(state, X, y, cfg, val=None, callbacks=(), sample_weight=None, until=None
     return state
 
 
-def _epochs(state, X, y, cfg, val, callbacks, sample_weight, until):
+def _epochs(state, X, y, train_cfg, val, callbacks, sample_weight, until):
     """fit's loop: an epoch, its record, early stopping and the callbacks, until done."""
-    batches = ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg, sample_weight)
-    with _blas_threads(cfg.threads):
+    batches = ENGINES[train_cfg.engine](
+        X, y, state.params, train_cfg.batch_size, train_cfg.reg, sample_weight
+    )
+    with _blas_threads(train_cfg.threads):
         while state.epoch < until and not state.stopped_early:
             t0 = time.perf_counter()
             lr = lr_at(
-                cfg.lr_schedule,
-                cfg.lr,
+                train_cfg.lr_schedule,
+                train_cfg.lr,
                 state.epoch,
-                cfg.epochs,
-                decay=cfg.lr_decay,
-                period=cfg.lr_step,
-                lr_min=cfg.lr_min,
+                train_cfg.epochs,
+                decay=train_cfg.lr_decay,
+                period=train_cfg.lr_step,
+                lr_min=train_cfg.lr_min,
             )
             # no overflow warnings: a diverging step raises DivergenceError below
             with np.errstate(over="ignore", invalid="ignore"):
-                train_loss = one_epoch(state, X, y, cfg, lr, batches)
+                train_loss = one_epoch(state, X, y, train_cfg, lr, batches)
                 record = {
                     "epoch": state.epoch + 1,
                     "train_loss": train_loss,
@@ -146,8 +148,8 @@ def _epochs(state, X, y, cfg, val, callbacks, sample_weight, until):
             record["epoch_seconds"] = time.perf_counter() - t0
             state.epoch += 1
             state.history.append(record)
-            if cfg.early_stopping:
-                _early_stopping(state, record, cfg)
+            if train_cfg.early_stopping:
+                _early_stopping(state, record, train_cfg)
             for cb in callbacks:
                 getattr(cb, "on_epoch_end", lambda s, r: None)(state, record)
 
@@ -161,15 +163,17 @@ def _blas_threads(n):
     return threadpool_limits(n, user_api="blas")
 
 
-def one_epoch(state, X, y, cfg, lr, batches=None, sample_weight=None):
+def one_epoch(state, X, y, train_cfg, lr, batches=None, sample_weight=None):
     """One pass of minibatch steps; returns the epoch's mean training objective.
 
     `batches`: (X, y) as the engine reads them, kept across epochs (fit passes them); made here when
     None, with the rows' sample_weight (None: all alike).
     """
     w = state.w
-    batches = batches or ENGINES[cfg.engine](X, y, state.params, cfg.batch_size, cfg.reg, sample_weight)
-    order = state.rng.permutation(len(y)) if cfg.shuffle else np.arange(len(y))
+    batches = batches or ENGINES[train_cfg.engine](
+        X, y, state.params, train_cfg.batch_size, train_cfg.reg, sample_weight
+    )
+    order = state.rng.permutation(len(y)) if train_cfg.shuffle else np.arange(len(y))
     step = state.optimizer.step
     total = seen = 0.0
     # n: the step's rows, or its weight sum when weighted, by which its loss counts in the epoch's mean
@@ -294,12 +298,12 @@ class ReferenceBatches(_Predictions):
 ENGINES = {"fast": FastBatches, "reference": ReferenceBatches}
 
 
-def _early_stopping(state, record, cfg):
+def _early_stopping(state, record, train_cfg):
     """Keep the best weights so far; stop after `patience` epochs without improvement."""
-    score = MONITORS[cfg.monitor] * record[cfg.monitor]
-    if score < state.best_score - cfg.min_delta:
+    score = MONITORS[train_cfg.monitor] * record[train_cfg.monitor]
+    if score < state.best_score - train_cfg.min_delta:
         state.best_score, state.best_epoch, state.bad_epochs = score, record["epoch"], 0
         state.best_params = {k: v.copy() for k, v in state.params.items()}
     else:
         state.bad_epochs += 1
-        state.stopped_early = state.bad_epochs >= cfg.patience
+        state.stopped_early = state.bad_epochs >= train_cfg.patience
