@@ -380,7 +380,7 @@ def test_a_dataframe_is_matched_by_column_name_as_a_csv_header_is():
         est.predict_proba(frame.set_axis(["height", "width", "depth"], axis=1)), expected
     )
     with pytest.raises(
-        ValueError, match=r"missing 1 of the model's 3 feature columns: 'height' \(did you mean 'Height'\?\)"
+        ValueError, match=r"missing 1 of the model's 3 feature columns: 'height' — did you mean 'Height'\?"
     ):
         est.predict(frame.rename(columns={"height": "Height"}))
     with pytest.raises(ValueError, match="X has more than one column named 'depth'"):

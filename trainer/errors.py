@@ -8,9 +8,27 @@ class TrainerError(Exception):
 
 
 class ConfigError(TrainerError):
-    """A bad config file, `--set` override or command-line usage."""
+    """A bad config file, `--set` override or command-line usage.
+
+    Its parts are fields, so that a caller can say them its own way (the estimator names parameters,
+    a sweep its --grid items): `problem`, text or a function of `name` (how a dotted key is written)
+    for a problem that names other keys; `key`, the dotted key it is about; `where`, the file:line or
+    the --set item it came from. str() is text() with the keys as they are."""
 
     exit_code = 2
+
+    def __init__(self, problem, key=None, where=None):
+        self.problem, self.key, self.where = problem, key, where
+        super().__init__(self.text())
+
+    def text(self, name=str, where=True):
+        """The message, each key written as name(key), with the place it came from unless where=False."""
+        problem = self.problem(name) if callable(self.problem) else self.problem
+        head = f"{name(self.key)}: " if self.key else ""
+        return (f"{self.where}: " if where and self.where else "") + head + problem
+
+    def __reduce__(self):  # a job's error crosses processes as its text (a problem may be a function)
+        return ConfigError, (str(self),)
 
 
 class DataError(TrainerError):
@@ -33,13 +51,22 @@ class ChanceLevelError(TrainerError):
     exit_code = 4
 
 
-def did_you_mean(name, candidates, shown=str):
-    """' — did you mean 'x'?' for the closest candidate to a misspelt name, else ''; shown(x) is how
-    the candidate is written (a file name as a path, say)."""
+def did_you_mean(name, candidates, shown=str, ignore_case=False):
+    """' — did you mean 'x'?' for the closest candidate to a misspelt name, else '': the one way
+    trainer suggests a name. shown(x) is how the candidate is written (a file name as a path, say);
+    ignore_case compares without case (column names)."""
     import difflib
 
-    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f" — did you mean '{shown(close[0])}'?" if close else ""
+    fold = str.lower if ignore_case else str
+    names = {fold(str(c)): c for c in reversed(list(candidates))}  # the first of names alike wins
+    close = difflib.get_close_matches(fold(str(name)), list(names), n=1, cutoff=0.6)
+    return suggestion([names[c] for c in close], shown)
+
+
+def suggestion(names, shown=str):
+    """' — did you mean 'x'?' (or 'x' or 'y') for names already chosen, else ''."""
+    quoted = [f"'{shown(str(n))}'" for n in names]
+    return f" — did you mean {' or '.join(quoted)}?" if names else ""
 
 
 def pip_install(requirement):

@@ -9,7 +9,6 @@ epoch count), so continued training is the same arithmetic as one long fit.
 """
 
 import numbers
-import re
 from collections import Counter
 from dataclasses import fields, replace
 
@@ -198,9 +197,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         try:
             return config_from_dict(raw)
         except ConfigError as e:
-            raise ValueError(
-                f"{type(self).__name__}: {_as_parameters(str(e).removeprefix('<config>: '))}"
-            ) from None
+            raise ValueError(f"{type(self).__name__}: {e.text(name=_parameter, where=False)}") from None
 
     def fit(self, X, y, sample_weight=None):
         """Train on X (n_samples, n_features; an array, or a DataFrame with columns of any dtype) and
@@ -540,10 +537,10 @@ def _by_name(est, X):
     return X if order == list(range(len(names))) else X.iloc[:, order]
 
 
-def _as_parameters(message):
-    """A config error's message with each dotted key (model.hidden_size) as its parameter (hidden_size)."""
-    params = {k for keys in SECTIONS.values() for k in keys}
-    return re.sub(r"\b(?:model|train|data)\.(\w+)\b", lambda m: m[1] if m[1] in params else m[0], message)
+def _parameter(key):
+    """The parameter a dotted config key is (model.hidden_size: hidden_size), for a config error's text."""
+    section, _, name = key.partition(".")
+    return name if name in SECTIONS.get(section, ()) else key
 
 
 def _plain(value):

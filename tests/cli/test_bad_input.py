@@ -471,14 +471,14 @@ CASES = [
         "column-renamed",
         ("predict", "named.npz", "r.csv"),
         1,
-        "r.csv: missing 1 of the model's 2 feature columns: 'width' (did you mean 'Width'?)",
+        "r.csv: missing 1 of the model's 2 feature columns: 'width' — did you mean 'Width'?",
         files={"r.csv": "Width,height\n1,2\n"},
     ),
     command(
         "columns-reordered-one-renamed",
         ("evaluate", "named.npz", "--csv", "r.csv", "--target", "kind"),
         1,
-        "r.csv: missing 1 of the model's 2 feature columns: 'height' (did you mean 'Height'?)",
+        "r.csv: missing 1 of the model's 2 feature columns: 'height' — did you mean 'Height'?",
         files={"r.csv": "kind,Height,width\n0,2,1\n1,4,3\n"},
     ),
     command(

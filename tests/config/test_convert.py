@@ -24,8 +24,8 @@ class Outer:
 
 
 class Where:
-    def error(self, key, message):
-        return ConfigError(f"<here {key}>: {message}")
+    def error(self, key, problem, named=True):
+        return ConfigError(problem, key if named else None, f"<here {key}>")
 
 
 def test_values_are_converted_and_sections_filled_with_defaults():

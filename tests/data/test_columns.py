@@ -34,8 +34,8 @@ def test_locate_names_each_missing_feature_and_its_nearest_unclaimed_name():
     with pytest.raises(DataError) as e:
         locate(["mean_radius", "area", "texture"], ["texture", "Mean_Radius", "AREA_se"], "f.csv")
     assert str(e.value) == (
-        "f.csv: missing 2 of the model's 3 feature columns: 'mean_radius' (did you mean 'Mean_Radius'?), "
-        "'area' (did you mean 'AREA_se'?)"
+        "f.csv: missing 2 of the model's 3 feature columns: 'mean_radius' — did you mean 'Mean_Radius'?; "
+        "'area' — did you mean 'AREA_se'?"
     )
     with pytest.raises(DataError) as e:  # a name another feature holds is not offered
         locate(["ab", "abc"], ["abc"], "f.csv")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import trainer
-from trainer.model.summary import chance_level
 
 from trainer.config.load import config_from_dict
+from trainer.model.metrics import chance_level
 from trainer.runs.run import at_chance, chance_warning
 from trainer.storage.modelfile import load_model
 

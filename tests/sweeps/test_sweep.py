@@ -619,10 +619,10 @@ def test_the_table_says_what_std_and_fit_time_are_and_quiet_prints_only_the_dire
 
 def test_a_folds_loss_is_the_mean_cross_entropy_a_run_reports(tiny):
     from sklearn.datasets import make_moons
-    from trainer.model.summary import loss_and_accuracy
 
     from trainer.data.preprocess import standardize
     from trainer.estimator import TwoLayerNetClassifier
+    from trainer.model.metrics import loss_and_accuracy
 
     X, y = make_moons(n_samples=120, noise=0.3, random_state=0)
     est = TwoLayerNetClassifier(epochs=3, random_state=0).fit(X, y + 5)

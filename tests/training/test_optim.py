@@ -300,11 +300,11 @@ def test_unknown_optimizer_lists_the_choices():
 @pytest.mark.parametrize(
     "name, hyper, message",
     [
-        ("momentum", {"momentum": 1.0}, "momentum must lie in"),
-        ("nesterov", {"momentum": -0.1}, "momentum must lie in"),
-        ("adam", {"beta1": 1.0}, "beta1 must lie in"),
-        ("adam", {"beta2": 1.5}, "beta2 must lie in"),
-        ("adam", {"eps": 0.0}, "eps must be > 0"),
+        ("momentum", {"momentum": 1.0}, r"momentum must be a number in \[0, 1\), got 1.0"),
+        ("nesterov", {"momentum": -0.1}, "momentum must be a number in"),
+        ("adam", {"beta1": 1.0}, "beta1 must be a number in"),
+        ("adam", {"beta2": 1.5}, "beta2 must be a number in"),
+        ("adam", {"eps": 0.0}, "eps must be a number > 0, got 0.0"),
     ],
 )
 def test_bad_hyperparameters(name, hyper, message):
@@ -360,9 +360,9 @@ def test_unknown_schedule_lists_the_choices():
 
 
 def test_bad_schedule_arguments():
-    with pytest.raises(ValueError, match="period=0"):
+    with pytest.raises(ValueError, match="period must be an integer >= 1, got 0"):
         lr_at("step", 0.1, 5, 10, period=0)
-    with pytest.raises(ValueError, match="epochs=0"):
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1, got 0"):
         lr_at("cosine", 0.1, 0, 0)
     assert math.isfinite(lr_at("cosine", 0.1, 9, 10))
 

@@ -8,7 +8,6 @@ one line on stderr and the error's exit code.
 
 import argparse
 import os
-import re
 import sys
 import warnings
 
@@ -39,7 +38,14 @@ class _Parser(argparse.ArgumentParser):
         ]
         if message.startswith("the following arguments are required") and unknown:
             raise unrecognized(self, unknown, self.seen)  # `sweep --lr 0.1,1`: the flag is the mistake
-        raise ConfigError(f"{_where(self)}{_with_choice_hint(message)} (see `{self.prog} --help`)")
+        raise ConfigError(f"{_where(self)}{message} (see `{self.prog} --help`)")
+
+    def _check_value(self, action, value):
+        """argparse's check of a choice, its message built here with a did-you-mean."""
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(repr(c) for c in action.choices)
+            hint = did_you_mean(value, action.choices)
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from {choices})")
 
 
 def _where(parser):
@@ -80,15 +86,6 @@ def add_subcommands(parser, table, choice, run, metavar):
         p.set_defaults(**{run: fn, "parser": p})  # the innermost subcommand's parser: unrecognized() reads it
 
 
-def _with_choice_hint(message):
-    """argparse's "invalid choice: 'trian' (choose from 'train', ...)" with " — did you mean 'train'?"."""
-    m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
-    if not m:
-        return message
-    hint = did_you_mean(m[1], [c.strip().strip("'") for c in m[2].split(",")])
-    return message[: m.end(1) + 1] + hint + message[m.end(1) + 1 :]
-
-
 def unrecognized(parser, extras, argv):
     """The error for arguments no option takes, with what was likely meant: a config key given as
     a flag (`--lr 0.1`) becomes `--set train.lr=0.1` (a list of values: `--grid`); a misspelt flag,
@@ -114,9 +111,7 @@ def _flag_hint(parser, flag, value):
     name = flag.lstrip("-")
     keys = nearest_keys(name, known_keys()) if "--set" in parser.flags else []
     long_flags = [f.removeprefix("--") for f in parser.flags if f.startswith("--")]
-    option = did_you_mean(name, long_flags).replace(
-        "mean '", "mean '--"
-    )  # "--" would make any two look alike
+    option = did_you_mean(name, long_flags, shown=lambda f: f"--{f}")  # compared without "--": it is in all
     same_leaf = keys and keys[0].rsplit(".", 1)[-1] == name.replace("-", "_").rsplit(".", 1)[-1]
     if keys and (same_leaf or not option):
         how = "--grid" if "," in value and "--grid" in parser.flags else "--set"

@@ -13,6 +13,8 @@ import math
 import types
 import typing
 
+from trainer.errors import suggestion
+
 TYPE_NAMES = {
     int: "an integer",
     float: "a number",
@@ -31,14 +33,14 @@ def build(cls, raw, where, prefix="", keys=None):
     keys = dotted_keys(cls) if keys is None else keys
     if not isinstance(raw, dict):
         key = prefix.rstrip(".")
-        raise where.error(key, f"{key}: expected a mapping, got {_show(raw)}")
+        raise where.error(key, f"expected a mapping, got {_show(raw)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     for name in raw:
         if name not in fields:
             key = f"{prefix}{name}"
             hint = key_hint(key, keys) or f" (known keys: {', '.join(fields)})"
-            raise where.error(key, f"unknown key '{key}'{hint}")
+            raise where.error(key, f"unknown key '{key}'{hint}", named=False)
     values = {}
     for name, value in raw.items():
         key, hint = f"{prefix}{name}", hints[name]
@@ -66,8 +68,7 @@ def nearest_keys(name, keys):
 
 def key_hint(name, keys):
     """' — did you mean 'train.lr'?' for nearest_keys(name, keys), else ''."""
-    near = nearest_keys(name, keys)
-    return f" — did you mean {' or '.join(repr(k) for k in near)}?" if near else ""
+    return suggestion(nearest_keys(name, keys))
 
 
 def dotted_keys(cls, prefix=""):
@@ -88,7 +89,7 @@ def convert(value, hint, key, where):
         if ok:
             return converted
     names = " or ".join("null" if t is type(None) else TYPE_NAMES[t] for t in allowed)
-    raise where.error(key, f"{key}: expected {names}, got {_show(value)}")
+    raise where.error(key, f"expected {names}, got {_show(value)}")
 
 
 def _as_type(value, t):

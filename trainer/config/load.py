@@ -21,7 +21,7 @@ from trainer.data.weights import is_class_weight
 from trainer.errors import ConfigError, DataError, did_you_mean
 from trainer.model.network import INITS, ModelConfig
 from trainer.training.loop import ENGINES, MONITORS, TrainConfig
-from trainer.training.optim import OPTIMIZERS, SCHEDULES
+from trainer.training.optim import OPTIMIZERS, RANGES, SCHEDULES
 
 
 @dataclass
@@ -80,14 +80,14 @@ RULES = {
     "model.init": _one_of(INITS),
     "model.init_std": (_positive, "a number > 0"),
     "model.dtype": (lambda v: v in ("float64", "float32"), "float64 or float32"),
-    "train.epochs": (_positive, "an integer >= 1"),
+    "train.epochs": RANGES["epochs"],
     "train.batch_size": (lambda v: v is None or v > 0, "an integer >= 1, or null for the full batch"),
     "train.optimizer": _one_of(OPTIMIZERS),
     "train.lr": (_positive, "a number > 0"),
-    "train.momentum": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "train.beta1": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "train.beta2": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "train.eps": (_positive, "a number > 0"),
+    "train.momentum": RANGES["momentum"],
+    "train.beta1": RANGES["beta1"],
+    "train.beta2": RANGES["beta2"],
+    "train.eps": RANGES["eps"],
     "train.reg": (_non_negative, "a number >= 0"),
     "train.class_weight": (
         is_class_weight,
@@ -95,7 +95,7 @@ RULES = {
     ),
     "train.lr_schedule": _one_of(SCHEDULES),
     "train.lr_decay": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
-    "train.lr_step": (_positive, "an integer >= 1"),
+    "train.lr_step": RANGES["period"],  # the step schedule's period
     "train.lr_min": (_non_negative, "a number >= 0"),
     "train.monitor": _one_of(MONITORS),
     "train.patience": (_positive, "an integer >= 1"),
@@ -126,8 +126,10 @@ class _Where:
         line = self.lines.get(key)
         return f"{self.source}:{line}" if line else str(self.source)
 
-    def error(self, key, message):
-        return ConfigError(f"{self(key)}: {message}")
+    def error(self, key, problem, named=True):
+        """The ConfigError of `problem` about `key`, said where the key came from; named: the
+        message leads with the key (a problem that names it itself passes named=False)."""
+        return ConfigError(problem, key if named else None, self(key))
 
 
 def _beside(path):
@@ -204,7 +206,7 @@ def _resolve_path(key, given, base, from_set, where):
         path = (relative_to / os.path.expanduser(given)).resolve()
         exists = path.exists()
     except (OSError, ValueError) as e:  # e.g. a NUL byte in the path
-        raise where.error(key, f"{key}: not a usable path: {e}") from None
+        raise where.error(key, f"not a usable path: {e}") from None
     if key == "data.path" and not exists:
         rule = (
             ""
@@ -293,13 +295,13 @@ def config_from_dict(raw, where=None):
     for old, new in RENAMED.items():
         section, name = old.split(".")
         if isinstance(raw.get(section), dict) and name in raw[section]:
-            raise where.error(old, f"unknown key '{old}': write it as '{new}'")
+            raise where.error(old, f"unknown key '{old}': write it as '{new}'", named=False)
     cfg = build(Config, raw, where)
     for key, (test, expected, *choices) in RULES.items():
         value = get_key(cfg, key)
         if not test(value):
             hint = did_you_mean(value, choices[0]) if choices and isinstance(value, str) else ""
-            raise where.error(key, f"{key}: expected {expected}, got {value!r}{hint}")
+            raise where.error(key, f"expected {expected}, got {value!r}{hint}")
     _check_together(cfg, where)
     return cfg
 
@@ -316,26 +318,33 @@ def _check_together(cfg, where):
     d, t = cfg.data, cfg.train
     if d.test_size + d.val_size >= 1:
         raise where.error(
-            "data.val_size", f"data.test_size + data.val_size must be < 1, got {d.test_size} + {d.val_size}"
+            "data.val_size",
+            lambda name: (
+                f"{name('data.test_size')} + {name('data.val_size')} must be < 1, got "
+                f"{d.test_size} + {d.val_size}"
+            ),
+            named=False,
         )
     if d.dataset == "csv" and not d.path:
-        raise where.error("data.path", "data.path: dataset 'csv' needs data.path, the CSV file to read")
+        raise where.error("data.path", "dataset 'csv' needs data.path, the CSV file to read")
     for key, value in (("data.path", d.path), ("data.weight", d.weight)):
         if d.dataset != "csv" and value is not None:
-            raise where.error(key, f"{key}: only used with dataset 'csv', but data.dataset is '{d.dataset}'")
+            raise where.error(key, f"only used with dataset 'csv', but data.dataset is '{d.dataset}'")
     both = {str(c) for c in d.drop} & {str(c) for c in d.categorical}
     if both:
-        raise where.error("data.drop", f"data.drop and data.categorical both name '{sorted(both)[0]}'")
+        raise where.error("data.drop", f"data.drop and data.categorical both name '{sorted(both)[0]}'", False)
     if t.early_stopping and t.monitor.startswith("val_") and d.val_size == 0:
         raise where.error(
             "train.monitor",
-            f"train.monitor: '{t.monitor}' needs a validation split, but data.val_size is 0 "
-            "(monitor train_loss, or set data.val_size)",
+            lambda name: (
+                f"'{t.monitor}' needs a validation split, but {name('data.val_size')} is 0 "
+                f"(monitor train_loss, or set {name('data.val_size')})"
+            ),
         )
     try:
         check_dataset_params(d.dataset, d.params)
     except ConfigError as e:
-        raise where.error("data.params", str(e)) from None
+        raise ConfigError(e.problem, e.key, where("data.params")) from None
     defaults = DATASETS[d.dataset].defaults
     for name, value in d.params.items():  # the numbers rule for the generator's numeric arguments
         kind = type(defaults.get(name))

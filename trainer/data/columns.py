@@ -7,10 +7,9 @@ without a header, a generated dataset, arrays): such a model matches a header on
 header names those columns x0, x1, ....
 """
 
-import difflib
 from dataclasses import dataclass, field
 
-from trainer.errors import DataError
+from trainer.errors import DataError, did_you_mean
 
 SHOWN = 10  # names listed in a message before "and N more"
 
@@ -31,19 +30,13 @@ def locate(features, names, source):
     if missing:
         wanted = set(features)
         unclaimed = [n for n in names if n not in wanted]
-        shown = ", ".join(f"'{m}'{_nearest(m, unclaimed)}" for m in missing[:SHOWN])
+        items = [f"'{m}'{did_you_mean(m, unclaimed, ignore_case=True)}" for m in missing[:SHOWN]]
+        shown = ("; " if any("—" in i for i in items) else ", ").join(items)  # a hint's "?" ends an item
         more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
         raise DataError(
             f"{source}: missing {len(missing)} of the model's {len(features)} feature columns: {shown}{more}"
         )
     return [index[f] for f in features]
-
-
-def _nearest(name, names):
-    """' (did you mean 'x'?)' for the closest name, compared without case, else ''."""
-    lower = {n.lower(): n for n in reversed(names)}
-    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)
-    return f" (did you mean '{lower[close[0]]}'?)" if close else ""
 
 
 def _listed(names):

@@ -200,12 +200,12 @@ DATASETS = {
 def check_dataset_params(dataset, params):
     """Raise ConfigError for an unknown dataset or a params key its generator does not take."""
     if dataset not in DATASETS:
-        raise ConfigError(f"data.dataset: unknown dataset '{dataset}'{did_you_mean(dataset, DATASETS)}")
+        raise ConfigError(f"unknown dataset '{dataset}'{did_you_mean(dataset, DATASETS)}", "data.dataset")
     allowed = DATASETS[dataset].allowed
     for key in params:
         if key not in allowed:
             # match bare names (a shared 'data.params.' prefix makes anything look close), show dotted ones
-            hint = did_you_mean(key, sorted(allowed)).replace("mean '", "mean 'data.params.") or (
+            hint = did_you_mean(key, sorted(allowed), shown=lambda k: f"data.params.{k}") or (
                 f" (known: {', '.join(sorted(allowed))})"
                 if allowed
                 else f" (dataset '{dataset}' takes no params)"

@@ -16,10 +16,8 @@ trials last.
 import csv
 import io
 import json
-import re
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import ParameterGrid
@@ -105,7 +103,7 @@ def expand(path, grid, overrides=()):
         try:
             cfg = load_config(path, [*overrides, *items])
         except ConfigError as e:
-            raise _from_grid(e, path, grid, items) from None
+            raise _from_grid(e, grid) from None
         trials.append(Trial(params={key: get_key(cfg, key) for key in grid}, config=cfg))
     return trials
 
@@ -140,14 +138,14 @@ def _scoring(trials, cv):
     )
 
 
-def _from_grid(error, path, grid, items):
-    """The loader's error about one point of the grid, told as the --grid item(s) it names."""
-    text = str(error)
-    for item in items:
-        text = text.removeprefix(f"--set {item}: ")
-    text = re.sub(rf"^{re.escape(str(Path(path)))}(:\d+)?: ", "", text)  # a file line the grid value overrode
-    named = [k for k in grid if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w.])", text)]
-    return ConfigError(f"{', '.join('--grid ' + grid[k][0] for k in named or grid)}: {text}")
+def _from_grid(error, grid):
+    """The loader's error about one point of the grid, said where it came from: the --grid item(s) of
+    the keys it names (its key, and those its problem names), else every --grid item."""
+    named = [error.key] if error.key else []
+    if callable(error.problem):
+        error.problem(lambda key: named.append(key) or key)
+    items = [grid[k][0] for k in dict.fromkeys(named) if k in grid] or [grid[k][0] for k in grid]
+    return ConfigError(error.problem, error.key, ", ".join(f"--grid {item}" for item in items))
 
 
 # ------------------------------------------------------------ running them all

@@ -29,10 +29,25 @@ def _float_dtype(params):
     return dtypes.pop()
 
 
-def _check_unit(name, value):
-    """ValueError unless 0 <= value < 1 (a decay rate)."""
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must lie in [0, 1), got {value}")
+_UNIT = (lambda v: 0 <= v < 1, "a number in [0, 1)")  # a decay rate
+_AT_LEAST_ONE = (lambda v: v >= 1, "an integer >= 1")
+# hyperparameter -> (test, what it must be): the one statement of each range, which the guards below
+# and the config's rules (config/load.py) both check
+RANGES = {
+    "momentum": _UNIT,
+    "beta1": _UNIT,
+    "beta2": _UNIT,
+    "eps": (lambda v: v > 0, "a number > 0"),
+    "epochs": _AT_LEAST_ONE,
+    "period": _AT_LEAST_ONE,
+}
+
+
+def check_range(name, value):
+    """ValueError unless `value` is in RANGES[name]."""
+    test, what = RANGES[name]
+    if not test(value):
+        raise ValueError(f"{name} must be {what}, got {value}")
 
 
 class Optimizer:
@@ -136,7 +151,7 @@ class Momentum(Optimizer):
     HYPER = ("momentum",)
 
     def __init__(self, params, momentum=0.9):
-        _check_unit("momentum", momentum)
+        check_range("momentum", momentum)
         super().__init__(params)
         self.mu = self._scalar(momentum)
 
@@ -177,10 +192,8 @@ class Adam(Optimizer):
     HYPER = ("beta1", "beta2", "eps")
 
     def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
-        _check_unit("beta1", beta1)
-        _check_unit("beta2", beta2)
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+        for name, value in (("beta1", beta1), ("beta2", beta2), ("eps", eps)):
+            check_range(name, value)
         super().__init__(params)
         # scalar math, once a step (module docstring): the bias corrections 1 - beta ** t. From
         # 0-d float32 betas they would differ (1 - float32(0.9) is 0.1 * (1 + 2.4e-7), 3 float32 ulps)
@@ -263,6 +276,6 @@ def lr_at(schedule, lr, epoch, epochs, *, decay=0.1, period=30, lr_min=0.0):
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
-    if epochs < 1 or period < 1:
-        raise ValueError(f"epochs and period must be >= 1, got epochs={epochs}, period={period}")
+    check_range("epochs", epochs)
+    check_range("period", period)
     return float(SCHEDULES[schedule](lr, epoch, epochs, decay, period, lr_min))
