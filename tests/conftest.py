@@ -1,10 +1,14 @@
-"""Test-session settings that must be in place before scipy is first imported, and the one way
-tests run the `trainer` command in a subprocess."""
+"""Test-session settings that must be in place before scipy is first imported, and the two ways
+tests run the `trainer` command: in this process (`cli`), or in a subprocess (`trainer`) where
+the process itself is what a test is about (signals, locks held by another process, imports)."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +28,28 @@ def trainer_env():
     }
     env.pop("PYTHONWARNINGS", None)  # a session's warning filter would change the stderr the tests read
     return env
+
+
+def cli(*args, cwd=None):
+    """Run `trainer ARGS` in this process in directory cwd: a CompletedProcess (text) of its exit
+    code, stdout and stderr, as `trainer` would give; what escapes main (under --debug) is its
+    traceback on stderr and exit code 1, as for a process."""
+    from trainer.cli import main
+
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(cwd or here)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as e:  # argparse's --version and --help
+                code = e.code or 0
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def trainer(*args, cwd=None, timeout=300):

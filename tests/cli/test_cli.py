@@ -1,4 +1,5 @@
-"""The user's day, end to end through subprocesses: train -> evaluate -> predict, in a temp dir."""
+"""The user's day, end to end through the command line (in this process): train -> evaluate ->
+predict, in a temp dir; `python -m trainer` and the scripts in processes of their own."""
 
 import csv
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import trainer
+from conftest import cli, trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +26,7 @@ def moons_run(tmp_path_factory):
     """One short moons run shared by the tests that only read it."""
     tmp = tmp_path_factory.mktemp("moons")
     ok(
-        trainer(
+        cli(
             "train",
             ROOT / "configs/moons.yaml",
             "--set",
@@ -79,7 +80,7 @@ def test_resolved_config_has_every_default_and_trains_the_same(moons_run):
 
 
 def test_evaluate_recreates_the_test_split_exactly(moons_run):
-    report = json.loads(ok(trainer("evaluate", moons_run / "model.npz", "--json", cwd=moons_run)).stdout)
+    report = json.loads(ok(cli("evaluate", moons_run / "model.npz", "--json", cwd=moons_run)).stdout)
     summary = json.loads((moons_run / "summary.json").read_text())
     assert report["accuracy"] == summary["test"]["accuracy"]
     assert report["loss"] == summary["test"]["loss"]
@@ -99,10 +100,8 @@ def test_evaluate_recreates_the_test_split_exactly(moons_run):
 
 @pytest.mark.parametrize("split", ["train", "val", "test"])
 def test_evaluate_takes_the_run_directory_and_any_split_of_its_data(moons_run, split):
-    by_dir = ok(trainer("evaluate", moons_run, "--split", split, "--json", cwd=moons_run)).stdout
-    by_file = ok(
-        trainer("evaluate", moons_run / "model.npz", "--split", split, "--json", cwd=moons_run)
-    ).stdout
+    by_dir = ok(cli("evaluate", moons_run, "--split", split, "--json", cwd=moons_run)).stdout
+    by_file = ok(cli("evaluate", moons_run / "model.npz", "--split", split, "--json", cwd=moons_run)).stdout
     assert by_dir == by_file
     report, summary = json.loads(by_dir), json.loads((moons_run / "summary.json").read_text())
     assert {k: report[k] for k in ("accuracy", "balanced_accuracy", "loss")} == summary[
@@ -113,27 +112,25 @@ def test_evaluate_takes_the_run_directory_and_any_split_of_its_data(moons_run, s
 
 def test_predict_takes_the_run_directory(moons_run, tmp_path):
     np.savetxt(tmp_path / "inputs.csv", np.random.default_rng(0).uniform(-1, 2, size=(5, 2)), delimiter=",")
-    by_dir = ok(trainer("predict", moons_run, tmp_path / "inputs.csv", "--proba", cwd=tmp_path)).stdout
-    by_file = ok(
-        trainer("predict", moons_run / "model.npz", tmp_path / "inputs.csv", "--proba", cwd=tmp_path)
-    )
+    by_dir = ok(cli("predict", moons_run, tmp_path / "inputs.csv", "--proba", cwd=tmp_path)).stdout
+    by_file = ok(cli("predict", moons_run / "model.npz", tmp_path / "inputs.csv", "--proba", cwd=tmp_path))
     assert by_dir == by_file.stdout and len(by_dir.splitlines()) == 6
 
 
 def test_evaluate_a_config_without_a_test_split(tmp_path):
     config = ROOT / "configs/spiral_cs231n.yaml"
-    ok(trainer("train", config, "--set", "train.epochs=3", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
-    r = trainer("evaluate", "run", cwd=tmp_path)
+    ok(cli("train", config, "--set", "train.epochs=3", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
+    r = cli("evaluate", "run", cwd=tmp_path)
     assert r.returncode == 1 and r.stderr.splitlines() == [
         "trainer: error: this model was trained with data.test_size 0, so it has no test split; "
         "choose --split train, or pass --csv FILE --target COLUMN"
     ]
-    report = json.loads(ok(trainer("evaluate", "run", "--split", "train", "--json", cwd=tmp_path)).stdout)
+    report = json.loads(ok(cli("evaluate", "run", "--split", "train", "--json", cwd=tmp_path)).stdout)
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     assert {k: report[k] for k in ("accuracy", "balanced_accuracy", "loss")} == summary["train"] and report[
         "n_samples"
     ] == 300
-    assert "  (train split)" in ok(trainer("evaluate", "run", "--split", "train", cwd=tmp_path)).stdout
+    assert "  (train split)" in ok(cli("evaluate", "run", "--split", "train", cwd=tmp_path)).stdout
 
 
 def table(lines):
@@ -149,8 +146,8 @@ def test_evaluate_text_tables_are_aligned_and_labelled(tmp_path, labels):
     rows = [f"{i % 7},{i % 5 * 0.5},{labels[i % 2]}" for i in range(60)]
     (tmp_path / "d.csv").write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
     (tmp_path / "c.yaml").write_text("data: {dataset: csv, path: d.csv, target: label}\ntrain: {epochs: 2}\n")
-    ok(trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
-    lines = ok(trainer("evaluate", "run", cwd=tmp_path)).stdout.splitlines()
+    ok(cli("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
+    lines = ok(cli("evaluate", "run", cwd=tmp_path)).stdout.splitlines()
     assert lines[0].startswith("accuracy ") and "  loss " in lines[0] and lines[0].endswith("(test split)")
     per_class, confusion = table(lines[2:5]), table(lines[7:10])
     assert [cell for cell, _ in per_class[0]] == ["class", "precision", "recall", "f1", "support"]
@@ -165,19 +162,17 @@ def test_evaluate_text_tables_are_aligned_and_labelled(tmp_path, labels):
 
 
 def test_evaluate_prints_a_readable_report(moons_run):
-    out = ok(trainer("evaluate", moons_run / "model.npz", cwd=moons_run)).stdout
+    out = ok(cli("evaluate", moons_run / "model.npz", cwd=moons_run)).stdout
     assert out.startswith("accuracy ") and "confusion matrix" in out
 
 
 def test_csv_train_evaluate_predict(tmp_path):
-    ok(trainer("train", ROOT / "configs/csv_example.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
+    ok(cli("train", ROOT / "configs/csv_example.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path))
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     example = ROOT / "data/example.csv"
     report = json.loads(
         ok(
-            trainer(
-                "evaluate", "run/model.npz", "--csv", example, "--target", "label", "--json", cwd=tmp_path
-            )
+            cli("evaluate", "run/model.npz", "--csv", example, "--target", "label", "--json", cwd=tmp_path)
         ).stdout
     )
     assert report["n_samples"] == 300 and report["accuracy"] > 0.8
@@ -185,7 +180,7 @@ def test_csv_train_evaluate_predict(tmp_path):
     assert summary["test"]["accuracy"] > 0.8
 
     ok(
-        trainer(
+        cli(
             "predict",
             "run/model.npz",
             example,
@@ -214,7 +209,7 @@ def test_csv_train_evaluate_predict(tmp_path):
 def test_predict_to_stdout_without_a_header_row(moons_run, tmp_path):
     rows = np.random.default_rng(0).uniform(-1, 2, size=(5, 2))
     np.savetxt(tmp_path / "inputs.csv", rows, delimiter=",")
-    out = ok(trainer("predict", moons_run / "model.npz", tmp_path / "inputs.csv", cwd=tmp_path)).stdout
+    out = ok(cli("predict", moons_run / "model.npz", tmp_path / "inputs.csv", cwd=tmp_path)).stdout
     lines = out.splitlines()
     assert lines[0] == "prediction" and len(lines) == 6 and set(lines[1:]) <= {"0", "1"}
 
@@ -252,20 +247,14 @@ def test_scripts_train_is_the_same_command(tmp_path):
 
 
 def test_default_run_directory_and_no_overwrite(tmp_path):
-    ok(
-        trainer(
-            "train", ROOT / "configs/moons.yaml", "--set", "train.epochs=1", "-q", "--no-plots", cwd=tmp_path
-        )
-    )
+    ok(cli("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=1", "-q", "--no-plots", cwd=tmp_path))
     (run,) = (tmp_path / "runs/moons").iterdir()
     before = (run / "model.npz").read_bytes()
-    r = trainer(
-        "train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "-q", cwd=tmp_path
-    )
+    r = cli("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", run, "-q", cwd=tmp_path)
     assert r.returncode == 1 and "already holds a run" in r.stderr and len(r.stderr.splitlines()) == 1
     assert (run / "model.npz").read_bytes() == before
     ok(
-        trainer(
+        cli(
             "train",
             ROOT / "configs/moons.yaml",
             "--set",
@@ -283,7 +272,7 @@ def test_default_run_directory_and_no_overwrite(tmp_path):
 
 def test_summary_is_printed_and_quiet_prints_only_the_run_directory(tmp_path):
     out = ok(
-        trainer("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "r", cwd=tmp_path)
+        cli("train", ROOT / "configs/moons.yaml", "--set", "train.epochs=2", "--out", "r", cwd=tmp_path)
     ).stdout
     lines = out.splitlines()
     summary = json.loads((tmp_path / "r/summary.json").read_text())
@@ -304,7 +293,7 @@ def test_summary_is_printed_and_quiet_prints_only_the_run_directory(tmp_path):
     assert "cross-entropy" not in out and "log_loss" not in out
     assert (
         ok(
-            trainer(
+            cli(
                 "train",
                 ROOT / "configs/moons.yaml",
                 "--set",
@@ -322,7 +311,7 @@ def test_summary_is_printed_and_quiet_prints_only_the_run_directory(tmp_path):
 
 def test_summary_names_the_best_epoch_early_stopping_chose(tmp_path):
     out = ok(
-        trainer(
+        cli(
             "train",
             ROOT / "configs/moons.yaml",
             "--set",
@@ -342,7 +331,7 @@ def test_summary_names_the_best_epoch_early_stopping_chose(tmp_path):
 def test_datasets_lists_every_builtin(tmp_path):
     from trainer.data.datasets import DATASETS
 
-    out = ok(trainer("datasets", cwd=tmp_path)).stdout
+    out = ok(cli("datasets", cwd=tmp_path)).stdout
     assert all(name in out for name in DATASETS)
 
 
@@ -360,7 +349,7 @@ def fruit_run(tmp_path_factory):
     """One short run on the fruit CSV shared by the tests that only read it."""
     tmp = tmp_path_factory.mktemp("fruit")
     ok(
-        trainer(
+        cli(
             "train",
             ROOT / "configs/csv_example.yaml",
             "--set",
@@ -389,17 +378,17 @@ def test_evaluate_finds_the_label_column_by_the_models_own_name(fruit_run, tmp_p
     moved = [[r[4], r[3], r[0], r[2], r[1]] for r in rows]  # label first, features reversed
     write_rows(tmp_path / "moved.csv", moved, end="\r\n", bom=True)
     got = json.loads(
-        ok(trainer("evaluate", fruit_run / "model.npz", "--csv", "moved.csv", "--json", cwd=tmp_path)).stdout
+        ok(cli("evaluate", fruit_run / "model.npz", "--csv", "moved.csv", "--json", cwd=tmp_path)).stdout
     )
     plain = ["evaluate", fruit_run / "model.npz", "--csv", ROOT / "data/example.csv", "--json"]
-    assert got == json.loads(ok(trainer(*plain, cwd=tmp_path)).stdout)
+    assert got == json.loads(ok(cli(*plain, cwd=tmp_path)).stdout)
 
 
 def test_inspect_says_what_a_model_takes_and_how_it_was_trained(fruit_run, tmp_path):
     from trainer.storage.modelfile import checksum, load_model
 
     model = load_model(fruit_run / "model.npz")
-    text = ok(trainer("inspect", fruit_run, cwd=tmp_path)).stdout
+    text = ok(cli("inspect", fruit_run, cwd=tmp_path)).stdout
     lines = {line.split("  ")[0]: line.split("  ", 1)[1].strip() for line in text.splitlines()}
     assert lines["columns"] == "4, by name: weight_g, diameter_cm, sugar_pct, acidity_ph"
     assert "features" not in lines  # numbers only: one feature per column
@@ -417,7 +406,7 @@ def test_inspect_says_what_a_model_takes_and_how_it_was_trained(fruit_run, tmp_p
     )
     assert lines["sha256"] == checksum(model) and "started from" not in lines
     assert lines["written by"] == f"trainer {model.trainer_version}"
-    as_json = json.loads(ok(trainer("inspect", fruit_run / "model.npz", "--json", cwd=tmp_path)).stdout)
+    as_json = json.loads(ok(cli("inspect", fruit_run / "model.npz", "--json", cwd=tmp_path)).stdout)
     assert as_json == json.loads(json.dumps(model.description()))
     assert as_json["features"] == model.feature_names and as_json["network"]["hidden"] == 32
 
@@ -429,17 +418,13 @@ def test_inspect_a_positional_model_and_one_started_from_another(tmp_path):
     (tmp_path / "c.yaml").write_text(
         "data: {dataset: csv, path: d.csv}\ntrain: {epochs: 2}\nmodel: {hidden_size: 4}\n"
     )
-    ok(trainer("train", "c.yaml", "--out", "a", "-q", "--no-plots", cwd=tmp_path))
-    ok(
-        trainer(
-            "train", "c.yaml", "--init-from", "a/model.npz", "--out", "b", "-q", "--no-plots", cwd=tmp_path
-        )
-    )
-    text = ok(trainer("inspect", "b", cwd=tmp_path)).stdout
+    ok(cli("train", "c.yaml", "--out", "a", "-q", "--no-plots", cwd=tmp_path))
+    ok(cli("train", "c.yaml", "--init-from", "a/model.npz", "--out", "b", "-q", "--no-plots", cwd=tmp_path))
+    text = ok(cli("inspect", "b", cwd=tmp_path)).stdout
     assert "2, by position (no names: a CSV without a header, in this order): x0, x1" in text
     assert "label         column 2 (index, counting from 0)" in text
     assert f"started from  the model with sha256 {checksum(load_model(tmp_path / 'a/model.npz'))}" in text
-    done = trainer("inspect", "nope", cwd=tmp_path)
+    done = cli("inspect", "nope", cwd=tmp_path)
     assert done.returncode == 1 and done.stderr == "trainer: error: nope: no such model file\n"
 
 
@@ -448,13 +433,13 @@ def test_predict_copies_id_columns_and_notes_what_it_ignored(fruit_run, tmp_path
     ided = [["name", "note", *rows[0]]] + [[f'"fruit, no. {i}"', "x", *r] for i, r in enumerate(rows[1:])]
     write_rows(tmp_path / "ided.csv", ided)
     result = ok(
-        trainer("predict", fruit_run / "model.npz", "ided.csv", "--id", "name", "--id", "label", cwd=tmp_path)
+        cli("predict", fruit_run / "model.npz", "ided.csv", "--id", "name", "--id", "label", cwd=tmp_path)
     )
     out = list(csv.reader(result.stdout.splitlines()))
     assert out[0] == ["name", "label", "prediction"]
     assert out[1][:2] == ["fruit, no. 0", rows[1][4]] and len(out) == len(rows)
     assert result.stderr == "trainer: note: ided.csv: ignoring 1 column(s) the model does not use: note\n"
-    plain = ok(trainer("predict", fruit_run / "model.npz", ROOT / "data/example.csv", cwd=tmp_path)).stdout
+    plain = ok(cli("predict", fruit_run / "model.npz", ROOT / "data/example.csv", cwd=tmp_path)).stdout
     assert [r[2] for r in out] == plain.splitlines()  # the label column is ignored, never a feature
 
 
@@ -479,10 +464,10 @@ def test_train_with_missing_values_says_what_it_did(tmp_path):
     write_rows(tmp_path / "holed.csv", rows)
     config = "data: {dataset: csv, path: holed.csv, target: label, missing: drop}\ntrain: {epochs: 3}\n"
     (tmp_path / "c.yaml").write_text(config)
-    out = ok(trainer("train", "c.yaml", "--out", "run", "--no-plots", cwd=tmp_path)).stdout
+    out = ok(cli("train", "c.yaml", "--out", "run", "--no-plots", cwd=tmp_path)).stdout
     assert "  missing   13 rows with missing values dropped (data.missing: drop)" in out.splitlines()
     assert json.loads((tmp_path / "run/summary.json").read_text())["n_dropped"] == 13
-    result = ok(trainer("predict", "run/model.npz", "holed.csv", cwd=tmp_path))
+    result = ok(cli("predict", "run/model.npz", "holed.csv", cwd=tmp_path))
     lines = result.stdout.splitlines()
     assert len(lines) == 301 and lines[1] == "" and lines[2] != ""  # a dropped row: an empty prediction
     assert "13 row(s) with missing values dropped (the model's data.missing: drop)" in result.stderr
@@ -516,15 +501,15 @@ def test_a_diverged_run_reports_one_loss_the_same_everywhere(tmp_path):
         "train: {optimizer: sgd, lr: 1000, lr_schedule: constant, reg: 0, epochs: 30, early_stopping: true,"
         " patience: 100}\n"
     )
-    assert trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path).returncode == 3
+    assert cli("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path).returncode == 3
     summary = json.loads((tmp_path / "run/summary.json").read_text())
     for split in ("train", "val", "test"):
-        report = json.loads(ok(trainer("evaluate", "run", "--split", split, "--json", cwd=tmp_path)).stdout)
+        report = json.loads(ok(cli("evaluate", "run", "--split", split, "--json", cwd=tmp_path)).stdout)
         assert report["loss"] == summary[split]["loss"], split  # one computation: never clipped
         assert report["accuracy"] == summary[split]["accuracy"]
     # past what clipping the probabilities caps a mean at: -log(2.2e-16) = 36.0
     assert summary["test"]["loss"] > 40
-    headline = ok(trainer("evaluate", "run", cwd=tmp_path)).stdout.splitlines()[0]
+    headline = ok(cli("evaluate", "run", cwd=tmp_path)).stdout.splitlines()[0]
     loss = summary["test"]["loss"]
     assert f"  loss {loss:.4e}  " in headline if loss >= 1e6 else f"  loss {loss:.4f}  " in headline
 
@@ -534,7 +519,7 @@ def test_numbers_are_read_one_way_for_integers_and_floats(tmp_path):
         'data: {dataset: moons, params: {n_samples: 1e2, noise: "0.1"}}\n'
         'train: {epochs: "2", batch_size: 3.2e1, lr: "1e-2"}\n'
     )
-    ok(trainer("train", "c.yaml", "--set", "model.hidden_size=8.0", "--out", "run", "-q", cwd=tmp_path))
+    ok(cli("train", "c.yaml", "--set", "model.hidden_size=8.0", "--out", "run", "-q", cwd=tmp_path))
     cfg = yaml.safe_load((tmp_path / "run/config.yaml").read_text())
     assert cfg["data"]["params"] == {"n_samples": 100, "noise": 0.1}
     assert (cfg["train"]["epochs"], cfg["train"]["batch_size"], cfg["train"]["lr"]) == (2, 32, 0.01)
@@ -548,11 +533,11 @@ def test_a_model_saved_when_the_test_loss_was_called_log_loss_still_loads(tmp_pa
     model = load_model(moons_run / "model.npz")
     model.summary["test"] = {"accuracy": model.summary["test"]["accuracy"], "log_loss": 0.1}
     save_model(tmp_path / "old.npz", model)
-    now = json.loads(ok(trainer("evaluate", "old.npz", "--json", cwd=tmp_path)).stdout)
-    assert now == json.loads(ok(trainer("evaluate", moons_run, "--json", cwd=tmp_path)).stdout)
+    now = json.loads(ok(cli("evaluate", "old.npz", "--json", cwd=tmp_path)).stdout)
+    assert now == json.loads(ok(cli("evaluate", moons_run, "--json", cwd=tmp_path)).stdout)
 
 
 def test_help_says_where_a_relative_data_path_given_by_set_points(tmp_path):
     for command in ("train", "sweep"):
-        text = " ".join(ok(trainer(command, "--help", cwd=tmp_path)).stdout.split())
+        text = " ".join(ok(cli(command, "--help", cwd=tmp_path)).stdout.split())
         assert "a relative data.path given here is relative to the current directory" in text, command

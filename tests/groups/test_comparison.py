@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trainer
+from conftest import cli
 
 from trainer.config.load import load_config
 from trainer.errors import DataError, TrainerError
@@ -56,19 +56,19 @@ def test_two_backends_groups_of_one_config_are_not_separated(groups):
 
 
 def test_the_command_prints_a_table_and_json(groups, tmp_path):
-    done = trainer("compare", groups["default"], groups["worse"], cwd=tmp_path)
+    done = cli("compare", groups["default"], groups["worse"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "paired: both are groups over the same seeds" in out and "train.lr: 0.01 -> 1e-05" in out
     row = next(line for line in out.splitlines() if line.startswith("test.accuracy"))
     assert "B lower" in row and "B ahead in 0 of 4 seeds" in row
-    as_json = trainer("compare", groups["default"], groups["worse"], "--json", cwd=tmp_path)
+    as_json = cli("compare", groups["default"], groups["worse"], "--json", cwd=tmp_path)
     assert json.loads(as_json.stdout)["metrics"]["test.accuracy"]["verdict"] == "B lower"
 
 
 def test_a_run_against_itself_says_every_metric_is_the_same_without_an_empty_table(groups, tmp_path):
     run = groups["default"] / "seed-2"
-    done = trainer("compare", run, run, cwd=tmp_path)
+    done = cli("compare", run, run, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "every metric is the same on every run of both: " in done.stdout and "test.accuracy" in done.stdout
     assert "A mean ± std" not in done.stdout  # no table of only its header

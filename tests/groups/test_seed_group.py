@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import outcome, trainer, trainer_env
+from conftest import cli, outcome, trainer_env
 
 from trainer.config.load import load_config
 from trainer.groups import seed_group
@@ -43,7 +43,7 @@ def single_run(out, seed, cwd):
 @pytest.fixture(scope="module")
 def group(tmp_path_factory):
     root = tmp_path_factory.mktemp("group")
-    done = trainer("train", IRIS, "--seeds", "3", "--out", root / "D", *FAST, cwd=root)
+    done = cli("train", IRIS, "--seeds", "3", "--out", root / "D", *FAST, cwd=root)
     assert done.returncode == 0, done.stderr
     return root
 
@@ -73,7 +73,7 @@ def test_the_summary_recomputes_from_the_seeds_summaries(group):
 
 
 def test_the_terminal_shows_the_table_and_the_group_its_band_picture(group):
-    done = trainer("train", IRIS, "--seeds", "0,2", "--out", group / "P", *FAST[:-2], cwd=group)
+    done = cli("train", IRIS, "--seeds", "0,2", "--out", group / "P", *FAST[:-2], cwd=group)
     assert done.returncode == 0, done.stderr
     assert "seed group" in done.stdout and "2 seeds (0,2)" in done.stdout
     assert "test.accuracy" in done.stdout and "95% CI of the mean" in done.stdout
@@ -107,23 +107,23 @@ def test_resume_finishes_a_broken_group_without_redoing_finished_seeds(tmp_path)
     g.seed_dir(2).rmdir()
     (g.out / "summary.json").unlink()
     stamp = {p: p.stat().st_mtime_ns for p in g.seed_dir(0).iterdir()}
-    anew = trainer("train", IRIS, "--seeds", "3", "--out", g.out, cwd=tmp_path)  # a new group there
+    anew = cli("train", IRIS, "--seeds", "3", "--out", g.out, cwd=tmp_path)  # a new group there
     assert (anew.returncode, anew.stderr) == (
         1,
         f"trainer: error: {g.out}: a seed group that has not finished (no summary.json); "
         f"go on with: trainer train --resume {g.out}; or choose another --out, or pass --overwrite "
         "to start again\n",
     )
-    done = trainer("train", "--resume", g.out, "-q", "--no-plots", cwd=tmp_path)
+    done = cli("train", "--resume", g.out, "-q", "--no-plots", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert {p: p.stat().st_mtime_ns for p in g.seed_dir(0).iterdir()} == stamp
     assert {s: outcome(g.seed_dir(s)) for s in (0, 1, 2)} == whole
-    again = trainer("train", "--resume", g.out, "-q", cwd=tmp_path)
+    again = cli("train", "--resume", g.out, "-q", cwd=tmp_path)
     assert again.returncode == 1 and "nothing to resume" in again.stderr
 
 
 def test_a_diverging_seed_is_listed_and_exits_3(tmp_path):
-    done = trainer(
+    done = cli(
         "train", IRIS, "--seeds", "2", "--out", tmp_path / "D", "--set", "train.lr=1e30",
         "--set", "train.optimizer=sgd", *FAST, cwd=tmp_path,
     )  # fmt: skip
@@ -137,14 +137,14 @@ def test_a_diverging_seed_is_listed_and_exits_3(tmp_path):
 def test_resume_refuses_a_changed_config(tmp_path):
     cfg = load_config(IRIS, ["train.epochs=3"])
     seed_group.new_group(cfg, [0], tmp_path / "D").lock.release()
-    done = trainer("train", IRIS, "--resume", tmp_path / "D", "--set", "train.epochs=5", cwd=tmp_path)
+    done = cli("train", IRIS, "--resume", tmp_path / "D", "--set", "train.epochs=5", cwd=tmp_path)
     assert done.returncode == 2 and "train.epochs: 3 -> 5" in done.stderr
     assert not os.path.exists(tmp_path / "D/seed-0")
 
 
 def test_seeds_at_chance_level_are_listed_and_fail_on_chance_exits_4(tmp_path):
     args = ("train", ROOT / "configs/moons.yaml", "--seeds", "2", "--set", "train.lr=1e3", "--set")
-    done = trainer(*args, "train.epochs=20", "--out", "D", "-q", "--no-plots", cwd=tmp_path)
+    done = cli(*args, "train.epochs=20", "--out", "D", "-q", "--no-plots", cwd=tmp_path)
     summary = json.loads((tmp_path / "D/summary.json").read_text())
     assert set(summary["chance"]) == {"0", "1"} and summary["metrics"]["train.accuracy"]["max"] == 0.5
     for seed in ("0", "1"):  # each seed's own warning
@@ -154,11 +154,11 @@ def test_seeds_at_chance_level_are_listed_and_fail_on_chance_exits_4(tmp_path):
     assert done.stderr == (
         f"trainer: warning: 2 of 2 seeds at chance level (seed 0, 1: {summary['chance']['0']})\n"
     )
-    failing = trainer(
+    failing = cli(
         *args, "train.epochs=20", "--out", "F", "-q", "--no-plots", "--fail-on-chance", cwd=tmp_path
     )
     assert failing.returncode == 4 and failing.stderr.startswith("trainer: error: 2 of 2 seeds at chance")
     assert (tmp_path / "F/summary.json").exists()
-    learned = trainer("train", IRIS, "--seeds", "2", *FAST, "--fail-on-chance", "--out", "L", cwd=tmp_path)
+    learned = cli("train", IRIS, "--seeds", "2", *FAST, "--fail-on-chance", "--out", "L", cwd=tmp_path)
     assert (learned.returncode, learned.stderr, learned.stdout) == (0, "", "L\n")  # -q: the group's path
     assert json.loads((tmp_path / "L/summary.json").read_text())["chance"] == {}

@@ -6,7 +6,7 @@ import json
 import signal
 
 import pytest
-from conftest import outcome, trainer
+from conftest import cli, outcome
 from killers import start, wait_stopped
 
 from trainer.storage.rundir import LOCK_FILE
@@ -36,7 +36,7 @@ def comparable(out):
 def unbroken(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("unbroken")
     (tmp / "c.yaml").write_text(CONFIG)
-    r = trainer(*GROUP, cwd=tmp)
+    r = cli(*GROUP, cwd=tmp)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     return comparable(tmp / "D")
 
@@ -52,7 +52,7 @@ def finished_seeds(tmp):
 
 
 def resume(tmp, killed_pid=None):
-    r = trainer("train", "--resume", "D", "-q", "--no-plots", cwd=tmp)
+    r = cli("train", "--resume", "D", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 0, r.stderr
     if killed_pid is None:
         assert r.stderr == ""

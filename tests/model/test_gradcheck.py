@@ -5,9 +5,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import trainer
+from conftest import cli
 
-from trainer import cli
+from trainer.cli import main
 from trainer.model import gradcheck
 from trainer.model.gradcheck import GradcheckConfig, numeric_grad, numeric_grads, random_network, rel_error
 from trainer.model.jacobian import JacobianTooLarge
@@ -104,7 +104,7 @@ def test_weighted_report_checks_the_weighted_loss_with_some_weights_zero():
 
 
 def test_cli_gradcheck_weighted():
-    run = trainer("gradcheck", "--weighted", "--json")
+    run = cli("gradcheck", "--weighted", "--json")
     assert run.returncode == 0, run.stderr
     r = json.loads(run.stdout)
     assert r["ok"] and r["network"]["weighted"] is True
@@ -116,7 +116,7 @@ def test_report_refuses_jacobians_over_its_limit():
 
 
 def test_cli_gradcheck_prints_its_table_and_exits_0():
-    run = trainer("gradcheck")
+    run = cli("gradcheck")
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert "N=8 D=5 H=10 C=3 reg=0.1 seed=0" in lines[0]
@@ -133,7 +133,7 @@ def test_cli_gradcheck_prints_its_table_and_exits_0():
 
 
 def test_cli_gradcheck_json_takes_the_options():
-    run = trainer(
+    run = cli(
         "gradcheck", "--n", "1", "--d", "2", "--h", "1", "--c", "2", "--reg", "0.5", "--seed", "3", "--json"
     )
     assert run.returncode == 0, run.stderr
@@ -147,18 +147,18 @@ def test_cli_gradcheck_exits_1_when_an_error_is_too_large(monkeypatch, capsys):
     failing = gradcheck.report(GradcheckConfig(N=2, D=2, H=2, C=2))
     failing["params"][2]["numeric_error"], failing["ok"] = 3e-5, False
     monkeypatch.setattr(gradcheck, "report", lambda cfg: failing)
-    assert cli.main(["gradcheck"]) == 1
+    assert main(["gradcheck"]) == 1
     out = capsys.readouterr().out
     assert "3.00e-05" in out and out.splitlines()[-1].startswith("FAILED")
 
 
 def test_cli_gradcheck_refuses_a_network_too_big_for_its_jacobians(capsys):
-    assert cli.main(["gradcheck", "--n", "6000", "--c", "3"]) == 2
+    assert main(["gradcheck", "--n", "6000", "--c", "3"]) == 2
     err = capsys.readouterr().err
     assert "refusing to build the Jacobian" in err and "(6000, 3, 6000, 3)" in err and "smaller --n" in err
 
 
 @pytest.mark.parametrize("args", [["--n", "0"], ["--c", "x"], ["--seed", "-1"]])
 def test_cli_gradcheck_rejects_bad_options(args, capsys):
-    assert cli.main(["gradcheck", *args]) == 2
+    assert main(["gradcheck", *args]) == 2
     assert "argument --" in capsys.readouterr().err

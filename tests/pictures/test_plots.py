@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trainer
+from conftest import cli
 from matplotlib.collections import PathCollection
 from matplotlib.image import imread
 
@@ -113,12 +113,12 @@ def test_plot_draws_svg_pdf_or_png_at_a_dpi_into_another_directory(moons_run, tm
         paths = [tmp_path / fmt / f"{name}.{fmt}" for name in plots.PICTURE_NAMES]
         drawn = []
         for _ in range(2):
-            r = trainer("plot", run_dir, "--out", tmp_path / fmt, "--format", fmt, cwd=tmp_path)
+            r = cli("plot", run_dir, "--out", tmp_path / fmt, "--format", fmt, cwd=tmp_path)
             assert r.returncode == 0 and r.stdout.split() == [str(p) for p in paths], r.stderr
             assert all(p.read_bytes().startswith(start) and p.stat().st_size > 5000 for p in paths)
             drawn.append([p.read_bytes() for p in paths])
         assert drawn[0] == drawn[1]  # no date or random id inside: the same run draws the same bytes
-    r = trainer("plot", run_dir, "--out", tmp_path / "png", "--dpi", "60", cwd=tmp_path)
+    r = cli("plot", run_dir, "--out", tmp_path / "png", "--dpi", "60", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     for name in plots.PICTURES:  # half of the 120 dpi that `trainer train` draws at
         small, full = imread(tmp_path / "png" / name).shape, imread(run_dir / name).shape
@@ -127,7 +127,7 @@ def test_plot_draws_svg_pdf_or_png_at_a_dpi_into_another_directory(moons_run, tm
 
 
 def test_a_run_without_a_val_split_records_and_draws_its_train_accuracy(tmp_path):
-    r = trainer(
+    r = cli(
         "train", ROOT / "configs/iris.yaml", "--set", "train.epochs=4", "--out", "run", "-q", cwd=tmp_path
     )
     assert r.returncode == 0, r.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trainer
+from conftest import cli
 
 from trainer.config.load import config_from_dict
 from trainer.model.metrics import chance_level
@@ -71,8 +71,8 @@ def dead(tmp_path_factory):
     args = ("train", ROOT / "configs/moons.yaml", "--set", "train.lr=1e3", "--no-plots")
     return (
         tmp,
-        trainer(*args, "--out", "run", cwd=tmp),
-        trainer(*args, "-q", "--fail-on-chance", "--out", "r4", cwd=tmp),
+        cli(*args, "--out", "run", cwd=tmp),
+        cli(*args, "-q", "--fail-on-chance", "--out", "r4", cwd=tmp),
     )
 
 
@@ -98,7 +98,7 @@ def test_fail_on_chance_exits_4_and_keeps_the_run(dead):
 
 
 def test_a_network_that_learned_has_no_warning(tmp_path):
-    r = trainer("train", ROOT / "configs/iris.yaml", "--set", "train.epochs=20", "--out", "run",
+    r = cli("train", ROOT / "configs/iris.yaml", "--set", "train.epochs=20", "--out", "run",
                 "-q", "--no-plots", "--fail-on-chance", cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0 and r.stderr == ""
     assert "warning" not in json.loads((tmp_path / "run/summary.json").read_text())

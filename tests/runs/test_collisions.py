@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 
 import pytest
-from conftest import trainer, trainer_env
+from conftest import cli, trainer_env
 from test_crash_resume import CONFIG, start, stopped, wait_until
 
 from trainer.config.load import config_from_dict
@@ -48,7 +48,7 @@ def test_a_directory_in_use_is_refused_naming_its_holder(tmp, second):
     try:
         wait_until(lambda: stopped(first), first)
         before = snapshot(tmp / "run")
-        r = trainer(*second, cwd=tmp)
+        r = cli(*second, cwd=tmp)
         assert r.returncode == 1
         (line,) = r.stderr.splitlines()
         assert line.startswith(f"trainer: error: run is in use by process {first.pid} on ")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import outcome, trainer, trainer_env
+from conftest import cli, outcome, trainer_env
 
 from trainer.errors import ModelFileError
 from trainer.storage.checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
@@ -129,7 +129,7 @@ def killed(proc, run_dir):
 def unbroken(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("unbroken")
     (tmp / "c.yaml").write_text(CONFIG)
-    r = trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp)
+    r = cli("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     return outcome(tmp / "run")
 
@@ -142,7 +142,7 @@ def tmp(tmp_path):
 
 def resume(tmp, killed_pid=None):
     """Resume the run; after a kill it takes over the lock the killed process left, naming it."""
-    r = trainer("train", "--resume", "run", "-q", "--no-plots", cwd=tmp)
+    r = cli("train", "--resume", "run", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 0, r.stderr
     if killed_pid is None:
         assert r.stderr == ""
@@ -259,7 +259,7 @@ def test_resume_refuses_a_changed_config(tmp):
     proc = start("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp, killer=("step", STEPS + 1))
     killed(proc, tmp / "run")
     before = {p.name: p.read_bytes() for p in (tmp / "run").iterdir()}
-    r = trainer("train", "--resume", "run", "--set", "train.lr=0.01", "-q", "--no-plots", cwd=tmp)
+    r = cli("train", "--resume", "run", "--set", "train.lr=0.01", "-q", "--no-plots", cwd=tmp)
     assert r.returncode == 2
     assert r.stderr.splitlines() == [
         "trainer: error: cannot resume run: the config differs from its config.yaml "
@@ -296,7 +296,7 @@ def strict(text):
 
 def test_divergence_exits_3_keeping_the_best_finite_weights(tmp_path):
     (tmp_path / "c.yaml").write_text(DIVERGING)
-    r = trainer("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path)
+    r = cli("train", "c.yaml", "--out", "run", "-q", "--no-plots", cwd=tmp_path)
     assert r.returncode == 3
     (line,) = r.stderr.splitlines()
     assert line.startswith("trainer: error: training diverged at epoch ")
@@ -358,10 +358,10 @@ def test_an_interrupted_run_points_every_command_at_resume(tmp_path):
         ): f"run: {unfinished}; or choose another --out, or pass --overwrite to start again",
     }
     for args, message in expected.items():
-        r = trainer(*args, cwd=tmp_path)
+        r = cli(*args, cwd=tmp_path)
         assert (r.returncode, r.stderr.splitlines()) == (1, [f"trainer: error: {message}"]), args
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
-    r = trainer("train", "--resume", "run", "--no-plots", cwd=tmp_path)
+    r = cli("train", "--resume", "run", "--no-plots", cwd=tmp_path)
     took_over, resuming = r.stderr.splitlines()
     assert r.returncode == 0 and resuming == "trainer: resuming run after epoch 2 of 5"
     assert took_over.startswith(

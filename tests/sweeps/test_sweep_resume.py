@@ -8,7 +8,7 @@ import json
 import signal
 
 import pytest
-from conftest import trainer
+from conftest import cli
 from killers import start, wait_stopped
 
 from trainer.storage.journal import read_journal
@@ -55,7 +55,7 @@ def comparable(out):
 def unbroken(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("unbroken")
     (tmp / "c.yaml").write_text(CONFIG)
-    r = trainer(*sweep_args(), cwd=tmp)
+    r = cli(*sweep_args(), cwd=tmp)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     kept = comparable(tmp / "out")
     assert (
@@ -81,7 +81,7 @@ def killed(proc, tmp, journaled):
 
 
 def resume(tmp, killed_pid=None, *extra):
-    r = trainer("sweep", "--resume", "out", "-q", *extra, cwd=tmp)
+    r = cli("sweep", "--resume", "out", "-q", *extra, cwd=tmp)
     assert r.returncode == 0, r.stderr
     if killed_pid is None:
         assert r.stderr == ""
@@ -201,7 +201,7 @@ def snapshot(out):
 )
 def test_resume_refuses_a_changed_sweep_naming_the_keys_and_touches_nothing(broken, args, says):
     before = snapshot(broken / "out")
-    r = trainer("sweep", "--resume", "out", *args, cwd=broken)
+    r = cli("sweep", "--resume", "out", *args, cwd=broken)
     assert r.returncode == 2
     (line,) = r.stderr.splitlines()
     assert line.startswith("trainer: error: cannot resume out: the sweep differs from the one it holds (")
@@ -211,15 +211,15 @@ def test_resume_refuses_a_changed_sweep_naming_the_keys_and_touches_nothing(brok
 
 def test_resume_refuses_an_edited_config_file(broken):
     (broken / "c.yaml").write_text(CONFIG.replace("noise: 0.3", "noise: 0.2"))
-    r = trainer("sweep", "--resume", "out", cwd=broken)
+    r = cli("sweep", "--resume", "out", cwd=broken)
     assert r.returncode == 2 and "config.data.params.noise: 0.3 -> 0.2" in r.stderr
 
 
 def test_resume_with_the_same_arguments_given_again_goes_on(broken, unbroken):
-    r = trainer("sweep", "c.yaml", *GRID, "--resume", "out", "-q", cwd=broken)
+    r = cli("sweep", "c.yaml", *GRID, "--resume", "out", "-q", cwd=broken)
     assert r.returncode == 0 and "taking over the lock" in r.stderr
     assert comparable(broken / "out") == unbroken
-    again = trainer("sweep", "--resume", "out", cwd=broken)
+    again = cli("sweep", "--resume", "out", cwd=broken)
     assert again.returncode == 1
     assert (
         again.stderr
@@ -229,7 +229,7 @@ def test_resume_with_the_same_arguments_given_again_goes_on(broken, unbroken):
 
 def test_a_new_sweep_into_an_unfinished_one_is_pointed_to_resume(broken):
     before = snapshot(broken / "out")
-    r = trainer(*sweep_args(), cwd=broken)
+    r = cli(*sweep_args(), cwd=broken)
     assert r.returncode == 1
     assert "out holds an unfinished sweep; go on with it: trainer sweep --resume out" in r.stderr
     assert snapshot(broken / "out") == before
@@ -239,6 +239,6 @@ def test_a_damaged_journal_is_refused_naming_the_line(broken):
     path = broken / "out/journal.jsonl"
     first, second = path.read_text().splitlines()
     path.write_text(f"{first[:-3]}\n{second}\n")
-    r = trainer("sweep", "--resume", "out", cwd=broken)
+    r = cli("sweep", "--resume", "out", cwd=broken)
     assert r.returncode == 1
     assert r.stderr.startswith("trainer: error: out/journal.jsonl:1: damaged journal record (")
