@@ -14,7 +14,7 @@ from conftest import trainer_env
 # results.json). pause: SIGSTOP itself at each optimizer step listed (n: "a,b"), for the test.
 KILLER = r"""
 import os, signal, sys
-import trainer.runs.run, trainer.storage.journal, trainer.sweeps.sweep
+import trainer.runs.run, trainer.storage.journal, trainer.sweeps.grid
 kind, at = sys.argv[1], [int(n) for n in sys.argv[2].split(",")]
 seen = [0]
 def due():
@@ -60,16 +60,16 @@ elif kind == "results":
             die()
         return real_write(fd, data)
     os.write = write
-    atomic_write = trainer.sweeps.sweep.atomic_write
+    atomic_write = trainer.sweeps.grid.atomic_write
     def watched(path, *args, **kwargs):
         writing.append(due())
         return atomic_write(path, *args, **kwargs)
-    trainer.sweeps.sweep.atomic_write = watched
-    write_json = trainer.sweeps.sweep.write_json
+    trainer.sweeps.grid.atomic_write = watched
+    write_json = trainer.sweeps.grid.write_json
     def watched_json(path, obj):
         writing.append(due())
         return write_json(path, obj)
-    trainer.sweeps.sweep.write_json = watched_json
+    trainer.sweeps.grid.write_json = watched_json
 sys.argv = ["trainer", *sys.argv[3:]]
 from trainer.cli import main
 sys.exit(main())

@@ -14,14 +14,13 @@ from sklearn.datasets import make_blobs, make_moons
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from trainer import TwoLayerNetClassifier
-from trainer import fit as train
+from trainer import TwoLayerNetClassifier, train
 from trainer.cli import main
 from trainer.config.load import load_config
 from trainer.data.datasets import SEED_BOUND, DataConfig
 from trainer.data.preprocess import fit_scaler, standardize
 from trainer.model.network import ModelConfig, init_params
-from trainer.training.loop import TrainConfig, TrainState, fit, loss_and_accuracy
+from trainer.training.loop import TrainConfig, TrainState, loss_and_accuracy, optimize
 from trainer.training.optim import make_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +118,8 @@ def test_fit_is_the_cli_core_and_loop_on_one_generator():
     mean, scale = fit_scaler(X)
     params = init_params(2, 8, 3, rng, init=ModelConfig().init)
     cfg = TrainConfig(epochs=15, batch_size=16, lr=0.01, early_stopping=False)
-    state = fit(TrainState(params, make_optimizer("adam", params), rng), standardize(X, mean, scale), y, cfg)
+    state = TrainState(params, make_optimizer("adam", params), rng)
+    state = optimize(state, standardize(X, mean, scale), y, cfg)
     for k in params:
         assert np.array_equal(est.params_[k], state.params[k])
     assert est.loss_curve_ == [r["train_loss"] for r in state.history]

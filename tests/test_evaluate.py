@@ -195,7 +195,7 @@ def test_missing_values_follow_the_models_data_missing(tmp_path, policy):
 def csv_run(tmp_path, text, *overrides):
     (tmp_path / "d.csv").write_text(text)
     (tmp_path / "c.yaml").write_text("data: {dataset: csv, path: d.csv, target: kind}\ntrain: {epochs: 3}\n")
-    return trainer.fit(load_config(tmp_path / "c.yaml", list(overrides)), tmp_path / "run")
+    return trainer.train(load_config(tmp_path / "c.yaml", list(overrides)), tmp_path / "run")
 
 
 def fruit():

@@ -2,7 +2,7 @@
 
 import trainer
 cfg = trainer.load_config("configs/moons.yaml", ["train.lr=0.01"])
-result = trainer.fit(cfg, "runs/try1")           # a RunResult: run_dir, state, model, summary
+result = trainer.train(cfg, "runs/try1")           # a RunResult: run_dir, state, model, summary
 model = trainer.load_model("runs/try1")          # a run directory or its model.npz
 report = trainer.evaluate_model(model)           # its own test split, or evaluate_model(model, X, y)
 """
@@ -19,7 +19,7 @@ _API = {
 }
 
 
-def fit(config, out=None, callbacks=(), overwrite=False):
+def train(config, out=None, callbacks=(), overwrite=False):
     """Train a config into a run directory, as `trainer train` does.
 
     config: a Config, or the path of a YAML config file.
@@ -29,13 +29,13 @@ def fit(config, out=None, callbacks=(), overwrite=False):
     Returns a RunResult with run_dir, state (params, history, ...), model (SavedModel) and summary.
     """
     from trainer.config.load import load_config
-    from trainer.runs.run import train
+    from trainer.runs import run
     from trainer.storage.rundir import default_run_dir, new_run_dir
 
     if not hasattr(config, "train"):
         config = load_config(config)
     with new_run_dir(out or default_run_dir(config), overwrite) as run_dir:  # locked while it is written
-        return train(config, run_dir, callbacks)
+        return run.train(config, run_dir, callbacks)
 
 
 def evaluate_model(model, X=None, y=None, split="test"):

@@ -3,7 +3,7 @@
 fit: check the parameters with the config loader -> check X, y (scikit-learn) -> hold out the
 validation split (data.prepare.hold_out: split's count and stratified cut) -> standardise with the
 train part's scaler -> weigh the train rows (training.weights) -> runs.run.new_state,
-training.loop.fit: the calls `trainer train` makes, on arrays instead of a dataset. A warm fit and
+training.loop.optimize: the calls `trainer train` makes, on arrays instead of a dataset. A warm fit and
 partial_fit go on with the TrainState the last call left (its params, optimizer, Generator and
 epoch count), so continued training is the same arithmetic as one long fit.
 """
@@ -36,8 +36,7 @@ from trainer.errors import ConfigError, DataError, InputError
 from trainer.model.network import PARAM_NAMES, ModelConfig, log_softmax, predict_proba, scores
 from trainer.runs.run import new_state
 from trainer.storage.modelfile import SavedModel, is_label, load_model, save_model
-from trainer.training.loop import TrainConfig
-from trainer.training.loop import fit as train_fit
+from trainer.training.loop import TrainConfig, optimize
 
 # config section -> the constructor parameters that carry its keys' names
 SECTIONS = {
@@ -346,8 +345,8 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         self.scaler_mean_, self.scaler_scale_ = self.prep_.scaler_mean, self.prep_.scaler_scale
 
     def _train(self, state, X, y, train_cfg, val, weight, until=None):
-        """training.loop.fit on the run's state; the fitted attributes from what it leaves."""
-        train_fit(state, X, y, train_cfg, val, sample_weight=weight, until=until)
+        """training.loop.optimize on the run's state; the fitted attributes from what it leaves."""
+        optimize(state, X, y, train_cfg, val, sample_weight=weight, until=until)
         self.params_ = state.params
         self._set_history(state.history, state.best_epoch or state.epoch)
 
@@ -416,7 +415,7 @@ class TwoLayerNetClassifier(ClassifierMixin, BaseEstimator):
         return state
 
     def _set_history(self, history, best_epoch):
-        """n_iter_, best_epoch_ and the per-epoch curves from training.loop.fit's records."""
+        """n_iter_, best_epoch_ and the per-epoch curves from training.loop.optimize's records."""
         self.n_iter_, self.best_epoch_ = len(history), best_epoch
         self.loss_curve_ = [r["train_loss"] for r in history]
         # None for an epoch without a validation split (partial_fit's), or for all when none had one

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trainer as cli
+from conftest import cli
 
 import trainer
 from trainer.cli import main
@@ -233,11 +233,11 @@ def test_compare_two_run_directories(tmp_path, capsys):
     cfg = config_from_dict(
         {"name": "t", "data": {"dataset": "iris"}, "train": {"epochs": 5, "batch_size": 16}}
     )
-    trainer.fit(cfg, tmp_path / "a")
-    trainer.fit(cfg, tmp_path / "b")
+    trainer.train(cfg, tmp_path / "a")
+    trainer.train(cfg, tmp_path / "b")
     assert main(["curve", "compare", str(tmp_path / "a"), str(tmp_path / "b"), "--exact"]) == 0
     cfg.train.lr *= 1.01
-    trainer.fit(cfg, tmp_path / "c")
+    trainer.train(cfg, tmp_path / "c")
     assert main(["curve", "compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 1
     out = capsys.readouterr().out
     assert "note: the configs differ: train.lr: 0.001 -> 0.00101" in out and "first departure: epoch 1" in out

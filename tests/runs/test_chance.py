@@ -119,13 +119,13 @@ def test_a_class_weighted_network_is_judged_by_what_it_was_trained_for(tmp_path)
     import trainer as api
     from trainer.config.load import load_config
 
-    result = api.fit(load_config(ROOT / "configs/imbalanced.yaml", LEARNED_BALANCED), tmp_path / "run")
+    result = api.train(load_config(ROOT / "configs/imbalanced.yaml", LEARNED_BALANCED), tmp_path / "run")
     train = result.summary["train"]  # unweighted figures, as summary.json has them
     majority, _ = chance_level(np.array([0] * 9 + [1]), 2)  # the data's 9:1 (flip_y blurs it a little)
     assert train["accuracy"] < majority - 0.1 and train["balanced_accuracy"] > 0.6
     assert "warning" not in result.summary
     dead = load_config(ROOT / "configs/imbalanced.yaml", ["train.lr=1e3", "train.optimizer=adam"])
-    warning = api.fit(dead, tmp_path / "dead").summary["warning"]
+    warning = api.train(dead, tmp_path / "dead").summary["warning"]
     assert warning.startswith("chance level: weighted train accuracy 0.5000 against a weighted majority")
 
 

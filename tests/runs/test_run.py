@@ -19,7 +19,7 @@ def small(dataset="moons", **train):
 def test_saved_model_predicts_exactly_what_the_trained_params_predict(tmp_path, dtype):
     cfg = small("iris")
     cfg.model.dtype = dtype
-    result = trainer.fit(cfg, tmp_path / "run")
+    result = trainer.train(cfg, tmp_path / "run")
     model = trainer.load_model(tmp_path / "run/model.npz")
     for k, v in result.state.params.items():
         assert v.dtype == model.params[k].dtype == np.dtype(dtype)
@@ -41,15 +41,15 @@ def test_saved_model_predicts_exactly_what_the_trained_params_predict(tmp_path, 
 def test_evaluate_api_equals_the_summary(tmp_path, dtype):
     cfg = small("wine")
     cfg.model.dtype = dtype
-    result = trainer.fit(cfg, tmp_path / "run")
+    result = trainer.train(cfg, tmp_path / "run")
     report = trainer.evaluate_model(trainer.load_model(tmp_path / "run/model.npz"))
     assert report["accuracy"] == result.summary["test"]["accuracy"]
     assert report["loss"] == result.summary["test"]["loss"]
 
 
 def test_same_config_same_run(tmp_path):
-    a = trainer.fit(small(), tmp_path / "a")
-    b = trainer.fit(small(), tmp_path / "b")
+    a = trainer.train(small(), tmp_path / "a")
+    b = trainer.train(small(), tmp_path / "b")
 
     def strip(h):
         return [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in h]
@@ -61,9 +61,9 @@ def test_same_config_same_run(tmp_path):
 
 def test_another_seed_another_run(tmp_path):
     cfg = small()
-    a = trainer.fit(cfg, tmp_path / "a")
+    a = trainer.train(cfg, tmp_path / "a")
     cfg.seed = 1
-    b = trainer.fit(cfg, tmp_path / "b")
+    b = trainer.train(cfg, tmp_path / "b")
     assert a.state.history[0]["train_loss"] != b.state.history[0]["train_loss"]
 
 
@@ -74,7 +74,7 @@ def test_full_batch_and_no_splits(tmp_path):
             "train": {"epochs": 3, "batch_size": None, "early_stopping": False},
         }
     )
-    result = trainer.fit(cfg, tmp_path / "run")
+    result = trainer.train(cfg, tmp_path / "run")
     assert "test" not in result.summary and "val" not in result.summary and result.summary["n_train"] == 300
     model = trainer.load_model(tmp_path / "run/model.npz")
     assert model.prep.scaler_mean is None
@@ -87,7 +87,7 @@ def test_run_files_get_the_mode_open_would_give(tmp_path):
 
     umask = os.umask(0o022)
     os.umask(umask)
-    trainer.fit(small(), tmp_path / "run")
+    trainer.train(small(), tmp_path / "run")
     for name in ("config.yaml", "model.npz", "summary.json", "metrics.jsonl"):
         assert (tmp_path / "run" / name).stat().st_mode & 0o777 == 0o666 & ~umask
 
@@ -102,7 +102,7 @@ def test_summary_json_is_written_last_so_a_run_killed_before_it_can_be_resumed(t
     from trainer.runs.run import resume_config, train
 
     cfg = small()
-    whole = trainer.fit(cfg, tmp_path / "whole")
+    whole = trainer.train(cfg, tmp_path / "whole")
     real_replace = os.replace
 
     def dying(src, dst):  # atomic_write puts every run file in place with os.replace
@@ -212,7 +212,7 @@ def test_the_metrics_file_is_written_before_every_checkpoint(tmp_path, monkeypat
         return write(path, *args, **kwargs)
 
     monkeypatch.setattr(checkpoint, "atomic_write", spy)
-    trainer.fit(small(checkpoint_seconds=0.0), tmp_path / "run")  # epochs far shorter than a second
+    trainer.train(small(checkpoint_seconds=0.0), tmp_path / "run")  # epochs far shorter than a second
     assert seen == [1, 2, 3, 4, 5]
 
 

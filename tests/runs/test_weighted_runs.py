@@ -16,7 +16,7 @@ from trainer.model.network import PARAM_NAMES
 from trainer.runs.run import resume_config, start, train, train_in_memory
 from trainer.storage.curvefile import make_curve
 from trainer.storage.modelfile import checksum
-from trainer.training.loop import fit
+from trainer.training.loop import optimize
 
 IMBALANCED = {
     "dataset": "classification",
@@ -39,14 +39,14 @@ def test_class_weights_reach_training_as_row_weights():
     # the same training by hand, weights given to the loop
     plain = config(train={"class_weight": None})
     by_hand = start(plain)[1]
-    fit(by_hand, *data.train, plain.train, data.val, sample_weight=data.train_weight)
+    optimize(by_hand, *data.train, plain.train, data.val, sample_weight=data.train_weight)
     for k in PARAM_NAMES:
         assert state.params[k].tobytes() == by_hand.params[k].tobytes()
 
 
 def test_the_summary_adds_balanced_accuracy_beside_accuracy_and_evaluate_agrees(tmp_path):
     cfg = config(data={"val_size": 0.2})
-    result = trainer.fit(cfg, tmp_path / "run")
+    result = trainer.train(cfg, tmp_path / "run")
     s = result.summary
     for split in ("train", "val", "test"):
         assert set(s[split]) >= {"accuracy", "balanced_accuracy"}, split
@@ -57,7 +57,7 @@ def test_the_summary_adds_balanced_accuracy_beside_accuracy_and_evaluate_agrees(
 
 
 def parent(tmp_path, **sections):
-    result = trainer.fit(config(**sections), tmp_path / "parent")
+    result = trainer.train(config(**sections), tmp_path / "parent")
     return result, str(tmp_path / "parent" / "model.npz")
 
 
@@ -127,7 +127,7 @@ def test_a_run_from_init_from_resumes_bit_for_bit_and_refuses_a_changed_parent(t
 
     with pytest.raises(KeyboardInterrupt):
         train(cfg, _run_dir(tmp_path / "again"), [Stop()])
-    trainer.fit(config(train={"epochs": 5}), tmp_path / "parent", overwrite=True)  # another parent
+    trainer.train(config(train={"epochs": 5}), tmp_path / "parent", overwrite=True)  # another parent
     with pytest.raises(
         DataError, match="the data or model.init_from differ from those the run was trained on"
     ):

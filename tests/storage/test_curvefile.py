@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import trainer
 
-from trainer import fit as train
+from trainer import train
 from trainer.config.diff import config_hash
 from trainer.config.load import config_from_dict, load_config
 from trainer.curves.golden import record_curve

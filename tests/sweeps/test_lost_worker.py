@@ -7,7 +7,7 @@ import os
 import dying_trial
 
 from trainer.storage.journal import Journal, read_journal
-from trainer.sweeps import sweep
+from trainer.sweeps import grid
 
 TINY = """\
 name: tiny
@@ -20,14 +20,14 @@ def test_a_worker_killed_mid_sweep_costs_only_its_trial(tmp_path, monkeypatch):
     (tmp_path / "tiny.yaml").write_text(TINY)
 
     def trials():
-        grid = sweep.parse_grid(["train.lr=0.01,0.1", "model.hidden_size=4,16"])
-        return sweep.expand(tmp_path / "tiny.yaml", grid)
+        values = grid.parse_grid(["train.lr=0.01,0.1", "model.hidden_size=4,16"])
+        return grid.expand(tmp_path / "tiny.yaml", values)
 
-    undisturbed = sweep.run_trials(trials(), backend="threading", n_jobs=2)
+    undisturbed = grid.run_trials(trials(), backend="threading", n_jobs=2)
     monkeypatch.setenv("DYING_TRIAL_DIR", str(tmp_path))  # the workers inherit it
-    monkeypatch.setattr(sweep, "run_trial", dying_trial.run_trial)  # pickled by name for the workers
+    monkeypatch.setattr(grid, "run_trial", dying_trial.run_trial)  # pickled by name for the workers
     with Journal(tmp_path / "journal.jsonl") as journal:
-        disturbed = sweep.run_trials(trials(), backend="dask", n_jobs=2, journal=journal)
+        disturbed = grid.run_trials(trials(), backend="dask", n_jobs=2, journal=journal)
 
     def outcome(ranked):
         return [(t.params, t.scores, t.losses, t.chance, t.error, t.rank) for t in ranked]

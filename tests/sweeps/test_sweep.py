@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import trainer as cli
+from conftest import cli
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import trainer.sweeps.trial
 import trainer.training.loop
-from trainer import fit as train
+from trainer import train
 from trainer.cli import main
 from trainer.config.load import load_config
 from trainer.errors import ConfigError
-from trainer.sweeps import sweep
+from trainer.sweeps import grid
 from trainer.sweeps.jobs import ONE_BLAS_THREAD, run_jobs
 
 TINY = """\
@@ -55,8 +55,8 @@ def comparable(out):
     return results, table, best
 
 
-def trials_of(config, grid=GRID[1::2]):
-    return sweep.expand(config, sweep.parse_grid(grid))
+def trials_of(config, items=GRID[1::2]):
+    return grid.expand(config, grid.parse_grid(items))
 
 
 def outcome(ranked):
@@ -69,8 +69,8 @@ def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_c
         if backend == "dask":
             pytest.importorskip("distributed")  # the dask extra (in dev) provides it
         # two jobs at once; for dask that is a local cluster of two worker processes on 127.0.0.1
-        ranked = sweep.run_trials(trials_of(tiny), cv=2, n_jobs=2, backend=backend)
-        sweep.write_results(tmp_path / backend, ranked, tiny, 2)
+        ranked = grid.run_trials(trials_of(tiny), cv=2, n_jobs=2, backend=backend)
+        grid.write_results(tmp_path / backend, ranked, tiny, 2)
         files[backend] = comparable(tmp_path / backend)
     assert files["loky"] == files["threading"] == files["dask"]
     trials = files["loky"][0]["trials"]
@@ -82,10 +82,10 @@ def test_cross_validated_sweep_is_identical_on_loky_threading_and_a_local_dask_c
 def test_validation_split_sweep_does_not_depend_on_n_jobs_and_its_best_trains_to_the_same_score(
     tmp_path, tiny
 ):
-    alone = sweep.run_trials(trials_of(tiny), n_jobs=1)
-    threads = sweep.run_trials(trials_of(tiny), n_jobs=2, backend="threading")
+    alone = grid.run_trials(trials_of(tiny), n_jobs=1)
+    threads = grid.run_trials(trials_of(tiny), n_jobs=2, backend="threading")
     assert outcome(alone) == outcome(threads)
-    best = sweep.write_results(tmp_path / "out", alone, tiny, None)
+    best = grid.write_results(tmp_path / "out", alone, tiny, None)
     again = train(load_config(tmp_path / "out" / "best.yaml"), tmp_path / "again")
     assert again.summary["val"]["accuracy"] == best.mean  # a trial is `trainer train`'s own run
 
@@ -96,8 +96,8 @@ def test_sweep_on_an_existing_dask_scheduler(tiny):
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
-        on_cluster = sweep.run_trials(trials_of(tiny), backend="dask", scheduler=cluster.scheduler_address)
-    assert outcome(on_cluster) == outcome(sweep.run_trials(trials_of(tiny)))
+        on_cluster = grid.run_trials(trials_of(tiny), backend="dask", scheduler=cluster.scheduler_address)
+    assert outcome(on_cluster) == outcome(grid.run_trials(trials_of(tiny)))
 
 
 def test_results_files_are_ranked_and_a_diverged_trial_is_recorded_last(tmp_path, tiny, capsys):
@@ -238,14 +238,14 @@ def test_a_config_without_a_validation_split_is_cross_validated_in_5_folds_and_s
 
 
 def test_scoring_is_one_way_for_every_trial_and_says_why(tiny):
-    with_val, mixed = trials_of(tiny), trials_of(ROOT / "configs/moons.yaml", grid=["data.val_size=0,0.1"])
-    assert sweep.scoring(with_val) == (None, "accuracy on each trial's validation split (data.val_size)")
-    assert sweep.scoring(with_val, cv=3) == (
+    with_val, mixed = trials_of(tiny), trials_of(ROOT / "configs/moons.yaml", items=["data.val_size=0,0.1"])
+    assert grid.scoring(with_val) == (None, "accuracy on each trial's validation split (data.val_size)")
+    assert grid.scoring(with_val, cv=3) == (
         3,
         "mean accuracy over 3-fold stratified cross-validation (--cv 3)",
     )
-    cv, how = sweep.scoring(mixed)  # one trial has no validation split: all are cross-validated, to compare
-    assert cv == sweep.DEFAULT_CV == 5 and "the default, as data.val_size is 0 in 1 of 2 trials" in how
+    cv, how = grid.scoring(mixed)  # one trial has no validation split: all are cross-validated, to compare
+    assert cv == grid.DEFAULT_CV == 5 and "the default, as data.val_size is 0 in 1 of 2 trials" in how
 
 
 def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, capsys, monkeypatch):
@@ -264,7 +264,7 @@ def test_dask_backend_without_dask_says_which_extra_to_install(tmp_path, tiny, c
 
 
 def test_rank_breaks_accuracy_ties_by_loss_then_grid_order_and_puts_chance_then_failures_last(tiny):
-    trials = trials_of(tiny, grid=["train.lr=0.1,0.2,0.3,0.4,0.5,0.6"])
+    trials = trials_of(tiny, items=["train.lr=0.1,0.2,0.3,0.4,0.5,0.6"])
     outcomes = [
         ([0.9], [0.3], False, None),
         ([], [], False, "diverged"),
@@ -275,7 +275,7 @@ def test_rank_breaks_accuracy_ties_by_loss_then_grid_order_and_puts_chance_then_
     ]
     for t, (scores, losses, chance, error) in zip(trials, outcomes, strict=True):
         t.scores, t.losses, t.chance, t.error = scores, losses, chance, error
-    ranked = sweep.rank(trials)
+    ranked = grid.rank(trials)
     assert [(t.params["train.lr"], t.rank) for t in ranked] == [
         (0.3, 1),
         (0.1, 2),
@@ -434,7 +434,7 @@ def test_a_kept_model_started_from_a_saved_one_names_its_parent_as_a_run_does(tm
 
 
 def test_grid_values_are_resolved_yaml_scalars_in_parameter_grid_order(tiny):
-    trials = trials_of(tiny, grid=["train.batch_size=null,16", "train.lr=1e-3,1"])
+    trials = trials_of(tiny, items=["train.batch_size=null,16", "train.lr=1e-3,1"])
     assert [t.params for t in trials] == [
         {"train.batch_size": None, "train.lr": 0.001},
         {"train.batch_size": None, "train.lr": 1.0},
@@ -447,7 +447,7 @@ def test_grid_values_are_resolved_yaml_scalars_in_parameter_grid_order(tiny):
         (16, 0.001),
         (16, 1.0),
     ]
-    assert [t.params for t in trials_of(tiny, grid=["data.params.noise=0.1,0.2"])] == [
+    assert [t.params for t in trials_of(tiny, items=["data.params.noise=0.1,0.2"])] == [
         {"data.params.noise": 0.1},
         {"data.params.noise": 0.2},
     ]
@@ -486,15 +486,13 @@ def test_trials_run_blas_on_one_thread_whatever_train_threads_says(tiny, monkeyp
         "one_epoch",
         lambda *a, **k: seen.add(tuple(_blas_threads())) or one_epoch(*a, **k),
     )
-    trials = sweep.expand(
-        tiny, sweep.parse_grid(["train.lr=0.01,0.1"]), ["train.threads=2", "train.epochs=2"]
-    )
+    trials = grid.expand(tiny, grid.parse_grid(["train.lr=0.01,0.1"]), ["train.threads=2", "train.epochs=2"])
     for n_jobs, backend in (
         (1, "loky"),
         (2, "threading"),
     ):  # the trials run in this process: the spy sees them
         for cv in (None, 2):  # trainer train's run, and the estimator in cross-validation
-            sweep.run_trials(trials, cv=cv, n_jobs=n_jobs, backend=backend)
+            grid.run_trials(trials, cv=cv, n_jobs=n_jobs, backend=backend)
     assert seen == {(1,) * len(_blas_threads())}
     assert all(t.config.train.threads == 2 for t in trials)  # best.yaml keeps the setting for `trainer train`
 
@@ -519,7 +517,7 @@ def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tm
     config.write_text(
         "data: {dataset: csv, path: holed.csv, target: label, missing: median}\ntrain: {epochs: 3}\n"
     )
-    ranked = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+    ranked = grid.run_trials(grid.expand(config, grid.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
     assert ranked[0].error is None and len(ranked[0].scores) == 3 and min(ranked[0].scores) > 0.5
     from trainer.storage.modelfile import model_from_bytes
 
@@ -527,7 +525,7 @@ def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tm
     fills = [model_from_bytes(m).prep.fill for m in kept]  # each fold's imputer, from its own rows
     assert all(f is not None for f in fills) and len({f.tobytes() for f in fills}) == 3
     config.write_text(config.read_text().replace("median", "error"))
-    (failed,) = sweep.run_trials(sweep.expand(config, sweep.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
+    (failed,) = grid.run_trials(grid.expand(config, grid.parse_grid(["train.lr=0.01"])), cv=3, n_jobs=1)
     assert (
         failed.failed == "error"
         and "holed.csv:2: column 'sugar_pct': missing value (an empty cell" in failed.error
@@ -535,15 +533,15 @@ def test_a_cross_validated_sweep_imputes_each_fold_from_its_own_training_rows(tm
 
 
 def test_a_sweep_over_seeds_scores_each_trial_by_its_mean_over_the_seeds(tiny):
-    ranked = sweep.run_trials(trials_of(tiny), seeds=[0, 4, 7])
-    threads = sweep.run_trials(trials_of(tiny), n_jobs=2, backend="threading", seeds=[0, 4, 7])
+    ranked = grid.run_trials(trials_of(tiny), seeds=[0, 4, 7])
+    threads = grid.run_trials(trials_of(tiny), n_jobs=2, backend="threading", seeds=[0, 4, 7])
     assert outcome(ranked) == outcome(threads)
     for trial in ranked:
         assert trial.seeds == [0, 4, 7] and len(trial.scores) == 3
         items = [f"{k}={v}" for k, v in trial.params.items()]
         for seed, score in zip(trial.seeds, trial.scores, strict=True):
-            alone = sweep.expand(tiny, sweep.parse_grid([], []), [*items, f"seed={seed}"])
-            assert sweep.run_trials(alone)[0].scores == [score]  # each seed is the trial's own run
+            alone = grid.expand(tiny, grid.parse_grid([], []), [*items, f"seed={seed}"])
+            assert grid.run_trials(alone)[0].scores == [score]  # each seed is the trial's own run
         assert trial.mean == pytest.approx(sum(trial.scores) / 3)
         assert trial.std == pytest.approx(float(np.std(trial.scores, ddof=1)))
     means = [t.mean for t in ranked]

@@ -17,7 +17,7 @@ from trainer.config.load import load_config
 from trainer.curves.tolerance import compare_curves
 from trainer.runs.run import start
 from trainer.storage.curvefile import make_curve
-from trainer.training.loop import fit
+from trainer.training.loop import optimize
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 MARGIN = 10  # chaos makes the size of a departure vary; the engines' may exceed the nudge's by this much
@@ -28,7 +28,7 @@ def whole_run(cfg, engine="fast", nudge=False):
     cfg = replace(cfg, train=replace(cfg.train, engine=engine))
     data, state = start(cfg)
     X, y = data.train
-    fit(
+    optimize(
         state,
         np.nextafter(X, np.inf) if nudge else X,
         y,

@@ -13,9 +13,9 @@ from trainer.training.loop import (
     FastBatches,
     TrainConfig,
     TrainState,
-    fit,
     loss_and_accuracy,
     one_epoch,
+    optimize,
 )
 from trainer.training.optim import make_optimizer
 
@@ -36,8 +36,8 @@ def test_same_seed_same_curve_and_params():
     X, y = blobs(np.random.default_rng(1))
     cfg = TrainConfig(epochs=5, batch_size=16, optimizer="sgd", lr=0.1, early_stopping=False)
     a, b = make_state(), make_state()
-    fit(a, X, y, cfg)
-    fit(b, X, y, cfg)
+    optimize(a, X, y, cfg)
+    optimize(b, X, y, cfg)
     assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
     for k in a.params:
         assert np.array_equal(a.params[k], b.params[k])
@@ -46,7 +46,7 @@ def test_same_seed_same_curve_and_params():
 def test_history_records_each_epoch_and_training_lowers_the_loss():
     X, y = blobs(np.random.default_rng(2))
     cfg = TrainConfig(epochs=20, batch_size=32, optimizer="adam", lr=0.01, early_stopping=False)
-    state = fit(make_state(optimizer="adam"), X, y, cfg, val=(X, y))
+    state = optimize(make_state(optimizer="adam"), X, y, cfg, val=(X, y))
     assert [r["epoch"] for r in state.history] == list(range(1, 21))
     assert set(state.history[0]) == {
         "epoch",
@@ -63,7 +63,7 @@ def test_history_records_each_epoch_and_training_lowers_the_loss():
 def test_no_val_split_means_no_val_keys():
     X, y = blobs(np.random.default_rng(3))
     cfg = TrainConfig(epochs=2, early_stopping=False)
-    state = fit(make_state(optimizer="adam"), X, y, cfg)
+    state = optimize(make_state(optimizer="adam"), X, y, cfg)
     assert "val_loss" not in state.history[0] and "val_accuracy" not in state.history[0]
 
 
@@ -74,7 +74,7 @@ def test_early_stopping_restores_the_best_epoch():
     cfg = TrainConfig(
         epochs=300, batch_size=8, optimizer="sgd", lr=0.5, patience=3, min_delta=0.0, early_stopping=True
     )
-    state = fit(make_state(), X, y, cfg, val=(Xv, yv))
+    state = optimize(make_state(), X, y, cfg, val=(Xv, yv))
     losses = [r["val_loss"] for r in state.history]
     assert state.stopped_early and len(losses) < 300
     assert state.best_epoch == int(np.argmin(losses)) + 1 < len(losses)
@@ -92,7 +92,7 @@ def test_early_stopping_on_accuracy_maximises():
         patience=5,
         early_stopping=True,
     )
-    state = fit(make_state(), X, y, cfg, val=(X, y))
+    state = optimize(make_state(), X, y, cfg, val=(X, y))
     accs = [r["val_accuracy"] for r in state.history]
     assert accs[state.best_epoch - 1] == max(accs)
 
@@ -101,7 +101,7 @@ def test_divergence_names_epoch_and_step_and_suggests_a_smaller_lr():
     X, y = blobs(np.random.default_rng(7))
     cfg = TrainConfig(epochs=50, batch_size=16, optimizer="sgd", lr=1e12, early_stopping=False)
     with pytest.raises(DivergenceError, match=r"epoch \d+.*step \d+.*smaller train.lr"):
-        fit(make_state(), X * 1e3, y, cfg)
+        optimize(make_state(), X * 1e3, y, cfg)
 
 
 def test_callbacks_see_every_epoch_in_order():
@@ -118,7 +118,7 @@ def test_callbacks_see_every_epoch_in_order():
         def on_train_end(self, state):
             seen.append("end")
 
-    fit(make_state(), X, y, TrainConfig(epochs=3, early_stopping=False), callbacks=[Spy()])
+    optimize(make_state(), X, y, TrainConfig(epochs=3, early_stopping=False), callbacks=[Spy()])
     assert seen == ["begin", 1, 2, 3, "end"]
 
 
@@ -200,7 +200,7 @@ def test_the_two_engines_train_the_same_curve_to_rounding(optimizer):
     runs = {}
     for engine in ENGINES:
         cfg = TrainConfig(epochs=30, batch_size=16, optimizer=optimizer, lr=0.05, engine=engine)
-        runs[engine] = fit(make_state(optimizer=optimizer), X, y, cfg, val=(X[:40], y[:40]))
+        runs[engine] = optimize(make_state(optimizer=optimizer), X, y, cfg, val=(X[:40], y[:40]))
     fast, reference = runs["fast"], runs["reference"]
     for metric in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         got, want = [r[metric] for r in fast.history], [r[metric] for r in reference.history]
@@ -239,15 +239,15 @@ def test_params_that_are_not_one_buffer_are_rehomed_and_training_continues_exact
         p = init_params(3, 7, 4, rng)
         return TrainState(params=p, optimizer=make_optimizer("momentum", p), rng=rng)
 
-    whole = fit(state(), X, y, cfg)
-    half = fit(state(), X, y, TrainConfig(**{**cfg.__dict__, "epochs": 2}))
+    whole = optimize(state(), X, y, cfg)
+    half = optimize(state(), X, y, TrainConfig(**{**cfg.__dict__, "epochs": 2}))
     # what a resume from a checkpoint builds: separate copies of everything saved
     params = {k: np.array(v) for k, v in half.params.items()}
     opt = make_optimizer("momentum", params)
     opt.load_state_dict(half.optimizer.state_dict())
     rng = np.random.default_rng()
     rng.bit_generator.state = half.rng.bit_generator.state
-    resumed = fit(
+    resumed = optimize(
         TrainState(params=params, optimizer=opt, rng=rng, epoch=2, history=list(half.history)), X, y, cfg
     )
     assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
@@ -273,7 +273,7 @@ def test_fit_with_no_epoch_left_builds_no_batches(engine, monkeypatch):
     monkeypatch.setitem(loop.ENGINES, engine, lambda *a: built.append(a))
     ends = []
     end = type("End", (), {"on_train_end": lambda self, s: ends.append(s.epoch)})()
-    fit(state, X, y, TrainConfig(epochs=3, engine=engine), callbacks=[end])
+    optimize(state, X, y, TrainConfig(epochs=3, engine=engine), callbacks=[end])
     assert built == [] and ends == [3] and state.epoch == 3
 
 
@@ -281,7 +281,7 @@ def test_a_pickled_train_state_keeps_its_params_as_views_of_its_flat_buffer():
     import pickle
 
     X, y, params = problem()
-    state = fit(
+    state = optimize(
         TrainState(params=params, optimizer=make_optimizer("adam", params), rng=np.random.default_rng(0)),
         X,
         y,

@@ -75,21 +75,21 @@ def _sweep_arguments(p):
     arguments=_sweep_arguments,
 )
 def sweep_command(args):
-    from trainer.sweeps import sweep, sweepdir
+    from trainer.sweeps import grid, sweepdir
     from trainer.sweeps.jobs import check_backend
 
     check_backend(args.backend, args.scheduler)
     plan = _resume(args) if args.resume else _start(args)
     with plan:  # holds the directory's lock and journal until the results are written
         ranked = _run(plan, args)
-        error = sweep.all_failed(ranked)
+        error = grid.all_failed(ranked)
         if error is not None:
             sweepdir.discard(plan)  # nothing learned, nothing to keep
             raise error
-        best = sweep.write_results(plan.out, ranked, plan.config, plan.cv)
+        best = grid.write_results(plan.out, ranked, plan.config, plan.cv)
     print(plan.out if args.quiet else _sweep_text(plan.out, ranked, best, plan.how, plan.cv))
     _check_chance(ranked, args)
-    failed = sweep.failures(ranked)
+    failed = grid.failures(ranked)
     if failed is not None:
         raise failed
     return 0
@@ -130,13 +130,13 @@ def _run(plan, args):
     """Every job the journal does not hold yet, with a progress bar; the trials ranked. Ctrl-C, or
     a worker lost for good, ends in one line saying what is kept and how to go on."""
     from trainer.errors import TrainerError
-    from trainer.sweeps import sweep
+    from trainer.sweeps import grid
 
     total, held = len(plan.jobs), plan.journaled()
     bar = progress_bar(args, total, "sweep", "trial", initial=held)
     try:
         with bar:
-            return sweep.run_trials(
+            return grid.run_trials(
                 plan.trials,
                 plan.cv,
                 args.n_jobs,

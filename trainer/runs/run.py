@@ -1,4 +1,4 @@
-"""A training run: config -> data -> fit -> a run directory with the model and its records.
+"""A training run: config -> data -> optimize -> a run directory with the model and its records.
 
 Run directory: config.yaml (resolved), metrics.jsonl (one record per epoch), model.npz,
 curve.json, summary.json (written last: it marks the run finished); while training also
@@ -23,7 +23,7 @@ from trainer.storage.curvefile import make_curve
 from trainer.storage.files import atomic_write, write_json, write_jsonl
 from trainer.storage.modelfile import SavedModel, checksum, load_model, save_model
 from trainer.storage.rundir import DirLock
-from trainer.training.loop import TrainState, fit
+from trainer.training.loop import TrainState, optimize
 from trainer.training.optim import make_optimizer
 
 
@@ -141,7 +141,7 @@ def train_in_memory(cfg, callbacks=(), parent=None):
     given), then fit on the train split (weighted by its training weights), validated on the val
     split; returns (data, state). `train` does the same with its files and checkpoints."""
     data, state = start(cfg, parent)
-    fit(state, *data.train, cfg.train, data.val, callbacks, sample_weight=data.train_weight)
+    optimize(state, *data.train, cfg.train, data.val, callbacks, sample_weight=data.train_weight)
     return data, state
 
 
@@ -171,7 +171,7 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     t0 = time.perf_counter()
     how = replace(cfg.train, threads=None) if in_job else cfg.train
     try:
-        fit(state, *data.train, how, data.val, callbacks, sample_weight=data.train_weight)
+        optimize(state, *data.train, how, data.val, callbacks, sample_weight=data.train_weight)
     except DivergenceError as e:
         seconds = time.perf_counter() - t0
         raise _keep_finite_weights(e, cfg, run_dir, data, state, last, seconds, parent_sha) from None

@@ -4,10 +4,10 @@ every finished job journaled (storage.journal) as it ends, and resumed from that
 OUT/ holds
   sweep.json      what the sweep is: the config file, --grid, --set, --cv, --seeds, --keep-models,
                   and the resolved definition a --resume must match; written first
-  journal.jsonl   one line per finished job (a trial, or a trial and a seed): its key (sweep.job_key),
+  journal.jsonl   one line per finished job (a trial, or a trial and a seed): its key (grid.job_key),
                   trial number, params, seed and outcome; fsynced line by line
-  models/         with --keep-models: trial-<k>[-seed-<s>][-fold-<f>].npz (sweep.model_name)
-  results.csv, best.yaml, results.json   the ranked results (sweep.write_results); results.json,
+  models/         with --keep-models: trial-<k>[-seed-<s>][-fold-<f>].npz (grid.model_name)
+  results.csv, best.yaml, results.json   the ranked results (grid.write_results); results.json,
                   written last, marks the sweep finished
   trainer.lock    while a process works on the sweep
 """
@@ -24,7 +24,7 @@ from trainer.errors import ConfigError, TrainerError
 from trainer.storage.files import read_json, write_json
 from trainer.storage.journal import Journal, latest, read_journal
 from trainer.storage.rundir import DirLock, claim_dir
-from trainer.sweeps.sweep import RESULT_FILES, expand, jobs_of, parse_grid, scoring
+from trainer.sweeps.grid import RESULT_FILES, expand, jobs_of, parse_grid, scoring
 
 FORMAT, VERSION = "trainer-sweep", 1
 SWEEP_FILE, JOURNAL_FILE, MODELS_DIR = "sweep.json", "journal.jsonl", "models"

@@ -95,7 +95,7 @@ class TrainState:
         self.params.update(views_of(self.w, {k: self.params[k].shape for k in PARAM_NAMES}))
 
 
-def fit(state, X, y, train_cfg, val=None, callbacks=(), sample_weight=None, until=None):
+def optimize(state, X, y, train_cfg, val=None, callbacks=(), sample_weight=None, until=None):
     """Train state.params on (X, y) from state.epoch to train_cfg.epochs; return the final state.
 
     sample_weight: (n,) weights of the rows of X (>= 0, not all 0), or None for all alike.
@@ -118,7 +118,7 @@ def fit(state, X, y, train_cfg, val=None, callbacks=(), sample_weight=None, unti
 
 
 def _epochs(state, X, y, train_cfg, val, callbacks, sample_weight, until):
-    """fit's loop: an epoch, its record, early stopping and the callbacks, until done."""
+    """optimize's loop: an epoch, its record, early stopping and the callbacks, until done."""
     batches = ENGINES[train_cfg.engine](
         X, y, state.params, train_cfg.batch_size, train_cfg.reg, sample_weight
     )
@@ -166,7 +166,7 @@ def _blas_threads(n):
 def one_epoch(state, X, y, train_cfg, lr, batches=None, sample_weight=None):
     """One pass of minibatch steps; returns the epoch's mean training objective.
 
-    `batches`: (X, y) as the engine reads them, kept across epochs (fit passes them); made here when
+    `batches`: (X, y) as the engine reads them, kept across epochs (optimize passes them); made here when
     None, with the rows' sample_weight (None: all alike).
     """
     w = state.w
