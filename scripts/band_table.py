@@ -1,5 +1,6 @@
 """How often does the band check (`trainer curve check --band`) fail when it should pass, and how
-often does it catch changes that should fail? The table in the README's "Band goldens".
+often does it catch changes that should fail? The table in docs/curves.md, "How often the band
+check is wrong".
 
 Each repeat r records a golden band over seeds r*S .. r*S+S-1 (S = --seeds) of the workload and
 checks a band trained under one scenario against it, exactly as the check does

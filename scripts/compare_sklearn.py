@@ -3,7 +3,7 @@
 
     python scripts/compare_sklearn.py                 # all of configs/*.yaml
     python scripts/compare_sklearn.py configs/iris.yaml configs/wine.yaml
-    python scripts/compare_sklearn.py --blas-threads 1   # steadier seconds on a busy machine (README table)
+    python scripts/compare_sklearn.py --blas-threads 1   # steadier seconds when busy (docs/accuracy.md)
 
 Each config is trained through the real code (load_config -> train into a temporary
 directory). MLPClassifier keeps its own defaults except the hidden size (the config's) and
@@ -15,7 +15,7 @@ on its training rows, as the case study reports. A config that weighs its classe
 (train.class_weight) is scored on both sides by balanced accuracy, the metric it trains for
 (MLPClassifier has no class_weight and keeps its default: no weights); every other by accuracy.
 Prints a markdown table; exits 1 if any config is below scikit-learn's score, so the script can
-guard the README's claim.
+guard the claim of docs/accuracy.md.
 """
 
 import argparse

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Print the README's config reference (every key, type, default, meaning) from the config dataclasses.
+"""Print docs/configs.md's config reference (every key, type, default, meaning) from the config dataclasses.
 
     python scripts/config_reference.py            # print the markdown table
-    python scripts/config_reference.py --write    # refresh it in README.md
+    python scripts/config_reference.py --write    # refresh it in docs/configs.md
 
 The meaning is each field's own comment in its dataclass, so the table cannot drift from the code:
-tests/test_readme.py checks that README.md holds exactly what this prints.
+tests/test_readme.py checks that docs/configs.md holds exactly what this prints.
 """
 
 import dataclasses
@@ -59,18 +59,18 @@ def table():
     return "\n".join(["| key | type | default | meaning |", "| --- | --- | --- | --- |", *rows(Config)])
 
 
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "configs.md"
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 
 
-def readme_with_table(text):
-    """README text with the table between its START and END markers replaced by table()."""
+def with_table(text):
+    """The page's text with the table between its START and END markers replaced by table()."""
     head, rest = text.split(START, 1)
     return f"{head}{START}\n{table()}\n{END}{rest.split(END, 1)[1]}"
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:  # refresh README.md in place
-        readme = Path(__file__).resolve().parents[1] / "README.md"
-        readme.write_text(readme_with_table(readme.read_text()))
+    if sys.argv[1:] == ["--write"]:  # refresh docs/configs.md in place
+        PAGE.write_text(with_table(PAGE.read_text()))
     else:
         print(table())

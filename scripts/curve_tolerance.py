@@ -1,7 +1,7 @@
 """How far does a loss curve move under rounding-level changes, and under real behaviour changes?
 
-The figures behind the default tolerance of `trainer curve check` (README, "Regression-testing
-loss curves"). Each workload trains 50 epochs with early stopping off, once as the baseline and
+The figures behind the default tolerance of `trainer curve check` (docs/tolerance.md,
+"The study"). Each workload trains 50 epochs with early stopping off, once as the baseline and
 once per perturbation, and the table gives the largest relative deviation from the baseline,
 max over epochs of |got - base| / |base|, for the losses (train_loss, val_loss) and for
 val_accuracy. Rounding-level perturbations:

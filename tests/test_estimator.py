@@ -354,15 +354,14 @@ def test_a_model_trained_by_the_cli_loads_as_a_fitted_estimator(tmp_path):
     assert est.random_state == cfg.seed and est.lr == cfg.train.lr and est.n_iter_ == result.state.epoch
 
 
-def test_readme_scikit_learn_snippets_run(tmp_path, monkeypatch):
-    text = (ROOT / "README.md").read_text()
-    section = text.split("\n## scikit-learn\n", 1)[1].split("\n## ", 1)[0]
-    snippets = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+def test_the_estimator_page_snippets_run(tmp_path, monkeypatch):
+    text = (ROOT / "docs/estimator.md").read_text()
+    snippets = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
     assert len(snippets) >= 2
     monkeypatch.chdir(tmp_path)
     namespace = {}
     for code in snippets:
-        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (our own README)
+        exec(compile(code, "docs/estimator.md", "exec"), namespace)  # noqa: S102 (our own manual)
     assert (tmp_path / "best.npz").exists()
 
 

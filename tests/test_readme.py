@@ -1,4 +1,5 @@
-"""The README's promises: the two quick-start commands, CI running the test one, the config reference."""
+"""The README's promises: the two quick-start commands, CI running the test one, the derivation block
+that is the code, the layout table that is the tree; and the manual's config reference and install hints."""
 
 import importlib.util
 import re
@@ -6,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+MANUAL = {p.name: p.read_text() for p in sorted((ROOT / "docs").glob("*.md"))}
 
 
 def quick_start_commands():
@@ -29,7 +31,8 @@ def test_config_reference_matches_the_code():
     spec = importlib.util.spec_from_file_location("config_reference", ROOT / "scripts/config_reference.py")
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
-    assert ref.readme_with_table(README) == README, "run: python scripts/config_reference.py --write"
+    page = MANUAL["configs.md"]
+    assert ref.with_table(page) == page, "run: python scripts/config_reference.py --write"
 
 
 def test_every_config_key_is_commented_in_some_config():
@@ -102,9 +105,10 @@ def test_every_install_hint_works_from_this_checkout():
     extras = _extras()
     assert extras["plot"] == [PLOT_REQUIREMENT] and extras["dask"] == [DASK_REQUIREMENT]
     # pip install 'trainer[...]' would fetch another project of that name from PyPI
-    for text in (README, (ROOT / ".ci/run").read_text()):
+    texts = [README, *MANUAL.values()]
+    for text in (*texts, (ROOT / ".ci/run").read_text()):
         assert not re.search(r"pip install[^\n`]*\btrainer\[", text)
-    hints = re.findall(r"pip install[^\n`]*", README)
+    hints = [hint for text in texts for hint in re.findall(r"pip install[^\n`]*", text)]
     from_checkout = [h for h in hints if re.match(r"pip install -e ['\"]?\.", h)]
     of_the_plot_extra = [h for h in hints if h == f"pip install '{PLOT_REQUIREMENT}'"]
     assert len(from_checkout) >= 3 and sorted(from_checkout + of_the_plot_extra) == sorted(hints), hints

@@ -1,4 +1,4 @@
-"""The scripts behind the README's data tables run and print what they claim: the drift guard's
+"""The scripts behind the data tables of docs/data.md run and print what they claim: the drift guard's
 false-alarm table (one config, one seed), and trainer beside scikit-learn on the penguins."""
 
 import importlib.util

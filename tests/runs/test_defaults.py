@@ -2,8 +2,8 @@
 
 MLPClassifier keeps its own defaults but the hidden size (ours) and random_state (the seed); it
 gets the same standardised rows, every non-test row, as our data-only config trains on.
-iris and spiral: small, so the test is fast, and sensitive to the defaults (README "Accuracy vs
-scikit-learn" has the figures over seeds and datasets).
+iris and spiral: small, so the test is fast, and sensitive to the defaults (docs/accuracy.md has the
+figures over seeds and datasets).
 """
 
 import warnings

@@ -12,7 +12,7 @@ import numpy as np
 # dtype -> (rtol, atol): orders of magnitude above what rounding-level changes (1 ulp of the data,
 # BLAS threads or kernels, numpy SIMD) move a curve, and below what a 1e-6 relative gradient
 # perturbation (float64) or a 1% change of lr moves it; scripts/curve_tolerance.py measures both
-# (README "Tolerance"). float32 rounding grows with the epochs: a long float32 golden needs a looser rtol
+# (docs/tolerance.md). float32 rounding grows with the epochs: a long float32 golden needs a looser rtol
 TOLERANCE = {"float64": (1e-10, 1e-12), "float32": (1e-3, 1e-5)}
 
 
