@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainer.config.load import config_from_dict  # noqa: E402
+from trainer.config.load import config_from_dict, config_to_dict  # noqa: E402
 from trainer.runs.run import start  # noqa: E402
 from trainer.storage.checkpoint import Checkpointer  # noqa: E402
 from trainer.training.loop import one_epoch  # noqa: E402
@@ -56,7 +56,7 @@ def bench(raw, epochs):
         }
         state.history = [dict(record, epoch=i + 1) for i in range(epochs)]
         state.epoch = epochs
-        saver = Checkpointer(tmp, cfg, data)
+        saver = Checkpointer(tmp, config_to_dict(cfg), data)
         write = median_seconds(lambda: saver.save(state), 30)
         saver.on_train_begin(state)
         saver.last = time.monotonic()  # throttled: the check alone

@@ -18,7 +18,8 @@ from trainer import TwoLayerNetClassifier, train
 from trainer.cli import main
 from trainer.config.load import load_config
 from trainer.data.datasets import SEED_BOUND, DataConfig
-from trainer.data.preprocess import fit_scaler, standardize
+from trainer.data.fitting import fit_scaler
+from trainer.data.preprocess import standardize
 from trainer.model.network import ModelConfig, init_params
 from trainer.training.loop import TrainConfig, TrainState, loss_and_accuracy, optimize
 from trainer.training.optim import make_optimizer

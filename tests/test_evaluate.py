@@ -11,12 +11,13 @@ import pytest
 from conftest import ROOT, numeric_model
 
 import trainer
-from trainer import evaluate as evaluate_module
+from trainer import predict as predict_module
 from trainer.config.load import load_config
 from trainer.errors import DataError, InputError
-from trainer.evaluate import evaluate, evaluate_csv, predict_chunks, predict_csv
+from trainer.evaluate import evaluate, evaluate_csv
 from trainer.model.metrics import classification_report
 from trainer.model.network import init_params
+from trainer.predict import predict_chunks, predict_csv
 from trainer.storage.modelfile import load_model
 
 FEATURES = ["a", "b", "c"]
@@ -118,7 +119,7 @@ def test_the_label_column_is_target_else_the_models_own_and_predict_ignores_it(t
 
 @pytest.mark.parametrize("batch", [64, 4096])
 def test_id_columns_are_copied_and_streaming_equals_one_shot(tmp_path, monkeypatch, batch):
-    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", batch)
+    monkeypatch.setattr(predict_module, "BATCH_ROWS", batch)
     model, (X, labels) = small_model(), rows(500)
     path = write(tmp_path / "d.csv", ["label", *FEATURES], X, labels, ["label", *FEATURES])
     whole = list(predict_chunks(model, path, ids=["label"])[1])

@@ -13,7 +13,7 @@ LAYERS = [
     {"data"},
     {"config"},
     {"storage"},
-    {"runs", "evaluate"},
+    {"runs", "evaluate", "predict"},
     {"estimator", "curves"},
     {"sweeps"},
     {"groups"},

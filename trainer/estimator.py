@@ -27,8 +27,8 @@ from sklearn.utils.validation import (
 from trainer.config.load import config_from_dict
 from trainer.data.columns import locate
 from trainer.data.datasets import SEED_BOUND
+from trainer.data.fitting import fit as fit_preprocessing
 from trainer.data.prepare import hold_out
-from trainer.data.preprocess import fit as fit_preprocessing
 from trainer.data.schema import Schema, numeric_schema, positional_names
 from trainer.data.table import Table, check_categories, frame_inputs, numeric_table
 from trainer.data.weights import BALANCED, class_weight_by_index, class_weights, row_weights

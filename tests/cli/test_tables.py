@@ -138,7 +138,7 @@ def _table(model, path):
     from trainer.data.columns import match
     from trainer.data.csvfile import open_csv
     from trainer.data.csvparse import Want, blocks
-    from trainer.evaluate import _block_table
+    from trainer.predict import _block_table
 
     f = open_csv(path)
     cols = match(f, model)

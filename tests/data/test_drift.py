@@ -6,7 +6,7 @@ import pandas as pd
 
 from trainer.data import drift
 from trainer.data.drift import DriftCheck
-from trainer.data.preprocess import fit
+from trainer.data.fitting import fit
 from trainer.data.table import Schema, Table, frame_inputs
 
 

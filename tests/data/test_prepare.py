@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from trainer.data.datasets import DataConfig, load_dataset
+from trainer.data.fitting import fit_scaler
 from trainer.data.prepare import prepare, split, training_weights
-from trainer.data.preprocess import fit_scaler
 from trainer.data.schema import numeric_schema
 from trainer.data.table import numeric_table
 from trainer.errors import ConfigError, DataError

@@ -11,7 +11,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from trainer.data.preprocess import fit, fit_imputer, impute
+from trainer.data.fitting import fit, fit_imputer
+from trainer.data.preprocess import impute
 from trainer.data.schema import numeric_schema
 from trainer.data.table import Schema, Table, frame_inputs, numeric_table
 from trainer.errors import DataError, InputError

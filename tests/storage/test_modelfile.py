@@ -251,7 +251,7 @@ def test_imputer_target_and_positional_names_round_trip():
 def test_categories_fills_policies_and_the_drift_reference_round_trip():
     import pandas as pd
 
-    from trainer.data.preprocess import fit
+    from trainer.data.fitting import fit
     from trainer.data.table import Schema, Table, frame_inputs
     from trainer.storage.modelfile import SavedModel
 

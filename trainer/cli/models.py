@@ -148,7 +148,7 @@ def predict_command(args):
     import contextlib
 
     from trainer.data.drift import DriftCheck
-    from trainer.evaluate import predict_chunks
+    from trainer.predict import predict_chunks
     from trainer.storage.files import atomic_stream
     from trainer.storage.modelfile import load_model
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from trainer.data import preprocess
+from trainer.data import fitting, preprocess
 from trainer.data.datasets import SEED_BOUND, data_source, load_dataset
 from trainer.data.weights import class_weight_by_index, class_weights, row_weights
 from trainer.errors import ConfigError, DataError, first_line
@@ -134,7 +134,7 @@ def raw_splits(data_cfg, rng):
 
 def fit_preprocessing(data_cfg, train):
     """The Preprocessing of the train split's Table, as data_cfg (a DataConfig) asks."""
-    return preprocess.fit(
+    return fitting.fit(
         train.schema,
         train,
         data_cfg.missing,

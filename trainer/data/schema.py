@@ -3,7 +3,7 @@ categories learned on the train split), the label column and its classes, and wh
 are matched by name or by position.
 
 A Schema is made once, where the data are first read (datasets.load_dataset, the estimator's fit),
-completed with the categories when preprocessing is fitted (preprocess.fit), and carried whole from
+completed with the categories when preprocessing is fitted (fitting.fit), and carried whole from
 there to the model file. Encoded features are named as scikit-learn's
 OneHotEncoder.get_feature_names_out names them: a numeric column keeps its name, a categorical
 column `island` with categories Biscoe and Dream gives `island_Biscoe`, `island_Dream`.

@@ -160,7 +160,7 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     data, state = start(cfg, parent)  # before any file is written: bad data leaves no half-made run
     parent_sha = None if parent is None else checksum(parent)
     metrics = MetricsWriter(run_dir / "metrics.jsonl")
-    saver = Checkpointer(run_dir, cfg, data, parent_sha, before_save=metrics.write)
+    saver = Checkpointer(run_dir, config_to_dict(cfg), data, parent_sha, before_save=metrics.write)
     if resume:
         saver.restore(state)
     else:

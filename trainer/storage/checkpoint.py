@@ -23,7 +23,6 @@ import numpy as np
 
 from trainer import __version__
 from trainer.config.diff import config_hash, diff_keys, show_diff
-from trainer.config.load import config_to_dict
 from trainer.errors import ConfigError, DataError, ModelFileError
 from trainer.model.network import PARAM_NAMES
 from trainer.storage.archive import check_fields, digest, pack, unpack
@@ -202,16 +201,17 @@ class Checkpointer:
     and on Ctrl-C (SIGINT) at the end of the epoch under way; then it raises KeyboardInterrupt.
 
     A second Ctrl-C stops at once (the checkpoint before it stays). Everything else costs an
-    epoch end a comparison or two. before_save(state) runs just before each checkpoint is written
-    (the metrics file, so that on disk it never lags the newest checkpoint).
+    epoch end a comparison or two. config: the resolved config as plain data (config_to_dict), as
+    a checkpoint stores it. before_save(state) runs just before each checkpoint is written (the
+    metrics file, so that on disk it never lags the newest checkpoint).
     """
 
-    def __init__(self, run_dir, cfg, data, parent_sha256=None, before_save=lambda state: None):
+    def __init__(self, run_dir, config, data, parent_sha256=None, before_save=lambda state: None):
         self.run_dir = Path(run_dir)
         self.parent_sha256 = parent_sha256  # of the model.init_from model the run started from
         self.before_save = before_save
-        self.every, self.seconds = cfg.train.checkpoint_every, cfg.train.checkpoint_seconds
-        self.config = config_to_dict(cfg)
+        self.every, self.seconds = config["train"]["checkpoint_every"], config["train"]["checkpoint_seconds"]
+        self.config = config
         self.data, self._data_sha = data, None
         self.lines = []  # history records already serialised, one JSON line each
         self.last = 0.0
