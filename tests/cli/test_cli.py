@@ -425,7 +425,9 @@ def test_inspect_a_positional_model_and_one_started_from_another(tmp_path):
     assert "label         column 2 (index, counting from 0)" in text
     assert f"started from  the model with sha256 {checksum(load_model(tmp_path / 'a/model.npz'))}" in text
     done = cli("inspect", "nope", cwd=tmp_path)
-    assert done.returncode == 1 and done.stderr == "trainer: error: nope: no such model file\n"
+    assert (
+        done.returncode == 1 and done.stderr == "trainer: error: nope: no such model file or run directory\n"
+    )
 
 
 def test_predict_copies_id_columns_and_notes_what_it_ignored(fruit_run, tmp_path):

@@ -14,7 +14,7 @@ import numpy as np
 from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.prepare import prepare
-from trainer.errors import ConfigError, DivergenceError, TrainerError
+from trainer.errors import ConfigError, DivergenceError, TrainerError, did_you_mean_path
 from trainer.model.metrics import chance_level, loss_and_accuracy, split_metrics
 from trainer.model.network import PARAM_NAMES, init_params
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
@@ -41,7 +41,7 @@ def resume_config(run_dir, config=None, overrides=()):
     run_dir = Path(run_dir)
     stored_path = run_dir / "config.yaml"
     if not run_dir.is_dir():
-        raise ConfigError(f"{run_dir}: no such run directory")
+        raise ConfigError(f"{run_dir}: no such run directory{did_you_mean_path(run_dir)}")
     if not stored_path.is_file():
         raise ConfigError(f"{run_dir}: not a run directory (no config.yaml); start a new run instead")
     if (run_dir / "summary.json").exists():
