@@ -36,7 +36,7 @@ def goldens(pytester):
 def test_a_missing_golden_fails_and_names_the_flag(suite):
     result = suite.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=3)
-    result.stdout.fnmatch_lines(["*no golden curve*a.json; write it with: pytest --curves-update*"])
+    result.stdout.fnmatch_lines(["*no golden curve*a.json (*); write it with: pytest --curves-update*"])
     assert set(goldens(suite)) == {"unrelated.json"}
 
 
@@ -55,7 +55,7 @@ def test_the_flag_writes_missing_rewrites_failing_and_deletes_none(suite):
     failing = suite.runpytest_subprocess("-p", "no:cacheprovider")
     failing.assert_outcomes(passed=2, failed=1)
     failing.stdout.fnmatch_lines(
-        ["*FAILED: b.yaml departs from*", "*rewrite it with: pytest --curves-update*"]
+        ["*FAILED: *b.yaml departs from*", "*rewrite it with: pytest --curves-update*"]
     )
     again = suite.runpytest_subprocess("-p", "no:cacheprovider", "--curves-update")
     again.assert_outcomes(passed=3)
@@ -64,6 +64,42 @@ def test_the_flag_writes_missing_rewrites_failing_and_deletes_none(suite):
     after = goldens(suite)
     assert after["b.json"] == written["b.json"] and after["a.json"] == written["a.json"]
     assert after["unrelated.json"] == b"{}" and set(after) == set(written)
+
+
+SUBDIR_TESTS = """
+def test_default(loss_curve):
+    loss_curve.check("configs/a.yaml")
+
+def test_named(loss_curve):
+    loss_curve.check("configs/a.yaml", golden="tests/golden/named.json")
+
+def test_typo(loss_curve):
+    loss_curve.check("configs/b.yaml")
+"""
+
+
+def test_paths_are_taken_from_the_rootdir_when_pytest_runs_in_a_subdirectory(pytester, monkeypatch):
+    """myproj/pytest.ini, myproj/configs/a.yaml, myproj/tests/test_curves.py, pytest run in myproj/tests."""
+    pytester.makeini("[pytest]\n")
+    (pytester.path / "configs").mkdir()
+    (pytester.path / "configs" / "a.yaml").write_text(CONFIG)
+    tests = pytester.mkpydir("tests")
+    (tests / "test_curves.py").write_text(SUBDIR_TESTS)
+    monkeypatch.chdir(tests)
+    golden = pytester.path / "tests" / "golden"
+    missing = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    missing.assert_outcomes(failed=3)
+    base = f"loss_curve takes a relative path from pytest's rootdir, {pytester.path}"
+    config = pytester.path / "configs"
+    missing.stdout.fnmatch_lines([f"*no golden curve {golden / 'a.json'} ({base}); write it with*"])
+    missing.stdout.fnmatch_lines([f"*no golden curve {golden / 'named.json'} ({base}); write it with*"])
+    missing.stdout.fnmatch_lines(
+        [f"*no config file {config / 'b.yaml'} — did you mean '{config / 'a.yaml'}'? ({base})"]
+    )
+    written = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--curves-update")
+    written.assert_outcomes(passed=2, failed=1)
+    assert sorted(p.name for p in golden.iterdir()) == ["a.json", "named.json"]
+    assert not (tests / "tests").exists()
 
 
 def test_a_foreign_suite_runs_untouched(pytester):

@@ -63,6 +63,25 @@ def did_you_mean(name, candidates, shown=str, ignore_case=False):
     return suggestion([names[c] for c in close], shown)
 
 
+def did_you_mean_path(path):
+    """did_you_mean for a path that does not exist: its first missing part against the entries of
+    the directory above it, shown as the whole path with that part mended ('runs/tyr1/model.npz'
+    -> 'runs/try1/model.npz'); '' when none is close or the directory cannot be read."""
+    from pathlib import Path
+
+    path = missing = Path(path)
+    try:
+        if path.exists():
+            return ""
+        while missing.parent != missing and not missing.parent.exists():
+            missing = missing.parent
+        names = [p.name for p in missing.parent.iterdir() if not p.name.startswith(".")]
+    except (OSError, ValueError):  # no permission; a NUL byte in the path
+        return ""
+    rest = path.relative_to(missing)
+    return did_you_mean(missing.name, names, shown=lambda name: str(missing.parent / name / rest))
+
+
 def suggestion(names, shown=str):
     """' — did you mean 'x'?' (or 'x' or 'y') for names already chosen, else ''."""
     quoted = [f"'{shown(str(n))}'" for n in names]

@@ -4,12 +4,17 @@
         loss_curve.check("configs/moons.yaml")              # exact lane, tests/golden/moons.json
         loss_curve.check("configs/moons.yaml", band=True)   # band lane: the golden's seeds
 
+Relative paths (the config, golden=, the default tests/golden/<stem>.json) are taken from pytest's
+rootdir (`config.rootpath`: the directory of pytest.ini or pyproject.toml), wherever pytest runs
+from; an absolute path stays as it is.
+
 Without --curves-update a missing golden fails, naming the flag; with it, missing goldens are
 written, failing ones rewritten, passing ones left alone, none deleted, and the session lists
 what it wrote. pytest loads this module in every session of an environment where trainer is
 installed, so it imports only pytest here: the checks import trainer's modules when called.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,7 +30,8 @@ def pytest_addoption(parser):
         OPTION,
         action="store_true",
         default=False,
-        help="trainer: write missing golden loss curves and rewrite failing ones (none is deleted)",
+        help="trainer: write missing golden loss curves and rewrite failing ones (none is deleted); "
+        "loss_curve takes relative paths from the rootdir",
     )
 
 
@@ -38,22 +44,25 @@ class LossCurve:
 
     def __init__(self, root, update, written):
         self.root, self.update, self.written = Path(root), update, written
+        self.base = f"loss_curve takes a relative path from pytest's rootdir, {self.root}"
 
     def check(self, config, golden=None, band=False, **tolerances):
         """Train `config` (a YAML path or a Config) and compare it with its golden; fail the test
-        with the report otherwise. golden: default tests/golden/<config stem>.json under the
-        rootdir. band: False (the exact lane), True (the band lane over the golden's seeds, or 5
-        seeds for a new golden) or a --seeds spec. tolerances: rtol, atol, exact; alpha (band).
-        Returns the CheckResult."""
+        with the report otherwise. golden: default tests/golden/<config stem>.json. A relative
+        path, config or golden, is taken from the rootdir. band: False (the exact lane), True (the
+        band lane over the golden's seeds, or 5 seeds for a new golden) or a --seeds spec.
+        tolerances: rtol, atol, exact; alpha (band). Returns the CheckResult."""
         __tracebackhide__ = True
         from trainer.curves import golden as goldens
         from trainer.errors import TrainerError
 
-        path = Path(golden) if golden else self.root / goldens.default_golden(config)
+        config, path = self._paths(config, golden)
         seeds = band if isinstance(band, str) else None
         if not path.exists():
             if not self.update:
-                pytest.fail(f"no golden curve {path}; write it with: pytest {OPTION}", pytrace=False)
+                pytest.fail(
+                    f"no golden curve {path} ({self.base}); write it with: pytest {OPTION}", pytrace=False
+                )
             return self._write(config, path, band, seeds, "new")
         try:
             if band:
@@ -72,6 +81,20 @@ class LossCurve:
 
         report = with_overlay(result, goldens.overlay_path(config, path))
         pytest.fail(f"{report}\n  rewrite it with: pytest {OPTION}", pytrace=False)
+
+    def _paths(self, config, golden):
+        """(config, golden path) taken from the rootdir; a missing config file fails the test."""
+        __tracebackhide__ = True
+        from trainer.curves.golden import default_golden
+        from trainer.errors import did_you_mean_path
+
+        if isinstance(config, (str, os.PathLike)):
+            config = self.root / config  # an absolute path stays as it is
+            if not config.is_file():
+                pytest.fail(
+                    f"no config file {config}{did_you_mean_path(config)} ({self.base})", pytrace=False
+                )
+        return config, self.root / (golden or default_golden(config))
 
     def _write(self, config, path, band, seeds, why):
         from trainer.curves import golden as goldens

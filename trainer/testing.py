@@ -19,7 +19,9 @@ def assert_curve_matches(config, golden=None, rtol=None, atol=None, exact=False,
     (train_loss, val_loss, val_accuracy, lr, ...) is compared: |got - golden| <= atol + rtol * |golden|,
     with defaults by dtype (float64: rtol 1e-10, atol 1e-12; float32: rtol 1e-3, atol 1e-5), or
     bitwise when exact=True. plot: where to draw golden vs new on a mismatch when plotting is
-    available (default beside the golden; False for none).
+    available (default beside the golden; False for none). Relative paths are taken from the current
+    directory, as open() takes them; in pytest, the `loss_curve` fixture (trainer.pytest_plugin)
+    takes them from pytest's rootdir instead, wherever pytest runs from.
 
     Raises AssertionError with the report of `trainer curve check` (first departing epoch and
     metric, expected vs got, largest relative deviation, epochs out of tolerance; or the config

@@ -777,6 +777,38 @@ CASES = [
         "trainer train --resume cut-short",
     ),
     command("plot-an-unfinished-run", ("plot", "cut-short"), 1, "trainer train --resume cut-short"),
+    # a mistyped run directory: the nearest entry of the directory above it
+    *(
+        command(
+            f"mistyped-run-{args[0]}-{i}", args, code, f"{typed}: no such {what} — did you mean '{meant}'?"
+        )
+        for i, (args, code, typed, what, meant) in enumerate(
+            [
+                (("evaluate", "oldrnu"), 1, "oldrnu", "model file or run directory", "oldrun"),
+                (("evaluate", "oldrnu/model.npz"), 1, "oldrnu/model.npz", "model file", "oldrun/model.npz"),
+                (("predict", "oldrnu", "points.csv"), 1, "oldrnu", "model file or run directory", "oldrun"),
+                (("inspect", "oldrnu"), 1, "oldrnu", "model file or run directory", "oldrun"),
+                (("plot", "oldrnu"), 1, "oldrnu", "run directory", "oldrun"),
+                (("compare", "oldrnu", "oldrun"), 1, "oldrnu", "run directory or seed group", "oldrun"),
+                (("train", "--resume", "oldrnu"), 2, "oldrnu", "run directory", "oldrun"),
+                (("sweep", "--resume", "oldrnu"), 2, "oldrnu", "sweep directory", "oldrun"),
+                (
+                    ("curve", "compare", "oldrnu", "oldrun"),
+                    1,
+                    "oldrnu",
+                    "curve file or run directory",
+                    "oldrun",
+                ),
+            ]
+        )
+    ),
+    command(  # model.init_from is made absolute as the config is read: the path is said so
+        "mistyped-run-init-from",
+        ("train", "good.yaml", "--init-from", "oldrnu", "-q"),
+        1,
+        "/mistyped-run-init-from/oldrnu: no such model file or run directory — did you mean '",
+        "/mistyped-run-init-from/oldrun'?",
+    ),
     command(
         "evaluate-a-directory-without-a-model",
         ("predict", "empty", "points.csv"),

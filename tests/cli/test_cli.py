@@ -425,7 +425,9 @@ def test_inspect_a_positional_model_and_one_started_from_another(tmp_path):
     assert "label         column 2 (index, counting from 0)" in text
     assert f"started from  the model with sha256 {checksum(load_model(tmp_path / 'a/model.npz'))}" in text
     done = cli("inspect", "nope", cwd=tmp_path)
-    assert done.returncode == 1 and done.stderr == "trainer: error: nope: no such model file\n"
+    assert (
+        done.returncode == 1 and done.stderr == "trainer: error: nope: no such model file or run directory\n"
+    )
 
 
 def test_predict_copies_id_columns_and_notes_what_it_ignored(fruit_run, tmp_path):
@@ -541,3 +543,20 @@ def test_help_says_where_a_relative_data_path_given_by_set_points(tmp_path):
     for command in ("train", "sweep"):
         text = " ".join(ok(cli(command, "--help", cwd=tmp_path)).stdout.split())
         assert "a relative data.path given here is relative to the current directory" in text, command
+
+
+def test_help_lists_the_three_jobs_first_with_an_example_each(tmp_path):
+    import shlex
+
+    from trainer.cli import build_parser
+
+    text = ok(cli("--help", cwd=tmp_path)).stdout
+    listed = text.split("  COMMAND\n", 1)[1].split("\n\n")[0]
+    names = [line.split()[0] for line in listed.splitlines() if line.startswith("    ") and line[4] != " "]
+    assert names[:3] == ["train", "evaluate", "predict"] and len(names) == len(set(names)) >= 10
+    examples = [shlex.split(line, comments=True) for line in text.split("examples:\n")[1].splitlines()]
+    assert [words[1] for words in examples] == ["train", "evaluate", "predict"]
+    parsed = [build_parser().parse_args(words[1:]) for words in examples]  # argparse exits on a bad one
+    train, evaluate, predict = parsed
+    assert evaluate.model == predict.model == train.out  # the run the first example writes
+    assert (ROOT / train.config).is_file() and (ROOT / predict.csv).is_file()

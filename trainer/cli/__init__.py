@@ -1,8 +1,8 @@
 """The `trainer` command line: parser, command registry and main; the only package that prints and exits.
 
 One module per group of subcommands, each a small function registered with @command:
-train.py (train, plot), models.py (evaluate, predict, datasets), sweep.py (sweep),
-check.py (gradcheck, curve). Library code raises trainer.errors types; main turns them into
+train.py (train, plot), models.py (evaluate, predict, inspect, datasets), compare.py (compare),
+sweep.py (sweep), check.py (gradcheck, curve). Library code raises trainer.errors types; main turns them into
 one line on stderr and the error's exit code.
 """
 
@@ -55,6 +55,13 @@ def _where(parser):
 
 
 COMMANDS = {}  # name -> (help, arguments, run)
+JOBS = ("train", "evaluate", "predict")  # what trainer is for: first in `trainer --help`, with examples
+EXAMPLES = """\
+examples:
+  trainer train configs/csv_example.yaml --out runs/fruit  # default --out: runs/<name>/<time>/
+  trainer evaluate runs/fruit                              # metrics on its own test split
+  trainer predict runs/fruit data/example.csv -o preds.csv # a class for each row of a CSV
+"""
 
 
 def command(name, help, arguments=lambda p: None):
@@ -68,10 +75,15 @@ def command(name, help, arguments=lambda p: None):
 
 
 def build_parser():
-    parser = _Parser(prog="trainer", description="Train, evaluate and inspect two-layer networks.")
+    parser = _Parser(
+        prog="trainer",
+        description="Train, evaluate and inspect two-layer networks.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples' lines as written
+    )
     parser.add_argument("--version", action="version", version=f"trainer {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    add_subcommands(parser, COMMANDS, "command", "run", "COMMAND")
+    add_subcommands(parser, {name: COMMANDS[name] for name in JOBS} | COMMANDS, "command", "run", "COMMAND")
     return parser
 
 
@@ -283,5 +295,6 @@ def _warn_one_line(message, category, filename, lineno, file=None, line=None):
     _say("warning", message)
 
 
-# each module registers its commands on import; this order is the order of `trainer --help`
-from trainer.cli import check, compare, models, sweep, train  # noqa: E402, F401  (after the registry they use)
+# each module registers its commands on import, after the registry it uses; after JOBS, this order
+# (not sorted) is the order of `trainer --help`
+from trainer.cli import train, models, compare, sweep, check  # noqa: E402, F401, I001

@@ -9,6 +9,7 @@ from trainer.cli import (
     columns,
     command,
     job_arguments,
+    note,
     number,
     progress_bar,
     report_chance,
@@ -88,23 +89,56 @@ def train_command(args):
     with lock as run_dir:  # no other process writes into it until the run is done
         bars = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
         says = [_SayWhereItResumes(run_dir, cfg.train.epochs)] if args.resume and not args.quiet else []
+        began = _Began()
         try:
-            result = train(cfg, run_dir, [*says, *bars], resume=bool(args.resume))
+            result = train(cfg, run_dir, [began, *says, *bars], resume=bool(args.resume))
+            model, history = result.model, result.state.history
+            pictures = _draw_pictures(run_dir, args, result.data.raw)
         except KeyboardInterrupt as e:
-            raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
+            if not (began.began and (run_dir / "summary.json").exists()):  # the run has not finished
+                raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
+            (model, history), pictures = _finished_all_the_same(run_dir, args), []
         finally:
             for bar in bars:
                 bar.close()  # the error line must not land inside a half-drawn bar
-        pictures = _draw_pictures(run_dir, args, result.data.raw)
-    print(run_dir if args.quiet else _summary_text(result, cfg, pictures))
-    _check_chance(result.summary, args)
+    print(run_dir if args.quiet else _summary_text(run_dir, model, history, cfg, pictures))
+    _check_chance(model.summary, args)
     return 0
+
+
+def _finished_all_the_same(run_dir, args):
+    """After a Ctrl-C that came once the run had finished (its summary.json written): the run's
+    (model, history) read back, its checkpoints removed as a finished run's are, its pictures
+    skipped (any drawn removed: a part would pass for the whole), and one line saying so."""
+    from trainer.pictures import plots
+    from trainer.storage.checkpoint import remove_checkpoints
+    from trainer.storage.rundir import read_run
+
+    model, history, _ = read_run(run_dir)
+    remove_checkpoints(run_dir)
+    plots.remove_pictures(run_dir)
+    skipped = f"; its pictures were skipped: draw them with: trainer plot {run_dir}"
+    note(
+        f"Ctrl-C came once the run had finished: {run_dir} holds its model.npz and summary.json"
+        + (skipped if not args.no_plots and plots.available() else "")
+    )
+    return model, history
 
 
 def _check_chance(summary, args):
     """A run at chance level: its warning on stderr, or with --fail-on-chance the error (exit 4)."""
     if summary.get("warning"):
         report_chance(summary["warning"], args.fail_on_chance)
+
+
+class _Began:
+    """Callback: whether training began; from then on a summary.json in the run directory is this
+    run's (train removes an earlier run's, in an --overwrite'n directory, before it begins)."""
+
+    began = False
+
+    def on_train_begin(self, state):
+        self.began = True
 
 
 class _SayWhereItResumes:
@@ -207,18 +241,18 @@ def _no_pictures(error, where, args):
     print(warning, file=sys.stderr)
 
 
-def _summary_text(result, cfg, pictures=()):
+def _summary_text(run_dir, model, history, cfg, pictures=()):
     """What the run did, in a few lines: epochs, the per-epoch objective, the final metrics, time."""
     from trainer.pictures.sparkline import sparkline
 
-    s = result.summary
+    s = model.summary
     # without early stopping the weights are the last epoch's: no epoch to name
     best = f" (best {s['best_epoch']})" if cfg.train.early_stopping else ""
     lines = [
-        f"run {result.run_dir}",
+        f"run {run_dir}",
         f"  epochs    {s['epochs_run']}{best}" + ("  stopped early" if s["stopped_early"] else ""),
     ]
-    objective = [r["train_loss"] for r in result.state.history]
+    objective = [r["train_loss"] for r in history]
     # what the steps minimised (loss + L2, the mean over each epoch's steps), not the train line's
     # loss of the final weights
     lines.append(
@@ -236,7 +270,7 @@ def _summary_text(result, cfg, pictures=()):
     if "n_filled" in s:
         from trainer.data.preprocess import fill_text
 
-        lines.append(f"  missing   {s['n_filled']} missing values filled with {fill_text(result.model.prep)}")
+        lines.append(f"  missing   {s['n_filled']} missing values filled with {fill_text(model.prep)}")
     for split, n in s.get("n_unseen", {}).items():
         lines.append(
             f"  unseen    {n} value(s) of the {split} split are categories the train split does not have: "

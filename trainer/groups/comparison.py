@@ -15,7 +15,7 @@ from trainer import stats
 from trainer.config.diff import diff_keys
 from trainer.config.load import config_to_dict, load_config
 from trainer.config.seed_spec import seeds_text
-from trainer.errors import DataError, TrainerError
+from trainer.errors import DataError, TrainerError, did_you_mean_path
 from trainer.groups.seed_group import GROUP_FILE, is_group, seed_dir
 from trainer.storage.curvefile import CLOCK_SUFFIXES, canonical_config
 from trainer.storage.files import read_json
@@ -40,6 +40,8 @@ class Side:
 def load_side(path):
     """A run directory or a finished seed group as a Side; a one-line TrainerError otherwise."""
     path = Path(path)
+    if not path.exists():
+        raise TrainerError(f"{path}: no such run directory or seed group{did_you_mean_path(path)}")
     if is_group(path):
         return _group_side(path)
     if (path / "summary.json").is_file() and (path / "config.yaml").is_file():

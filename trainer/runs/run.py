@@ -14,7 +14,7 @@ import numpy as np
 from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, dump_config, load_config
 from trainer.data.prepare import prepare
-from trainer.errors import ConfigError, DivergenceError, TrainerError
+from trainer.errors import ConfigError, DivergenceError, TrainerError, did_you_mean_path
 from trainer.model.metrics import chance_level, loss_and_accuracy, split_metrics
 from trainer.model.network import PARAM_NAMES, init_params
 from trainer.runs.callbacks import LastEpochWeights, MetricsWriter
@@ -41,11 +41,14 @@ def resume_config(run_dir, config=None, overrides=()):
     run_dir = Path(run_dir)
     stored_path = run_dir / "config.yaml"
     if not run_dir.is_dir():
-        raise ConfigError(f"{run_dir}: no such run directory")
+        raise ConfigError(f"{run_dir}: no such run directory{did_you_mean_path(run_dir)}")
     if not stored_path.is_file():
         raise ConfigError(f"{run_dir}: not a run directory (no config.yaml); start a new run instead")
     if (run_dir / "summary.json").exists():
-        raise TrainerError(f"{run_dir}: the run has finished (it holds summary.json); nothing to resume")
+        raise TrainerError(
+            f"{run_dir}: the run has finished (it holds summary.json and model.npz); nothing to resume "
+            f"(its pictures: trainer plot {run_dir})"
+        )
     stored = load_config(stored_path)
     asked = load_config(config or stored_path, overrides)
     changed = diff_keys(config_to_dict(stored), config_to_dict(asked))
@@ -164,7 +167,7 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     if resume:
         saver.restore(state)
     else:
-        saver.remove()  # checkpoints of an earlier run in an --overwrite'n directory are not this run's
+        _clear(run_dir, saver)
         atomic_write(run_dir / "config.yaml", dump_config(cfg))
     last = LastEpochWeights()
     callbacks = [metrics, saver, last, *callbacks]
@@ -181,6 +184,14 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     model, summary = _finish(cfg, run_dir, data, state, seconds, make_curve(cfg, state), parent_sha)
     saver.remove()
     return RunResult(run_dir, state, model, summary, data)
+
+
+def _clear(run_dir, saver):
+    """Remove what an earlier run left in an --overwrite'n run_dir: summary.json first (it marks a run
+    finished, and this one has not), its model, curve and metrics, its checkpoints (not this run's)."""
+    for name in ("summary.json", "model.npz", "curve.json", "metrics.jsonl"):
+        (run_dir / name).unlink(missing_ok=True)
+    saver.remove()
 
 
 def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **extra):

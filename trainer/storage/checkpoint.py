@@ -196,6 +196,12 @@ def resume_command(run_dir):
     return f"trainer train --resume {run_dir}"
 
 
+def remove_checkpoints(run_dir):
+    """Delete run_dir's checkpoints: a finished run holds none."""
+    for name in (CHECKPOINT, PREVIOUS):
+        (Path(run_dir) / name).unlink(missing_ok=True)
+
+
 class Checkpointer:
     """Callback: a checkpoint every `checkpoint_every` epochs, at most one per `checkpoint_seconds`,
     and on Ctrl-C (SIGINT) at the end of the epoch under way; then it raises KeyboardInterrupt.
@@ -285,8 +291,7 @@ class Checkpointer:
 
     def remove(self):
         """Delete the checkpoints once the run's own files are written."""
-        for name in (CHECKPOINT, PREVIOUS):
-            (self.run_dir / name).unlink(missing_ok=True)
+        remove_checkpoints(self.run_dir)
 
     def _catch_sigint(self):
         """Turn Ctrl-C into a flag read at the next epoch end (main thread only; not if SIGINT is ignored)."""

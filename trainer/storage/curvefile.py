@@ -25,7 +25,7 @@ import numpy as np
 from trainer import __version__
 from trainer.config.diff import config_hash
 from trainer.config.load import config_to_dict
-from trainer.errors import DataError, TrainerError
+from trainer.errors import DataError, TrainerError, did_you_mean_path
 from trainer.storage.files import read_json
 
 FORMAT, VERSION = "trainer-curve", 1
@@ -140,6 +140,9 @@ def make_curve(cfg, state, epochs=None):
 def read_curve(path):
     """Read a curve file, or the curve.json of a run directory; one-line TrainerError if it is not one."""
     path = Path(path)
+    if not path.exists():
+        what = "curve file" if path.suffix else "curve file or run directory"
+        raise TrainerError(f"{path}: no such {what}{did_you_mean_path(path)}")
     if path.is_dir():
         path = path / FILE_NAME
     curve = read_json(path, "curve file")

@@ -29,7 +29,7 @@ from trainer import __version__
 from trainer.data.preprocess import MISSING, UNKNOWN, Preprocessing
 from trainer.data.schema import CATEGORICAL, Schema, numeric_schema
 from trainer.data.table import Table, numeric_table
-from trainer.errors import InputError, ModelFileError
+from trainer.errors import InputError, ModelFileError, did_you_mean_path
 from trainer.model.network import PARAM_NAMES, check_inputs, scores, softmax
 from trainer.storage import checkpoint
 from trainer.storage.archive import check_fields, digest, pack, unpack
@@ -240,12 +240,21 @@ def load_model(path):
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        run_dir = Path(path).parent
-        why = checkpoint.unfinished(run_dir) if Path(path).name == RUN_MODEL and run_dir.is_dir() else ""
-        raise ModelFileError(f"{path}: no such model file" + (f"; {run_dir}: {why}" if why else "")) from None
+        raise ModelFileError(_no_model(Path(path))) from None
     except OSError as e:
         raise ModelFileError(f"{path}: cannot read model file: {e.strerror or e}") from None
     return model_from_bytes(data, path)
+
+
+def _no_model(path):
+    """Why there is no model at `path`: an unfinished run's model.npz, or a path with nothing there
+    (a model file, or without a suffix a run directory too), with the nearest that is there."""
+    run_dir = path.parent
+    why = checkpoint.unfinished(run_dir) if path.name == RUN_MODEL and run_dir.is_dir() else ""
+    if why:
+        return f"{path}: no such model file; {run_dir}: {why}"
+    what = "model file" if path.suffix else "model file or run directory"
+    return f"{path}: no such {what}{did_you_mean_path(path)}"
 
 
 def _model_of_run(run_dir):

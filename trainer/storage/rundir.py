@@ -18,7 +18,7 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from trainer.errors import TrainerError
+from trainer.errors import TrainerError, did_you_mean_path
 from trainer.storage.checkpoint import unfinished
 from trainer.storage.files import make_dir, read_json, read_jsonl
 from trainer.storage.modelfile import load_model
@@ -225,11 +225,10 @@ def _now():
 def read_run(run_dir):
     """(SavedModel, per-epoch records, summary) of a run directory; a one-line error unless it is finished."""
     run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise TrainerError(f"{run_dir}: no such run directory{did_you_mean_path(run_dir)}")
     if not run_dir.is_dir():
-        raise TrainerError(
-            f"{run_dir}: {'not a directory' if run_dir.exists() else 'no such run directory'}; "
-            "give a run directory written by `trainer train`"
-        )
+        raise TrainerError(f"{run_dir}: not a directory; give a run directory written by `trainer train`")
     missing = [f for f in ("metrics.jsonl", "model.npz", "summary.json") if not (run_dir / f).is_file()]
     if missing:
         why = unfinished(run_dir) or f"incomplete run: no {', '.join(missing)}"

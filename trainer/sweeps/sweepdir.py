@@ -20,7 +20,7 @@ from pathlib import Path
 from trainer.config.diff import diff_keys, show_diff
 from trainer.config.load import config_to_dict, get_key, load_config
 from trainer.config.seed_spec import parse_seeds, seeds_text
-from trainer.errors import ConfigError, TrainerError
+from trainer.errors import ConfigError, TrainerError, did_you_mean_path
 from trainer.storage.files import read_json, write_json
 from trainer.storage.journal import Journal, latest, read_journal
 from trainer.storage.rundir import DirLock, claim_dir
@@ -199,7 +199,7 @@ def resume(out, config=None, grid_items=(), overrides=(), cv=None, seeds_spec=No
 def _read_meta(out):
     """sweep.json of an unfinished sweep in `out`; a one-line error when there is none to go on with."""
     if not out.is_dir():
-        raise ConfigError(f"{out}: no such sweep directory")
+        raise ConfigError(f"{out}: no such sweep directory{did_you_mean_path(out)}")
     if not (out / SWEEP_FILE).is_file():
         raise ConfigError(f"{out}: not a sweep directory (no {SWEEP_FILE}); start a new sweep instead")
     if (out / "results.json").exists():
