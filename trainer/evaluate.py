@@ -38,25 +38,50 @@ def own_split(model, split="test"):
     return part
 
 
-def evaluate(model, X=None, y=None, split="test"):
+def evaluate(model, X=None, y=None, split="test", scores=None):
     """Metrics of `model` on raw rows X (a Table, or numeric rows) with labels y (class indices;
     a Table's own when None), or on a split of its own dataset (the default, test: equal to
-    summary.json's test metrics, a category too rare to reach the train split encoded as there)."""
+    summary.json's test metrics, a category too rare to reach the train split encoded as there).
+    scores: a Scores that gets every row's label and probabilities."""
     own = X is None
     if own:
         X = own_split(model, split)
     table = model.table(X)
     Z = model.transform(table, unknown="ignore" if own else None)
-    return classification_report(model.params, Z, table.y if y is None else y, model.classes)
+    y = table.y if y is None else np.asarray(y)
+    if scores is not None:
+        scores.add(y, probabilities(model, Z))
+    return classification_report(model.params, Z, y, model.classes)
 
 
-def evaluate_csv(model, path, target=None, notes=None, drift=None, sep=None, skip_rows=0):
+class Scores:
+    """The rows an evaluation scores, in order: each one's class index (y) and class probabilities
+    (proba, N x C), gathered block by block; what the ROC and precision-recall curves are drawn from."""
+
+    def __init__(self):
+        self._y, self._proba = [], []
+
+    def add(self, y, proba):
+        self._y.append(np.asarray(y))
+        self._proba.append(proba)
+
+    @property
+    def y(self):
+        return np.concatenate(self._y)
+
+    @property
+    def proba(self):
+        return np.concatenate(self._proba)
+
+
+def evaluate_csv(model, path, target=None, notes=None, drift=None, sep=None, skip_rows=0, scores=None):
     """Metrics of `model` on a labelled CSV in the raw units it was trained on.
 
     Columns are matched as data.columns.match says (by name with a header); the label column is
     `target`, else the model's own. notes: a list that gets one-line notes for the user (columns
-    ignored, rows dropped, values filled). drift: a DriftCheck that sees every row scored. The
-    metrics are classification_report's, as for a split."""
+    ignored, rows dropped, values filled). drift: a DriftCheck that sees every row scored; scores:
+    a Scores that gets each one's label and probabilities. The metrics are classification_report's,
+    as for a split."""
     f = open_csv(path, sep, skip_rows=skip_rows, names=model.schema.names)
     cols = match(f, model, target, need_label=True)
     index = {str(c): i for i, c in enumerate(model.classes)}
@@ -74,6 +99,8 @@ def evaluate_csv(model, path, target=None, notes=None, drift=None, sep=None, ski
                 unknown.setdefault(distinct[k], int(lines[first[k]]))
         ys.append(y)
         Zs.append(Z)
+        if scores is not None:
+            scores.add(y, part.proba)
     if not sum(map(len, ys)):
         raise DataError(f"{path}: every row has a missing value (the model's data.missing: drop)")
     if unknown:

@@ -227,7 +227,7 @@ def test_plot_errors_name_the_problem(tmp_path, moons_run, capsys):
         (tmp_path / "bad" / name).write_bytes((moons_run[0] / name).read_bytes())
     (tmp_path / "bad" / "metrics.jsonl").write_text('{"epoch": 1}\n[1, 2]\n')
     cases = {
-        tmp_path / "nope": "no such run directory",
+        tmp_path / "nope": "no such directory; `trainer plot` draws a seed group",
         tmp_path / "half": "incomplete run: no model.npz, summary.json",
         tmp_path / "bad": "metrics.jsonl:2: not a JSON object",
     }

@@ -176,6 +176,31 @@ def at_least(low):
     return parse
 
 
+def picture_arguments(p, given_with=None):
+    """--format and --dpi of the pictures a command draws. given_with: the option they go with
+    (their defaults are then None, so that the command can tell they were given without it)."""
+    after = f" with {given_with}" if given_with else ""
+    fmt, dots = (None, None) if given_with else ("png", 120)
+    p.add_argument(
+        "--format",
+        choices=("png", "svg", "pdf"),
+        default=fmt,
+        help=f"picture file format{after} (default png)",
+    )
+    p.add_argument("--dpi", type=dpi, default=dots, help=f"dots per inch{after}, 10-1000 (default 120)")
+
+
+def dpi(text):
+    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
+    n = int(text)
+    if not 10 <= n <= 1000:
+        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {n}")
+    return n
+
+
+dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
+
+
 def column(text):
     """An argparse type: a CSV column, an integer index when it parses as one, else a header name."""
     try:

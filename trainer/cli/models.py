@@ -3,7 +3,7 @@
 import re
 import sys
 
-from trainer.cli import at_least, column, columns, command, note, number, warn
+from trainer.cli import at_least, column, columns, command, note, number, picture_arguments, warn
 from trainer.errors import ConfigError
 
 
@@ -22,6 +22,13 @@ def _evaluate_arguments(p):
         help="label column of --csv: name or index (default: the model's own label column, by name)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="also draw the evaluation into DIR: confusion.png, and for two classes roc.png and "
+        "precision_recall.png, beside evaluation.json (and scores.npz): `trainer plot DIR` draws them again",
+    )
+    picture_arguments(p, "--plot DIR")
     _file_arguments(p, "--csv")
 
 
@@ -50,7 +57,7 @@ def _file_arguments(p, what):
     arguments=_evaluate_arguments,
 )
 def evaluate_command(args):
-    from trainer.evaluate import evaluate, evaluate_csv
+    from trainer.evaluate import Scores, evaluate, evaluate_csv
     from trainer.storage.files import dumps
     from trainer.storage.modelfile import load_model
 
@@ -58,24 +65,73 @@ def evaluate_command(args):
         raise ConfigError("evaluate: --split names a split of the model's own dataset; drop it with --csv")
     if not args.csv and (args.sep or args.skip_rows or args.strict):
         raise ConfigError("evaluate: --sep, --skip-rows and --strict are for --csv FILE")
+    if not args.plot and (args.format or args.dpi):
+        raise ConfigError("evaluate: --format and --dpi are for --plot DIR")
+    if args.plot:
+        _check_plot_dir(args.plot)
     model = load_model(args.model)
-    notes = []
+    notes, source = [], args.csv or f"{args.split or 'test'} split"
+    scores = Scores() if args.plot and model.n_classes == 2 else None  # for the ROC and PR curves
     if args.csv:
         from trainer.data.drift import DriftCheck
 
         drift = DriftCheck(model.prep)
-        report = evaluate_csv(model, args.csv, args.target, notes, drift, args.sep, args.skip_rows)
+        report = evaluate_csv(
+            model, args.csv, args.target, notes, drift, args.sep, args.skip_rows, scores=scores
+        )
         report["drift"] = _drift(drift, args.csv, args.strict)  # said before the report: a pipe may close
     else:
-        report = evaluate(model, split=args.split or "test")
+        report = evaluate(model, split=args.split or "test", scores=scores)
     for line in notes:
         note(line)
-    print(
-        dumps(report, indent=2)
-        if args.json
-        else _report_text(report, args.csv or f"{args.split or 'test'} split")
-    )
+    print(dumps(report, indent=2) if args.json else _report_text(report, source))
+    if args.plot:
+        pictures = _plot_evaluation(args, model, report, source, scores)
+        if pictures and not args.json:  # --json prints one JSON object, nothing more
+            print(f"\npictures {', '.join(map(str, pictures))}")
     return 0
+
+
+def _check_plot_dir(directory):
+    """--plot DIR: refused when DIR holds another kind of directory (a run's confusion.png is not an
+    evaluation's), and made, before the model is evaluated."""
+    from trainer.pictures.evaluation import plot_evaluation
+    from trainer.pictures.redraw import kind_of
+    from trainer.storage.files import make_dir
+
+    kind = kind_of(directory)
+    if kind is not None and kind[1] is not plot_evaluation:
+        raise ConfigError(f"evaluate: --plot {directory} holds {kind[0]}; choose another directory")
+    make_dir(directory)
+
+
+def _plot_evaluation(args, model, report, source, scores):
+    """Write the evaluation's files into --plot DIR and draw its pictures; the pictures' paths. Without
+    matplotlib, or when drawing fails, one warning line: the evaluation stands, and its files
+    are there for `trainer plot DIR`."""
+    from pathlib import Path
+
+    from trainer.pictures import plots
+    from trainer.pictures.evaluation import plot_evaluation, save_evaluation
+
+    where = source if args.csv else f"the {source}"  # a CSV's path, or "the test split"
+    name = model.config.get("name") or Path(args.model).stem
+    record = {"model": str(args.model), "name": name, "source": where, "report": report}
+    if not save_evaluation(args.plot, record, scores) and scores is not None:
+        note(f"no ROC or precision-recall curve: every row of {where} is of one class")
+    if not plots.available():
+        hint = plots.install_hint()
+        warn(
+            f"no pictures: matplotlib is not installed; `{hint}`, then `trainer plot {args.plot}` draws them"
+        )
+        return []
+    try:
+        return plot_evaluation(args.plot, fmt=args.format or "png", dpi=args.dpi or plots.DPI)
+    except Exception as e:  # the evaluation is said and saved; a failed picture must not fail it
+        if args.debug:
+            raise
+        warn(f"no pictures: {e}; `trainer --debug plot {args.plot}` shows why")
+        return []
 
 
 def _drift(check, source, strict):

@@ -1,6 +1,5 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
 
-import argparse
 import json
 import sys
 
@@ -11,6 +10,7 @@ from trainer.cli import (
     job_arguments,
     note,
     number,
+    picture_arguments,
     progress_bar,
     report_chance,
     show_progress,
@@ -396,7 +396,7 @@ def _draw_group_pictures(group, ran, args):
             run_dir = group.seed_dir(seed)
             if (run_dir / "model.npz").exists() and not (run_dir / plots.PICTURES[0]).exists():
                 plots.plot_run(run_dir)
-        return [bands.plot_group(group.out)]
+        return bands.plot_group(group.out)
     except Exception as e:  # the runs are saved and sound; a failed picture must not fail them
         _no_pictures(e, group.out, args)
         return []
@@ -430,31 +430,27 @@ def _group_text(group, summary, pictures=()):
 
 
 def _plot_arguments(p):
-    p.add_argument("run_dir", help="a run directory written by `trainer train`")
-    p.add_argument("--out", metavar="DIR", help="write the pictures into DIR (default: the run directory)")
     p.add_argument(
-        "--format", choices=("png", "svg", "pdf"), default="png", help="picture file format (default png)"
+        "directory",
+        help="a directory trainer wrote: a run (`trainer train`), a seed group (`trainer train --seeds`) "
+        "or an evaluation (`trainer evaluate --plot DIR`)",
     )
-    p.add_argument("--dpi", type=_dpi, default=120, help="dots per inch, 10-1000 (default 120)")
+    p.add_argument("--out", metavar="DIR", help="write the pictures into DIR (default: the directory itself)")
+    picture_arguments(p)
 
 
-def _dpi(text):
-    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
-    dpi = int(text)
-    if not 10 <= dpi <= 1000:
-        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {dpi}")
-    return dpi
-
-
-_dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
-
-
-@command("plot", help="draw a run's pictures again from its files (no retraining)", arguments=_plot_arguments)
+@command(
+    "plot",
+    help="draw the pictures of a run, a seed group or an evaluation again from its files (no retraining)",
+    arguments=_plot_arguments,
+)
 def plot_command(args):
     from trainer.pictures import plots
 
     if not plots.available():
         raise TrainerError(f"trainer plot needs matplotlib: {plots.install_hint()}")
-    for path in plots.plot_run(args.run_dir, args.out, args.format, args.dpi):
+    from trainer.pictures.redraw import redraw
+
+    for path in redraw(args.directory, args.out, args.format, args.dpi):
         print(path)
     return 0

@@ -95,3 +95,22 @@ def confusion_counts(y, pred, n_classes):
     from sklearn.metrics import confusion_matrix
 
     return confusion_matrix(y, pred, labels=np.arange(n_classes))
+
+
+def binary_curves(y, score):
+    """The ROC and precision-recall curves of `score` (each row's probability of class 1) against
+    class indices y (0 or 1, both present), with the area under each and the share of class 1:
+    scikit-learn's roc_curve, roc_auc_score, precision_recall_curve and average_precision_score."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    fpr, tpr, _ = roc_curve(y, score)
+    precision, recall, _ = precision_recall_curve(y, score)
+    return {
+        "fpr": fpr,
+        "tpr": tpr,
+        "roc_auc": float(roc_auc_score(y, score)),
+        "precision": precision,
+        "recall": recall,
+        "average_precision": float(average_precision_score(y, score)),
+        "prevalence": float(np.mean(y == 1)),
+    }

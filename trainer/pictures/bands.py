@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from trainer.curves.tolerance import as_floats
+from trainer.errors import TrainerError
 from trainer.groups.seed_group import GROUP_FILE, seed_dir
-from trainer.pictures.plots import COLORS, _figure, _log_scale_if_wide, save
+from trainer.pictures.plots import COLORS, DPI, _figure, _log_scale_if_wide, save
 from trainer.stats import bands
-from trainer.storage.files import read_json, read_jsonl
+from trainer.storage.files import make_dir, read_json, read_jsonl
 
 # panel -> the metrics it shows, each with its colour
 PANELS = {
@@ -20,18 +21,26 @@ PANELS = {
 }
 
 
-def plot_group(out):
-    """Draw OUT/curves.png for the seed group in `out` from its finished seeds; return its path."""
-    out = Path(out)
-    group = read_json(out / GROUP_FILE, "seed group file")
+def plot_group(group_dir, out=None, fmt="png", dpi=DPI):
+    """Draw curves.<fmt> at `dpi` for the seed group in `group_dir` from its seeds' metrics.jsonl
+    files, into `out` (default: the group's directory); a list of the path written."""
+    group_dir = Path(group_dir)
+    out = group_dir if out is None else Path(out)
+    group = read_json(group_dir / GROUP_FILE, "seed group file")
+    if not isinstance(group, dict) or not isinstance(group.get("seeds"), list):
+        raise TrainerError(f"{group_dir / GROUP_FILE}: not a seed group file (no list of seeds)")
     histories = [
-        read_jsonl(seed_dir(out, s) / "metrics.jsonl")
+        read_jsonl(seed_dir(group_dir, s) / "metrics.jsonl")
         for s in group["seeds"]
-        if (seed_dir(out, s) / "metrics.jsonl").exists()
+        if (seed_dir(group_dir, s) / "metrics.jsonl").exists()
     ]
-    title = f"{group['name']}: mean over {len(histories)} seeds, std and min-max bands"
-    save(band_figure(histories, title), out / "curves.png")
-    return out / "curves.png"
+    histories = [h for h in histories if h]
+    if not histories:
+        raise TrainerError(f"{group_dir}: no seed of the group has recorded an epoch yet")
+    title = f"{group.get('name')}: mean over {len(histories)} seeds, std and min-max bands"
+    make_dir(out)
+    save(band_figure(histories, title), out / f"curves.{fmt}", fmt, dpi)
+    return [out / f"curves.{fmt}"]
 
 
 def band_figure(histories, title):

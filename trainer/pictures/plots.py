@@ -187,35 +187,63 @@ def _mantissa(v):
 
 def confusion_figure(counts, classes, title):
     """Counts of the test split, true class down, predicted class across, each cell labelled."""
-    from matplotlib.colors import PowerNorm
-
-    C = len(classes)
-    side = min(4.0 + 0.35 * C, 14.0)
+    side = confusion_side(len(classes))
     fig = _figure(side + 1.2, side)
     ax = fig.subplots()
-    # square-root colour scale: a few mistakes still show against a diagonal of hundreds
-    image = ax.imshow(counts, cmap="Blues", norm=PowerNorm(0.5, vmin=0, vmax=max(counts.max(), 1)))
-    fig.colorbar(image, ax=ax, label="test rows (square-root colour scale)", shrink=0.85)
+    confusion_panel(ax, counts, classes, "test rows")
+    n, right = counts.sum(), np.trace(counts)
+    ax.set_title(f"{title}\n{right} of {n} test rows classified right")
+    return fig
+
+
+def confusion_side(n_classes):
+    """The height in inches of a confusion panel of n classes: room for a number in every cell."""
+    return min(4.0 + 0.35 * n_classes, 14.0)
+
+
+def confusion_panel(ax, values, classes, what, shares=False):
+    """A (C, C) matrix drawn as cells, true class down, predicted class across, each cell labelled
+    with its value, and a colour bar saying what the values are (`what`: the rows counted).
+
+    Counts on a square-root colour scale, so that a few mistakes still show against a diagonal of
+    hundreds; with `shares`, each row's shares of its true class's rows (0 to 1, two decimals; a
+    class without rows has none, its cells marked "-")."""
+    from matplotlib.colors import Normalize, PowerNorm
+
+    C = len(classes)
+    if shares:
+        norm, bar = Normalize(0, 1), f"share of the true class's {what}"
+    else:
+        norm, bar = PowerNorm(0.5, vmin=0, vmax=max(values.max(), 1)), f"{what} (square-root colour scale)"
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="Blues", norm=norm)
+    ax.figure.colorbar(image, ax=ax, label=bar, shrink=0.85)
     names = [str(c) for c in classes]
     turn = max(map(len, names)) * C > 40  # long names side by side would overlap
     ax.set_xticks(range(C), labels=names, rotation=45 if turn else 0, ha="right" if turn else "center")
     ax.set_yticks(range(C), labels=names)
     ax.set(xlabel="predicted class", ylabel="true class")
-    if C <= 30:  # more cells than that are too small to hold a number
-        dark = counts.max() / 4  # a quarter of the max is past the middle of the square-root scale
-        for (i, j), n in np.ndenumerate(counts):
-            ax.text(
-                j,
-                i,
-                str(n),
-                ha="center",
-                va="center",
-                fontsize="small" if C > 10 else "medium",
-                color="white" if n > dark else "black" if n else "0.7",
-            )
-    n, right = counts.sum(), np.trace(counts)
-    ax.set_title(f"{title}\n{right} of {n} test rows classified right")
-    return fig
+    if C > 30:  # more cells than that are too small to hold a number
+        return
+    for (i, j), v in np.ndenumerate(values):
+        dark = not np.isnan(v) and norm(v) > 0.5  # past the middle of the colour scale
+        ax.text(
+            j,
+            i,
+            _cell_text(v, shares),
+            ha="center",
+            va="center",
+            fontsize="small" if C > 10 else "medium",
+            color="white" if dark else "black" if v > 0 else "0.7",  # NaN > 0 is False
+        )
+
+
+def _cell_text(v, shares):
+    """A confusion cell's label: a count, a share to two decimals, "0" for none, "-" for no rows at all."""
+    if np.isnan(v):
+        return "-"
+    if v == 0:
+        return "0"
+    return f"{v:.2f}" if shares else str(v)
 
 
 def class_colors(n):
