@@ -1,6 +1,7 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
 
 import json
+import os
 import sys
 
 from trainer.cli import (
@@ -89,13 +90,13 @@ def train_command(args):
     with lock as run_dir:  # no other process writes into it until the run is done
         bars = [ProgressBar(cfg.train.epochs, desc=cfg.name)] if show_progress(args) else []
         says = [_SayWhereItResumes(run_dir, cfg.train.epochs)] if args.resume and not args.quiet else []
-        began = _Began()
+        earlier = _file_id(run_dir / "summary.json")  # an --overwrite'n run's, or None
         try:
-            result = train(cfg, run_dir, [began, *says, *bars], resume=bool(args.resume))
+            result = train(cfg, run_dir, [*says, *bars], resume=bool(args.resume))
             model, history = result.model, result.state.history
             pictures = _draw_pictures(run_dir, args, result.data.raw)
         except KeyboardInterrupt as e:
-            if not (began.began and (run_dir / "summary.json").exists()):  # the run has not finished
+            if _file_id(run_dir / "summary.json") in (None, earlier):  # this run has not finished
                 raise KeyboardInterrupt(f"{str(e) or 'stopped'}; {_how_to_resume(cfg, run_dir)}") from None
             (model, history), pictures = _finished_all_the_same(run_dir, args), []
         finally:
@@ -125,20 +126,20 @@ def _finished_all_the_same(run_dir, args):
     return model, history
 
 
+def _file_id(path):
+    """(inode, mtime) of a file, or None when there is none. A run writes its files atomically, a new
+    file renamed over the old, so a file whose id has changed was written since."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
 def _check_chance(summary, args):
     """A run at chance level: its warning on stderr, or with --fail-on-chance the error (exit 4)."""
     if summary.get("warning"):
         report_chance(summary["warning"], args.fail_on_chance)
-
-
-class _Began:
-    """Callback: whether training began; from then on a summary.json in the run directory is this
-    run's (train removes an earlier run's, in an --overwrite'n directory, before it begins)."""
-
-    began = False
-
-    def on_train_begin(self, state):
-        self.began = True
 
 
 class _SayWhereItResumes:

@@ -167,7 +167,7 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     if resume:
         saver.restore(state)
     else:
-        _clear(run_dir, saver)
+        saver.remove()  # checkpoints of an earlier run in an --overwrite'n directory are not this run's
         atomic_write(run_dir / "config.yaml", dump_config(cfg))
     last = LastEpochWeights()
     callbacks = [metrics, saver, last, *callbacks]
@@ -184,14 +184,6 @@ def train(cfg, run_dir, callbacks=(), resume=False, in_job=False):
     model, summary = _finish(cfg, run_dir, data, state, seconds, make_curve(cfg, state), parent_sha)
     saver.remove()
     return RunResult(run_dir, state, model, summary, data)
-
-
-def _clear(run_dir, saver):
-    """Remove what an earlier run left in an --overwrite'n run_dir: summary.json first (it marks a run
-    finished, and this one has not), its model, curve and metrics, its checkpoints (not this run's)."""
-    for name in ("summary.json", "model.npz", "curve.json", "metrics.jsonl"):
-        (run_dir / name).unlink(missing_ok=True)
-    saver.remove()
 
 
 def _finish(cfg, run_dir, data, state, seconds, curve=None, parent_sha=None, **extra):
