@@ -15,6 +15,7 @@ from trainer.data.table import Table
 from trainer.errors import DataError, did_you_mean
 from trainer.model.metrics import classification_report
 from trainer.predict import scored
+from trainer.storage.modelfile import probabilities
 
 SPLIT_SIZES = {"val": "data.val_size", "test": "data.test_size"}
 

@@ -788,7 +788,7 @@ CASES = [
                 (("evaluate", "oldrnu/model.npz"), 1, "oldrnu/model.npz", "model file", "oldrun/model.npz"),
                 (("predict", "oldrnu", "points.csv"), 1, "oldrnu", "model file or run directory", "oldrun"),
                 (("inspect", "oldrnu"), 1, "oldrnu", "model file or run directory", "oldrun"),
-                (("plot", "oldrnu"), 1, "oldrnu", "run directory", "oldrun"),
+                (("plot", "oldrnu"), 1, "oldrnu", "directory", "oldrun"),
                 (("compare", "oldrnu", "oldrun"), 1, "oldrnu", "run directory or seed group", "oldrun"),
                 (("train", "--resume", "oldrnu"), 2, "oldrnu", "run directory", "oldrun"),
                 (("sweep", "--resume", "oldrnu"), 2, "oldrnu", "sweep directory", "oldrun"),

@@ -14,8 +14,9 @@ from conftest import ROOT, cli
 from matplotlib.image import imread
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from trainer.evaluate import model_splits, predict_csv
+from trainer.evaluate import model_splits
 from trainer.pictures import evaluation
+from trainer.predict import predict_csv
 from trainer.storage.evaldir import read_evaluation
 from trainer.storage.modelfile import load_model
 

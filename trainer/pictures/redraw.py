@@ -8,7 +8,7 @@ its kind; a seed group also holds a run's config.yaml and summary.json, so the r
 
 from pathlib import Path
 
-from trainer.errors import TrainerError
+from trainer.errors import TrainerError, did_you_mean_path
 from trainer.groups.seed_group import GROUP_FILE
 from trainer.pictures.bands import plot_group
 from trainer.pictures.evaluation import plot_evaluation
@@ -39,7 +39,7 @@ def redraw(directory, out=None, fmt="png", dpi=DPI):
     of no kind in KINDS, listing what `trainer plot` draws."""
     directory = Path(directory)
     if not directory.is_dir():
-        why = "not a directory" if directory.exists() else "no such directory"
+        why = "not a directory" if directory.exists() else f"no such directory{did_you_mean_path(directory)}"
         raise TrainerError(f"{directory}: {why}; `trainer plot` draws {drawn_kinds()}")
     kind = kind_of(directory)
     if kind is None:
