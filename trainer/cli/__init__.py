@@ -164,6 +164,17 @@ def at_least(low):
     return parse
 
 
+def dpi(text):
+    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
+    n = int(text)
+    if not 10 <= n <= 1000:
+        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {n}")
+    return n
+
+
+dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
+
+
 def column(text):
     """An argparse type: a CSV column, an integer index when it parses as one, else a header name."""
     try:

@@ -1,6 +1,5 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
 
-import argparse
 import json
 import sys
 
@@ -8,6 +7,7 @@ from trainer.cli import (
     column,
     columns,
     command,
+    dpi,
     job_arguments,
     number,
     progress_bar,
@@ -396,31 +396,33 @@ def _group_text(group, summary, pictures=()):
 
 
 def _plot_arguments(p):
-    p.add_argument("run_dir", help="a run directory written by `trainer train`")
+    p.add_argument(
+        "run_dir", help="a run directory written by `trainer train`, or a sweep's by `trainer sweep`"
+    )
     p.add_argument("--out", metavar="DIR", help="write the pictures into DIR (default: the run directory)")
     p.add_argument(
         "--format", choices=("png", "svg", "pdf"), default="png", help="picture file format (default png)"
     )
-    p.add_argument("--dpi", type=_dpi, default=120, help="dots per inch, 10-1000 (default 120)")
+    p.add_argument("--dpi", type=dpi, default=120, help="dots per inch, 10-1000 (default 120)")
 
 
-def _dpi(text):
-    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
-    dpi = int(text)
-    if not 10 <= dpi <= 1000:
-        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {dpi}")
-    return dpi
-
-
-_dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
-
-
-@command("plot", help="draw a run's pictures again from its files (no retraining)", arguments=_plot_arguments)
+@command(
+    "plot",
+    help="draw a run's (or a sweep's) pictures again from its files (no retraining)",
+    arguments=_plot_arguments,
+)
 def plot_command(args):
     from trainer.pictures import plots
+    from trainer.sweeps.sweepdir import is_sweep
 
     if not plots.available():
         raise TrainerError(f"trainer plot needs matplotlib: {plots.install_hint()}")
-    for path in plots.plot_run(args.run_dir, args.out, args.format, args.dpi):
+    if is_sweep(args.run_dir):
+        from trainer.pictures.sweep_plots import plot_sweep
+
+        paths = plot_sweep(args.run_dir, args.out, args.format, args.dpi)
+    else:
+        paths = plots.plot_run(args.run_dir, args.out, args.format, args.dpi)
+    for path in paths:
         print(path)
     return 0
