@@ -18,7 +18,18 @@ from trainer.storage import rundir
 from trainer.storage.rundir import LOCK_FILE, RUN_FILES
 
 TRAIN = ("train", "c.yaml", "--set", "train.epochs=2", "--out", "run", "-q", "--no-plots")
-SWEEP = ("sweep", "c.yaml", "--grid", "train.lr=0.002,0.004", "--set", "train.epochs=2", "--out", "run", "-q")
+SWEEP = (
+    "sweep",
+    "c.yaml",
+    "--grid",
+    "train.lr=0.002,0.004",
+    "--set",
+    "train.epochs=2",
+    "--out",
+    "run",
+    "-q",
+    "--no-plots",
+)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ TRIALS = 4
 
 
 def sweep_args(*extra):
-    return ("sweep", "c.yaml", *GRID, "--out", "out", "-q", *extra)
+    return ("sweep", "c.yaml", *GRID, "--out", "out", "-q", "--no-plots", *extra)
 
 
 def comparable(out):
@@ -81,7 +81,7 @@ def killed(proc, tmp, journaled):
 
 
 def resume(tmp, killed_pid=None, *extra):
-    r = cli("sweep", "--resume", "out", "-q", *extra, cwd=tmp)
+    r = cli("sweep", "--resume", "out", "-q", "--no-plots", *extra, cwd=tmp)
     assert r.returncode == 0, r.stderr
     if killed_pid is None:
         assert r.stderr == ""
@@ -216,7 +216,7 @@ def test_resume_refuses_an_edited_config_file(broken):
 
 
 def test_resume_with_the_same_arguments_given_again_goes_on(broken, unbroken):
-    r = cli("sweep", "c.yaml", *GRID, "--resume", "out", "-q", cwd=broken)
+    r = cli("sweep", "c.yaml", *GRID, "--resume", "out", "-q", "--no-plots", cwd=broken)
     assert r.returncode == 0 and "taking over the lock" in r.stderr
     assert comparable(broken / "out") == unbroken
     again = cli("sweep", "--resume", "out", cwd=broken)

@@ -1,6 +1,17 @@
 """`trainer sweep`: train every combination of a grid of config values and rank them."""
 
-from trainer.cli import at_least, columns, command, job_arguments, number, progress_bar, report_chance
+import sys
+
+from trainer.cli import (
+    at_least,
+    columns,
+    command,
+    job_arguments,
+    number,
+    picture_arguments,
+    progress_bar,
+    report_chance,
+)
 
 
 def _sweep_arguments(p):
@@ -62,6 +73,12 @@ def _sweep_arguments(p):
         help="exit 4 when every trial is at chance level (the results are written all the same)",
     )
     p.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="do not draw the sweep's pictures (sweep_<key>.png, sweep_heatmap.png, sweep_curves.png)",
+    )
+    picture_arguments(p)
+    p.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -87,7 +104,8 @@ def sweep_command(args):
             sweepdir.discard(plan)  # nothing learned, nothing to keep
             raise error
         best = grid.write_results(plan.out, ranked, plan.config, plan.cv)
-    print(plan.out if args.quiet else _sweep_text(plan.out, ranked, best, plan.how, plan.cv))
+        pictures = _draw_pictures(plan.out, args)
+    print(plan.out if args.quiet else _sweep_text(plan.out, ranked, best, plan.how, plan.cv, pictures))
     _check_chance(ranked, args)
     failed = grid.failures(ranked)
     if failed is not None:
@@ -166,6 +184,31 @@ def _kept(plan, args, total):
     )
 
 
+def _draw_pictures(out, args):
+    """The sweep's pictures when matplotlib is importable, else one line saying how to get them;
+    a picture that fails is one warning line (its error under --debug), never a failed sweep."""
+    from trainer.pictures import plots, sweep_plots
+
+    if args.no_plots:
+        sweep_plots.remove_pictures(out, fmt=args.format)  # an overwritten sweep's would show another
+        return []
+    if not plots.available():
+        if not args.quiet:
+            print(
+                f"trainer: no pictures: matplotlib is not installed; `{plots.install_hint()}` draws "
+                "sweep_<key>.png, sweep_heatmap.png and sweep_curves.png into every sweep",
+                file=sys.stderr,
+            )
+        return []
+    try:
+        return sweep_plots.plot_sweep(out, fmt=args.format, dpi=args.dpi)
+    except Exception as e:  # the results are written and sound; a failed picture must not fail them
+        if args.debug:
+            raise
+        print(f"trainer: warning: no pictures: {e}; `trainer --debug plot {out}` shows why", file=sys.stderr)
+        return []
+
+
 def _check_chance(ranked, args):
     """Every trial at chance level: a warning line, or with --fail-on-chance the error (exit 4)."""
     learned = [t for t in ranked if t.error is None and not t.chance]
@@ -181,7 +224,7 @@ def _check_chance(ranked, args):
     report_chance(message, args.fail_on_chance)
 
 
-def _sweep_text(out, ranked, best, how, cv):
+def _sweep_text(out, ranked, best, how, cv, pictures=()):
     """How the trials were scored, the ranked trials as a table, then where the results and best.yaml are.
 
     std is over the folds, or over the seeds with --seeds: "-" when there is one score (a trial
@@ -222,5 +265,6 @@ def _sweep_text(out, ranked, best, how, cv):
             "",
             f"results  {out / 'results.csv'}, {out / 'results.json'}",
             f"best     {out / 'best.yaml'}  (trainer train {out / 'best.yaml'})",
+            *([f"pictures {', '.join(p.name for p in pictures)}"] if pictures else []),
         ]
     )

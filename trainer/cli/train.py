@@ -433,8 +433,8 @@ def _group_text(group, summary, pictures=()):
 def _plot_arguments(p):
     p.add_argument(
         "directory",
-        help="a directory trainer wrote: a run (`trainer train`), a seed group (`trainer train --seeds`) "
-        "or an evaluation (`trainer evaluate --plot DIR`)",
+        help="a directory trainer wrote: a run (`trainer train`), a seed group (`trainer train --seeds`), "
+        "a sweep (`trainer sweep`) or an evaluation (`trainer evaluate --plot DIR`)",
     )
     p.add_argument("--out", metavar="DIR", help="write the pictures into DIR (default: the directory itself)")
     picture_arguments(p)
@@ -442,7 +442,7 @@ def _plot_arguments(p):
 
 @command(
     "plot",
-    help="draw the pictures of a run, a seed group or an evaluation again from its files (no retraining)",
+    help="draw the pictures of a run, seed group, sweep or evaluation again from its files (no retraining)",
     arguments=_plot_arguments,
 )
 def plot_command(args):

@@ -164,9 +164,10 @@ def curves_figure(history, title, best_epoch=None):
     return fig
 
 
-def _log_scale_if_wide(ax):
-    """A log y axis when the plotted values span over a factor of 10, so the late epochs stay readable."""
-    ys = np.concatenate([line.get_ydata() for line in ax.get_lines()])
+def _log_scale_if_wide(ax, ys=None):
+    """A log y axis when the plotted values (or `ys`, those shown) span over a factor of 10, so the
+    late epochs stay readable."""
+    ys = np.concatenate([line.get_ydata() for line in ax.get_lines()]) if ys is None else np.asarray(ys)
     ys = ys[np.isfinite(ys) & (ys > 0)]
     if len(ys) and ys.max() > 10 * ys.min():
         from matplotlib.ticker import FuncFormatter

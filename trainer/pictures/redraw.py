@@ -13,13 +13,16 @@ from trainer.groups.seed_group import GROUP_FILE
 from trainer.pictures.bands import plot_group
 from trainer.pictures.evaluation import plot_evaluation
 from trainer.pictures.plots import DPI, plot_run
+from trainer.pictures.sweep_plots import plot_sweep
 from trainer.storage.evaldir import EVALUATION_FILE
 from trainer.storage.modelfile import RUN_MODEL
 from trainer.storage.rundir import RUN_FILES
+from trainer.sweeps.sweepdir import SWEEP_FILE
 
 KINDS = (
     ("a seed group", (GROUP_FILE,), plot_group),
     ("an evaluation", (EVALUATION_FILE,), plot_evaluation),
+    ("a sweep", (SWEEP_FILE,), plot_sweep),
     ("a run", (RUN_MODEL, *RUN_FILES), plot_run),
 )
 

@@ -29,7 +29,7 @@ from trainer.storage.curvefile import file_sha256
 from trainer.storage.files import atomic_write, make_dir, write_json
 from trainer.storage.journal import latest
 from trainer.sweeps.jobs import run_jobs
-from trainer.sweeps.trial import run_trial
+from trainer.sweeps.trial import mean_curve, run_trial
 
 # written in this order: results.json, last, marks the sweep finished
 RESULT_FILES = ("results.csv", "best.yaml", "results.json")
@@ -49,6 +49,7 @@ class Trial:
     seeds: list | None = None
     fit_time: float = 0.0  # seconds spent fitting, all folds together
     chance: bool = False  # a fit of it ended at chance level (trial.run_trial): ranked after the rest
+    curve: dict | None = None  # metric -> per-epoch mean over its fits and seeds (trial.mean_curve)
     models: list = field(default_factory=list)  # its model files (--keep-models), relative to the sweep
     error: str | None = None  # why the trial failed (one line); its scores are then empty
     failed: str | None = None  # "diverged", or "error" for any other failure
@@ -262,6 +263,7 @@ def _fill(trial, results, seeds):
     trial.losses = [float(np.mean(r["losses"])) for r in results]
     trial.fit_time = sum(r["fit_time"] for r in results)
     trial.chance = any(r["chance"] for r in results)
+    trial.curve = mean_curve([r.get("curve") for r in results])
     trial.models = [name for r in results for name in r.get("models", [])]
 
 
@@ -297,6 +299,7 @@ def trial_record(t):
         "models": t.models,
         "fit_time": t.fit_time,
         "error": t.error,
+        "curve": t.curve,  # null for a failed trial, or one whose journal record holds no curve
     }
 
 

@@ -95,6 +95,11 @@ class Sweep:
         self.close()
 
 
+def is_sweep(path):
+    """True when path is a sweep's directory (it holds sweep.json)."""
+    return (Path(path) / SWEEP_FILE).is_file()
+
+
 def plan(config, grid_items, overrides=(), cv=None, seeds_spec=None, keep_models=False, seeds=None):
     """The Sweep of a config file, --grid items, --set overrides, --cv, --seeds (spec text, or the
     list itself) and --keep-models; every trial's config is checked here."""

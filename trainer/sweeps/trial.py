@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
+from trainer.curves.tolerance import as_floats
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
 from trainer.data.table import table_frame
@@ -27,12 +28,15 @@ from trainer.runs.run import at_chance, parent_model, saved_model, summarize, tr
 from trainer.storage.modelfile import checksum, model_bytes
 from trainer.training.loop import loss_and_accuracy
 
+VAL_CURVE = ("val_loss", "val_accuracy")  # a trial's curve, when it is scored on its validation split
+
 
 def run_trial(cfg, cv, keep_models=False):
     """One trial's outcome: {"scores", "losses"} (one per fold, or the validation split's),
-    "fit_time", "chance" (a fit ended at chance level: runs.run.at_chance on its training rows)
-    and, with keep_models, "models" (each fit's model file, as bytes). A trial that fails gives
-    {"error": one line, "failed": "diverged" or "error"} instead, so that the sweep goes on."""
+    "fit_time", "chance" (a fit ended at chance level: runs.run.at_chance on its training rows),
+    "curve" (its fits' per-epoch curves, mean_curve) and, with keep_models, "models" (each fit's
+    model file, as bytes). A trial that fails gives {"error": one line, "failed": "diverged" or
+    "error"} instead, so that the sweep goes on."""
     # the job holds BLAS at one thread; train.threads would set a process-wide limit of its own,
     # lifting the job's and racing the limits of trials on other threads of this process
     cfg = replace(cfg, train=replace(cfg.train, threads=None))
@@ -57,7 +61,13 @@ def _validate(cfg, keep_models):
     train_loss, train_accuracy = loss_and_accuracy(state.params, *data.train, weight)
     fitted = {"accuracy": train_accuracy, "loss": train_loss}
     chance, _, _ = at_chance(fitted, data.train[1], data.n_classes, weight)
-    outcome = {"scores": [accuracy], "losses": [loss], "fit_time": seconds, "chance": chance}
+    outcome = {
+        "scores": [accuracy],
+        "losses": [loss],
+        "fit_time": seconds,
+        "chance": chance,
+        "curve": mean_curve([{m: [r[m] for r in state.history] for m in VAL_CURVE}]),
+    }
     if keep_models:
         parent_sha = None if parent is None else checksum(parent)
         model = saved_model(cfg, data, state.params, summarize(cfg, data, state, seconds), parent_sha)
@@ -114,10 +124,36 @@ def _cross_validate(cfg, k, keep_models):
         "losses": [float(s) for s in result["test_loss"]],
         "fit_time": float(result["fit_time"].sum()),
         "chance": bool(chance),
+        "curve": mean_curve([_fit_curve(e) for e in result["estimator"]]),
     }
     if keep_models:
         outcome["models"] = [model_bytes(_kept(e, cfg)) for e in result["estimator"]]
     return outcome
+
+
+def _fit_curve(est):
+    """A fold's per-epoch curve: on its own validation rows when it held some out (data.val_size
+    above 0), else its training objective, the only per-epoch number such a fit has."""
+    if est.validation_loss_curve_ is None:
+        return {"train_loss": est.loss_curve_}
+    return {"val_loss": est.validation_loss_curve_, "val_accuracy": est.validation_scores_}
+
+
+def mean_curve(curves):
+    """Fits' curves (each a dict: metric -> per-epoch values, null for none) -> one such dict, each
+    epoch the mean over the fits that ran it (early stopping ends fits at different epochs)."""
+    if not curves or any(c is None or c.keys() != curves[0].keys() for c in curves):
+        return None  # a job journaled without a curve, or fits that recorded different things
+    mean = {}
+    for metric in curves[0]:
+        rows = [as_floats(c[metric]) for c in curves]
+        values = np.full((len(rows), max(map(len, rows))), np.nan)  # (fits, epochs)
+        for row, fit in zip(values, rows, strict=True):
+            row[: len(fit)] = fit
+        ran = (~np.isnan(values)).sum(axis=0)
+        total = np.nansum(values, axis=0)
+        mean[metric] = [float(v) for v in np.divide(total, ran, out=np.full(len(ran), np.nan), where=ran > 0)]
+    return mean
 
 
 def _kept(est, cfg):
