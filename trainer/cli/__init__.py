@@ -164,6 +164,48 @@ def at_least(low):
     return parse
 
 
+PICTURE_FORMATS = ("png", "svg", "pdf")  # what matplotlib writes here (pictures.plots.FORMATS)
+
+
+def dpi(text):
+    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
+    n = int(text)
+    if not 10 <= n <= 1000:
+        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {n}")
+    return n
+
+
+dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
+
+
+def picture_arguments(p, default_format):
+    """--format and --dpi of a command that draws pictures (default_format None: the file's suffix)."""
+    after = " (default png)" if default_format else " (default: FILE's suffix, else png)"
+    p.add_argument(
+        "--format", choices=PICTURE_FORMATS, default=default_format, help="picture file format" + after
+    )
+    p.add_argument("--dpi", type=dpi, default=120, help="dots per inch, 10-1000 (default 120)")
+
+
+def picture_path(path, fmt, flag):
+    """(path, format) of a picture FILE given with `flag`: the format is FILE's suffix (png, svg or
+    pdf), which --format must not contradict; FILE without a suffix gets --format's (default png)."""
+    from pathlib import Path
+
+    path = Path(path)
+    suffix = path.suffix[1:].lower()
+    if suffix in PICTURE_FORMATS:
+        if fmt and fmt != suffix:
+            raise ConfigError(f"{flag} {path} ends in .{suffix} but --format is {fmt}; give one format")
+        return path, suffix
+    if suffix:
+        raise ConfigError(
+            f"{flag} {path}: pictures are drawn as {', '.join(PICTURE_FORMATS)}; end FILE in one of them"
+        )
+    fmt = fmt or PICTURE_FORMATS[0]
+    return path.with_name(f"{path.name}.{fmt}"), fmt
+
+
 def column(text):
     """An argparse type: a CSV column, an integer index when it parses as one, else a header name."""
     try:

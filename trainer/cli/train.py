@@ -1,6 +1,5 @@
 """`trainer train` (a new run, or --resume one) with its terminal summary, and `trainer plot`."""
 
-import argparse
 import json
 import sys
 
@@ -10,6 +9,7 @@ from trainer.cli import (
     command,
     job_arguments,
     number,
+    picture_arguments,
     progress_bar,
     report_chance,
     show_progress,
@@ -398,21 +398,7 @@ def _group_text(group, summary, pictures=()):
 def _plot_arguments(p):
     p.add_argument("run_dir", help="a run directory written by `trainer train`")
     p.add_argument("--out", metavar="DIR", help="write the pictures into DIR (default: the run directory)")
-    p.add_argument(
-        "--format", choices=("png", "svg", "pdf"), default="png", help="picture file format (default png)"
-    )
-    p.add_argument("--dpi", type=_dpi, default=120, help="dots per inch, 10-1000 (default 120)")
-
-
-def _dpi(text):
-    """An argparse type: dots per inch, 10-1000 (at 1000 dpi curves.png is 11,000 pixels wide)."""
-    dpi = int(text)
-    if not 10 <= dpi <= 1000:
-        raise argparse.ArgumentTypeError(f"must be an integer from 10 to 1000, got {dpi}")
-    return dpi
-
-
-_dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
+    picture_arguments(p, "png")
 
 
 @command("plot", help="draw a run's pictures again from its files (no retraining)", arguments=_plot_arguments)
