@@ -179,12 +179,18 @@ dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
 
 
 def picture_arguments(p, default_format):
-    """--format and --dpi of a command that draws pictures (default_format None: the file's suffix)."""
+    """--format and --dpi of a command that draws pictures. default_format None: a picture FILE's
+    suffix decides (picture_path), and both default to None, so that the command can tell them given."""
     after = " (default png)" if default_format else " (default: FILE's suffix, else png)"
     p.add_argument(
         "--format", choices=PICTURE_FORMATS, default=default_format, help="picture file format" + after
     )
-    p.add_argument("--dpi", type=dpi, default=120, help="dots per inch, 10-1000 (default 120)")
+    p.add_argument(
+        "--dpi",
+        type=dpi,
+        default=120 if default_format else None,
+        help="dots per inch, 10-1000 (default 120)",
+    )
 
 
 def picture_path(path, fmt, flag):
