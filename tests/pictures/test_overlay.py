@@ -129,7 +129,16 @@ def test_the_picture_is_svg_by_its_suffix_and_names_what_it_shows(golden):
     for text in ("first departs: epoch 5", "golden ± tolerance (thinner than the line)", "val_accuracy"):
         assert f"<!-- {text} -->" in svg, text  # matplotlib writes each text as a comment before its glyphs
     assert not (golden / "bad.failed.png").exists()
-    assert cli("curve", "check", "tiny.yaml", "--plot", "x.jpg", cwd=golden).returncode == 2
+    for flags, message in (
+        (["--plot", "x.jpg"], "--plot x.jpg: pictures are drawn as png, svg, pdf"),
+        (
+            ["--plot", "x.png", "--no-plots"],
+            "--plot draws the picture of a failure and --no-plots draws none",
+        ),
+        (["tiny.yaml", "--plot", "x.png"], "--plot names one picture file; give a single CONFIG with it"),
+    ):
+        done = cli("curve", "check", "tiny.yaml", *flags, cwd=golden)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
 def test_without_matplotlib_the_report_says_so_and_the_exit_code_is_unchanged(golden, monkeypatch):
@@ -222,7 +231,8 @@ def test_overlay_takes_columns_and_shows_a_shorter_curve(tmp_path):
     columns = {"train_loss": [r["train_loss"] for r in HISTORY]}
     fig = overlay.overlay_figure(columns, {"train_loss": columns["train_loss"][:20]})
     assert fig.axes[1].get_title() == "identical while both run; 30 vs 20 epochs"
-    assert marks(fig.axes[0]) == [21]  # where the shorter run ended
+    assert marks(fig.axes[0]) == [21] and fig.axes[0].texts[0].get_text() == "one run ended after epoch 20"
+    assert labelled(fig.axes[0], "now departs") == []
     with pytest.raises(ValueError, match="no metric in common"):
         overlay.overlay_figure({"a": [1.0]}, {"b": [1.0]})
     path = overlay.curve_overlay(

@@ -211,6 +211,11 @@ def _curve_check(args):
         raise ConfigError(f"{'--seeds' if args.seeds is not None else '--alpha'} is used only with --band")
     if args.plot and args.no_plots:
         raise ConfigError("--plot draws the picture of a failure and --no-plots draws none; choose one")
+    if args.plot and len(args.configs) > 1:
+        raise ConfigError(
+            "--plot names one picture file; give a single CONFIG with it (without it, each failure "
+            "is drawn beside its golden)"
+        )
     if args.plot:  # a bad suffix is said before any training
         args.plot = picture_path(args.plot, None, "--plot")[0]
     failed = 0

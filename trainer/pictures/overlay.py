@@ -71,7 +71,7 @@ def overlay_figure(expected, got, title="", metrics=None, diff=None):
     expected, got = _columns_of(expected), _columns_of(got)
     lane = _Band(diff) if isinstance(diff, BandDiff) else _Tolerance.of(diff)
     curves = {m: (as_floats(expected[m]), as_floats(got[m])) for m in expected if m in got and is_metric(m)}
-    departing = [m for m in curves if m not in SHOWN and lane.first(m, *curves[m])]
+    departing = [m for m in curves if m not in SHOWN and lane.departing(m, *curves[m]).size]
     names = metrics or [m for m in SHOWN if m in curves] + departing or list(curves)
     if not names:
         raise ValueError("curve_overlay: the two curves have no metric in common")
@@ -80,8 +80,10 @@ def overlay_figure(expected, got, title="", metrics=None, diff=None):
     for j, name in enumerate(names):
         e, g = (as_floats(c.get(name, [])) for c in (expected, got))
         _column(axes[0, j], axes[1, j], name, e, g, lane)
-    axes[0, 0].legend(fontsize="small", loc="best")
-    axes[1, 0].legend(fontsize="small", loc="best")
+    for row in axes:  # one legend a row, in the first panel with something to name
+        ax = next((ax for ax in row if ax.get_legend_handles_labels()[0]), None)
+        if ax is not None:
+            ax.legend(fontsize="small", loc="best")
     fig.suptitle(f"{title or 'golden vs now'}\n{lane.describe()}")
     return fig
 
@@ -107,11 +109,13 @@ def _column(top, bottom, name, e, g, lane):
     top.plot(_epochs(e), e, color=GOLDEN, lw=3, alpha=0.55, label="golden (expected)")
     top.plot(_epochs(g), g, color=NOW, lw=1.2, ls="--", label="now (got)")
     bad = lane.departing(name, e, g)
-    top.plot(bad, g[bad - 1], ls="", marker="o", ms=7, mfc="none", mec=NOW, label="now departs")
+    if bad.size:
+        top.plot(bad, g[bad - 1], ls="", marker="o", ms=7, mfc="none", mec=NOW, label="now departs")
     bottom.set_title(lane.test(bottom, name, e, g), fontsize="small")
     first = lane.first(name, e, g)
     if first is not None:
-        _mark(top, bottom, first)
+        ended = f"one run ended after epoch {first - 1}"  # the tolerance lane: no value departs
+        _mark(top, bottom, first, f"first departs: epoch {first}" if first in bad else ended)
     top.set(title=name, ylabel="accuracy" if "accuracy" in name else "loss" if "loss" in name else name)
     bottom.set(xlabel="epoch")
     for ax in (top, bottom):
@@ -119,13 +123,13 @@ def _column(top, bottom, name, e, g, lane):
         ax.grid(alpha=0.3)
 
 
-def _mark(top, bottom, epoch):
+def _mark(top, bottom, epoch, label):
     """A dotted line at the first departing epoch on both panels, labelled at the top of the curves'."""
     for ax in (top, bottom):
         ax.axvline(epoch, color=MARK, ls=":", lw=1.5)
     right = epoch > sum(top.get_xlim()) / 2  # the label stays inside the axes
     top.annotate(
-        f"first departs: epoch {epoch}",
+        label,
         xy=(epoch, 1),
         xycoords=("data", "axes fraction"),
         xytext=(-4 if right else 4, -4),
@@ -178,7 +182,8 @@ class _Tolerance:
         n = min(len(e), len(g))
         x, diff, tol = _epochs(e)[:n], np.abs(g[:n] - e[:n]), allowed(e[:n], self.rtol, self.atol)
         seen = np.isfinite(diff) & (diff > 0)
-        ax.plot(x[seen], diff[seen], color=NOW, marker="." if n <= 50 else None, label="|now − golden|")
+        if seen.any():
+            ax.plot(x[seen], diff[seen], color=NOW, marker="." if n <= 50 else None, label="|now − golden|")
         levels = np.concatenate([diff[seen], [] if self.exact else tol[np.isfinite(tol) & (tol > 0)]])
         if levels.size:
             _log_axis_of_whole_decades(ax, levels)
