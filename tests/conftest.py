@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 # scikit-learn's estimator checks include an array-API check (NumPy namespace) that runs only
 # when scipy was imported with this set; without it the check skips (tests/test_estimator.py)
@@ -102,3 +103,32 @@ def numeric_model(params, classes, names, scaler=None, fill=None, missing="error
         scaler_scale=scale,
     )
     return SavedModel(params, prep, **fields)
+
+
+def png_size(path):
+    """(width, height) in pixels from a PNG file's header; an AssertionError when it is not a PNG."""
+    head = Path(path).read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def pixels(figure, dpi):
+    """(width, height) a Figure is printed at, at dpi: its size in inches times dpi."""
+    width, height = figure.get_size_inches()
+    return round(width * dpi), round(height * dpi)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every matplotlib Figure saved while a test runs, in order; each is still written to its file.
+    Tests read what a command drew from these, not from pixels."""
+    from matplotlib.figure import Figure
+
+    figures, savefig = [], Figure.savefig
+
+    def recording(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", recording)
+    return figures

@@ -2,8 +2,10 @@
 writes missing goldens, rewrites only failing ones, deletes none and lists what it wrote."""
 
 import json
+from pathlib import Path
 
 import pytest
+from conftest import png_size
 
 pytest_plugins = ["pytester"]
 
@@ -55,11 +57,21 @@ def test_the_flag_writes_missing_rewrites_failing_and_deletes_none(suite):
     failing = suite.runpytest_subprocess("-p", "no:cacheprovider")
     failing.assert_outcomes(passed=2, failed=1)
     failing.stdout.fnmatch_lines(
-        ["*FAILED: *b.yaml departs from*", "*rewrite it with: pytest --curves-update*"]
+        [
+            "*FAILED: *b.yaml departs from*",
+            "*  picture: *b.failed.png",
+            "*rewrite it with: pytest --curves-update*",
+        ]
     )
+    # the picture is the failing test's own, under its tmp_path; nothing lands beside the golden
+    picture = Path(next(w for w in failing.stdout.str().split() if w.endswith("b.failed.png")))
+    assert picture.parent.name.startswith("test_b") and png_size(picture) == (1992, 768)
+    assert not (suite.path / "tests/golden/b.failed.png").exists()
     again = suite.runpytest_subprocess("-p", "no:cacheprovider", "--curves-update")
     again.assert_outcomes(passed=3)
-    again.stdout.fnmatch_lines(["*b.json (rewritten: it failed)"])
+    # rewritten, with the picture of the golden it replaced vs now beside it
+    again.stdout.fnmatch_lines(["*b.json (rewritten: it failed; picture: *tests/golden/b.failed.png)"])
+    assert png_size(suite.path / "tests/golden/b.failed.png") == (1992, 768)
     assert "a.json (" not in again.stdout.str()
     after = goldens(suite)
     assert after["b.json"] == written["b.json"] and after["a.json"] == written["a.json"]

@@ -8,10 +8,12 @@ Relative paths (the config, golden=, the default tests/golden/<stem>.json) are t
 rootdir (`config.rootpath`: the directory of pytest.ini or pyproject.toml), wherever pytest runs
 from; an absolute path stays as it is.
 
-Without --curves-update a missing golden fails, naming the flag; with it, missing goldens are
-written, failing ones rewritten, passing ones left alone, none deleted, and the session lists
-what it wrote. pytest loads this module in every session of an environment where trainer is
-installed, so it imports only pytest here: the checks import trainer's modules when called.
+Without --curves-update a missing golden fails, naming the flag, and a failing check's message
+names its picture of golden vs now, drawn in the test's tmp_path; with the flag, missing goldens
+are written, failing ones rewritten (their picture drawn beside the golden, <stem>.failed.png),
+passing ones left alone, none deleted, and the session lists what it wrote. pytest loads this
+module in every session of an environment where trainer is installed, so it imports only pytest
+here: the checks import trainer's modules when called.
 """
 
 import os
@@ -42,9 +44,10 @@ def pytest_configure(config):
 class LossCurve:
     """What the `loss_curve` fixture gives a test: check(config, ...) against a golden curve."""
 
-    def __init__(self, root, update, written):
+    def __init__(self, root, update, written, tmp_path):
         self.root, self.update, self.written = Path(root), update, written
         self.base = f"loss_curve takes a relative path from pytest's rootdir, {self.root}"
+        self.tmp_path = tmp_path  # () -> the test's tmp_path, made when a failure draws its picture
 
     def check(self, config, golden=None, band=False, **tolerances):
         """Train `config` (a YAML path or a Config) and compare it with its golden; fail the test
@@ -75,11 +78,13 @@ class LossCurve:
             return self._write(config, path, band, seeds or DEFAULT_BAND_SEEDS, f"rewritten: {e}")
         if result.ok:
             return result
-        if self.update:
-            return self._write(config, path, band, seeds, "rewritten: it failed")
-        from trainer.pictures.plots import with_overlay  # golden vs new, beside the golden
+        from trainer.pictures import overlay  # golden vs now: beside the golden it rewrites, else in tmp_path
 
-        report = with_overlay(result, goldens.overlay_path(config, path))
+        picture = goldens.failed_path(config, path)
+        if self.update:
+            why = "; ".join(filter(None, ["rewritten: it failed", overlay.draw_failure(result, picture)]))
+            return self._write(config, path, band, seeds, why)
+        report = overlay.with_picture(result, self.tmp_path() / picture.name)
         pytest.fail(f"{report}\n  rewrite it with: pytest {OPTION}", pytrace=False)
 
     def _paths(self, config, golden):
@@ -110,7 +115,11 @@ class LossCurve:
 def loss_curve(request):
     """Check loss curves against golden files: loss_curve.check(config, golden=None, band=False, ...)."""
     config = request.config
-    return LossCurve(config.rootpath, config.getoption(OPTION), config.stash[WRITTEN])
+
+    def tmp_path():  # the test's own, made only when a failed check draws its picture
+        return request.getfixturevalue("tmp_path")
+
+    return LossCurve(config.rootpath, config.getoption(OPTION), config.stash[WRITTEN], tmp_path)
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -1,5 +1,6 @@
 """Statistics over seeds: a summary of a sample, confidence intervals of a mean and of a difference,
-per-epoch bands of curves, and the band test of two groups of curves.
+per-epoch bands of curves with the interval of each epoch's mean, and the band test of two groups
+of curves.
 
 Pure functions of numbers: lists and arrays in, dicts and arrays out. Every confidence interval
 is Student's t (scipy.stats.t): mean +- t(0.975, df) * standard error. With few seeds the t
@@ -127,6 +128,14 @@ def bands(curves):
         out["min"].append(float(x.min()) if n else None)
         out["max"].append(float(x.max()) if n else None)
     return out
+
+
+def band_intervals(band, confidence=CONFIDENCE):
+    """(low, high): per epoch of a bands() record, the t interval of the mean; None where n < 2."""
+    pairs = [
+        t_interval(m, s, n, confidence) for m, s, n in zip(band["mean"], band["std"], band["n"], strict=True)
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def band_test(expected, got, tolerance):

@@ -194,7 +194,10 @@ def test_plot_redraws_a_run_and_a_seed_group_into_out_in_the_format_and_size_ask
 def test_plot_of_a_directory_of_no_known_kind_is_one_line_naming_it_and_the_kinds(tmp_path):
     (tmp_path / "stuff").mkdir()
     (tmp_path / "stuff/notes.txt").write_text("hello\n")
-    kinds = "a seed group (holding group.json), an evaluation (holding evaluation.json), a sweep (holding sweep.json) or a run"
+    kinds = (
+        "a seed group (holding group.json), an evaluation (holding evaluation.json), "
+        "a sweep (holding sweep.json) or a run"
+    )
     for name, why in (("stuff", "nothing to draw"), ("nope", "no such directory")):
         r = cli("plot", name, cwd=tmp_path)
         assert r.returncode == 1 and r.stdout == ""

@@ -357,67 +357,6 @@ def test_boundary_regions_follow_the_models_predictions(moons_run):
     assert np.all((blue_minus_red > 0) == (pred == 0))
 
 
-# ---------------------------------------------------------------- golden vs new overlay
-
-
-def test_overlay_marks_the_first_differing_epoch_per_metric(tmp_path):
-    got = [dict(r) for r in HISTORY]
-    got[11]["val_loss"] += 1e-9
-    fig = plots.overlay_figure(HISTORY, got, "check failed")
-    titles = [ax.get_title() for ax in fig.axes]
-    assert titles[:4] == ["train_loss", "train_accuracy", "val_loss", "val_accuracy"]
-    assert "epoch_seconds" not in titles
-    notes = dict(zip(titles[:5], titles[5:], strict=True))
-    assert notes == {
-        "train_loss": "identical",
-        "train_accuracy": "identical",
-        "val_loss": "first differs at epoch 12",
-        "val_accuracy": "identical",
-        "lr": "identical",
-    }
-    path = tmp_path / "o.png"
-    assert plots.curve_overlay(HISTORY, got, path, "check failed", metrics=["val_loss"]) == path
-    assert_real_png(path)
-
-
-@pytest.mark.parametrize(
-    "diffs",
-    [
-        [0.009999999999999953, 0.010000000000000009, 0.0100000000001],  # one val sample, up to rounding
-        [0.01, 0.01, 0.01],
-        [0.01, 0.02, 0.03],
-        [1e-16, 1e-3, 0.5],
-    ],
-)
-def test_overlay_difference_ticks_name_distinct_values(diffs):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    golden = [0.25, 0.25, 0.25]
-    got = [g + d for g, d in zip(golden, diffs, strict=True)]
-    fig = plots.overlay_figure({"val_accuracy": golden}, {"val_accuracy": got})
-    FigureCanvasAgg(fig).draw()
-    bottom = fig.axes[1]
-    lo, hi = bottom.get_ylim()
-    shown = np.abs(np.subtract(got, golden))
-    assert lo < shown.min() <= shown.max() < hi  # every point shows, none on the edge
-    ticks = [
-        (t.get_position()[1], t.get_text())
-        for minor in (False, True)
-        for t in bottom.get_yticklabels(minor=minor)
-        if t.get_text() and lo <= t.get_position()[1] <= hi
-    ]
-    labels = [text for _, text in ticks]
-    assert len(labels) >= 2 and len(set(labels)) == len(labels), ticks
-
-
-def test_overlay_takes_columns_and_shows_a_shorter_curve():
-    columns = {"train_loss": [r["train_loss"] for r in HISTORY]}
-    fig = plots.overlay_figure(columns, {"train_loss": columns["train_loss"][:20]})
-    assert fig.axes[1].get_title() == "equal while both run; 30 vs 20 epochs"
-    with pytest.raises(ValueError, match="no metric in common"):
-        plots.overlay_figure({"a": [1.0]}, {"b": [1.0]})
-
-
 def test_drawing_touches_no_global_pyplot_state():
     plots.curves_figure(HISTORY, "t")
     assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()

@@ -176,18 +176,7 @@ def at_least(low):
     return parse
 
 
-def picture_arguments(p, given_with=None):
-    """--format and --dpi of the pictures a command draws. given_with: the option they go with
-    (their defaults are then None, so that the command can tell they were given without it)."""
-    after = f" with {given_with}" if given_with else ""
-    fmt, dots = (None, None) if given_with else ("png", 120)
-    p.add_argument(
-        "--format",
-        choices=("png", "svg", "pdf"),
-        default=fmt,
-        help=f"picture file format{after} (default png)",
-    )
-    p.add_argument("--dpi", type=dpi, default=dots, help=f"dots per inch{after}, 10-1000 (default 120)")
+PICTURE_FORMATS = ("png", "svg", "pdf")  # what matplotlib writes here (pictures.plots.FORMATS)
 
 
 def dpi(text):
@@ -199,6 +188,37 @@ def dpi(text):
 
 
 dpi.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
+
+
+def picture_arguments(p, given_with=None):
+    """--format and --dpi of the pictures a command draws. given_with: the option they go with
+    (--plot); their defaults are then None, so that the command can tell them given, and a picture
+    FILE's suffix may decide the format (picture_path)."""
+    after = f" with {given_with}" if given_with else ""
+    fmt, dots = (None, None) if given_with else ("png", 120)
+    p.add_argument(
+        "--format", choices=PICTURE_FORMATS, default=fmt, help=f"picture file format{after} (default png)"
+    )
+    p.add_argument("--dpi", type=dpi, default=dots, help=f"dots per inch{after}, 10-1000 (default 120)")
+
+
+def picture_path(path, fmt, flag):
+    """(path, format) of a picture FILE given with `flag`: the format is FILE's suffix (png, svg or
+    pdf), which --format must not contradict; FILE without a suffix gets --format's (default png)."""
+    from pathlib import Path
+
+    path = Path(path)
+    suffix = path.suffix[1:].lower()
+    if suffix in PICTURE_FORMATS:
+        if fmt and fmt != suffix:
+            raise ConfigError(f"{flag} {path} ends in .{suffix} but --format is {fmt}; give one format")
+        return path, suffix
+    if suffix:
+        raise ConfigError(
+            f"{flag} {path}: pictures are drawn as {', '.join(PICTURE_FORMATS)}; end FILE in one of them"
+        )
+    fmt = fmt or PICTURE_FORMATS[0]
+    return path.with_name(f"{path.name}.{fmt}"), fmt
 
 
 def column(text):

@@ -1,6 +1,6 @@
 """The checks: `trainer gradcheck` (the gradients) and `trainer curve check | update | compare` (curves)."""
 
-from trainer.cli import add_subcommands, at_least, columns, command
+from trainer.cli import add_subcommands, at_least, columns, command, picture_path
 from trainer.errors import ConfigError
 
 # --- trainer gradcheck ---
@@ -132,8 +132,12 @@ def _check_arguments(p):
     )
     _tolerance_arguments(p)
     p.add_argument(
-        "--plot", metavar="PATH", help="on a mismatch, draw golden vs new here (default beside the golden)"
+        "--plot",
+        metavar="FILE",
+        help="on a failure, draw golden vs now into FILE (png, svg or pdf by its suffix; default beside "
+        "the golden, <stem>.failed.png)",
     )
+    p.add_argument("--no-plots", action="store_true", help="draw no picture of a failure")
     p.add_argument(
         "--band",
         action="store_true",
@@ -186,7 +190,9 @@ def _compare_arguments(p):
     p.add_argument("expected", help="a curve.json, or a run directory holding one")
     p.add_argument("got", help="the curve to compare with it (file or run directory)")
     _tolerance_arguments(p)
-    p.add_argument("--plot", metavar="PATH", help="on a mismatch, draw the two curves here")
+    p.add_argument(
+        "--plot", metavar="FILE", help="on a mismatch, draw the two curves into FILE (png, svg or pdf)"
+    )
 
 
 def _one_golden(args):
@@ -196,14 +202,22 @@ def _one_golden(args):
 
 def _curve_check(args):
     from trainer.curves.band import ALPHA
-    from trainer.curves.golden import MissingGolden, check, check_band, overlay_path
-    from trainer.pictures.plots import with_overlay
+    from trainer.curves.golden import MissingGolden, check, check_band
 
     _one_golden(args)
     if args.band and args.exact:
         raise ConfigError("--band and --exact are two lanes of the check; choose one")
     if not args.band and (args.seeds is not None or args.alpha is not None):
         raise ConfigError(f"{'--seeds' if args.seeds is not None else '--alpha'} is used only with --band")
+    if args.plot and args.no_plots:
+        raise ConfigError("--plot draws the picture of a failure and --no-plots draws none; choose one")
+    if args.plot and len(args.configs) > 1:
+        raise ConfigError(
+            "--plot names one picture file; give a single CONFIG with it (without it, each failure "
+            "is drawn beside its golden)"
+        )
+    if args.plot:  # a bad suffix is said before any training
+        args.plot = picture_path(args.plot, None, "--plot")[0]
     failed = 0
     for config in args.configs:
         try:
@@ -212,12 +226,29 @@ def _curve_check(args):
                 result = check_band(config, args.golden, args.seeds, alpha, args.rtol, args.atol)
             else:
                 result = check(config, args.golden, args.rtol, args.atol, args.exact)
-            ok, report = result.ok, with_overlay(result, args.plot or overlay_path(config, args.golden))
+            ok, report = result.ok, _with_failure_picture(result, config, args)
         except MissingGolden as e:
             ok, report = False, f"FAILED: {e}"
         print(report)
         failed += not ok
     return 1 if failed else 0
+
+
+def _with_failure_picture(result, config, args):
+    """The check's report; a failure's with its picture (at --plot, else beside the golden). A pass
+    removes the picture an earlier failure left beside the golden, and says so."""
+    from trainer.curves.golden import failed_path
+    from trainer.pictures.overlay import with_picture
+
+    if args.no_plots:
+        return result.report
+    if not result.ok:
+        return with_picture(result, args.plot or failed_path(config, args.golden))
+    stale = failed_path(config, args.golden)
+    if args.plot or not stale.exists():
+        return result.report
+    stale.unlink()
+    return f"{result.report}\n  removed {stale}, the picture of an earlier failure"
 
 
 def _curve_update(args):
@@ -231,10 +262,12 @@ def _curve_update(args):
 
 def _curve_compare(args):
     from trainer.curves.golden import compare_files
-    from trainer.pictures.plots import with_overlay
+    from trainer.pictures.overlay import with_picture
 
+    if args.plot:
+        args.plot = picture_path(args.plot, None, "--plot")[0]
     result = compare_files(args.expected, args.got, args.rtol, args.atol, args.exact)
-    print(with_overlay(result, args.plot) if args.plot else result.report)
+    print(with_picture(result, args.plot) if args.plot else result.report)
     return 0 if result.ok else 1
 
 

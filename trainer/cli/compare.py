@@ -1,6 +1,7 @@
 """`trainer compare A B`: two runs or seed groups, metric by metric, with the noise of the seeds."""
 
-from trainer.cli import columns, command
+from trainer.cli import columns, command, picture_arguments, picture_path, warn
+from trainer.errors import ConfigError
 
 
 def _compare_arguments(p):
@@ -9,6 +10,13 @@ def _compare_arguments(p):
     )
     p.add_argument("b", metavar="B", help="the run directory or seed group to compare with A")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also draw both sides' curves per epoch (a group's mean with its 95%% interval) and, for "
+        "groups over the same seeds, B - A per seed into FILE (png, svg or pdf by its suffix)",
+    )
+    picture_arguments(p, "--plot FILE")
 
 
 @command(
@@ -17,12 +25,30 @@ def _compare_arguments(p):
     arguments=_compare_arguments,
 )
 def compare_command(args):
-    from trainer.groups.comparison import compare
+    from trainer.groups.comparison import compare_sides, load_side
     from trainer.storage.files import dumps
 
-    result = compare(args.a, args.b)
-    print(dumps(result, indent=2) if args.json else compare_text(result))
+    if not args.plot and (args.format or args.dpi):
+        raise ConfigError(f"{'--format' if args.format else '--dpi'} is used only with --plot FILE")
+    path, fmt = picture_path(args.plot, args.format, "--plot") if args.plot else (None, None)
+    a, b = load_side(args.a), load_side(args.b)
+    result = compare_sides(a, b)
+    picture = _draw(a, b, result, path, fmt, args.dpi) if path else None
+    if args.json:
+        print(dumps({**result, "picture": str(picture)} if picture else result, indent=2))
+    else:
+        print(compare_text(result) + (f"\n\npicture  {picture}" if picture else ""))
     return 0
+
+
+def _draw(a, b, result, path, fmt, dpi):
+    """The comparison's picture at path; None, with one warning line, when matplotlib is missing."""
+    from trainer.pictures import plots, versus
+
+    if not plots.available():
+        warn(f"no picture: matplotlib is not installed; `{plots.install_hint()}` draws it")
+        return None
+    return versus.plot_comparison(a, b, result, path, fmt, dpi or plots.DPI)
 
 
 def _f(v):

@@ -16,7 +16,7 @@ correlated; Bonferroni holds the chance of any false alarm to at most alpha what
 correlation (Holm rejects anything exactly when Bonferroni does, so it would change no verdict).
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from trainer import stats
 from trainer.config.seed_spec import parse_seeds, seeds_text
@@ -44,6 +44,8 @@ class BandDiff:
     tests: int  # metric-epochs tested
     flagged: list  # BandTests with p < alpha / tests, in epoch then metric order
     smallest: BandTest | None  # the test with the smallest p
+    tested: list = field(default_factory=list)  # every BandTest, in metric then epoch order
+    bands: tuple = (None, None)  # (golden band, new band) as band_of gives them
 
     @property
     def ok(self):
@@ -120,7 +122,8 @@ def compare_bands(expected, got, dtype, alpha=ALPHA, rtol=None, atol=None):
     threshold = alpha / max(len(tests), 1)
     flagged = sorted((t for t in tests if t.p < threshold), key=lambda t: t.epoch)
     smallest = min(tests, key=lambda t: t.p, default=None)
-    return BandDiff(alpha, (tuple(expected["seeds"]), tuple(got["seeds"])), len(tests), flagged, smallest)
+    seeds = (tuple(expected["seeds"]), tuple(got["seeds"]))
+    return BandDiff(alpha, seeds, len(tests), flagged, smallest, tests, (expected, got))
 
 
 def band_report(diff, golden, label):

@@ -1,7 +1,7 @@
 """Golden loss curves: check a config against its golden, update it, compare two curve files.
 
 How two curves are compared (tolerance, --exact) is tolerance.py; the words of the reports are
-report.py; the picture of a failed check is drawn by its caller (pictures.plots.with_overlay).
+report.py; the picture of a failed check is drawn by its caller (pictures.overlay.with_picture).
 """
 
 from dataclasses import dataclass, replace
@@ -58,6 +58,7 @@ class CheckResult:
     expected: dict | None  # the golden curve
     got: dict | None  # the new curve; None when the configs differ and nothing was trained
     title: str = ""  # what a picture of the two curves is called
+    diff: object = None  # how they were compared: a tolerance.CurveDiff or a band.BandDiff
 
 
 def default_golden(config):
@@ -82,7 +83,7 @@ def check(config, golden=None, rtol=None, atol=None, exact=False):
     got = record_curve(cfg, expected["epochs"])
     cmp = compare_curves(expected, got, rtol, atol, exact)
     report = curve_report(cmp, str(golden), _label(config), platform_diff(expected, got))
-    return CheckResult(cmp.ok, report, expected, got, f"{cfg.name}: golden vs now")
+    return CheckResult(cmp.ok, report, expected, got, f"{cfg.name}: golden {golden} vs now", cmp)
 
 
 def check_band(config, golden=None, seeds=None, alpha=bands.ALPHA, rtol=None, atol=None):
@@ -96,8 +97,8 @@ def check_band(config, golden=None, seeds=None, alpha=bands.ALPHA, rtol=None, at
     got, _ = bands.record_band(cfg, bands.band_seeds(band, seeds, cfg.seed), expected["epochs"], record_curve)
     diff = bands.compare_bands(band, got, expected["platform"].get("dtype"), alpha, rtol, atol)
     report = bands.band_report(diff, golden, _label(config))
-    title = f"{cfg.name}: golden band mean vs now"
-    return CheckResult(diff.ok, report, bands.mean_curve(band), bands.mean_curve(got), title)
+    title = f"{cfg.name}: the band of golden {golden} vs now"
+    return CheckResult(diff.ok, report, bands.mean_curve(band), bands.mean_curve(got), title, diff)
 
 
 def _golden_for(config, golden):
@@ -115,10 +116,10 @@ def _golden_for(config, golden):
     return cfg, golden, expected, None
 
 
-def overlay_path(config, golden=None):
-    """Where a failed check draws golden vs new by default: beside the golden, <stem>.overlay.png."""
+def failed_path(config, golden=None):
+    """Where a failed check draws golden vs now by default: beside the golden, <stem>.failed.png."""
     golden = Path(golden) if golden else default_golden(config)
-    return golden.with_name(f"{golden.stem}.overlay.png")
+    return golden.with_name(f"{golden.stem}.failed.png")
 
 
 def _label(config):
@@ -203,4 +204,4 @@ def compare_files(a, b, rtol=None, atol=None, exact=False):
         config_diff(expected["config"], got["config"]),
         schedule_note(expected, got),
     )
-    return CheckResult(cmp.ok, report, expected, got, f"{a} vs {b}")
+    return CheckResult(cmp.ok, report, expected, got, f"{a} vs {b}", cmp)

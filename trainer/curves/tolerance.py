@@ -52,6 +52,19 @@ def tolerance(dtype, rtol=None, atol=None):
     return (default_rtol if rtol is None else rtol), (default_atol if atol is None else atol)
 
 
+def allowed(expected, rtol, atol):
+    """The largest |got - expected| that passes, per value: atol + rtol * |expected|."""
+    return atol + rtol * np.abs(expected)
+
+
+def out_of_tolerance(e, g, rtol, atol, exact=False):
+    """Where g departs from e (float64 arrays of one shape): beyond allowed(e), or with exact=True
+    any change of the float64 bits. NaN in both is equal."""
+    if exact:
+        return np.ascontiguousarray(e).view(np.uint64) != np.ascontiguousarray(g).view(np.uint64)
+    return ~(np.abs(g - e) <= allowed(e, rtol, atol)) & ~(np.isnan(e) & np.isnan(g))
+
+
 def as_floats(values):
     """Per-epoch values as read from JSON -> a float64 array; null (a non-finite value) -> NaN."""
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
@@ -70,10 +83,7 @@ def compare_curves(expected, got, rtol=None, atol=None, exact=False):
     e = np.array([as_floats(expected["metrics"][m][:n]) for m in names]).reshape(len(names), n)
     g = np.array([as_floats(got["metrics"][m][:n]) for m in names]).reshape(len(names), n)
     both_nan = np.isnan(e) & np.isnan(g)
-    if exact:
-        bad = e.view(np.uint64) != g.view(np.uint64)
-    else:
-        bad = ~(np.abs(g - e) <= atol + rtol * np.abs(e)) & ~both_nan
+    bad = out_of_tolerance(e, g, rtol, atol, exact)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(e == g, 0.0, np.abs(g - e) / np.abs(e))
     rel[both_nan] = 0.0

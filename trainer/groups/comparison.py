@@ -92,15 +92,29 @@ def direction(metric):
 def compare(a, b):
     """Compare two sides (paths): a dict with both sides, whether paired, the config keys that
     differ, and per metric both sides' statistics and the difference B - A with its interval."""
-    a, b = load_side(a), load_side(b)
+    return compare_sides(load_side(a), load_side(b))
+
+
+def is_paired(a, b):
+    """Both sides are groups over the same seeds (more than one): B - A is taken seed by seed."""
+    return a.group and b.group and sorted(a.seeds) == sorted(b.seeds) and len(a.seeds) > 1
+
+
+def paired_values(a, b, key):
+    """(A's values, B's values) of a metric, both in A's seed order."""
+    order = {s: i for i, s in enumerate(b.seeds)}
+    return a.values[key], [b.values[key][order[s]] for s in a.seeds]
+
+
+def compare_sides(a, b):
+    """compare() of two loaded Sides."""
     _same_data(a, b)
-    paired = a.group and b.group and sorted(a.seeds) == sorted(b.seeds) and len(a.seeds) > 1
+    paired = is_paired(a, b)
     metrics = {}
     for key in (k for k in a.values if k in b.values):
         va, vb = a.values[key], b.values[key]
         if paired:
-            order = {s: i for i, s in enumerate(b.seeds)}
-            vb = [vb[order[s]] for s in a.seeds]
+            va, vb = paired_values(a, b, key)
             diff = stats.paired_difference(va, vb)
         else:
             diff = stats.welch_difference(va, vb)

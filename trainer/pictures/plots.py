@@ -1,4 +1,5 @@
-"""Pictures of a run: loss curves, the test confusion matrix and 2-D decision regions, as PNG files.
+"""Pictures of a run: loss curves, the test confusion matrix and 2-D decision regions, as PNG files;
+and what every picture module here shares (the figure, the palette, saving, whether matplotlib is there).
 
 matplotlib is the optional `plot` extra, so it is imported inside the functions that draw. They
 draw on a bare `matplotlib.figure.Figure` printed by the Agg canvas: no display, no pyplot and no
@@ -17,7 +18,6 @@ from trainer.curves.tolerance import as_floats
 from trainer.errors import pip_install
 from trainer.evaluate import model_splits
 from trainer.model.metrics import confusion_counts
-from trainer.storage.curvefile import is_metric
 from trainer.storage.files import atomic_write, make_dir
 from trainer.storage.rundir import read_run
 
@@ -334,93 +334,3 @@ def _boundary_handles(classes, colors, has_test):
     if has_test:
         handles.append(Line2D([], [], ls="", marker="^", ms=7, color="0.5", mec="black", label="test point"))
     return handles + [Line2D([], [], color="0.2", lw=1.0, label="decision boundary")]
-
-
-def curve_overlay(expected, got, path, title="", metrics=None):
-    """Draw a golden curve against a new one, a column per metric, into the PNG file `path`; return `path`.
-
-    `expected` and `got` are per-epoch records (a list of dicts with "epoch" and metric values, as
-    in metrics.jsonl) or columns (a dict: metric -> list of values, epoch i + 1 at index i).
-    `metrics` chooses the columns (default: every metric both curves have, minus "epoch" and
-    wall-clock fields). The top row overlays the two curves; the bottom row shows |got - expected|
-    on a log scale, with a dotted line at the first epoch where they differ.
-    """
-    save(overlay_figure(expected, got, title, metrics), path)
-    return path
-
-
-def with_overlay(result, path):
-    """A failed curve check's report (a curves.golden.CheckResult), with golden vs new drawn at
-    `path` and a line naming the picture; the report alone when matplotlib is not installed."""
-    if result.ok or result.got is None or not available():
-        return result.report
-    try:
-        curve_overlay(result.expected["metrics"], result.got["metrics"], path, result.title)
-    except Exception as e:  # a picture must never hide the report it illustrates
-        return f"{result.report}\n  overlay not written: {type(e).__name__}: {e}"
-    return f"{result.report}\n  overlay: {path}"
-
-
-def overlay_figure(expected, got, title="", metrics=None):
-    """The Figure that curve_overlay writes."""
-    expected, got = _columns_of(expected), _columns_of(got)
-    names = metrics or [k for k in expected if k in got and is_metric(k)]
-    if not names:
-        raise ValueError("curve_overlay: the two curves have no metric in common")
-    fig = _figure(4.2 * len(names) + 0.6, 6.0)
-    axes = fig.subplots(2, len(names), squeeze=False, sharex="col", height_ratios=[2, 1])
-    for j, name in enumerate(names):
-        _overlay_column(
-            axes[0, j], axes[1, j], name, as_floats(expected.get(name, [])), as_floats(got.get(name, []))
-        )
-    axes[0, 0].legend(fontsize="small")
-    fig.suptitle(title or "golden vs new curve")
-    return fig
-
-
-def _columns_of(curve):
-    """Records or columns -> columns (a dict of lists)."""
-    if isinstance(curve, dict):
-        return curve
-    keys = dict.fromkeys(k for r in curve for k in r)  # first-seen order
-    return {k: [r.get(k) for r in curve] for k in keys}
-
-
-def _overlay_column(top, bottom, name, a, b):
-    """One metric: both curves on top, their absolute difference below, the first difference marked."""
-    from matplotlib.ticker import MaxNLocator
-
-    top.plot(np.arange(1, len(a) + 1), a, color=COLORS[0], lw=3, alpha=0.55, label="golden (expected)")
-    top.plot(np.arange(1, len(b) + 1), b, color=COLORS[5], lw=1.2, ls="--", label="new (got)")
-    n = min(len(a), len(b))
-    epochs, diff = np.arange(1, n + 1), np.abs(b[:n] - a[:n])
-    differs = (a[:n] != b[:n]) & ~(np.isnan(a[:n]) & np.isnan(b[:n]))  # NaN in both counts as equal
-    bottom.plot(epochs[diff > 0], diff[diff > 0], color=COLORS[5], marker="." if n <= 50 else None)
-    if (diff > 0).any():
-        _log_axis_of_whole_decades(bottom, diff[diff > 0])
-    first = int(epochs[differs][0]) if differs.any() else n + 1 if len(a) != len(b) else None
-    note = (
-        f"first differs at epoch {first}"
-        if differs.any()
-        else f"equal while both run; {len(a)} vs {len(b)} epochs"
-        if first
-        else "identical"
-    )
-    for ax in (top, bottom):
-        if first is not None:
-            ax.axvline(first, color="0.35", ls=":", lw=1.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-    top.set(title=name)
-    bottom.set(xlabel="epoch", ylabel="|got - expected|")
-    bottom.set_title(note, fontsize="small")
-
-
-def _log_axis_of_whole_decades(ax, ys):
-    """A log y axis from the decade below the smallest of the positive ys to the decade above the
-    largest: differences that are equal but for rounding (0.01 +- 1e-17, one accuracy sample)
-    would otherwise span a sliver of a decade, every tick of it labelled 10^-2."""
-    # 0.9 and 1.1: a point on a decade (0.01) stays off the edge of the axes
-    lo, hi = math.floor(math.log10(0.9 * ys.min())), math.ceil(math.log10(1.1 * ys.max()))
-    ax.set_yscale("log")
-    ax.set_ylim(10.0**lo, 10.0**hi)
