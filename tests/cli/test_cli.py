@@ -546,6 +546,7 @@ def test_help_says_where_a_relative_data_path_given_by_set_points(tmp_path):
 
 
 def test_help_lists_the_three_jobs_first_with_an_example_each(tmp_path):
+    """train; evaluate and predict; curve (the loss-curve tests)."""
     import shlex
 
     from trainer.cli import build_parser
@@ -553,10 +554,25 @@ def test_help_lists_the_three_jobs_first_with_an_example_each(tmp_path):
     text = ok(cli("--help", cwd=tmp_path)).stdout
     listed = text.split("  COMMAND\n", 1)[1].split("\n\n")[0]
     names = [line.split()[0] for line in listed.splitlines() if line.startswith("    ") and line[4] != " "]
-    assert names[:3] == ["train", "evaluate", "predict"] and len(names) == len(set(names)) >= 10
+    assert names[:4] == ["train", "evaluate", "predict", "curve"] and len(names) == len(set(names)) >= 10
     examples = [shlex.split(line, comments=True) for line in text.split("examples:\n")[1].splitlines()]
-    assert [words[1] for words in examples] == ["train", "evaluate", "predict"]
+    assert [words[1] for words in examples] == ["train", "evaluate", "predict", "curve"]
     parsed = [build_parser().parse_args(words[1:]) for words in examples]  # argparse exits on a bad one
-    train, evaluate, predict = parsed
+    train, evaluate, predict, curve = parsed
+    golden = ROOT / "tests/golden" / Path(curve.configs[0]).with_suffix(".json").name
+    assert curve.configs == [train.config] and golden.is_file()
     assert evaluate.model == predict.model == train.out  # the run the first example writes
     assert (ROOT / train.config).is_file() and (ROOT / predict.csv).is_file()
+
+
+def test_a_run_that_fails_before_writing_leaves_no_empty_run_directory(tmp_path):
+    """The directory a failed run made (runs/<name>/<time>/ or a new --out) is removed; one that was
+    there before stays."""
+    rows = "".join(f"{i},{2 * i},{'xy'[i % 2]}\n" for i in range(30))
+    (tmp_path / "t.csv").write_text("a,b,c\n" + rows + "NA,3,x\n")
+    (tmp_path / "kept").mkdir()
+    for out in ([], ["--out", "new"], ["--out", "kept"]):
+        r = cli("train", "t.csv", "--target", "c", *out, cwd=tmp_path)
+        assert r.returncode == 1 and "missing value ('NA'" in r.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_dir()) == ["kept", "runs", "t"]
+    assert list((tmp_path / "runs/t").iterdir()) == [] and list((tmp_path / "kept").iterdir()) == []

@@ -358,6 +358,16 @@ def test_a_single_npy_file_and_a_missing_file(tmp_path):
         load_model(tmp_path)
 
 
+def test_a_directory_of_runs_names_its_newest_run(tmp_path):
+    """`trainer evaluate runs/iris` when the runs are runs/iris/<timestamp>/: the newest is named."""
+    for i, stamp in enumerate(("20261206-090000", "20261206-100000")):
+        (tmp_path / stamp).mkdir()
+        save_model(tmp_path / stamp / "model.npz", small_model())
+        os.utime(tmp_path / stamp / "model.npz", (1e9 + i, 1e9 + i))
+    with pytest.raises(ModelFileError, match=f"the newest run in it: {tmp_path / '20261206-100000'}$"):
+        load_model(tmp_path)
+
+
 def test_another_trainer_version_loads_with_a_warning():
     model = small_model()
     model.trainer_version = "0.0.1"

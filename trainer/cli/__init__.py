@@ -55,12 +55,18 @@ def _where(parser):
 
 
 COMMANDS = {}  # name -> (help, arguments, run)
-JOBS = ("train", "evaluate", "predict")  # what trainer is for: first in `trainer --help`, with examples
+JOBS = (
+    "train",
+    "evaluate",
+    "predict",
+    "curve",
+)  # what trainer is for: first in `trainer --help`, with examples
 EXAMPLES = """\
 examples:
   trainer train configs/csv_example.yaml --out runs/fruit  # default --out: runs/<name>/<time>/
   trainer evaluate runs/fruit                              # metrics on its own test split
   trainer predict runs/fruit data/example.csv -o preds.csv # a class for each row of a CSV
+  trainer curve check configs/csv_example.yaml             # train again, compare with its golden curve
 """
 
 
@@ -77,7 +83,7 @@ def command(name, help, arguments=lambda p: None):
 def build_parser():
     parser = _Parser(
         prog="trainer",
-        description="Train, evaluate and inspect two-layer networks.",
+        description="Train two-layer networks, evaluate and predict with them, test their loss curves.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples' lines as written
     )
@@ -92,7 +98,7 @@ def add_subcommands(parser, table, choice, run, metavar):
     in args.<choice>, its fn in args.<run>."""
     sub = parser.add_subparsers(dest=choice, required=True, parser_class=_Parser, metavar=metavar)
     for name, (help, add_arguments, fn) in table.items():
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help.replace("%%", "%"))  # only help is %-formatted
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         add_arguments(p)
         p.set_defaults(**{run: fn, "parser": p})  # the innermost subcommand's parser: unrecognized() reads it

@@ -162,7 +162,9 @@ def _new_run(args):
     if args.config is None:
         raise ConfigError("train: give a CONFIG file, or --resume RUN_DIR (see `trainer train --help`)")
     cfg = _config(args)
-    return cfg, new_run_dir(args.out or default_run_dir(cfg), overwrite=args.overwrite)
+    if args.out is not None:
+        return cfg, new_run_dir(args.out, overwrite=args.overwrite)
+    return cfg, new_run_dir(default_run_dir(cfg), made=True)
 
 
 def _config(args):

@@ -263,8 +263,16 @@ def _model_of_run(run_dir):
         return run_dir / RUN_MODEL
     why = checkpoint.unfinished(run_dir) or (
         f"no {RUN_MODEL} in this directory; give a model file or a run directory written by `trainer train`"
+        f"{_newest_run_inside(run_dir)}"
     )
     raise ModelFileError(f"{run_dir}: {why}")
+
+
+def _newest_run_inside(directory):
+    """' — the newest run in it: DIR' for a directory of runs (`runs/<name>/`, whose runs are
+    `<timestamp>/` directories by default), the one whose model was written last; or ''."""
+    models = list(directory.glob(f"*/{RUN_MODEL}"))
+    return f" — the newest run in it: {max(models, key=lambda m: m.stat().st_mtime).parent}" if models else ""
 
 
 def model_from_bytes(data, path="<bytes>"):

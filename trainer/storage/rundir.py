@@ -43,15 +43,18 @@ def default_run_dir(cfg, root="runs"):
             raise TrainerError(f"cannot create directory {path}: {e.strerror or e}") from None
 
 
-def new_run_dir(path, overwrite=False):
+def new_run_dir(path, overwrite=False, made=False):
     """Claim the run directory (claim_dir): a DirLock to hold while the run is written. A directory
     another process is using is refused as such; one holding an unfinished run, with the command
-    that goes on with it (unless overwrite)."""
+    that goes on with it (unless overwrite). made: the caller made it (default_run_dir), so a run
+    that fails before writing anything removes it."""
     DirLock(path).check_free()  # a run going on there is in use, not unfinished
     why = unfinished(path)
     if why and not overwrite:
         raise TrainerError(f"{path}: {why}; or choose another --out, or pass --overwrite to start again")
-    return claim_dir(path, RUN_FILES, "a run", overwrite)
+    lock = claim_dir(path, RUN_FILES, "a run", overwrite)
+    lock.made = lock.made or made
+    return lock
 
 
 def claim_dir(path, files, what, overwrite=False):
@@ -90,9 +93,11 @@ class DirLock:
         self.path = Path(path)
         self.file = self.path / LOCK_FILE
         self.fd = None
+        self.made = False  # whether acquire made the directory: release removes it if left empty
 
     def acquire(self):
         """Take the lock, or a one-line TrainerError naming the process that holds it."""
+        self.made = self.made or not self.path.exists()
         make_dir(self.path)
         while True:
             fd = self._open()
@@ -175,6 +180,11 @@ class DirLock:
             pass
         os.close(self.fd)
         self.fd = None
+        if self.made:
+            try:
+                self.path.rmdir()  # only if empty: a run that failed before writing leaves no trace
+            except OSError:
+                pass
 
     def __enter__(self):
         if self.fd is None:
