@@ -65,13 +65,13 @@ def test_the_flag_writes_missing_rewrites_failing_and_deletes_none(suite):
     )
     # the picture is the failing test's own, under its tmp_path; nothing lands beside the golden
     picture = Path(next(w for w in failing.stdout.str().split() if w.endswith("b.failed.png")))
-    assert picture.parent.name.startswith("test_b") and png_size(picture) == (1992, 768)
+    assert picture.parent.name.startswith("test_b") and png_size(picture) == (2304, 768)
     assert not (suite.path / "tests/golden/b.failed.png").exists()
     again = suite.runpytest_subprocess("-p", "no:cacheprovider", "--curves-update")
     again.assert_outcomes(passed=3)
     # rewritten, with the picture of the golden it replaced vs now beside it
     again.stdout.fnmatch_lines(["*b.json (rewritten: it failed; picture: *tests/golden/b.failed.png)"])
-    assert png_size(suite.path / "tests/golden/b.failed.png") == (1992, 768)
+    assert png_size(suite.path / "tests/golden/b.failed.png") == (2304, 768)
     assert "a.json (" not in again.stdout.str()
     after = goldens(suite)
     assert after["b.json"] == written["b.json"] and after["a.json"] == written["a.json"]

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import ROOT, cli
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
@@ -136,6 +137,15 @@ def test_the_roc_and_pr_pictures_show_sklearns_curves_their_areas_and_chance(run
     assert f"chance (precision {prevalence:.3f}: the share of class 1)" in legend
     assert list(pr.get_lines()[0].get_ydata()) == [prevalence, prevalence]
     assert (pr.get_xlabel(), pr.get_ylabel()) == ("recall of class 1", "precision of class 1")
+    FigureCanvasAgg(drawn["precision_recall"]).draw()  # the legend below the axes: chance runs at any height
+    assert pr.get_legend().get_window_extent().y1 < pr.get_window_extent().y0
+
+
+def test_a_share_that_two_decimals_would_round_to_0_or_1_says_it_is_neither():
+    fig = evaluation.confusion_pair_figure(np.array([[357, 1], [4, 38]]), [0, 1], "imbalanced")
+    counts, shares = fig.axes[:2]
+    assert texts(counts) == ["357", "1", "4", "38"]
+    assert texts(shares) == [">0.99", "<0.01", "0.10", "0.90"]  # 357/358 and 1/358
 
 
 def test_three_classes_draw_the_confusion_matrix_only_as_svg_at_a_dpi(runs, moons_eval):

@@ -77,7 +77,7 @@ def test_a_failed_check_draws_golden_vs_now_beside_the_golden(golden, drawn):
     (figure,) = drawn
     shown = panels(figure)
     assert list(shown) == ["train_loss", "val_loss", "train_accuracy", "val_accuracy"]  # lr does not depart
-    assert png_size(golden / "bad.failed.png") == pixels(figure, 120) == (1992, 768)
+    assert png_size(golden / "bad.failed.png") == pixels(figure, 120) == (2304, 768)
     assert figure.texts[0].get_text().startswith("tiny: golden bad.json vs now\n")
     top, bottom = shown["val_loss"]
     curves = [line.get_label() for line in top.get_lines() if len(line.get_xdata()) == 8]
@@ -91,6 +91,40 @@ def test_a_failed_check_draws_golden_vs_now_beside_the_golden(golden, drawn):
     assert bottom.get_title() == "out of tolerance at 1 of 8 epochs, first at epoch 5"
     top, bottom = shown["train_loss"]
     assert marks(top) == [] and list(top.texts) == [] and bottom.get_title() == "within tolerance"
+    # a legend a row, beside the last column, naming what any panel of the row draws
+    assert [ax.get_legend() is not None for ax in figure.axes] == [False] * 3 + [True] + [False] * 3 + [True]
+    assert legend_texts(figure.axes[3]) == [
+        "golden ± tolerance (thinner than the line)",
+        "golden (expected)",
+        "now (got)",
+        "now departs",  # of val_loss's panel: train_loss's, the first, has none
+    ]
+    assert legend_texts(figure.axes[7]) == ["tolerance", "within tolerance", "|now − golden|"]
+    figure.canvas.draw()
+    beside = figure.axes[3].get_legend().get_window_extent()
+    assert beside.x0 > figure.axes[3].get_window_extent().x1
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_the_difference_line_breaks_where_now_equals_golden_and_dpi_sets_the_size(golden, drawn):
+    def two_apart(curve):
+        for epoch in (2, 6):
+            curve["metrics"]["val_loss"][epoch - 1] *= 1.01
+
+    bad = nudged(golden, "g.json", "bad.json", two_apart)
+    done = cli("curve", "check", "tiny.yaml", "--golden", bad, "--dpi", "60", cwd=golden)
+    assert done.returncode == 1 and done.stdout.splitlines()[-1] == "  picture: bad.failed.png"
+    assert png_size(golden / "bad.failed.png") == pixels(drawn[0], 60) == (1152, 384)  # half of 120 dpi's
+    (line,) = labelled(panels(drawn[0])["val_loss"][1], "|now − golden|")
+    drawn_at = np.flatnonzero(np.isfinite(line.get_ydata())) + 1
+    assert list(drawn_at) == [2, 6]  # no line across epochs 3-5, where now is the golden
+    done = cli("curve", "compare", "g.json", bad, "--plot", "c.png", "--dpi", "30", cwd=golden)
+    assert done.returncode == 1 and png_size(golden / "c.png") == (576, 192)
+    done = cli("curve", "compare", "g.json", bad, "--dpi", "30", cwd=golden)
+    assert done.returncode == 2 and done.stderr.endswith("--dpi is used only with --plot FILE\n")
 
 
 def test_the_band_lane_shades_both_bands_and_marks_the_first_flagged_epoch(golden, drawn):
@@ -133,8 +167,9 @@ def test_the_picture_is_svg_by_its_suffix_and_names_what_it_shows(golden):
         (["--plot", "x.jpg"], "--plot x.jpg: pictures are drawn as png, svg, pdf"),
         (
             ["--plot", "x.png", "--no-plots"],
-            "--plot draws the picture of a failure and --no-plots draws none",
+            "--plot is for the picture of a failure and --no-plots draws none",
         ),
+        (["--dpi", "60", "--no-plots"], "--dpi is for the picture of a failure and --no-plots draws none"),
         (["tiny.yaml", "--plot", "x.png"], "--plot names one picture file; give a single CONFIG with it"),
     ):
         done = cli("curve", "check", "tiny.yaml", *flags, cwd=golden)

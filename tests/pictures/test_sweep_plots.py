@@ -12,7 +12,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.image import imread
 
 from trainer.pictures import sweep_plots
-from trainer.pictures.sweep_results import read_sweep
+from trainer.pictures.sweep_curves import curves_figure
+from trainer.pictures.sweep_results import SweepResults, read_sweep
 from trainer.sweeps.trial import mean_curve
 
 TINY = """\
@@ -146,6 +147,25 @@ def test_the_curves_are_every_trials_own_coloured_by_rank_the_best_named(swept, 
     assert r.returncode == 0, r.stderr
     records = [json.loads(line) for line in (tmp_path / "best/metrics.jsonl").read_text().splitlines()]
     assert drawn[0]["curve"] == {m: [rec[m] for rec in records] for m in ("val_loss", "val_accuracy")}
+
+
+def test_a_cut_loss_axis_on_a_log_scale_starts_below_the_lowest_loss_shown():
+    def trial(rank, chance, val_loss):
+        return {
+            "rank": rank,
+            "chance": chance,
+            "error": None,
+            "params": {"train.lr": 10.0**rank},
+            "curve": {"val_loss": val_loss, "val_accuracy": [0.5] * len(val_loss)},
+        }
+
+    learned = trial(1, False, [1.0, 0.2, 0.09])  # spans over 10x: a log axis
+    blown = trial(2, True, [0.7, 500.0, 800.0])  # far past 10x the learned's highest: the axis is cut at 3
+    results = SweepResults("tiny", {"train.lr": [10.0, 100.0]}, [learned, blown], None, None)
+    loss = curves_figure(results).axes[0]
+    assert loss.get_yscale() == "log" and loss.get_title().startswith("validation loss\n(axis cut at 3:")
+    low, high = loss.get_ylim()
+    assert 0 < low < 0.09 and high == 3.0  # a log axis cannot start at or below 0
 
 
 def test_a_cross_validated_sweep_has_error_bars_of_the_std_over_folds(folds):

@@ -60,7 +60,7 @@ def test_paired_groups_draw_means_intervals_and_b_ahead_in_k_of_n(runs, drawn):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "picture  ab.png"
     (figure,) = drawn
-    assert png_size(runs / "ab.png") == pixels(figure, 120) == (1596, 948)  # 3 columns, 2 rows
+    assert png_size(runs / "ab.png") == pixels(figure, 120) == (1800, 948)  # 3 columns and legends, 2 rows
     shown = panels(figure)
     for metric in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
         ax = shown[metric]
@@ -93,6 +93,8 @@ def test_paired_groups_draw_means_intervals_and_b_ahead_in_k_of_n(runs, drawn):
         d = [y[key[5:]] - x[key[5:]] for x, y in zip(a, b, strict=True)]
         assert np.allclose(heights, sorted(v for v in d if v != 0), rtol=1e-12)
         assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"] and ax.get_xlabel() == "seed"
+        figure.canvas.draw()  # the legend stands beside the bars, not over them
+        assert ax.get_legend().get_window_extent().x0 > ax.get_window_extent().x1
 
 
 def test_svg_by_suffix_and_png_by_format_at_a_dpi(runs):
@@ -105,7 +107,7 @@ def test_svg_by_suffix_and_png_by_format_at_a_dpi(runs):
     assert "B ahead in " in svg and " of 3 seeds" in svg
     done = cli("compare", "a", "b", "--plot", "small", "--format", "png", "--dpi", "60", "--json", cwd=runs)
     assert done.returncode == 0 and json.loads(done.stdout)["picture"] == "small.png"
-    assert png_size(runs / "small.png") == (798, 474)  # half of 120 dpi's 1596 x 948
+    assert png_size(runs / "small.png") == (900, 474)  # half of 120 dpi's 1800 x 948
 
 
 def test_two_runs_draw_curves_without_bands_or_differences(runs, drawn):

@@ -1,6 +1,6 @@
 """The checks: `trainer gradcheck` (the gradients) and `trainer curve check | update | compare` (curves)."""
 
-from trainer.cli import add_subcommands, at_least, columns, command, picture_path
+from trainer.cli import add_subcommands, at_least, columns, command, dpi, picture_path
 from trainer.errors import ConfigError
 
 # --- trainer gradcheck ---
@@ -138,6 +138,7 @@ def _check_arguments(p):
         "the golden, <stem>.failed.png)",
     )
     p.add_argument("--no-plots", action="store_true", help="draw no picture of a failure")
+    _dpi_argument(p)
     p.add_argument(
         "--band",
         action="store_true",
@@ -155,6 +156,10 @@ def _check_arguments(p):
         default=None,
         help="with --band: the chance of a false alarm on an unchanged process, at most (default 0.01)",
     )
+
+
+def _dpi_argument(p):
+    p.add_argument("--dpi", type=dpi, help="dots per inch of a failure's picture, 10-1000 (default 120)")
 
 
 def _probability(text):
@@ -193,6 +198,7 @@ def _compare_arguments(p):
     p.add_argument(
         "--plot", metavar="FILE", help="on a mismatch, draw the two curves into FILE (png, svg or pdf)"
     )
+    _dpi_argument(p)
 
 
 def _one_golden(args):
@@ -209,8 +215,9 @@ def _curve_check(args):
         raise ConfigError("--band and --exact are two lanes of the check; choose one")
     if not args.band and (args.seeds is not None or args.alpha is not None):
         raise ConfigError(f"{'--seeds' if args.seeds is not None else '--alpha'} is used only with --band")
-    if args.plot and args.no_plots:
-        raise ConfigError("--plot draws the picture of a failure and --no-plots draws none; choose one")
+    if args.no_plots and (args.plot or args.dpi):
+        given = "--plot" if args.plot else "--dpi"
+        raise ConfigError(f"{given} is for the picture of a failure and --no-plots draws none; choose one")
     if args.plot and len(args.configs) > 1:
         raise ConfigError(
             "--plot names one picture file; give a single CONFIG with it (without it, each failure "
@@ -239,11 +246,12 @@ def _with_failure_picture(result, config, args):
     removes the picture an earlier failure left beside the golden, and says so."""
     from trainer.curves.golden import failed_path
     from trainer.pictures.overlay import with_picture
+    from trainer.pictures.plots import DPI
 
     if args.no_plots:
         return result.report
     if not result.ok:
-        return with_picture(result, args.plot or failed_path(config, args.golden))
+        return with_picture(result, args.plot or failed_path(config, args.golden), args.dpi or DPI)
     stale = failed_path(config, args.golden)
     if args.plot or not stale.exists():
         return result.report
@@ -263,11 +271,14 @@ def _curve_update(args):
 def _curve_compare(args):
     from trainer.curves.golden import compare_files
     from trainer.pictures.overlay import with_picture
+    from trainer.pictures.plots import DPI
 
+    if args.dpi and not args.plot:
+        raise ConfigError("--dpi is used only with --plot FILE")
     if args.plot:
         args.plot = picture_path(args.plot, None, "--plot")[0]
     result = compare_files(args.expected, args.got, args.rtol, args.atol, args.exact)
-    print(with_picture(result, args.plot) if args.plot else result.report)
+    print(with_picture(result, args.plot, args.dpi or DPI) if args.plot else result.report)
     return 0 if result.ok else 1
 
 

@@ -20,7 +20,8 @@ from trainer.storage.evaldir import read_evaluation, write_evaluation
 from trainer.storage.files import make_dir
 
 EVALUATION_PICTURES = ("confusion", "roc", "precision_recall")
-CURVE_SIZE = (5.6, 5.4)  # inches, of roc and precision_recall
+CURVE_SIZE = (5.6, 5.4)  # inches, of roc; precision_recall is taller by its legend below the axes
+LEGEND_BELOW = 0.7  # inches
 
 
 def save_evaluation(directory, record, scores=None):
@@ -128,7 +129,7 @@ def roc_figure(curves, counts, negative, positive, where):
 def precision_recall_figure(curves, counts, positive, where):
     """Precision against recall over every threshold, with its average precision; chance is a
     flat line at the share of positive rows."""
-    fig = _figure(*CURVE_SIZE)
+    fig = _figure(CURVE_SIZE[0], CURVE_SIZE[1] + LEGEND_BELOW)
     ax = fig.subplots()
     base = curves["prevalence"]
     ax.axhline(
@@ -154,7 +155,8 @@ def precision_recall_figure(curves, counts, positive, where):
         )
     ax.set(xlabel=f"recall of {positive}", ylabel=f"precision of {positive}")
     _square(ax)
-    ax.legend(loc="lower left", fontsize="small")
+    # below the axes: no corner is sure to be empty (the chance line runs at any height)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small")
     ax.set_title(f"{where}: precision-recall curve\n{_positives(positive, counts)}")
     return fig
 

@@ -26,12 +26,13 @@ from trainer.storage.files import make_dir
 
 SHOWN = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")  # drawn wherever recorded
 GOLDEN, NOW, MARK = COLORS[0], COLORS[5], "0.35"
+LEGEND_WIDTH = 2.6  # inches beside the last column, for the legends
 
 
-def with_picture(result, path):
+def with_picture(result, path, dpi=DPI):
     """A check's report (a curves.golden.CheckResult) with, when it failed, golden vs now drawn at
-    `path` and a last line naming the picture, or saying why there is none."""
-    line = draw_failure(result, path)
+    `path` (at `dpi`) and a last line naming the picture, or saying why there is none."""
+    line = draw_failure(result, path, dpi)
     return f"{result.report}\n  {line}" if line else result.report
 
 
@@ -75,15 +76,21 @@ def overlay_figure(expected, got, title="", metrics=None, diff=None):
     names = metrics or [m for m in SHOWN if m in curves] + departing or list(curves)
     if not names:
         raise ValueError("curve_overlay: the two curves have no metric in common")
-    fig = _figure(4.0 * len(names) + 0.6, 6.4)
+    fig = _figure(4.0 * len(names) + 0.6 + LEGEND_WIDTH, 6.4)
     axes = fig.subplots(2, len(names), squeeze=False, sharex="col", height_ratios=[2, 1])
     for j, name in enumerate(names):
         e, g = (as_floats(c.get(name, [])) for c in (expected, got))
         _column(axes[0, j], axes[1, j], name, e, g, lane)
-    for row in axes:  # one legend a row, in the first panel with something to name
-        ax = next((ax for ax in row if ax.get_legend_handles_labels()[0]), None)
-        if ax is not None:
-            ax.legend(fontsize="small", loc="best")
+    for row in axes:  # one legend a row, of every panel's entries, beside the last: inside, it would
+        # cover a curve or the label of a first departure
+        named = {}
+        for ax in row:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                named.setdefault(label, handle)
+        if named:
+            row[-1].legend(
+                named.values(), named, loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize="small"
+            )
     fig.suptitle(f"{title or 'golden vs now'}\n{lane.describe()}")
     return fig
 
@@ -182,8 +189,9 @@ class _Tolerance:
         n = min(len(e), len(g))
         x, diff, tol = _epochs(e)[:n], np.abs(g[:n] - e[:n]), allowed(e[:n], self.rtol, self.atol)
         seen = np.isfinite(diff) & (diff > 0)
-        if seen.any():
-            ax.plot(x[seen], diff[seen], color=NOW, marker="." if n <= 50 else None, label="|now − golden|")
+        if seen.any():  # no value where now equals golden: the line breaks there instead of bridging it
+            shown = np.where(seen, diff, np.nan)
+            ax.plot(x, shown, color=NOW, marker=".", ms=6 if n <= 50 else 3, label="|now − golden|")
         levels = np.concatenate([diff[seen], [] if self.exact else tol[np.isfinite(tol) & (tol > 0)]])
         if levels.size:
             _log_axis_of_whole_decades(ax, levels)

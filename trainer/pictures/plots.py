@@ -239,12 +239,18 @@ def confusion_panel(ax, values, classes, what, shares=False):
 
 
 def _cell_text(v, shares):
-    """A confusion cell's label: a count, a share to two decimals, "0" for none, "-" for no rows at all."""
+    """A confusion cell's label: a count, a share to two decimals, "0" for none, "-" for no rows at all.
+
+    A share that two decimals would round to 0 or 1 without being either says so: "<0.01", ">0.99"."""
     if np.isnan(v):
         return "-"
     if v == 0:
         return "0"
-    return f"{v:.2f}" if shares else str(v)
+    if not shares:
+        return str(v)
+    if v < 0.005:
+        return "<0.01"
+    return ">0.99" if 0.995 <= v < 1 else f"{v:.2f}"
 
 
 def class_colors(n):

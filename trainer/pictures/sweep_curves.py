@@ -73,13 +73,15 @@ def _loss_axis(ax, drawn, metric):
     level blew up far past it (its line leaves the top); then a log axis if what shows spans 10x."""
     every = _finite([t for t in drawn], metric)
     learned = _finite([t for t in drawn if not t["chance"]], metric)
-    shown = every
+    shown, top = every, None
     if learned.size and every.max() > 10 * learned.max():
         top = 3 * learned.max()
         shown = every[every <= top]
-        ax.set_ylim(shown.min() - 0.05 * (top - shown.min()), top)
         ax.set_title(f"{ax.get_title()}\n(axis cut at {top:.3g}: the lines leaving the top go far higher)")
     _log_scale_if_wide(ax, shown)
+    if top is not None:  # after the scale: room below the lowest value, a share of the span or a factor
+        log = ax.get_yscale() == "log"
+        ax.set_ylim(shown.min() / 1.15 if log else shown.min() - 0.05 * (top - shown.min()), top)
     if ax.get_yscale() == "log" and shown.max() > 1e4 * shown.min():
         from matplotlib.ticker import LogFormatterSciNotation
 

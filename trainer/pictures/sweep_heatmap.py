@@ -36,7 +36,7 @@ def heatmap_figure(results):
     ax.set_yticks(range(len(yv)), labels=[value_text(v) for v in yv])
     ax.set(xlabel=kx, ylabel=ky)
     strip.legend(handles=_handles(trials, best), loc="center", fontsize="small", frameon=False)
-    cells = f" ({results.spread.removeprefix('±1 ')} below)" if results.spread else ""
+    cells = f"\neach cell: the mean, and below it {results.spread}" if results.spread else ""
     ax.set_title(f"{results.name}: {results.score.split(' (')[0]} of each trial{cells}", fontsize="medium")
     return fig
 

@@ -40,7 +40,8 @@ def comparison_figure(a, b, result):
     rows = {r: [m for m in ms if m in curves[0] and m in curves[1]] for r, ms in ROWS.items()}
     finals = _finals(result) if result["paired"] else {}
     layout = _layout({r: ms for r, ms in rows.items() if ms}, finals)
-    fig = _figure(4.3 * len(layout[0]) + 0.4, 3.5 * len(layout) + 0.9)
+    legend = 1.7 if finals else 0.0  # room for the differences' legends, beside their panels
+    fig = _figure(4.3 * len(layout[0]) + 0.4 + legend, 3.5 * len(layout) + 0.9)
     axes = fig.subplot_mosaic(layout)
     metrics = [m for ms in rows.values() for m in ms]
     for metric in metrics:
@@ -136,7 +137,7 @@ def _differences(ax, key, a, b, m):
     sign = ">" if better > 0 else "<"
     ax.set(xlabel="seed", ylabel=f"B − A ({sign} 0: B better)")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")  # beside: bars stay in view
 
 
 def _title(result):
