@@ -72,7 +72,8 @@ def test_paired_groups_draw_means_intervals_and_b_ahead_in_k_of_n(runs, drawn):
         expected = np.column_stack([np.clip(mean - half, 0, top), np.clip(mean + half, 0, top)])
         bounds = shaded(ax, "A")
         assert np.allclose([bounds[e] for e in range(1, 6)], expected, rtol=1e-12), metric
-    assert shown["val_loss"].get_ylabel() == "cross-entropy loss"
+    assert shown["val_loss"].get_ylabel() == "cross-entropy"
+    assert shown["train_loss"].get_ylabel() == "objective (cross-entropy + L2)"  # what the steps minimise
     legend = [t.get_text() for t in shown["train_loss"].get_legend().get_texts()]
     assert legend == [
         "A: a (tiny, mean of 3 seeds)",

@@ -69,7 +69,10 @@ def _metric_panel(ax, metric, sides, result):
 
     loss = "loss" in metric
     _curves(ax, sides, (result["a"], result["b"]), (0, np.inf if loss else 1))
-    ax.set(title=metric, xlabel="epoch", ylabel="cross-entropy loss" if loss else "accuracy")
+    ylabel = {"train_loss": "objective (cross-entropy + L2)"}.get(
+        metric, "cross-entropy" if loss else "accuracy"
+    )
+    ax.set(title=metric, xlabel="epoch", ylabel=ylabel)
     if loss:
         _log_scale_if_wide(ax)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
