@@ -50,11 +50,12 @@ def _lines_run(fn):
             hits.add(frame.f_lineno)
         return trace
 
+    previous = sys.gettrace()  # a coverage tool's tracer, say: it goes on measuring afterwards
     sys.settrace(trace)
     try:
         fn()
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)
     return hits
 
 
