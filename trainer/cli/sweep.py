@@ -190,7 +190,8 @@ def _draw_pictures(out, args):
     from trainer.pictures import plots, sweep_plots
 
     if args.no_plots:
-        sweep_plots.remove_pictures(out, fmt=args.format)  # an overwritten sweep's would show another
+        # an overwritten sweep's would show another
+        plots.remove_pictures(out, fmt=args.format, names=sweep_plots.sweep_pictures(out, args.format))
         return []
     if not plots.available():
         if not args.quiet:

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from trainer.model.metrics import binary_curves
-from trainer.pictures.plots import COLORS, DPI, _figure, confusion_panel, confusion_side, save
+from trainer.pictures.plots import COLORS, DPI, _figure, confusion_panel, confusion_side, save_pictures
 from trainer.storage.evaldir import read_evaluation, write_evaluation
-from trainer.storage.files import make_dir
 
 EVALUATION_PICTURES = ("confusion", "roc", "precision_recall")
 CURVE_SIZE = (5.6, 5.4)  # inches, of roc; precision_recall is taller by its legend below the axes
@@ -49,14 +48,8 @@ def plot_evaluation(directory, out=None, fmt="png", dpi=DPI):
     directory = Path(directory)
     out = directory if out is None else Path(out)
     record, y, score = read_evaluation(directory)
-    figures = evaluation_figures(record, y, score)
-    make_dir(out)
-    for name, fig in figures.items():
-        save(fig, out / f"{name}.{fmt}", fmt, dpi)
-    for name in EVALUATION_PICTURES:  # an earlier evaluation's curves, when this one has none
-        if name not in figures:
-            (out / f"{name}.{fmt}").unlink(missing_ok=True)
-    return [out / f"{name}.{fmt}" for name in figures]
+    # an earlier evaluation's curves go, when this one has none
+    return save_pictures(evaluation_figures(record, y, score), out, fmt, dpi, EVALUATION_PICTURES)
 
 
 def evaluation_figures(record, y=None, score=None):

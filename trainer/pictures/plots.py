@@ -78,17 +78,24 @@ def plot_run(run_dir, out=None, fmt="png", dpi=DPI, splits=None):
         figures["confusion"] = confusion_figure(counts, model.classes, title("confusion matrix"))
     if model.n_features == 2 and not model.schema.categorical:
         figures["boundary"] = boundary_figure(model, train, test, title("decision regions"))
+    return save_pictures(figures, out, fmt, dpi)
+
+
+def save_pictures(figures, out, fmt="png", dpi=DPI, names=PICTURE_NAMES):
+    """Save each name -> Figure as out/<name>.<fmt> at `dpi`, delete the pictures of `names` not
+    drawn this time (an earlier drawing's), and return the paths written."""
+    out = Path(out)
     make_dir(out)
     for name, fig in figures.items():
         save(fig, out / f"{name}.{fmt}", fmt, dpi)
-    remove_pictures(out, keep=figures, fmt=fmt)
+    remove_pictures(out, keep=figures, fmt=fmt, names=names)
     return [out / f"{name}.{fmt}" for name in figures]
 
 
-def remove_pictures(directory, keep=(), fmt="png"):
-    """Delete the `fmt` pictures in `directory` not named in `keep`: an earlier run's, left by
-    `train --overwrite` or an earlier `plot --out` into the same directory."""
-    for name in PICTURE_NAMES:
+def remove_pictures(directory, keep=(), fmt="png", names=PICTURE_NAMES):
+    """Delete the `fmt` pictures of `names` in `directory` not named in `keep`: an earlier
+    drawing's, left by `--overwrite` or an earlier `plot --out` into the same directory."""
+    for name in names:
         if name not in keep:
             (Path(directory) / f"{name}.{fmt}").unlink(missing_ok=True)
 

@@ -15,11 +15,10 @@ SWEEP_DIR` draws what `trainer sweep` drew, from the same files.
 import textwrap
 from pathlib import Path
 
-from trainer.pictures.plots import COLORS, DPI, _figure, save
+from trainer.pictures.plots import COLORS, DPI, _figure, save_pictures
 from trainer.pictures.sweep_curves import curves_figure
 from trainer.pictures.sweep_heatmap import heatmap_figure
 from trainer.pictures.sweep_results import CHANCE, params_text, read_sweep, value_text
-from trainer.storage.files import make_dir
 
 
 def plot_sweep(sweep_dir, out=None, fmt="png", dpi=DPI):
@@ -27,11 +26,7 @@ def plot_sweep(sweep_dir, out=None, fmt="png", dpi=DPI):
     directory) as `fmt` files (plots.FORMATS) at `dpi`; return the paths written."""
     out = Path(sweep_dir) if out is None else Path(out)
     figures = sweep_figures(read_sweep(sweep_dir))
-    make_dir(out)
-    for name, fig in figures.items():
-        save(fig, out / f"{name}.{fmt}", fmt, dpi)
-    remove_pictures(out, keep=figures, fmt=fmt)
-    return [out / f"{name}.{fmt}" for name in figures]
+    return save_pictures(figures, out, fmt, dpi, names=sweep_pictures(out, fmt))
 
 
 def sweep_figures(results):
@@ -44,12 +39,10 @@ def sweep_figures(results):
     return figures
 
 
-def remove_pictures(directory, keep=(), fmt="png"):
-    """Delete the sweep pictures (sweep_*.fmt) in `directory` not named in `keep`: an earlier sweep's
-    over other keys, left there by --overwrite."""
-    for path in Path(directory).glob(f"sweep_*.{fmt}"):
-        if path.stem not in keep:
-            path.unlink(missing_ok=True)
+def sweep_pictures(directory, fmt="png"):
+    """The names of the sweep pictures (sweep_*.fmt) in `directory`: an earlier sweep's may be over
+    other keys."""
+    return [path.stem for path in Path(directory).glob(f"sweep_*.{fmt}")]
 
 
 def _numeric(values):
