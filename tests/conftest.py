@@ -132,3 +132,18 @@ def drawn(monkeypatch):
 
     monkeypatch.setattr(Figure, "savefig", recording)
     return figures
+
+
+# a made-up run's metrics.jsonl records, 30 epochs: the picture tests draw it
+HISTORY = [
+    {
+        "epoch": e,
+        "train_loss": 1 / e,
+        "train_accuracy": 0.6 + 0.01 * e,
+        "val_loss": 1 / e + 0.01 * e,
+        "val_accuracy": 0.5 + 0.01 * e,
+        "lr": 0.1,
+        "epoch_seconds": 0.01,
+    }
+    for e in range(1, 31)
+]

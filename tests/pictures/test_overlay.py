@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import cli, pixels, png_size
+from conftest import HISTORY, cli, pixels, png_size
 
 from trainer.pictures import overlay
 
@@ -18,18 +18,6 @@ data: {dataset: moons, params: {n_samples: 300}, val_size: 0.2}
 model: {hidden_size: 16}
 train: {epochs: 8, batch_size: 32, lr: 0.01}
 """
-HISTORY = [
-    {
-        "epoch": e,
-        "train_loss": 1 / e,
-        "train_accuracy": 0.6 + 0.01 * e,
-        "val_loss": 1 / e + 0.01 * e,
-        "val_accuracy": 0.5 + 0.01 * e,
-        "lr": 0.1,
-        "epoch_seconds": 0.01,
-    }
-    for e in range(1, 31)
-]
 
 
 @pytest.fixture

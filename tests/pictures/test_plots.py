@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cli
+from conftest import HISTORY, cli
 from matplotlib.collections import PathCollection
 from matplotlib.image import imread
 
@@ -276,20 +276,6 @@ def test_confusion_counts_match_evaluate_and_the_cells_show_them(moons_run):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["cat", "dog"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
-
-
-HISTORY = [
-    {
-        "epoch": e,
-        "train_loss": 1 / e,
-        "train_accuracy": 0.6 + 0.01 * e,
-        "val_loss": 1 / e + 0.01 * e,
-        "val_accuracy": 0.5 + 0.01 * e,
-        "lr": 0.1,
-        "epoch_seconds": 0.01,
-    }
-    for e in range(1, 31)
-]
 
 
 def test_curves_draw_each_metric_per_epoch_and_mark_the_best_epoch():
