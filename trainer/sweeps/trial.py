@@ -17,7 +17,6 @@ from dataclasses import replace
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
-from trainer.curves.tolerance import as_floats
 from trainer.data.datasets import SEED_BOUND
 from trainer.data.prepare import raw_splits
 from trainer.data.table import table_frame
@@ -25,6 +24,7 @@ from trainer.data.weights import class_weight_by_index, class_weights, row_weigh
 from trainer.errors import ConfigError, DataError, DivergenceError, TrainerError, first_line
 from trainer.estimator import TwoLayerNetClassifier
 from trainer.runs.run import at_chance, parent_model, saved_model, summarize, train_in_memory
+from trainer.stats import bands
 from trainer.storage.modelfile import checksum, model_bytes
 from trainer.training.loop import loss_and_accuracy
 
@@ -144,16 +144,7 @@ def mean_curve(curves):
     epoch the mean over the fits that ran it (early stopping ends fits at different epochs)."""
     if not curves or any(c is None or c.keys() != curves[0].keys() for c in curves):
         return None  # a job journaled without a curve, or fits that recorded different things
-    mean = {}
-    for metric in curves[0]:
-        rows = [as_floats(c[metric]) for c in curves]
-        values = np.full((len(rows), max(map(len, rows))), np.nan)  # (fits, epochs)
-        for row, fit in zip(values, rows, strict=True):
-            row[: len(fit)] = fit
-        ran = (~np.isnan(values)).sum(axis=0)
-        total = np.nansum(values, axis=0)
-        mean[metric] = [float(v) for v in np.divide(total, ran, out=np.full(len(ran), np.nan), where=ran > 0)]
-    return mean
+    return {metric: bands([c[metric] for c in curves])["mean"] for metric in curves[0]}
 
 
 def _kept(est, cfg):
