@@ -240,6 +240,14 @@ def warn(message):
     _say("warning", message)
 
 
+def picture_failed(error, where, debug):
+    """A picture that failed after the results were saved: one warning line naming what redraws it
+    (the error itself under --debug); the command's job is done all the same."""
+    if debug:
+        raise error
+    warn(f"no pictures: {error}; `trainer --debug plot {where}` shows why")
+
+
 def note(message):
     """One line on stderr telling the user something they may not expect (columns ignored, ...)."""
     _say("note", message)

@@ -3,7 +3,17 @@
 import re
 import sys
 
-from trainer.cli import at_least, column, columns, command, note, number, picture_arguments, warn
+from trainer.cli import (
+    at_least,
+    column,
+    columns,
+    command,
+    note,
+    number,
+    picture_arguments,
+    picture_failed,
+    warn,
+)
 from trainer.errors import ConfigError
 
 
@@ -128,9 +138,7 @@ def _plot_evaluation(args, model, report, source, scores):
     try:
         return plot_evaluation(args.plot, fmt=args.format or "png", dpi=args.dpi or plots.DPI)
     except Exception as e:  # the evaluation is said and saved; a failed picture must not fail it
-        if args.debug:
-            raise
-        warn(f"no pictures: {e}; `trainer --debug plot {args.plot}` shows why")
+        picture_failed(e, args.plot, args.debug)
         return []
 
 

@@ -9,6 +9,7 @@ from trainer.cli import (
     job_arguments,
     number,
     picture_arguments,
+    picture_failed,
     progress_bar,
     report_chance,
 )
@@ -204,9 +205,7 @@ def _draw_pictures(out, args):
     try:
         return sweep_plots.plot_sweep(out, fmt=args.format, dpi=args.dpi)
     except Exception as e:  # the results are written and sound; a failed picture must not fail them
-        if args.debug:
-            raise
-        print(f"trainer: warning: no pictures: {e}; `trainer --debug plot {out}` shows why", file=sys.stderr)
+        picture_failed(e, out, args.debug)
         return []
 
 

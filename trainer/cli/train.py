@@ -12,6 +12,7 @@ from trainer.cli import (
     note,
     number,
     picture_arguments,
+    picture_failed,
     progress_bar,
     report_chance,
     show_progress,
@@ -225,7 +226,7 @@ def _draw_pictures(run_dir, args, splits=None):
         try:
             return plots.plot_run(run_dir, splits=splits)
         except Exception as e:  # the run is saved and sound; a failed picture must not fail it
-            _no_pictures(e, run_dir, args)
+            picture_failed(e, run_dir, args.debug)
     elif not args.no_plots and not args.quiet:
         print(
             f"trainer: no pictures: matplotlib is not installed; `{plots.install_hint()}` draws "
@@ -234,14 +235,6 @@ def _draw_pictures(run_dir, args, splits=None):
         )
     plots.remove_pictures(run_dir)  # after --overwrite, an earlier run's pictures would show the wrong run
     return []
-
-
-def _no_pictures(error, where, args):
-    """A picture that failed: one warning line (the error itself under --debug)."""
-    if args.debug:
-        raise error
-    warning = f"trainer: warning: no pictures: {error}; `trainer --debug plot {where}` shows why"
-    print(warning, file=sys.stderr)
 
 
 def _summary_text(run_dir, model, history, cfg, pictures=()):
@@ -401,7 +394,7 @@ def _draw_group_pictures(group, ran, args):
                 plots.plot_run(run_dir)
         return bands.plot_group(group.out)
     except Exception as e:  # the runs are saved and sound; a failed picture must not fail them
-        _no_pictures(e, group.out, args)
+        picture_failed(e, group.out, args.debug)
         return []
 
 
